@@ -1,0 +1,77 @@
+"""The provider interface and the result it returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pandas as pd
+
+
+class MarketDataError(Exception):
+    """Data could not be had at all (bad file, network down after retries): say why, for a human."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoData:
+    """A ticker the provider could not serve. Never turned into prices, never alerted on."""
+
+    ticker: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"no data for {self.ticker}: {self.reason}"
+
+
+@dataclass(slots=True)
+class Closes:
+    """Daily closes: ``frame`` has a tz-naive DatetimeIndex of session dates (midnight),
+    ascending and unique, and one float column per ticker that has data; ``missing`` names
+    every requested ticker that has none."""
+
+    frame: pd.DataFrame
+    missing: dict[str, NoData] = field(default_factory=dict)
+    source: str = ""
+    synthetic: bool = False
+
+    @property
+    def tickers(self) -> list[str]:
+        return list(self.frame.columns)
+
+
+class Provider(Protocol):
+    name: str
+    synthetic: bool
+
+    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+        """Daily closes for ``tickers`` on sessions ``start``..``end`` inclusive."""
+        ...
+
+
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Normalise a closes frame: midnight tz-naive dates, sorted, unique, float columns."""
+    if frame.empty:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype=float)
+    idx = pd.DatetimeIndex(frame.index)
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    out = frame.copy()
+    out.index = idx.normalize().rename("date")
+    out = out[~out.index.duplicated(keep="last")].sort_index()
+    return out.astype(float)
+
+
+def split_missing(
+    frame: pd.DataFrame, tickers: Sequence[str], reason: str = "no closes in the requested range"
+) -> Closes:
+    """Drop all-NaN and absent columns into ``missing``; keep the rest in request order."""
+    missing: dict[str, NoData] = {}
+    keep: list[str] = []
+    for t in dict.fromkeys(tickers):
+        if t not in frame.columns or frame[t].notna().sum() == 0:
+            missing[t] = NoData(t, reason)
+        else:
+            keep.append(t)
+    return Closes(frame=frame[keep] if keep else frame.iloc[:, :0], missing=missing)

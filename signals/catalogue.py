@@ -1,0 +1,79 @@
+"""The catalogue of signal kinds, and the one way to build a valid :class:`Rule`.
+
+Each kind is a small module with a ``detect(rule, closes, ctx) -> list[Event]`` function
+(events without follow-up statistics; the engine adds those). The catalogue records, for
+each kind, its defaults and which parameter values are allowed, so that a rule built here is
+always complete and canonical.
+"""
+
+from __future__ import annotations
+
+from signals import drawdown, level_cross, monthly_move, ratio_cross, record_high, rrg
+from signals.kind import RuleError, SignalKind
+from signals.rules import ParamValue, Rule, normalise_ticker, split_subject
+
+__all__ = ["KINDS", "RuleError", "SignalKind", "rule"]
+
+
+KINDS: dict[str, SignalKind] = {
+    k.id: k
+    for k in (
+        record_high.KIND,
+        drawdown.KIND,
+        monthly_move.KIND,
+        ratio_cross.KIND,
+        level_cross.KIND,
+        rrg.KIND,
+    )
+}
+
+
+def rule(kind: str, subject: str, **params: ParamValue) -> Rule:
+    """Build a canonical rule: known kind, valid subject, every parameter present and typed."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise RuleError(f"unknown signal kind {kind!r}; known: {', '.join(KINDS)}")
+    legs = tuple(normalise_ticker(p) for p in split_subject(subject))
+    if not legs or any(not leg for leg in legs) or len(legs) > 2:
+        raise RuleError(f"bad subject {subject!r}: use a ticker like ^RUT or a pair like IWM/SPY")
+    if spec.subject == "pair" and len(legs) != 2:
+        raise RuleError(f"{kind} needs a pair like IWM/SPY, not {subject!r}")
+    if spec.subject == "ticker" and len(legs) != 1:
+        raise RuleError(f"{kind} needs a single ticker like ^RUT, not {subject!r}")
+    if len(legs) == 2 and legs[0] == legs[1]:
+        raise RuleError(f"a pair needs two different tickers, not {subject!r}")
+    unknown = set(params) - set(spec.defaults)
+    if unknown:
+        raise RuleError(
+            f"{kind} has no parameter {', '.join(sorted(unknown))}; "
+            f"it takes {', '.join(spec.defaults) or 'none'}"
+        )
+    merged: dict[str, ParamValue] = {}
+    for name, default in spec.defaults.items():
+        value = params.get(name, default)
+        merged[name] = _coerce(kind, name, value, default, spec.choices.get(name))
+    return Rule(kind=kind, subject="/".join(legs), params=tuple(sorted(merged.items())))
+
+
+def _coerce(
+    kind: str, name: str, value: ParamValue, default: ParamValue, choices: tuple[str, ...] | None
+) -> ParamValue:
+    if choices is not None:
+        text = str(value).lower()
+        if text not in choices:
+            raise RuleError(f"{kind} {name} must be one of {', '.join(choices)}, not {value!r}")
+        return text
+    try:
+        if isinstance(default, int) and not isinstance(default, bool):
+            number = float(value)
+            if not number.is_integer() or number < 1:
+                raise ValueError
+            return int(number)
+        if isinstance(default, float):
+            number = float(value)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError
+            return float(number)
+    except (TypeError, ValueError):
+        raise RuleError(f"{kind} {name} must be a number, not {value!r}") from None
+    return value
