@@ -24,7 +24,7 @@ def xnys() -> xc.ExchangeCalendar:
 
 
 def sessions(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:
-    """Session dates (tz-naive midnight) from ``start`` to ``end`` inclusive, clipped to the calendar."""
+    """Session dates (tz-naive midnight), ``start`` to ``end`` inclusive, within the calendar."""
     cal = xnys()
     lo = max(pd.Timestamp(start), cal.first_session)
     hi = min(pd.Timestamp(end), cal.last_session)

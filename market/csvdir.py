@@ -1,0 +1,184 @@
+"""Your own data: a folder of ``<TICKER>.csv`` files, or one wide CSV file.
+
+Accepted shapes, as Yahoo, Stooq and most tools export them:
+
+* a folder with one file per ticker (``IWM.csv``, ``^RUT.csv``, ``CL=F.csv``; the match is
+  case-insensitive) holding a date column (``Date``/``date``/``timestamp``) and a close
+  column: ``Adj Close`` is preferred (it accounts for dividends and splits), else ``Close``;
+* one wide CSV file: a date column and one column per ticker.
+
+A value that is empty, ``null``, ``NaN``, ``NA`` or ``.`` is a missing close (Yahoo writes
+``null`` for a day without a trade). Anything else that is not a date or a number is a
+mistake, reported as a :class:`~market.base.MarketDataError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from market.base import Closes, MarketDataError, NoData, split_missing, tidy
+
+DATE_COLUMNS = ("date", "datetime", "timestamp", "time")
+CLOSE_COLUMNS = ("adj close", "adj_close", "adjclose", "adjusted close", "close")
+MISSING = frozenset({"", "null", "nan", "na", "n/a", "none", "."})
+
+
+class CsvProvider:
+    """Daily closes from CSV files on disk: ``csv:DIR`` or ``csv:FILE.csv``."""
+
+    synthetic = False
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        if not self.path.exists():
+            raise MarketDataError(f"csv source {self.path}: no such file or folder")
+        self.name = f"csv:{self.path}"
+
+    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+        if self.path.is_file():
+            frame = _read_wide(self.path, _stamp(self.path))
+        else:
+            files = self.files()
+            series = {
+                t: _read_one(files[t.upper()], _stamp(files[t.upper()]))
+                for t in dict.fromkeys(tickers)
+                if t.upper() in files
+            }
+            frame = pd.concat(series, axis=1) if series else pd.DataFrame()
+        frame = tidy(frame)
+        rows = frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
+        result = split_missing(
+            rows.reindex(columns=[t for t in tickers if t in rows.columns]),
+            tickers,
+            reason=f"no closes in {self.path} for the requested dates",
+        )
+        for t in tickers:
+            if t not in frame.columns:
+                where = "column" if self.path.is_file() else f"file {t}.csv"
+                result.missing[t] = NoData(t, f"no {where} in {self.path}")
+        result.source = self.name
+        return result
+
+    def files(self) -> dict[str, Path]:
+        """Ticker (upper-case) -> file, for every ``*.csv`` in the folder."""
+        return {p.stem.upper(): p for p in sorted(self.path.glob("*.csv")) if p.is_file()}
+
+
+def _stamp(path: Path) -> tuple[float, int]:
+    st = path.stat()
+    return (st.st_mtime, st.st_size)
+
+
+@lru_cache(maxsize=256)
+def _read_one(path: Path, _stamp: tuple[float, int]) -> pd.Series:
+    """One ticker's closes from a Date + (Adj) Close file; cached until the file changes."""
+    header, rows = _rows(path)
+    date_col = _find(header, DATE_COLUMNS, path, "a date column (Date)")
+    close_col = _find(header, CLOSE_COLUMNS, path, "a close column (Adj Close or Close)")
+    dates, values, lines = [], [], []
+    for line, row in rows:
+        dates.append(_date(row[date_col], path, line))
+        values.append(_number(row[close_col], path, line))
+        lines.append(line)
+    return _series(dates, values, path, lines)
+
+
+@lru_cache(maxsize=16)
+def _read_wide(path: Path, _stamp: tuple[float, int]) -> pd.DataFrame:
+    """A wide file: a date column, then one column of closes per ticker."""
+    header, rows = _rows(path)
+    date_col = _find(header, DATE_COLUMNS, path, "a date column (Date)")
+    names = [h.strip() for i, h in enumerate(header) if i != date_col]
+    if not names:
+        raise MarketDataError(f"{path}, line 1: no ticker columns besides the date")
+    dates: list[pd.Timestamp] = []
+    lines: list[int] = []
+    columns: list[list[float]] = [[] for _ in names]
+    others = [i for i in range(len(header)) if i != date_col]
+    for line, row in rows:
+        dates.append(_date(row[date_col], path, line))
+        lines.append(line)
+        for col, i in zip(columns, others, strict=True):
+            col.append(_number(row[i], path, line))
+    return pd.DataFrame(
+        {n: _series(dates, c, path, lines) for n, c in zip(names, columns, strict=True)}
+    )
+
+
+def _rows(path: Path) -> tuple[list[str], Iterable[tuple[int, list[str]]]]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            lines = list(csv.reader(fh))
+    except UnicodeDecodeError as e:
+        raise MarketDataError(f"{path}: not a text CSV file ({e.reason})") from None
+    except (OSError, csv.Error) as e:
+        raise MarketDataError(f"{path}: cannot read: {e}") from None
+    if not lines or not any(cell.strip() for cell in lines[0]):
+        raise MarketDataError(f"{path}, line 1: empty file, expected a header row")
+    header = lines[0]
+    body = []
+    for number, row in enumerate(lines[1:], start=2):
+        if not row or not any(cell.strip() for cell in row):
+            continue  # blank line
+        if len(row) != len(header):
+            raise MarketDataError(
+                f"{path}, line {number}: {len(row)} fields, the header has {len(header)}"
+            )
+        body.append((number, row))
+    if not body:
+        raise MarketDataError(f"{path}: a header but no rows of data")
+    return header, body
+
+
+def _find(header: list[str], wanted: Sequence[str], path: Path, what: str) -> int:
+    lowered = [h.strip().lower() for h in header]
+    for name in wanted:
+        if name in lowered:
+            return lowered.index(name)
+    raise MarketDataError(f"{path}, line 1: no {what} in header {', '.join(header)}")
+
+
+def _date(text: str, path: Path, line: int) -> pd.Timestamp:
+    value = text.strip()
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if value == "" or pd.isna(stamp):
+        raise MarketDataError(f"{path}, line {line}: {text!r} is not a date")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return stamp.normalize()
+
+
+def _number(text: str, path: Path, line: int) -> float:
+    value = text.strip().replace(",", "")  # "1,234.50" as some spreadsheets write it
+    if value.lower() in MISSING:
+        return math.nan
+    try:
+        number = float(value)
+    except ValueError:
+        raise MarketDataError(f"{path}, line {line}: {text!r} is not a number") from None
+    if math.isinf(number):
+        raise MarketDataError(f"{path}, line {line}: {text!r} is not a finite number")
+    return number  # zero and negative are allowed: a 3-month yield can be 0.00
+
+
+def _series(
+    dates: list[pd.Timestamp], values: list[float], path: Path, lines: list[int]
+) -> pd.Series:
+    index = pd.DatetimeIndex(dates)
+    dupes = index.duplicated()
+    if dupes.any():
+        line = lines[int(dupes.argmax())]
+        raise MarketDataError(
+            f"{path}, line {line}: date {index[dupes.argmax()].date()} appears twice"
+        )
+    return pd.Series(values, index=index, dtype=float).sort_index()

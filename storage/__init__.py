@@ -1,0 +1,8 @@
+"""Storage: the only package that touches SQLite (through sqlite-utils).
+
+Open a database with :func:`storage.db.connect`; it applies the versioned schema on open.
+"""
+
+from storage.db import connect
+
+__all__ = ["connect"]

@@ -1,0 +1,88 @@
+"""The versioned schema. Append a migration; never edit one that has shipped.
+
+Each migration is a list of SQL statements run in one transaction. Chat ids are Telegram's
+64-bit integers (SQLite INTEGER is 64-bit). Foreign keys cascade on UPDATE so that when a
+group becomes a supergroup (``migrate_to_chat_id``) a single ``UPDATE chats SET id = ...``
+carries its subscriptions, rules and queued messages along.
+"""
+
+from __future__ import annotations
+
+V1 = [
+    # --- market data cache -------------------------------------------------------------
+    """CREATE TABLE prices (
+        source TEXT NOT NULL, ticker TEXT NOT NULL, date TEXT NOT NULL, close REAL NOT NULL,
+        PRIMARY KEY (source, ticker, date)) WITHOUT ROWID""",
+    """CREATE TABLE price_coverage (
+        source TEXT NOT NULL, ticker TEXT NOT NULL,
+        first TEXT NOT NULL, last TEXT NOT NULL, fetched_at TEXT NOT NULL,
+        PRIMARY KEY (source, ticker)) WITHOUT ROWID""",
+    # --- chats and what they get -------------------------------------------------------
+    """CREATE TABLE chats (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('private', 'group', 'supergroup', 'channel')),
+        title TEXT, username TEXT,
+        tz TEXT NOT NULL DEFAULT 'America/New_York',
+        quiet_start TEXT, quiet_end TEXT,
+        digest INTEGER NOT NULL DEFAULT 0,
+        muted_until TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        inactive_reason TEXT,
+        linked_by INTEGER,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))""",
+    "CREATE INDEX chats_active ON chats (active)",
+    """CREATE TABLE subscriptions (
+        chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE ON UPDATE CASCADE,
+        topic TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        PRIMARY KEY (chat_id, topic)) WITHOUT ROWID""",
+    "CREATE INDEX subscriptions_topic ON subscriptions (topic, chat_id)",
+    """CREATE TABLE rules (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL, subject TEXT NOT NULL, params TEXT NOT NULL)""",
+    """CREATE TABLE chat_rules (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE ON UPDATE CASCADE,
+        rule_id INTEGER NOT NULL REFERENCES rules (id),
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        UNIQUE (chat_id, rule_id))""",
+    "CREATE INDEX chat_rules_rule ON chat_rules (rule_id, chat_id)",
+    # --- what fired, and what is to be sent ---------------------------------------------
+    """CREATE TABLE events (
+        key TEXT PRIMARY KEY,
+        session TEXT NOT NULL, signal TEXT NOT NULL, subject TEXT NOT NULL,
+        rule TEXT NOT NULL, variant TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))""",
+    "CREATE INDEX events_session ON events (session)",
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE ON UPDATE CASCADE,
+        dedupe TEXT NOT NULL,
+        session TEXT,
+        body TEXT NOT NULL,
+        chart TEXT,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'dropped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before TEXT,
+        error TEXT,
+        message_id INTEGER,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        sent_at TEXT,
+        UNIQUE (chat_id, dedupe))""",
+    "CREATE INDEX outbox_due ON outbox (status, not_before, id)",
+    # --- scans and data health ------------------------------------------------------------
+    """CREATE TABLE scans (
+        session TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL, finished_at TEXT,
+        source TEXT NOT NULL,
+        events INTEGER NOT NULL DEFAULT 0, messages INTEGER NOT NULL DEFAULT 0,
+        problems TEXT NOT NULL DEFAULT '[]',
+        status TEXT NOT NULL DEFAULT 'running')""",
+]
+
+MIGRATIONS: list[list[str]] = [V1]
