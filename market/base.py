@@ -53,12 +53,13 @@ class Provider(Protocol):
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Normalise a closes frame: midnight tz-naive dates, sorted, unique, float columns."""
     if frame.empty:
-        return pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype=float)
+        return pd.DataFrame(index=pd.DatetimeIndex([], dtype="datetime64[ns]", name="date"),
+                            dtype=float)
     idx = pd.DatetimeIndex(frame.index)
     if idx.tz is not None:
         idx = idx.tz_localize(None)
     out = frame.copy()
-    out.index = idx.normalize().rename("date")
+    out.index = idx.normalize().astype("datetime64[ns]").rename("date")
     out = out[~out.index.duplicated(keep="last")].sort_index()
     return out.astype(float)
 

@@ -7,6 +7,7 @@ they close, early closes included) years in advance, without knowing any price.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from functools import lru_cache
 
 import exchange_calendars as xc
@@ -20,7 +21,10 @@ FIRST = "1990-01-02"
 
 @lru_cache(maxsize=1)
 def xnys() -> xc.ExchangeCalendar:
-    return xc.get_calendar("XNYS", start=FIRST)
+    with warnings.catch_warnings():  # exchange_calendars 4.13 trips a pandas 3.1 deprecation
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return xc.get_calendar("XNYS", start=FIRST)
 
 
 def sessions(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:

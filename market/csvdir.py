@@ -142,7 +142,7 @@ def _find(header: list[str], wanted: Sequence[str], path: Path, what: str) -> in
     for name in wanted:
         if name in lowered:
             return lowered.index(name)
-    raise MarketDataError(f"{path}, line 1: no {what} in header {', '.join(header)}")
+    raise MarketDataError(f"{path}, line 1: found no {what} in header {', '.join(header)}")
 
 
 def _date(text: str, path: Path, line: int) -> pd.Timestamp:

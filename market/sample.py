@@ -130,6 +130,7 @@ class SampleProvider:
 
     name = "sample"
     synthetic = True
+    last_session = SAMPLE_END  # the synthetic market has no "today": scans default to its end
 
     def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
         full = sample_closes()

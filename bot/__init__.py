@@ -1,0 +1,4 @@
+"""The bot: Telegram handlers, delivery, and the composition root (CLI, settings, scheduling).
+
+This is the only package that touches Telegram.
+"""

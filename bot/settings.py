@@ -1,0 +1,67 @@
+"""Configuration from the environment or a ``.env`` file (see ``.env.example``).
+
+Every setting has a default that works offline, so ``rotation-bot demo`` and
+``rotation-bot backtest`` need no configuration at all. The bot token is a secret: it is held
+as a :class:`pydantic.SecretStr`, so it prints as ``**********`` and never reaches a log.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+    admin_ids: str = Field(default="", description="comma-separated Telegram user ids")
+    database_path: Path = Path("rotation-bot.sqlite")
+    data_source: str = "sample"
+    cache_dir: Path = Path("~/.cache/rotation-bot").expanduser()
+    scan_delay_minutes: int = Field(default=30, ge=0, le=600)
+    default_timezone: str = "America/New_York"
+    max_rules_per_chat: int = Field(default=50, ge=1, le=1000)
+    paid_broadcast: bool = False
+    log_level: str = "INFO"
+
+    @field_validator("cache_dir", "database_path", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def admins(self) -> frozenset[int]:
+        """The operator's Telegram user ids (``ADMIN_IDS=123,456``)."""
+        return frozenset(int(p) for p in re.split(r"[,\s]+", self.admin_ids.strip()) if p)
+
+    @field_validator("admin_ids")
+    @classmethod
+    def _admin_ids_are_numbers(cls, value: str) -> str:
+        for part in re.split(r"[,\s]+", value.strip()):
+            if part and not part.lstrip("-").isdigit():
+                raise ValueError(f"ADMIN_IDS must be numeric Telegram user ids, not {part!r}")
+        return value
+
+    def token(self) -> str:
+        """The bot token, checked for shape; raises ValueError with a one-line reason."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise ValueError(
+                "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token "
+                "in .env (see .env.example)"
+            )
+        value = self.telegram_bot_token.get_secret_value().strip()
+        if not TOKEN_PATTERN.match(value):
+            raise ValueError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (expected 123456789:ABC..., "
+                "as @BotFather gives it)"
+            )
+        return value
