@@ -38,6 +38,11 @@ V1 = [
         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
         PRIMARY KEY (chat_id, topic)) WITHOUT ROWID""",
     "CREATE INDEX subscriptions_topic ON subscriptions (topic, chat_id)",
+    # Which rules each topic (a preset "preset:NAME" or a whole kind "signal:KIND") contains,
+    # synced from the catalogue at start-up, so fan-out is one INSERT ... SELECT.
+    """CREATE TABLE topic_rules (
+        topic TEXT NOT NULL, rule TEXT NOT NULL,
+        PRIMARY KEY (rule, topic)) WITHOUT ROWID""",
     """CREATE TABLE rules (
         id INTEGER PRIMARY KEY,
         key TEXT NOT NULL UNIQUE,
@@ -56,6 +61,7 @@ V1 = [
         session TEXT NOT NULL, signal TEXT NOT NULL, subject TEXT NOT NULL,
         rule TEXT NOT NULL, variant TEXT NOT NULL,
         payload TEXT NOT NULL,
+        html TEXT,
         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))""",
     "CREATE INDEX events_session ON events (session)",
     """CREATE TABLE outbox (

@@ -1,0 +1,211 @@
+"""Chats (private, group, supergroup, channel), their settings, and what they subscribe to.
+
+A *topic* is what a chat subscribes to: ``preset:NAME`` (a bundle of rules) or
+``signal:KIND`` (every preset rule of one kind). Custom rules live in storage/rules.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from storage.db import transaction
+
+KINDS = ("private", "group", "supergroup", "channel")
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: int
+    kind: str
+    title: str | None
+    username: str | None
+    tz: str
+    quiet_start: str | None  # "22:00" local time, or None
+    quiet_end: str | None
+    digest: bool
+    muted_until: dt.datetime | None  # UTC
+    active: bool
+    inactive_reason: str | None
+    linked_by: int | None  # for a channel: the user who linked it
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind in ("group", "supergroup")
+
+
+COLUMNS = (
+    "id, kind, title, username, tz, quiet_start, quiet_end, digest, muted_until, active, "
+    "inactive_reason, linked_by"
+)
+
+
+def _chat(row: tuple) -> Chat:
+    (cid, kind, title, username, tz, qs, qe, digest, muted, active, why, linked) = row
+    return Chat(
+        id=cid,
+        kind=kind,
+        title=title,
+        username=username,
+        tz=tz,
+        quiet_start=qs,
+        quiet_end=qe,
+        digest=bool(digest),
+        muted_until=dt.datetime.fromisoformat(muted) if muted else None,
+        active=bool(active),
+        inactive_reason=why,
+        linked_by=linked,
+    )
+
+
+class ChatStore:
+    def __init__(self, db: sqlite_utils.Database, default_tz: str = "America/New_York") -> None:
+        self.db = db
+        self.default_tz = default_tz
+
+    # --- chats ------------------------------------------------------------------------
+    def ensure(
+        self,
+        chat_id: int,
+        kind: str,
+        title: str | None = None,
+        username: str | None = None,
+        linked_by: int | None = None,
+    ) -> Chat:
+        """Create the chat, or refresh its title and reactivate it; returns it."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown chat kind {kind!r}")
+        self.db.execute(
+            "INSERT INTO chats (id, kind, title, username, tz, linked_by) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
+            "title = coalesce(excluded.title, title), "
+            "username = coalesce(excluded.username, username), "
+            "linked_by = coalesce(excluded.linked_by, linked_by), active = 1, "
+            "inactive_reason = NULL, "
+            "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            [chat_id, kind, title, username, self.default_tz, linked_by],
+        )
+        chat = self.get(chat_id)
+        assert chat is not None
+        return chat
+
+    def get(self, chat_id: int) -> Chat | None:
+        row = self.db.execute(f"SELECT {COLUMNS} FROM chats WHERE id = ?", [chat_id]).fetchone()
+        return _chat(row) if row else None
+
+    def update(self, chat_id: int, **fields: object) -> Chat:
+        """Change settings: tz, quiet_start, quiet_end, digest, muted_until, title."""
+        allowed = {"tz", "quiet_start", "quiet_end", "digest", "muted_until", "title"}
+        bad = set(fields) - allowed
+        if bad:
+            raise ValueError(f"cannot update {', '.join(sorted(bad))}")
+        values = {
+            k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in fields.items()
+        }
+        if values:
+            sets = ", ".join(f"{k} = ?" for k in values)
+            self.db.execute(
+                f"UPDATE chats SET {sets}, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                "WHERE id = ?",
+                [*values.values(), chat_id],
+            )
+        chat = self.get(chat_id)
+        if chat is None:
+            raise KeyError(chat_id)
+        return chat
+
+    def deactivate(self, chat_id: int, reason: str) -> None:
+        """Stop sending to a chat (blocked, kicked, not found); its pending messages are dropped."""
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE chats SET active = 0, inactive_reason = ? WHERE id = ?", [reason, chat_id]
+            )
+            self.db.execute(
+                "UPDATE outbox SET status = 'dropped', error = ? "
+                "WHERE chat_id = ? AND status IN ('pending', 'sending')",
+                [reason, chat_id],
+            )
+
+    def migrate(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: everything it had follows it to ``new_id``."""
+        with transaction(self.db):
+            if self.get(new_id) is None:
+                self.db.execute(
+                    "UPDATE chats SET id = ?, kind = 'supergroup' WHERE id = ?", [new_id, old_id]
+                )
+                return
+            # The new chat already exists (we saw it first): merge into it.
+            self.db.execute(
+                "INSERT OR IGNORE INTO subscriptions (chat_id, topic) "
+                "SELECT ?, topic FROM subscriptions WHERE chat_id = ?",
+                [new_id, old_id],
+            )
+            self.db.execute(
+                "INSERT OR IGNORE INTO chat_rules (chat_id, rule_id, text) "
+                "SELECT ?, rule_id, text FROM chat_rules WHERE chat_id = ?",
+                [new_id, old_id],
+            )
+            self.db.execute(
+                "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ?", [new_id, old_id]
+            )
+            self.db.execute("DELETE FROM chats WHERE id = ?", [old_id])
+
+    def forget(self, chat_id: int) -> None:
+        """Delete the chat and everything stored about it (subscriptions, rules, messages)."""
+        with transaction(self.db):
+            self.db.execute("DELETE FROM chats WHERE id = ?", [chat_id])
+            # Channels this user linked stay (they belong to their audience), unattributed.
+            self.db.execute("UPDATE chats SET linked_by = NULL WHERE linked_by = ?", [chat_id])
+
+    def channels_linked_by(self, user_id: int) -> list[Chat]:
+        rows = self.db.execute(
+            f"SELECT {COLUMNS} FROM chats WHERE kind = 'channel' AND linked_by = ? ORDER BY id",
+            [user_id],
+        ).fetchall()
+        return [_chat(r) for r in rows]
+
+    # --- subscriptions -------------------------------------------------------------------
+    def subscribe(self, chat_id: int, topic: str) -> bool:
+        """Add a topic; False if the chat already had it."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO subscriptions (chat_id, topic) VALUES (?, ?)", [chat_id, topic]
+        )
+        return cur.rowcount == 1
+
+    def unsubscribe(self, chat_id: int, topic: str) -> bool:
+        cur = self.db.execute(
+            "DELETE FROM subscriptions WHERE chat_id = ? AND topic = ?", [chat_id, topic]
+        )
+        return cur.rowcount == 1
+
+    def unsubscribe_all(self, chat_id: int) -> int:
+        """Remove every subscription and custom rule of the chat; returns how many."""
+        with transaction(self.db):
+            subs = self.db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [chat_id])
+            rules = self.db.execute("DELETE FROM chat_rules WHERE chat_id = ?", [chat_id])
+        return subs.rowcount + rules.rowcount
+
+    def topics(self, chat_id: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT topic FROM subscriptions WHERE chat_id = ? ORDER BY topic", [chat_id]
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def sync_topics(self, topics: dict[str, list[str]]) -> None:
+        """Replace the topic -> rule-key table with the catalogue's current presets."""
+        with transaction(self.db):
+            self.db.execute("DELETE FROM topic_rules")
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO topic_rules (topic, rule) VALUES (?, ?)",
+                [(topic, key) for topic, keys in topics.items() for key in keys],
+            )
+
+    # --- counts for /stats -------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        row = self.db.execute(
+            "SELECT count(*), coalesce(sum(active), 0), "
+            "(SELECT count(*) FROM subscriptions), (SELECT count(*) FROM chat_rules) FROM chats"
+        ).fetchone()
+        return {"chats": row[0], "active_chats": row[1], "subscriptions": row[2], "rules": row[3]}
