@@ -1,4 +1,4 @@
-"""The ``rotation-bot`` command: backtest and scan (and, through their own modules, run, demo, chat).
+"""The ``rotation-bot`` command and its subcommands.
 
 Bad arguments exit with status 2 and a one-line message; a data problem that stops the command
 (an unreadable CSV, Yahoo unreachable after retries) exits with status 1 and says why.
@@ -13,6 +13,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from signals.presets import PRESETS, preset
+
 from bot import render
 from bot.scanner import BacktestResult, ScanResult, backtest, default_session, scan
 from bot.settings import Settings
@@ -20,7 +22,6 @@ from market.base import MarketDataError, Provider
 from market.cached import CachedProvider
 from market.sources import SPECS, open_provider
 from signals.kind import RuleError
-from signals.presets import PRESETS, preset
 from signals.rules import Rule
 
 log = logging.getLogger("rotation_bot")
@@ -66,8 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         "evening scans would have seen them (no look-ahead).",
     )
     _data_args(bt)
-    bt.add_argument("--start", type=_date, help="first day (YYYY-MM-DD; default: a year before --end)")
-    bt.add_argument("--end", type=_date, help="last day (YYYY-MM-DD; default: the latest session)")
+    bt.add_argument(
+        "--start", type=_date, help="first day, YYYY-MM-DD (default: a year before --end)"
+    )
+    bt.add_argument("--end", type=_date, help="last day, YYYY-MM-DD (default: the latest session)")
     bt.set_defaults(func=cmd_backtest)
 
     sc = sub.add_parser(
@@ -170,7 +173,9 @@ def _print_header(
 ) -> None:
     source = result.source + (f" — {render.SYNTHETIC_LABEL}" if result.synthetic else "")
     print(f"rotation-bot {what} · {when} · source: {source}")
-    print(f"{len(names or PRESETS)} presets, {len(set(rules))} rules: {', '.join(names or PRESETS)}")
+    print(
+        f"{len(names or PRESETS)} presets, {len(set(rules))} rules: {', '.join(names or PRESETS)}"
+    )
 
 
 def _print_problems(result: BacktestResult | ScanResult) -> None:
@@ -195,7 +200,9 @@ def _progress():
         width = 30
         filled = width * done // max(total, 1)
         end = "\n" if done >= total and total else ""
-        sys.stderr.write(f"\r{what:<18} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.write(
+            f"\r{what:<18} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}"
+        )
         sys.stderr.flush()
 
     return show

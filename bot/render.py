@@ -19,7 +19,7 @@ def pct(value: float | None, basis: str = "ratio") -> str:
 
 
 def followup_text(fu: Followup | None) -> str:
-    """"Before: 6 times; median next month +1.2%, next 3 months +3.0% (IWM vs SPY)"."""
+    """ "Before: 6 times; median next month +1.2%, next 3 months +3.0% (IWM vs SPY)"."""
     if fu is None or fu.count == 0:
         return "First time in the available history."
     times = "once" if fu.count == 1 else f"{fu.count} times"

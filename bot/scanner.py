@@ -102,7 +102,11 @@ def scan(
     problems = data_problems(closes, session)
     frame = closes.frame.loc[: pd.Timestamp(session)].drop(columns=list(problems), errors="ignore")
     result = evaluate(
-        rules, frame, calendar.context(frame.index), start=session, end=session,
+        rules,
+        frame,
+        calendar.context(frame.index),
+        start=session,
+        end=session,
         benchmark=benchmark,
     )
     return ScanResult(

@@ -53,8 +53,9 @@ class Provider(Protocol):
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Normalise a closes frame: midnight tz-naive dates, sorted, unique, float columns."""
     if frame.empty:
-        return pd.DataFrame(index=pd.DatetimeIndex([], dtype="datetime64[ns]", name="date"),
-                            dtype=float)
+        return pd.DataFrame(
+            index=pd.DatetimeIndex([], dtype="datetime64[ns]", name="date"), dtype=float
+        )
     idx = pd.DatetimeIndex(frame.index)
     if idx.tz is not None:
         idx = idx.tz_localize(None)

@@ -46,7 +46,9 @@ def test_first_call_fetches_then_serves_from_cache() -> None:
     assert len(inner.calls) == 1
     pd.testing.assert_frame_equal(first.frame, second.frame)
     pd.testing.assert_frame_equal(
-        second.frame, FRAME.loc[:"2018-06-29", ["SPY", "IWM"]], check_freq=False,
+        second.frame,
+        FRAME.loc[:"2018-06-29", ["SPY", "IWM"]],
+        check_freq=False,
         check_names=False,
     )
 
@@ -55,7 +57,7 @@ def test_next_evening_fetches_only_the_recent_tail() -> None:
     inner, cached = make(FRAME)
     cached.closes(["SPY", "IWM"], D(2018, 1, 1), D(2018, 6, 29))
     later = cached.closes(["SPY", "IWM"], D(2018, 1, 1), D(2018, 7, 6))
-    tickers, start, end = inner.calls[-1]
+    _, start, end = inner.calls[-1]
     assert len(inner.calls) == 2 and end == D(2018, 7, 6)
     assert start >= D(2018, 6, 20)  # a week of overlap, not the whole history
     assert later.frame.index[-1] == pd.Timestamp("2018-07-06")
@@ -80,7 +82,7 @@ def test_restated_adjusted_closes_replace_the_history() -> None:
 
 
 def test_missing_ticker_is_reported_and_nothing_is_stored_for_it() -> None:
-    inner, cached = make(FRAME)
+    _, cached = make(FRAME)
     got = cached.closes(["SPY", "PXD"], D(2018, 1, 1), D(2018, 3, 1))
     assert "PXD" in got.missing and "PXD" not in got.frame.columns
     assert PriceStore(cached.store.db).coverage("fake", ["PXD"]) == {}

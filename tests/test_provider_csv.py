@@ -23,10 +23,13 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def test_yahoo_export_prefers_adjusted_close(tmp_path: Path) -> None:
-    write(tmp_path, "IWM.csv",
-          "Date,Open,High,Low,Close,Adj Close,Volume\n"
-          "2025-01-02,1,1,1,220.0,218.5,100\n"
-          "2025-01-03,1,1,1,222.0,220.4,100\n")
+    write(
+        tmp_path,
+        "IWM.csv",
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2025-01-02,1,1,1,220.0,218.5,100\n"
+        "2025-01-03,1,1,1,222.0,220.4,100\n",
+    )
     closes = CsvProvider(tmp_path).closes(["IWM"], START, END)
     assert list(closes.frame["IWM"]) == [218.5, 220.4]
     assert [d.date() for d in closes.frame.index] == [dt.date(2025, 1, 2), dt.date(2025, 1, 3)]
@@ -34,8 +37,11 @@ def test_yahoo_export_prefers_adjusted_close(tmp_path: Path) -> None:
 
 
 def test_stooq_export_uses_close_and_sorts_dates(tmp_path: Path) -> None:
-    write(tmp_path, "spy.csv",
-          "Date,Open,High,Low,Close,Volume\n2025-01-03,1,1,1,590.5,1\n2025-01-02,1,1,1,585.0,1\n")
+    write(
+        tmp_path,
+        "spy.csv",
+        "Date,Open,High,Low,Close,Volume\n2025-01-03,1,1,1,590.5,1\n2025-01-02,1,1,1,585.0,1\n",
+    )
     closes = CsvProvider(tmp_path).closes(["SPY"], START, END)
     assert list(closes.frame["SPY"]) == [585.0, 590.5]
 
@@ -47,8 +53,11 @@ def test_null_values_are_missing_not_zero(tmp_path: Path) -> None:
 
 
 def test_wide_file_and_date_range(tmp_path: Path) -> None:
-    path = write(tmp_path, "wide.csv",
-                 "Date,IWM,SPY\n2025-01-02,220,585\n2025-01-03,222,590\n2025-01-06,224,595\n")
+    path = write(
+        tmp_path,
+        "wide.csv",
+        "Date,IWM,SPY\n2025-01-02,220,585\n2025-01-03,222,590\n2025-01-06,224,595\n",
+    )
     closes = open_provider(f"csv:{path}").closes(
         ["SPY", "IWM", "PXD"], dt.date(2025, 1, 3), dt.date(2025, 1, 6)
     )
@@ -111,8 +120,9 @@ def test_file_edited_between_calls_is_reread(tmp_path: Path) -> None:
 def test_real_closes_in_shared_data() -> None:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent (real closes are for tests only, not shipped)")
-    closes = CsvProvider(SHARED).closes(["^RUT", "IWM", "PXD"], dt.date(2024, 11, 1),
-                                        dt.date(2025, 10, 31))
+    closes = CsvProvider(SHARED).closes(
+        ["^RUT", "IWM", "PXD"], dt.date(2024, 11, 1), dt.date(2025, 10, 31)
+    )
     rut = closes.frame["^RUT"]
     # The figures ../shared/README.md quotes from these files.
     assert rut.loc["2024-11-25"] == pytest.approx(2442.03, abs=0.01)

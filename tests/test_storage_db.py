@@ -16,8 +16,16 @@ def test_new_database_is_at_latest_version_with_wal_and_foreign_keys(tmp_path: P
     assert schema_version(db) == len(MIGRATIONS)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert {"prices", "chats", "subscriptions", "rules", "chat_rules", "events", "outbox",
-            "scans"} <= set(db.table_names())
+    assert {
+        "prices",
+        "chats",
+        "subscriptions",
+        "rules",
+        "chat_rules",
+        "events",
+        "outbox",
+        "scans",
+    } <= set(db.table_names())
 
 
 def test_reopening_does_not_migrate_twice_and_keeps_data(tmp_path: Path) -> None:
