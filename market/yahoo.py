@@ -355,11 +355,15 @@ class YahooProvider:
         """
         start = pd.Timestamp(start).date()
         end = pd.Timestamp(end).date()
-        if start > end:
-            raise ValueError(f"start {start} is after end {end}")
         wanted = list(dict.fromkeys(tickers))
-        if not wanted:
-            return Closes(frame=tidy(pd.DataFrame()), source=self.name, synthetic=False)
+        if not wanted or start > end:  # nothing to ask Yahoo; answer like the other providers
+            reason = f"empty date range ({start} is after {end})"
+            return Closes(
+                frame=tidy(pd.DataFrame()),
+                missing={t: NoData(t, reason) for t in wanted},
+                source=self.name,
+                synthetic=False,
+            )
         # yfinance upper-cases symbols; we answer in the caller's spelling.
         symbol_of = {t: t.upper() for t in wanted}
 
@@ -479,7 +483,10 @@ class YahooProvider:
         out = pd.DataFrame(columns, index=frame.index) if columns else frame.iloc[:, :0]
         # A session where no requested ticker has a close tells nothing; leave it out.
         out = out.dropna(how="all") if columns else out.iloc[:0]
-        return Closes(frame=tidy(out), missing=missing, source=self.name, synthetic=False)
+        out = tidy(out)
+        # Sessions are not business days: no inferred frequency on the index.
+        out.index = pd.DatetimeIndex(out.index.to_numpy(), name="date")
+        return Closes(frame=out, missing=missing, source=self.name, synthetic=False)
 
     def _closed_sessions(self, frame: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Keep rows in ``start``..``end`` that are XNYS sessions closed by ``now()``.

@@ -1,0 +1,451 @@
+"""YahooProvider, offline, through yfinance's real code path.
+
+Every test hands the provider a ``FakeYahooSession`` (tests/support/yahoo_fake.py): yfinance
+runs its own cookie/crumb handshake, timezone lookup, chart request, parsing, auto-adjust and
+multi-ticker merge; only the HTTP answers are ours, BUILT from the documented chart-API shape
+(not recorded from Yahoo, and no real prices). Anything that tries to leave the machine fails
+the test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import socket
+
+import pandas as pd
+import pytest
+import requests
+import yfinance as yf
+
+from market import yahoo
+from market.base import MarketDataError, NoData
+from market.yahoo import DEFAULT_REASON, YahooProvider
+from tests.support.yahoo_fake import FakeYahooSession, bar_timestamp, reset_yfinance
+
+NY = "America/New_York"
+JAN = ["2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08"]
+SPY_CLOSE = [591.0, 595.5, 599.25, 595.0, 598.0]
+SPY_ADJ = [585.12, 589.57, 593.28, 589.07, 592.04]  # differs: adjusted for a later dividend
+QQQ_CLOSE = [511.0, 518.5, 524.75, 515.0, 516.5]
+LATER = pd.Timestamp("2025-12-31 12:00", tz="UTC")  # every January session long closed
+
+
+def d(s: str) -> dt.date:
+    return dt.date.fromisoformat(s)
+
+
+def ny(s: str) -> pd.Timestamp:
+    return pd.Timestamp(s, tz=NY).tz_convert("UTC")
+
+
+def dates(*days: str) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(list(days), name="date")
+
+
+# ---- isolation --------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Fail loudly if anything bypasses the fake and tries a real connection."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"real network access attempted: {args[:2]!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+    try:
+        from curl_cffi import requests as curl_requests
+    except ImportError:  # pragma: no cover
+        return
+    monkeypatch.setattr(curl_requests.Session, "request", refuse)
+
+
+@pytest.fixture(autouse=True)
+def yf_cache(tmp_path, monkeypatch):
+    """A fresh yfinance per test: no singleton session/crumb, no LRU'd responses, and its
+    timezone/cookie caches in this test's tmp_path (also our once-per-process switch)."""
+    cache_dir = tmp_path / "yfinance"
+    reset_yfinance(str(cache_dir))
+    monkeypatch.setattr(yahoo, "_cache_location", None)
+    yield cache_dir
+    reset_yfinance(str(cache_dir))
+
+
+@pytest.fixture
+def fake():
+    session = FakeYahooSession()
+    yield session
+    assert session.unexpected == [], "the provider asked the fake for something it does not serve"
+    assert "request" not in session.__dict__, "the provider left its watch on the session"
+
+
+def provider(fake, cache_dir, now=LATER, attempts=4) -> YahooProvider:
+    return YahooProvider(
+        session=fake, cache_dir=cache_dir, attempts=attempts, wait=0, now=lambda: now
+    )
+
+
+def serve_jan(fake: FakeYahooSession) -> None:
+    fake.add(
+        "SPY", dict(zip(JAN, SPY_CLOSE, strict=True)), adjclose=dict(zip(JAN, SPY_ADJ, strict=True))
+    )
+    fake.add("QQQ", dict(zip(JAN, QQQ_CLOSE, strict=True)))
+
+
+def warm_timezones(*symbols: str) -> None:
+    """What a bot that ran yesterday has: the tickers' timezones in yfinance's sqlite cache,
+    so today's download goes straight to the price request."""
+    for sym in symbols:
+        yf.cache.get_tz_cache().store(sym, NY)
+
+
+# ---- healthy ----------------------------------------------------------------------------------
+
+
+def test_two_tickers_come_back_as_served_with_adjusted_closes(fake, yf_cache):
+    serve_jan(fake)
+
+    got = provider(fake, yf_cache).closes(["SPY", "qqq"], d("2025-01-02"), d("2025-01-08"))
+
+    # auto_adjust=True in yfinance 1.7 replaces Close by Yahoo's adjclose (and scales O/H/L
+    # by adjclose/close), so the served adjclose is what we must see -- not the raw close.
+    expected = pd.DataFrame({"SPY": SPY_ADJ, "qqq": QQQ_CLOSE}, index=dates(*JAN))
+    pd.testing.assert_frame_equal(got.frame, expected, check_index_type=False)
+    assert got.missing == {}
+    assert (got.source, got.synthetic) == ("yahoo", False)
+    assert got.frame.index.tz is None
+
+    # One batched download: one price request per symbol, asking period1 = start midnight
+    # New York and period2 = the day after end (yfinance's end is exclusive).
+    history = fake.chart_calls(kind="history")
+    assert sorted(c.symbol for c in history) == ["QQQ", "SPY"]
+    for call in history:
+        assert int(call.params["period1"]) == int(ny("2025-01-02").timestamp())
+        assert int(call.params["period2"]) == int(ny("2025-01-09").timestamp())
+        assert call.params["interval"] == "1d"
+    # yfinance was given its own cache folder.
+    assert (yf_cache / "tkr-tz.db").exists()
+    assert yf.cache.get_tz_cache().lookup("SPY") == NY
+
+
+def test_only_the_requested_range_is_returned(fake, yf_cache):
+    serve_jan(fake)
+
+    got = provider(fake, yf_cache).closes(["SPY"], d("2025-01-03"), d("2025-01-07"))
+
+    assert list(got.frame.index) == list(dates("2025-01-03", "2025-01-06", "2025-01-07"))
+    assert got.frame["SPY"].tolist() == SPY_ADJ[1:4]
+
+
+def test_no_tickers_asks_nothing(fake, yf_cache):
+    got = provider(fake, yf_cache).closes([], d("2025-01-02"), d("2025-01-08"))
+
+    assert got.frame.empty and got.missing == {}
+    assert fake.calls == []
+
+
+def test_an_empty_date_range_asks_nothing(fake, yf_cache):
+    got = provider(fake, yf_cache).closes(["SPY"], d("2025-01-08"), d("2025-01-02"))
+
+    assert got.frame.empty and list(got.missing) == ["SPY"]
+    assert fake.calls == []
+
+
+def test_the_default_session_is_watched_and_restored(yf_cache):
+    """The traffic watch wraps ``request`` on the session instance; curl_cffi (the default
+    session) routes ``get`` through it too. No request leaves: ``no_network`` refuses it, and
+    the refusal is what the watch must record."""
+    p = YahooProvider(cache_dir=yf_cache, wait=0)
+    session = p.session
+    assert type(session).__module__.startswith(("curl_cffi", "requests"))
+
+    with yahoo._watch(session) as traffic, pytest.raises(AssertionError):
+        session.get("https://query2.finance.yahoo.com/v8/finance/chart/SPY", timeout=1)
+
+    assert [type(e) for e in traffic.errors["SPY"]] == [AssertionError]
+    assert "request" not in vars(session)
+
+
+# ---- bad symbols ------------------------------------------------------------------------------
+
+
+def test_delisted_symbol_is_missing_and_the_others_are_served(fake, yf_cache, caplog):
+    serve_jan(fake)
+    fake.delist("PXD")
+
+    with caplog.at_level(logging.WARNING, logger="market.yahoo"):
+        got = provider(fake, yf_cache).closes(
+            ["SPY", "PXD", "QQQ"], d("2025-01-02"), d("2025-01-08")
+        )
+
+    assert list(got.frame.columns) == ["SPY", "QQQ"]
+    assert got.frame["SPY"].tolist() == SPY_ADJ
+    assert list(got.missing) == ["PXD"]
+    # yfinance 1.7 fails PXD at the timezone lookup (404), before any price request, and
+    # records its own text for it; that is the reason we pass on.
+    assert got.missing["PXD"] == NoData("PXD", "possibly delisted; no timezone found")
+    assert fake.chart_calls("PXD", kind="history") == []
+    # A delisting is not retried: one download, one price request per good symbol.
+    assert len(fake.chart_calls("SPY", kind="history")) == 1
+    assert any("no data for PXD" in r.getMessage() for r in caplog.records)
+
+
+def test_delisted_symbol_with_a_cached_timezone_reports_yahoos_reason(fake, yf_cache):
+    serve_jan(fake)
+    fake.delist("PXD", description="No data found, symbol may be delisted")
+    warm_timezones("SPY", "PXD")
+
+    got = provider(fake, yf_cache).closes(["SPY", "PXD"], d("2025-01-02"), d("2025-01-08"))
+
+    assert list(got.frame.columns) == ["SPY"]
+    assert got.missing["PXD"].reason == "No data found, symbol may be delisted"
+    # The price request got the 404; yfinance retried it once with its other cookie strategy.
+    assert [c.status for c in fake.chart_calls("PXD")] == [404, 404]
+
+
+def test_all_tickers_bad_gives_an_empty_frame_and_all_missing(fake, yf_cache):
+    fake.delist("PXD")
+    fake.delist("ZZZZ")
+
+    got = provider(fake, yf_cache).closes(["PXD", "ZZZZ"], d("2025-01-02"), d("2025-01-08"))
+
+    assert got.frame.shape == (0, 0)
+    assert isinstance(got.frame.index, pd.DatetimeIndex)
+    assert set(got.missing) == {"PXD", "ZZZZ"}
+    assert all("delisted" in nd.reason for nd in got.missing.values())
+    # Unknown symbols are not a transient failure: a single download, no retry.
+    assert len(fake.chart_calls("PXD", kind="tz")) == 2  # yfinance's own 4xx retry
+
+
+def test_reason_defaults_when_yfinance_logs_nothing(fake, yf_cache):
+    serve_jan(fake)
+    fake.delist("PXD")
+    yf_logger = logging.getLogger("yfinance")
+    level = yf_logger.level
+    yf_logger.setLevel(logging.CRITICAL)  # e.g. the bot silenced yfinance's chatter
+    try:
+        got = provider(fake, yf_cache).closes(["SPY", "PXD"], d("2025-01-02"), d("2025-01-08"))
+    finally:
+        yf_logger.setLevel(level)
+
+    assert got.missing == {"PXD": NoData("PXD", DEFAULT_REASON)}
+    assert list(got.frame.columns) == ["SPY"]
+
+
+# ---- rate limits and the network --------------------------------------------------------------
+
+
+def test_a_single_429_is_absorbed_by_yfinances_own_retry(fake, yf_cache):
+    serve_jan(fake)
+    fake.rate_limit("SPY", times=1)
+
+    got = provider(fake, yf_cache).closes(["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08"))
+
+    assert list(got.frame.columns) == ["SPY", "QQQ"] and got.missing == {}
+    # yfinance answers any 4xx by switching cookie strategy and asking once more.
+    assert [(c.kind, c.status) for c in fake.chart_calls("SPY")] == [
+        ("tz", 429),
+        ("tz", 200),
+        ("history", 200),
+    ]
+    assert len(fake.chart_calls("QQQ")) == 2
+
+
+def test_rate_limited_ticker_is_retried_alone_and_succeeds(fake, yf_cache, caplog):
+    serve_jan(fake)
+    fake.rate_limit("SPY", times=2)  # beats yfinance's own retry once -> YFRateLimitError
+
+    with caplog.at_level(logging.WARNING, logger="market.yahoo"):
+        got = provider(fake, yf_cache).closes(["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08"))
+
+    expected = pd.DataFrame({"SPY": SPY_ADJ, "QQQ": QQQ_CLOSE}, index=dates(*JAN))
+    pd.testing.assert_frame_equal(got.frame, expected, check_index_type=False)
+    assert got.missing == {}
+    # Attempt 1: the timezone lookup is rate-limited twice. Attempt 2 asks for SPY only.
+    assert [(c.kind, c.status) for c in fake.chart_calls("SPY")] == [
+        ("tz", 429),
+        ("tz", 429),
+        ("tz", 200),
+        ("history", 200),
+    ]
+    assert len(fake.chart_calls("QQQ")) == 2  # not downloaded again
+    assert any("rate-limited on attempt 1 of 4" in r.getMessage() for r in caplog.records)
+
+
+def test_rate_limited_for_ever_raises_after_the_set_number_of_attempts(fake, yf_cache):
+    serve_jan(fake)
+    fake.rate_limit()  # every Yahoo API request, getcrumb included
+
+    with pytest.raises(MarketDataError) as err:
+        provider(fake, yf_cache, attempts=3).closes(
+            ["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08")
+        )
+
+    assert str(err.value) == "Yahoo rate-limited us 3 times; try again later"
+    # 3 downloads x (one lookup + yfinance's own retry) per symbol, and never further.
+    for sym in ("SPY", "QQQ"):
+        calls = fake.chart_calls(sym)
+        assert [c.status for c in calls] == [429] * 6
+        assert {c.kind for c in calls} == {"tz"}
+
+
+def test_rate_limit_is_detected_even_when_yfinance_logs_nothing(fake, yf_cache):
+    serve_jan(fake)
+    fake.rate_limit()
+    yf_logger = logging.getLogger("yfinance")
+    level = yf_logger.level
+    yf_logger.setLevel(logging.CRITICAL)
+    try:
+        with pytest.raises(
+            MarketDataError, match=r"^Yahoo rate-limited us 2 times; try again later$"
+        ):
+            provider(fake, yf_cache, attempts=2).closes(["SPY"], d("2025-01-02"), d("2025-01-08"))
+    finally:
+        yf_logger.setLevel(level)
+
+
+def test_one_ticker_rate_limited_for_ever_is_missing_and_the_rest_served(fake, yf_cache):
+    serve_jan(fake)
+    fake.rate_limit("SPY")
+
+    got = provider(fake, yf_cache, attempts=2).closes(
+        ["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08")
+    )
+
+    assert list(got.frame.columns) == ["QQQ"]
+    assert got.missing == {"SPY": NoData("SPY", "Yahoo rate-limited us 2 times; try again later")}
+
+
+def test_dropped_connection_on_the_price_request_is_retried(fake, yf_cache):
+    serve_jan(fake)
+    warm_timezones("SPY", "QQQ")
+    # yfinance turns this into "possibly delisted; no price data found" and returns an empty
+    # column; only the session's own traffic shows it was the network.
+    fake.network_error("SPY", times=1)
+
+    got = provider(fake, yf_cache).closes(["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08"))
+
+    assert got.missing == {}
+    assert got.frame["SPY"].tolist() == SPY_ADJ
+    assert [c.status for c in fake.chart_calls("SPY", kind="history")] == [None, 200]
+    assert len(fake.chart_calls("QQQ", kind="history")) == 1
+
+
+def test_network_down_raises_a_clear_error(fake, yf_cache):
+    serve_jan(fake)
+    fake.network_error()  # every host
+
+    with pytest.raises(MarketDataError) as err:
+        provider(fake, yf_cache, attempts=2).closes(
+            ["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08")
+        )
+
+    message = str(err.value)
+    assert message.startswith("Could not reach Yahoo after 2 attempts (ConnectionError")
+    assert "\n" not in message
+
+
+# ---- gaps in the data -------------------------------------------------------------------------
+
+
+def test_null_closes_are_nan_and_nothing_is_invented(fake, yf_cache):
+    qqq = dict(zip(JAN, QQQ_CLOSE, strict=True))
+    qqq["2025-01-03"] = None
+    qqq["2025-01-07"] = None
+    fake.add("SPY", dict(zip(JAN, SPY_CLOSE, strict=True)))
+    fake.add("QQQ", qqq)
+
+    got = provider(fake, yf_cache).closes(["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08"))
+
+    assert list(got.frame.index) == list(dates(*JAN))
+    assert got.frame["SPY"].tolist() == SPY_CLOSE
+    q = got.frame["QQQ"]
+    assert q.isna().tolist() == [False, True, False, True, False]  # not filled from neighbours
+    assert q.dropna().tolist() == [QQQ_CLOSE[0], QQQ_CLOSE[2], QQQ_CLOSE[4]]
+
+
+def test_a_missing_day_is_nan_beside_others_and_absent_alone(fake, yf_cache):
+    qqq = {day: c for day, c in zip(JAN, QQQ_CLOSE, strict=True) if day != "2025-01-06"}
+    fake.add("SPY", dict(zip(JAN, SPY_CLOSE, strict=True)))
+    fake.add("QQQ", qqq)
+    p = provider(fake, yf_cache)
+
+    both = p.closes(["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08"))
+    alone = p.closes(["QQQ"], d("2025-01-02"), d("2025-01-08"))
+
+    assert both.frame.loc["2025-01-06", "SPY"] == SPY_CLOSE[2]
+    assert pd.isna(both.frame.loc["2025-01-06", "QQQ"])
+    assert pd.Timestamp("2025-01-06") not in alone.frame.index
+    assert alone.frame["QQQ"].tolist() == [c for c in QQQ_CLOSE if c != QQQ_CLOSE[2]]
+
+
+def test_a_bar_on_an_exchange_holiday_is_dropped(fake, yf_cache):
+    # 2025-01-09: NYSE closed (national day of mourning). A stray bar there would make a row
+    # where every other ticker is blank.
+    spy = dict(zip(JAN, SPY_CLOSE, strict=True)) | {"2025-01-09": 600.0, "2025-01-10": 590.0}
+    fake.add("SPY", spy)
+
+    got = provider(fake, yf_cache).closes(["SPY"], d("2025-01-02"), d("2025-01-10"))
+
+    assert list(got.frame.index) == list(dates(*JAN, "2025-01-10"))
+
+
+# ---- bars of sessions not yet closed ----------------------------------------------------------
+
+NOV = ["2025-11-24", "2025-11-25", "2025-11-26", "2025-11-28"]  # 11-27 Thanksgiving: closed
+
+
+@pytest.mark.parametrize(
+    ("now", "last"),
+    [
+        (ny("2025-11-26 15:59"), "2025-11-25"),  # Wednesday's bar is still moving
+        (ny("2025-11-26 16:00"), "2025-11-26"),  # closed at 16:00 New York
+        (ny("2025-11-26 23:30"), "2025-11-26"),
+    ],
+)
+def test_todays_bar_is_dropped_until_the_session_closes(fake, yf_cache, now, last):
+    wednesday = NOV[:3]
+    fake.add("SPY", dict(zip(wednesday, [660.0, 665.0, 670.0], strict=True)))
+    fake.add("QQQ", dict(zip(wednesday, [600.0, 605.0, 610.0], strict=True)))
+
+    got = provider(fake, yf_cache, now=now).closes(["SPY", "QQQ"], d("2025-11-24"), d("2025-11-26"))
+
+    assert got.frame.index[-1] == pd.Timestamp(last)
+    assert got.frame.index[0] == pd.Timestamp("2025-11-24")  # closed sessions are kept
+    assert got.missing == {}
+
+
+@pytest.mark.parametrize(
+    ("now", "has_friday"),
+    [
+        (ny("2025-11-28 12:59"), False),
+        (ny("2025-11-28 13:00"), True),  # early close: at 13:00, not 16:00
+        (ny("2025-11-28 14:30"), True),
+    ],
+)
+def test_early_close_the_day_after_thanksgiving(fake, yf_cache, now, has_friday):
+    fake.add("SPY", dict(zip(NOV, [660.0, 665.0, 670.0, 675.0], strict=True)))
+
+    got = provider(fake, yf_cache, now=now).closes(["SPY"], d("2025-11-24"), d("2025-11-28"))
+
+    assert (pd.Timestamp("2025-11-28") in got.frame.index) is has_friday
+    assert got.frame.index[-2 if has_friday else -1] == pd.Timestamp("2025-11-26")
+
+
+def test_a_ticker_whose_only_bar_is_unclosed_is_missing_not_zero(fake, yf_cache):
+    fake.add("SPY", {"2025-11-26": 670.0})
+
+    got = provider(fake, yf_cache, now=ny("2025-11-26 11:00")).closes(
+        ["SPY"], d("2025-11-26"), d("2025-11-26")
+    )
+
+    assert got.frame.shape == (0, 0)
+    assert got.missing == {"SPY": NoData("SPY", yahoo.NOT_CLOSED_REASON)}
+
+
+def test_bar_timestamps_are_the_new_york_open():
+    # The fake stamps daily bars at 09:30 New York, as Yahoo does.
+    assert bar_timestamp("2025-01-02") == int(ny("2025-01-02 09:30").timestamp())
