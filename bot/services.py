@@ -1,0 +1,80 @@
+"""The bot's collaborators, built once at start-up and shared by handlers and jobs.
+
+Handlers reach them as ``context.bot_data["services"]``; jobs get them the same way. Every
+store wraps the one SQLite connection, which is used from the event-loop thread only (the
+Yahoo download runs in a worker thread and touches no store).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from bot.settings import Settings
+from market.base import Provider
+from storage.chats import ChatStore
+
+if TYPE_CHECKING:
+    from storage.events import EventStore
+    from storage.outbox import Outbox
+    from storage.rules import RuleStore
+    from storage.scans import ScanLog
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: sqlite_utils.Database
+    provider: Provider
+    charts_dir: Path = field(default_factory=lambda: Path("charts"))
+    bot_username: str = ""  # filled in once the bot knows who it is (getMe)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @cached_property
+    def chats(self) -> ChatStore:
+        return ChatStore(self.db, self.settings.default_timezone)
+
+    @cached_property
+    def rules(self) -> RuleStore:
+        from storage.rules import RuleStore
+
+        return RuleStore(self.db, limit=self.settings.max_rules_per_chat)
+
+    @cached_property
+    def events(self) -> EventStore:
+        from storage.events import EventStore
+
+        return EventStore(self.db)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        from storage.outbox import Outbox
+
+        return Outbox(self.db)
+
+    @cached_property
+    def scans(self) -> ScanLog:
+        from storage.scans import ScanLog
+
+        return ScanLog(self.db)
+
+
+def open_services(settings: Settings, provider: Provider | None = None) -> Services:
+    """Connect the database (migrating it) and the market-data provider named in settings."""
+    from market.cached import CachedProvider
+    from market.sources import open_provider
+    from storage import connect
+    from storage.prices import PriceStore
+
+    db = connect(settings.database_path)
+    if provider is None:
+        provider = open_provider(settings.data_source, cache_dir=settings.cache_dir / "yfinance")
+        if provider.name == "yahoo":
+            provider = CachedProvider(provider, PriceStore(db))
+    charts = Path(settings.database_path).expanduser().resolve().parent / "charts"
+    return Services(settings=settings, db=db, provider=provider, charts_dir=charts)
