@@ -13,15 +13,14 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from signals.presets import PRESETS, preset
-
 from bot import render
 from bot.scanner import BacktestResult, ScanResult, backtest, default_session, scan
+from bot.services import market_provider
 from bot.settings import Settings
 from market.base import MarketDataError, Provider
-from market.cached import CachedProvider
-from market.sources import SPECS, open_provider
+from market.sources import SPECS
 from signals.kind import RuleError
+from signals.presets import PRESETS, preset
 from signals.rules import Rule
 
 log = logging.getLogger("rotation_bot")
@@ -115,17 +114,10 @@ def selected_rules(names: Sequence[str] | None) -> list[Rule]:
 
 def provider_for(args: argparse.Namespace, settings: Settings) -> Provider:
     """The provider named by --source (or DATA_SOURCE); Yahoo is wrapped in the SQLite cache."""
-    spec = args.source or settings.data_source
     try:
-        provider = open_provider(spec, cache_dir=settings.cache_dir / "yfinance")
+        return market_provider(settings, args.source)
     except MarketDataError as e:
         raise UsageError(str(e)) from None
-    if provider.name == "yahoo":
-        from storage import connect
-        from storage.prices import PriceStore
-
-        return CachedProvider(provider, PriceStore(connect(settings.database_path)))
-    return provider
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:

@@ -64,17 +64,29 @@ class Services:
         return ScanLog(self.db)
 
 
-def open_services(settings: Settings, provider: Provider | None = None) -> Services:
-    """Connect the database (migrating it) and the market-data provider named in settings."""
+def market_provider(
+    settings: Settings, spec: str | None = None, db: sqlite_utils.Database | None = None
+) -> Provider:
+    """The provider ``spec`` (default: DATA_SOURCE) names; Yahoo comes wrapped in the SQLite
+    price cache so that a daily scan fetches only new sessions."""
     from market.cached import CachedProvider
     from market.sources import open_provider
     from storage import connect
     from storage.prices import PriceStore
 
+    provider = open_provider(
+        spec or settings.data_source, cache_dir=settings.cache_dir / "yfinance"
+    )
+    if provider.name == "yahoo":
+        provider = CachedProvider(provider, PriceStore(db or connect(settings.database_path)))
+    return provider
+
+
+def open_services(settings: Settings, provider: Provider | None = None) -> Services:
+    """Connect the database (migrating it) and the market-data provider named in settings."""
+    from storage import connect
+
     db = connect(settings.database_path)
-    if provider is None:
-        provider = open_provider(settings.data_source, cache_dir=settings.cache_dir / "yfinance")
-        if provider.name == "yahoo":
-            provider = CachedProvider(provider, PriceStore(db))
+    provider = provider or market_provider(settings, db=db)
     charts = Path(settings.database_path).expanduser().resolve().parent / "charts"
     return Services(settings=settings, db=db, provider=provider, charts_dir=charts)
