@@ -52,6 +52,8 @@ def rule(kind: str, subject: str, **params: ParamValue) -> Rule:
     for name, default in spec.defaults.items():
         value = params.get(name, default)
         merged[name] = _coerce(kind, name, value, default, spec.choices.get(name))
+    if spec.validate is not None:
+        spec.validate(merged)
     return Rule(kind=kind, subject="/".join(legs), params=tuple(sorted(merged.items())))
 
 

@@ -15,6 +15,10 @@ Detector = Callable[[Rule, pd.DataFrame, Context], list[Event]]
 first, without follow-up statistics (the engine adds those). Must be causal: an event on
 day D may depend only on rows up to D (and on ``ctx``, which is calendar knowledge)."""
 
+Validator = Callable[[dict[str, ParamValue]], None]
+"""``validate(params)``: raise :class:`RuleError` for values the types allow but the kind
+cannot use (a negative drawdown threshold, a band of 80%). Called with every default filled."""
+
 
 class RuleError(ValueError):
     """A rule that cannot be built: the message says what is wrong, for a human."""
@@ -30,3 +34,4 @@ class SignalKind:
     detect: Detector
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     example: str = ""
+    validate: Validator | None = None

@@ -1,0 +1,104 @@
+"""drawdown: a close at least ``threshold``% below the trailing ``window``-session high.
+
+The classic "correction" (10% off the 52-week high) and "bear market" (20%) alerts. The
+high is the highest close of the last ``window`` sessions including today (fewer at the
+start of a ticker's data, so a series that starts later is judged on what it has).
+
+Fires once, on the session the drawdown first reaches the threshold. It re-arms only after
+a recovery, defined as the drawdown shrinking back to less than half the threshold (e.g.
+within 5% of the high for a 10% rule). Without that hysteresis an index hovering around
+-10% would alert every other day; with it, a second alert means a genuine second leg down.
+Note the high is trailing: when an old peak leaves the window the drawdown is measured from
+the lower, newer high, which can count as a recovery — as with any 52-week-high measure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from signals import series
+from signals.events import Event, Followup
+from signals.kind import RuleError, SignalKind
+from signals.rules import Context, ParamValue, Rule
+
+DEFAULTS: dict[str, ParamValue] = {"threshold": 10.0, "window": 252}
+BEAR = 20.0  # percent: the conventional line between a correction and a bear market
+
+
+def _drawdown(closes: pd.DataFrame, ticker: str, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """(trailing high, close / high - 1) on the ticker's own rows; shared across thresholds."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        v = series.column(closes, ticker).values
+        high = series.rolling_max(v, window)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dd = np.where(high > 0, v / high - 1.0, np.nan)
+        return high, dd
+
+    return series.memo(closes, ("drawdown", ticker, window), compute)
+
+
+def window_label(window: int) -> str:
+    return "52-week high" if window == 252 else f"{window}-day high"
+
+
+def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
+    """Sessions where the drawdown first reaches ``threshold``% (re-armed by a recovery to
+    within ``threshold/2``%). Reads the ticker's non-NaN rows only; causal."""
+    p = series.params(rule, DEFAULTS)
+    threshold, window = float(p["threshold"]), int(p["window"])
+    variant = "bear" if threshold >= BEAR else "correction"
+    col = series.column(closes, rule.subject)
+    if len(col.values) == 0:
+        return series.no_firings((variant,))
+    high, dd = _drawdown(closes, rule.subject, window)
+    with np.errstate(invalid="ignore"):
+        triggers = np.flatnonzero(dd <= -threshold / 100)
+        resets = np.flatnonzero(dd > -threshold / 200)
+    fired = np.asarray(series.alternate(triggers, resets), dtype=np.intp)
+    if variant == "bear":
+        label = "a bear market"
+    elif threshold >= 10:
+        label = "a correction"
+    else:
+        label = f"a pullback of {threshold:g}% or more"
+    make, days, v = series.EventMaker(rule), series.dates(closes), col.values
+    what = window_label(window)
+
+    def render(k: int, followup: Followup | None) -> Event:
+        i = int(fired[k])
+        lo = max(0, i - window + 1)
+        peak = lo + int(np.argmax(v[lo : i + 1]))
+        pct, top = float(dd[i]) * 100, float(high[i])
+        text = (
+            f"{rule.subject} closed {abs(pct):.1f}% below its {what} of "
+            f"{series.fmt_price(top)} ({days[col.rows[peak]].isoformat()}): {label}."
+        )
+        values = {"close": float(v[i]), "high": top, "pct": pct, "threshold": threshold}
+        return make(days[col.rows[i]], variant, text, values, followup)
+
+    return series.Firings(col.rows[fired], np.zeros(len(fired), np.int8), (variant,), render)
+
+
+def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
+    """Every drawdown firing, oldest first (see :func:`firings`)."""
+    return firings(rule, closes, ctx).events()
+
+
+def _validate(params: dict[str, ParamValue]) -> None:
+    if not 0 < float(params["threshold"]) < 100:
+        raise RuleError("drawdown threshold is a percentage between 0 and 100, e.g. 10 or 20")
+
+
+KIND = SignalKind(
+    id="drawdown",
+    title="Drawdown from the high",
+    summary="Close at least `threshold`% below its `window`-session high (10 = correction, "
+    "20 = bear market); re-arms after recovering to within half the threshold.",
+    subject="ticker",
+    defaults=DEFAULTS,
+    detect=detect,
+    example="drawdown ^RUT threshold=20",
+    validate=_validate,
+)

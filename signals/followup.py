@@ -1,0 +1,184 @@
+"""Follow-up statistics: what happened next the previous times a signal fired.
+
+For an event E on session D, the earlier firings of the same rule with the same variant on
+sessions P < D are looked up, and the subject's *performance series* is read 21 sessions
+(about a month) and 63 sessions (about three months) after each P. A firing counts only if
+that forward window had fully elapsed by D — P's position + 21 <= D's position — so the
+figure is exactly what a reader could have known on the evening of D (no look-ahead).
+
+Performance series (what "what happened next" means for each subject):
+
+* a pair A/B: the ratio A/B (basis ``"ratio"``) — did the rotation continue?
+* a yield (``RATE_TICKERS``): the level, and the change is a *difference* in points
+  (basis ``"level"``), because 4.00% -> 4.25% is what a bond reader means by "up 25 bp";
+* the benchmark itself, or any ticker when the benchmark column is absent: its own price
+  (basis ``"absolute"``);
+* any other ticker X: X / benchmark (basis ``"vs SPY"``) — a record in ^RUT matters for
+  rotation only if the Russell then beats the S&P.
+
+Positions are counted in the performance series' own rows (where its inputs are present); an
+event on a day the series lacks (e.g. the benchmark closed missing) is placed at the series'
+last row on or before that day. Returns are fractions (0.021 = +2.1%).
+
+Choice: every event gets a :class:`Followup`, with ``count == 0`` and medians ``None`` when
+no earlier firing qualifies; the chat layer says "first time" for that. ``count`` is the
+number of earlier firings whose one-month window had elapsed, ``count_3m`` the same for three
+months; a non-finite forward return (a zero price) is left out of both.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from signals import series
+from signals.events import Event, Followup
+from signals.rules import RATE_TICKERS, split_subject
+
+ONE_MONTH = 21
+THREE_MONTHS = 63
+
+
+def performance(
+    closes: pd.DataFrame, subject: str, benchmark: str = "SPY"
+) -> tuple[series.Clean, str]:
+    """(the subject's performance series, its basis), as described in the module docstring."""
+    legs = split_subject(subject)
+    if len(legs) == 2:
+        return series.ratio(closes, legs[0], legs[1]), "ratio"
+    (ticker,) = legs
+    if ticker in RATE_TICKERS:
+        return series.column(closes, ticker), "level"
+    if ticker != benchmark and len(series.column(closes, benchmark).rows):
+        return series.ratio(closes, ticker, benchmark), f"vs {benchmark}"
+    return series.column(closes, ticker), "absolute"
+
+
+def _forward(values: np.ndarray, pos: np.ndarray, horizon: int, level: bool) -> np.ndarray:
+    """Change over ``horizon`` rows after each position; NaN where it runs past the data."""
+    out = np.full(len(pos), np.nan)
+    ok = (pos >= 0) & (pos + horizon < len(values))
+    start, end = values[pos[ok]], values[pos[ok] + horizon]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[ok] = end - start if level else end / start - 1.0
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _prefix_medians(fwd: np.ndarray) -> tuple[list[int], list[float | None]]:
+    """For k = 0..n: how many finite values are among ``fwd[:k]``, and their median.
+
+    One pass with a sorted list: each event's qualifying predecessors form a prefix (see
+    :func:`_group_stats`), so n + 1 medians serve every event of the group."""
+    seen: list[float] = []
+    counts: list[int] = [0]
+    medians: list[float | None] = [None]
+    for x in fwd.tolist():
+        if x == x:  # not NaN
+            insort(seen, x)
+        n = len(seen)
+        counts.append(n)
+        if n == 0:
+            medians.append(None)
+        elif n % 2:
+            medians.append(seen[n // 2])
+        else:
+            medians.append((seen[n // 2 - 1] + seen[n // 2]) / 2)
+    return counts, medians
+
+
+def _group_stats(
+    frame_rows: np.ndarray,
+    perf: series.Clean,
+    basis: str,
+    want: np.ndarray,
+) -> list[Followup]:
+    """Follow-ups for the firings ``want`` of one (rule, variant) group.
+
+    ``frame_rows`` are the group's firing sessions as frame positions, ascending (-1 for a
+    session the frame does not have). Each is placed at the performance series' last row on
+    or before it; positions then ascend with date, so the earlier firings whose window had
+    elapsed by firing j (pos_i + horizon <= pos_j) are exactly the first k_j of the group,
+    and one pass of prefix medians serves every firing.
+    """
+    level = basis == "level"
+    pos = np.searchsorted(perf.rows, frame_rows, side="right") - 1
+    pos[frame_rows < 0] = -1
+    mine = pos[want]
+    k1 = np.searchsorted(pos, mine - ONE_MONTH, side="right").tolist()
+    k3 = np.searchsorted(pos, mine - THREE_MONTHS, side="right").tolist()
+    top1, top3 = max(k1, default=0), max(k3, default=0)
+    n1, med1 = _prefix_medians(_forward(perf.values, pos[:top1], ONE_MONTH, level))
+    n3, med3 = _prefix_medians(_forward(perf.values, pos[:top3], THREE_MONTHS, level))
+    # firings close together see the same earlier firings: share the (immutable) Followup
+    made: dict[tuple[int, int], Followup] = {}
+    out: list[Followup] = []
+    for d, a, b in zip(mine.tolist(), k1, k3, strict=True):
+        if d < 0:
+            a = b = 0
+        fu = made.get((a, b))
+        if fu is None:
+            fu = made[(a, b)] = Followup(n1[a], med1[a], med3[b], basis, n3[b])
+        out.append(fu)
+    return out
+
+
+def firing_followups(
+    firings: series.Firings,
+    closes: pd.DataFrame,
+    subject: str,
+    benchmark: str = "SPY",
+    want: np.ndarray | None = None,
+) -> list[Followup]:
+    """Follow-ups for the firings at indices ``want`` (default all), in that order.
+
+    Only the rows and variants of the firings are read, so the engine can compute the
+    statistics for today's events from 25 years of firings without writing those as events.
+    """
+    want = np.arange(len(firings)) if want is None else np.asarray(want, dtype=np.intp)
+    if len(want) == 0:
+        return []
+    perf, basis = performance(closes, subject, benchmark)
+    out: list[Followup | None] = [None] * len(want)
+    codes = firings.variants
+    for code in np.unique(codes[want]).tolist():
+        members = np.flatnonzero(codes == code)  # this variant's firings, ascending
+        mine = np.flatnonzero(codes[want] == code)  # which of ``want`` belong to it
+        local = np.searchsorted(members, want[mine])
+        stats = _group_stats(firings.rows[members], perf, basis, local)
+        for slot, fu in zip(mine.tolist(), stats, strict=True):
+            out[slot] = fu
+    return out  # type: ignore[return-value]
+
+
+def attach_followups(
+    events: Iterable[Event], closes: pd.DataFrame, benchmark: str = "SPY"
+) -> list[Event]:
+    """The events, in the same order, each with its :class:`Followup` set.
+
+    Events are grouped by (rule, variant); an event's statistics use only earlier events of
+    its group and performance rows up to its own session, so the result for an event does
+    not depend on anything dated after it.
+    """
+    events = list(events)
+    days = series.day_numbers(closes)
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, e in enumerate(events):
+        groups[(e.rule, e.variant)].append(i)
+    fus: list[Followup | None] = [None] * len(events)
+    for idxs in groups.values():
+        idxs.sort(key=lambda i: events[i].date)
+        when = np.array([events[i].date for i in idxs], dtype="datetime64[D]")
+        rows = (np.searchsorted(days, when, side="right") - 1).astype(np.intp)
+        perf, basis = performance(closes, events[idxs[0]].subject, benchmark)
+        stats = _group_stats(rows, perf, basis, np.arange(len(idxs)))
+        for i, fu in zip(idxs, stats, strict=True):
+            fus[i] = fu
+    return [
+        Event(e.date, e.signal, e.subject, e.rule, e.variant, e.text, e.values, fu)
+        for e, fu in zip(events, fus, strict=True)
+    ]

@@ -1,0 +1,76 @@
+"""level_cross: a close crosses a fixed level (the 10-year yield through 4%, oil through $80).
+
+Same sticky state machine as ratio_cross, with the level in place of the moving average:
+"above" once the close is more than ``band``% of the level over it, "below" once more than
+``band``% under it, unchanged in between; fires on each change after the first state.
+
+The ``level`` default of 0.0 exists only because every parameter has a default in the
+catalogue; a level of zero is rarely meaningful, and the presets and the chat parser always
+pass the level explicitly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from signals import series
+from signals.events import Event, Followup
+from signals.kind import RuleError, SignalKind
+from signals.ratio_cross import crossings
+from signals.rules import Context, ParamValue, Rule
+
+DEFAULTS: dict[str, ParamValue] = {"level": 0.0, "direction": "both", "band": 0.0}
+DIRECTIONS = ("both", "above", "below")
+NAMES = ("above", "below")
+
+
+def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
+    """Sessions where the close moves from one side of ``level`` (+/- ``band``%) to the other.
+    Reads the ticker's non-NaN rows only; causal."""
+    p = series.params(rule, DEFAULTS)
+    level, band, direction = float(p["level"]), float(p["band"]), str(p["direction"])
+    col = series.column(closes, rule.subject)
+    if len(col.values) < 2:
+        return series.no_firings(NAMES)
+    pos, new = crossings(col.values, level, band, direction)
+    make, days = series.EventMaker(rule), series.dates(closes)
+    shown = series.fmt_price(level)
+
+    rows, codes = col.rows[pos], (new < 0).astype(np.int8)
+    row_l, code_l, close_l = rows.tolist(), codes.tolist(), col.values[pos].tolist()
+
+    def render(k: int, followup: Followup | None) -> Event:
+        close = close_l[k]
+        if code_l[k] == 0:
+            variant, text = "above", f"{rule.subject} rose above {shown} ({close:,.2f})."
+        else:
+            variant, text = "below", f"{rule.subject} fell below {shown} ({close:,.2f})."
+        values = {"close": close, "level": level}
+        return make(days[row_l[k]], variant, text, values, followup)
+
+    return series.Firings(rows, codes, NAMES, render)
+
+
+def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
+    """Every crossing of the level, oldest first (see :func:`firings`)."""
+    return firings(rule, closes, ctx).events()
+
+
+def _validate(params: dict[str, ParamValue]) -> None:
+    if not 0 <= float(params["band"]) < 50:
+        raise RuleError("level_cross band is a percentage of the level between 0 and 50")
+
+
+KIND = SignalKind(
+    id="level_cross",
+    title="Crosses a level",
+    summary="The close crosses a fixed `level` (with a `band`% hysteresis), e.g. the "
+    "10-year yield through 4.5.",
+    subject="ticker",
+    defaults=DEFAULTS,
+    detect=detect,
+    choices={"direction": DIRECTIONS},
+    example="level_cross ^TNX level=4.5",
+    validate=_validate,
+)

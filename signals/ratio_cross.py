@@ -1,0 +1,106 @@
+"""ratio_cross: a pair's ratio crosses its moving average — the rotation signal.
+
+"Small caps are beating large caps again" is, in chart form, IWM/SPY crossing above its
+200-day average. The ratio is A/B on the sessions where both closes exist; the average is the
+simple mean of the last ``window`` ratios (no average, and no state, until ``window`` exist).
+
+State is sticky with a ``band`` (percent) of hysteresis: "above" once the ratio is more than
+``band``% over the average, "below" once more than ``band``% under it, and unchanged in
+between. A ratio hugging its average therefore produces one alert, not a dozen. The signal
+fires on each change of state after the first one established, filtered by ``direction``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from signals import series
+from signals.events import Event, Followup
+from signals.kind import RuleError, SignalKind
+from signals.rules import Context, ParamValue, Rule
+
+DEFAULTS: dict[str, ParamValue] = {"window": 200, "band": 0.0, "direction": "both"}
+DIRECTIONS = ("both", "above", "below")
+NAMES = ("above", "below")  # variant codes 0 and 1
+
+
+def moving_average(closes: pd.DataFrame, subject: str, window: int) -> np.ndarray:
+    """SMA of the subject's series (a pair's ratio), shared by every rule that reads it."""
+    return series.memo(
+        closes,
+        ("sma", subject, window),
+        lambda: series.rolling_mean(series.subject_series(closes, subject).values, window),
+    )
+
+
+def crossings(
+    x: np.ndarray, centre: np.ndarray | float, band: float, direction: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, +1 above / -1 below) where x's sticky state relative to ``centre`` +/-
+    ``band``% changes, after the first state, keeping only ``direction``."""
+    half = np.abs(centre) * (band / 100.0)
+    pos, new = series.state_changes(series.band_states(x, centre + half, centre - half))
+    if direction != "both":
+        keep = new == (1 if direction == "above" else -1)
+        pos, new = pos[keep], new[keep]
+    return pos, new
+
+
+def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
+    """Sessions where the ratio's state relative to its ``window``-session average changes.
+    Reads only sessions where both legs are present; causal (the average ends at today)."""
+    p = series.params(rule, DEFAULTS)
+    window, band, direction = int(p["window"]), float(p["band"]), str(p["direction"])
+    ser = series.subject_series(closes, rule.subject)
+    if len(ser.values) <= window:
+        return series.no_firings(NAMES)
+    ma = moving_average(closes, rule.subject, window)
+    pos, new = crossings(ser.values, ma, band, direction)
+    make, days, fmt = series.EventMaker(rule), series.dates(closes), series.fmt_ratio
+    head = f"{rule.subject} crossed"
+    tail = f"its {series.sessions_label(window)} average"
+    rows, codes = ser.rows[pos], (new < 0).astype(np.int8)
+    # plain lists: indexing numpy scalars one by one costs more than the sentence itself
+    row_l, code_l, r_l, m_l = (
+        rows.tolist(),
+        codes.tolist(),
+        ser.values[pos].tolist(),
+        ma[pos].tolist(),
+    )
+
+    def render(k: int, followup: Followup | None) -> Event:
+        r, m = r_l[k], m_l[k]
+        gap = (r / m - 1.0) * 100.0
+        variant = NAMES[code_l[k]]
+        text = f"{head} {variant} {tail} ({fmt(r)} vs {fmt(m)}, {gap:+.1f}%)."
+        values = {"ratio": r, "ma": m, "pct": gap}
+        return make(days[row_l[k]], variant, text, values, followup)
+
+    return series.Firings(rows, codes, NAMES, render)
+
+
+def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
+    """Every crossing, oldest first (see :func:`firings`)."""
+    return firings(rule, closes, ctx).events()
+
+
+def _validate(params: dict[str, ParamValue]) -> None:
+    if int(params["window"]) < 2:
+        raise RuleError("ratio_cross window must be at least 2 sessions")
+    if not 0 <= float(params["band"]) < 50:
+        raise RuleError("ratio_cross band is a percentage between 0 and 50, e.g. 0.5")
+
+
+KIND = SignalKind(
+    id="ratio_cross",
+    title="Ratio crosses its average",
+    summary="A/B crosses its `window`-day moving average (with a `band`% hysteresis): "
+    "rotation from one side of the pair to the other.",
+    subject="pair",
+    defaults=DEFAULTS,
+    detect=detect,
+    choices={"direction": DIRECTIONS},
+    example="ratio_cross IWM/SPY window=200 band=0.5",
+    validate=_validate,
+)

@@ -1,0 +1,88 @@
+"""record_high: the first record close after a quiet spell.
+
+A record is a close strictly above every earlier close in the available data (an expanding
+maximum). During a rally an index sets records day after day; a message each day would be
+noise, so the signal fires only on a record that follows at least ``quiet`` sessions without
+one — "the Russell 2000 is back at a record for the first time since November 2021".
+
+The first close in the data counts as the starting record, so the first possible firing
+needs ``quiet`` sessions of history behind it, and the text says so honestly when the
+previous "record" is just where the data begins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from signals import series
+from signals.events import Event, Followup
+from signals.kind import RuleError, SignalKind
+from signals.rules import Context, ParamValue, Rule
+
+DEFAULTS: dict[str, ParamValue] = {"quiet": 20}
+NAMES = ("record",)
+
+
+def record_rows(values: np.ndarray) -> np.ndarray:
+    """Positions of record closes, starting with position 0 (the first close)."""
+    if len(values) == 0:
+        return np.empty(0, dtype=np.intp)
+    prior_max = np.maximum.accumulate(values)[:-1]
+    return np.concatenate(([0], np.flatnonzero(values[1:] > prior_max) + 1)).astype(np.intp)
+
+
+def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
+    """Every record close preceded by at least ``quiet`` of the ticker's own sessions without
+    a record. Reads only the ticker's non-NaN rows; causal (a record at row i compares with
+    rows before i, the quiet spell looks back only)."""
+    quiet = int(series.params(rule, DEFAULTS)["quiet"])
+    col = series.column(closes, rule.subject)
+    if len(col.values) < 2:
+        return series.no_firings(NAMES)
+    recs = series.memo(closes, ("records", rule.subject), lambda: record_rows(col.values))
+    gaps = np.diff(recs) - 1  # sessions strictly between consecutive records
+    firing = np.flatnonzero(gaps >= quiet) + 1
+    at, before = recs[firing], recs[firing - 1]
+    make, days, v = series.EventMaker(rule), series.dates(closes), col.values
+
+    def render(k: int, followup: Followup | None) -> Event:
+        i, p = int(at[k]), int(before[k])
+        prev_day = days[col.rows[p]].isoformat()
+        if p == 0:
+            since = f"above every close since the data begins on {prev_day}"
+        else:
+            since = f"its first record close since {prev_day}"
+        close, prev = float(v[i]), float(v[p])
+        text = f"{rule.subject} closed at a record {series.fmt_price(close)}, {since}."
+        values = {
+            "close": close,
+            "previous_record": prev,
+            "pct_above_previous": (close / prev - 1) * 100 if prev else float("nan"),
+            "sessions_since": float(i - p),
+        }
+        return make(days[col.rows[i]], "record", text, values, followup)
+
+    return series.Firings(col.rows[at], np.zeros(len(at), np.int8), NAMES, render)
+
+
+def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
+    """Every record close after a quiet spell, oldest first (see :func:`firings`)."""
+    return firings(rule, closes, ctx).events()
+
+
+def _validate(params: dict[str, ParamValue]) -> None:
+    if int(params["quiet"]) > 5000:
+        raise RuleError("record_high quiet must be a number of sessions, at most 5000")
+
+
+KIND = SignalKind(
+    id="record_high",
+    title="Record close",
+    summary="First close above every earlier close after at least `quiet` sessions without one.",
+    subject="ticker",
+    defaults=DEFAULTS,
+    detect=detect,
+    example="record_high ^RUT quiet=20",
+    validate=_validate,
+)

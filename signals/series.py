@@ -1,0 +1,298 @@
+"""Numeric building blocks shared by the detectors, and a per-evaluation memo.
+
+Why a memo: a scan evaluates thousands of rules over one frame and many of them read the
+same input (every IWM/SPY ``ratio_cross`` reads the IWM/SPY ratio; every 200-session rule on
+that pair reads the same moving average). :func:`shared` opens a scope, bound to one frame,
+inside which :func:`memo` computes each distinct input once. Outside a scope (a detector
+called on its own, as the tests do) everything is computed afresh, with identical results.
+
+Every helper here is causal by construction: a value at row *i* depends only on rows
+``<= i``. Rolling sums use a prefix sum, so the value at *i* is bit-for-bit the same whether
+or not later rows exist (tests/test_no_lookahead.py relies on that).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from signals.events import Event, Followup
+from signals.rules import ParamValue, Rule
+
+T = TypeVar("T")
+_EMPTY_I = np.empty(0, dtype=np.intp)
+
+
+class _Memo:
+    __slots__ = ("frame", "store")
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.store: dict[Hashable, Any] = {}
+
+
+_MEMO: ContextVar[_Memo | None] = ContextVar("signals_memo", default=None)
+
+
+@contextmanager
+def shared(closes: pd.DataFrame) -> Iterator[None]:
+    """Within this block, inputs derived from ``closes`` are computed once and reused."""
+    token = _MEMO.set(_Memo(closes))
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def memo(closes: pd.DataFrame, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, cached under ``key`` while a :func:`shared` scope for ``closes`` is open."""
+    m = _MEMO.get()
+    if m is None or m.frame is not closes:
+        return compute()
+    try:
+        return m.store[key]
+    except KeyError:
+        value = m.store[key] = compute()
+        return value
+
+
+class Clean(NamedTuple):
+    """The rows (frame positions, ascending) where a series is defined, and its values."""
+
+    rows: np.ndarray
+    values: np.ndarray
+
+
+def params(rule: Rule, defaults: dict[str, ParamValue]) -> dict[str, Any]:
+    """The rule's parameters over the kind's defaults (a hand-built Rule may omit some)."""
+    return {**defaults, **dict(rule.params)}
+
+
+def raw(closes: pd.DataFrame, ticker: str) -> np.ndarray:
+    """The full column as float64 with NaN for missing rows; all-NaN if the column is absent."""
+
+    def compute() -> np.ndarray:
+        if ticker not in closes.columns:
+            return np.full(len(closes), np.nan)
+        col = closes[ticker]
+        return np.asarray(pd.to_numeric(col, errors="coerce"), dtype=np.float64)
+
+    return memo(closes, ("raw", ticker), compute)
+
+
+def column(closes: pd.DataFrame, ticker: str) -> Clean:
+    """The ticker's non-NaN rows only: detectors never look at a missing day."""
+
+    def compute() -> Clean:
+        x = raw(closes, ticker)
+        rows = np.flatnonzero(np.isfinite(x))
+        return Clean(rows, x[rows])
+
+    return memo(closes, ("column", ticker), compute)
+
+
+def ratio(closes: pd.DataFrame, a: str, b: str) -> Clean:
+    """A/B on the rows where both legs are present (and B is not zero)."""
+
+    def compute() -> Clean:
+        xa, xb = raw(closes, a), raw(closes, b)
+        rows = np.flatnonzero(np.isfinite(xa) & np.isfinite(xb) & (xb != 0))
+        return Clean(rows, xa[rows] / xb[rows])
+
+    return memo(closes, ("ratio", a, b), compute)
+
+
+def subject_series(closes: pd.DataFrame, subject: str) -> Clean:
+    """A ticker's closes, or a pair's ratio: what a "ticker or pair" rule reads."""
+    legs = subject.split("/")
+    return ratio(closes, legs[0], legs[1]) if len(legs) == 2 else column(closes, subject)
+
+
+def dates(closes: pd.DataFrame) -> list[dt.date]:
+    """The frame's sessions as ``datetime.date`` (events carry dates, not timestamps)."""
+    return memo(closes, "dates", lambda: list(pd.DatetimeIndex(closes.index).date))
+
+
+def day_numbers(closes: pd.DataFrame) -> np.ndarray:
+    """The frame's sessions as datetime64[D], for vectorised date <-> row lookups."""
+    return memo(
+        closes, "day_numbers", lambda: pd.DatetimeIndex(closes.index).values.astype("M8[D]")
+    )
+
+
+def period_rows(closes: pd.DataFrame, ends: pd.DatetimeIndex) -> np.ndarray:
+    """Frame positions of the period-end sessions in ``ends`` that the frame contains."""
+
+    def compute() -> tuple[pd.DatetimeIndex, np.ndarray]:
+        index = pd.DatetimeIndex(closes.index)
+        pos = index.get_indexer(pd.DatetimeIndex(ends).normalize().unique())
+        return ends, np.sort(pos[pos >= 0]).astype(np.intp)
+
+    held, rows = memo(closes, ("period_rows", id(ends)), compute)
+    if held is not ends:  # a different index that happened to reuse a freed id
+        rows = compute()[1]
+    return rows
+
+
+def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
+    """Simple moving average, NaN until ``window`` values exist. Prefix sums keep it O(n) and
+    causal (the sum at row i never sees row i+1); centring on x[0] keeps the sums small."""
+    n = len(x)
+    out = np.full(n, np.nan)
+    if window < 1 or n < window:
+        return out
+    c = np.empty(n + 1)
+    c[0] = 0.0
+    np.cumsum(x - x[0], out=c[1:])
+    out[window - 1 :] = (c[window:] - c[:-window]) / window + x[0]
+    return out
+
+
+def rolling_max(x: np.ndarray, window: int) -> np.ndarray:
+    """Highest value of the trailing ``window`` rows including the current one (fewer at the
+    start of the data, so a series that starts later is judged on what it has)."""
+    if len(x) == 0:
+        return x.copy()
+    return pd.Series(x).rolling(window, min_periods=1).max().to_numpy()
+
+
+def rolling_zscore(x: np.ndarray, window: int, min_std: float = 0.0) -> np.ndarray:
+    """(x - mean) / population std over the trailing ``window`` values; NaN where undefined
+    or flat. Flat means a std below ``min_std`` or below 1e-12 of the mean: dividing
+    rounding noise by rounding noise would otherwise make a constant series look volatile.
+    Windows are explicit (not prefix sums) so the z-score at i never depends on later rows."""
+    n = len(x)
+    out = np.full(n, np.nan)
+    if n < window or window < 2:
+        return out
+    view = np.lib.stride_tricks.sliding_window_view(x, window)
+    mean = view.mean(axis=1)
+    std = view.std(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (x[window - 1 :] - mean) / std
+    flat = ~(std > np.maximum(1e-12 * np.abs(mean), min_std))
+    z[flat] = np.nan
+    out[window - 1 :] = z
+    return out
+
+
+def band_states(x: np.ndarray, upper: np.ndarray | float, lower: np.ndarray | float) -> np.ndarray:
+    """+1 above ``upper``, -1 below ``lower``, 0 in between or undefined (keeps the state)."""
+    with np.errstate(invalid="ignore"):
+        return (x > upper).astype(np.int8) - (x < lower).astype(np.int8)
+
+
+def state_changes(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a sticky state changes, and to what. 0 means "no new information": the previous
+    state holds. The first state established is not a change."""
+    nz = np.flatnonzero(states)
+    if len(nz) < 2:
+        return _EMPTY_I, states[:0]
+    sv = states[nz]
+    k = np.flatnonzero(sv[1:] != sv[:-1]) + 1
+    return nz[k], sv[k]
+
+
+def alternate(triggers: np.ndarray, resets: np.ndarray) -> list[int]:
+    """Fire at the first trigger, then wait for a reset before the next trigger can fire.
+    Both arguments are ascending positions; one iteration per firing, not per row."""
+    fired: list[int] = []
+    pos = 0
+    nt, nr = len(triggers), len(resets)
+    while True:
+        i = int(np.searchsorted(triggers, pos))
+        if i >= nt:
+            return fired
+        t = int(triggers[i])
+        fired.append(t)
+        j = int(np.searchsorted(resets, t, side="right"))
+        if j >= nr:
+            return fired
+        pos = int(resets[j])
+
+
+class EventMaker:
+    """Builds a rule's events; the rule key (a string join) is computed once, not per event,
+    because a 25-year backtest of a noisy rule produces hundreds of events."""
+
+    __slots__ = ("key", "kind", "subject")
+
+    def __init__(self, rule: Rule) -> None:
+        self.kind, self.subject, self.key = rule.kind, rule.subject, rule.key
+
+    def __call__(
+        self,
+        day: dt.date,
+        variant: str,
+        text: str,
+        values: dict[str, float],
+        followup: Followup | None = None,
+    ) -> Event:
+        return Event(day, self.kind, self.subject, self.key, variant, text, values, followup)
+
+
+Render = Callable[[int, Followup | None], Event]
+
+
+def _nothing(k: int, followup: Followup | None) -> Event:
+    raise IndexError(k)
+
+
+@dataclass(frozen=True, slots=True)
+class Firings:
+    """When a rule fired, separately from what to say about it.
+
+    ``rows`` are frame positions (ascending), ``variants[k]`` indexes ``names`` for firing
+    k, and ``render(k, followup)`` writes firing k as an :class:`Event`. The engine computes
+    follow-up statistics from rows and variants alone and renders only the events it
+    returns, so a one-day scan over thousands of rules writes a handful of sentences, not
+    25 years of them; and each event is built once, with its follow-up already in place.
+    """
+
+    rows: np.ndarray
+    variants: np.ndarray
+    names: tuple[str, ...]
+    render: Render
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def events(self) -> list[Event]:
+        """Every firing as an event without follow-up: what ``detect`` returns."""
+        return [self.render(k, None) for k in range(len(self.rows))]
+
+
+def no_firings(names: tuple[str, ...] = ()) -> Firings:
+    return Firings(_EMPTY_I, np.empty(0, dtype=np.int8), names, _nothing)
+
+
+def fmt_price(x: float) -> str:
+    """2,466.49 — closes and levels, two decimals with thousands separators."""
+    return f"{x:,.2f}"
+
+
+def fmt_ratio(x: float) -> str:
+    """0.2134 / 1.0523 / 92.00 — a ratio needs about four significant digits to be useful."""
+    a = abs(x)
+    if a >= 10:
+        return f"{x:,.2f}"
+    if a >= 1:
+        return f"{x:.4f}"
+    return f"{x:#.4g}"
+
+
+def fmt_pct(p: float) -> str:
+    """+7.0% — a signed percentage (``p`` already in percent)."""
+    return f"{p:+.1f}%"
+
+
+def sessions_label(window: int) -> str:
+    """A session count the way traders say it: 200 -> "200-day"."""
+    return f"{window}-day"

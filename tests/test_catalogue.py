@@ -1,0 +1,84 @@
+"""The catalogue: every kind declared, rules canonical, bad parameters refused with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from signals import catalogue
+from signals.catalogue import KINDS, rule
+from signals.kind import RuleError
+
+EXPECTED = {
+    "record_high": ("ticker", {"quiet": 20}),
+    "drawdown": ("ticker", {"threshold": 10.0, "window": 252}),
+    "monthly_move": ("any", {"pct": 5.0}),
+    "ratio_cross": ("pair", {"window": 200, "band": 0.0, "direction": "both"}),
+    "level_cross": ("ticker", {"level": 0.0, "direction": "both", "band": 0.0}),
+    "rrg_quadrant": ("pair", {"window": 10, "momentum": 4}),
+}
+
+
+def test_kinds_and_defaults() -> None:
+    assert set(KINDS) == set(EXPECTED)
+    for kind_id, (subject, defaults) in EXPECTED.items():
+        k = KINDS[kind_id]
+        assert k.id == kind_id and k.subject == subject and k.defaults == defaults
+        assert k.title and k.summary and k.example and callable(k.detect)
+        assert k.detect.__doc__, f"{kind_id}.detect needs a docstring"
+
+
+@pytest.mark.parametrize("kind_id", sorted(EXPECTED))
+def test_examples_build(kind_id: str) -> None:
+    # "ratio_cross IWM/SPY window=200 band=0.5" -> a valid rule of that kind
+    name, subject, *pairs = KINDS[kind_id].example.split()
+    params = dict(p.split("=", 1) for p in pairs)
+    r = rule(name, subject, **params)
+    assert r.kind == kind_id
+    assert set(r.as_dict()) == set(KINDS[kind_id].defaults)
+
+
+def test_canonical_keys() -> None:
+    a = rule("ratio_cross", "iwm/spy", window="200", band=0, direction="Both")
+    b = rule("ratio_cross", "IWM/SPY")
+    assert a == b
+    assert a.key == "ratio_cross IWM/SPY band=0 direction=both window=200"
+    assert rule("level_cross", "^tnx", level=4.5).key == (
+        "level_cross ^TNX band=0 direction=both level=4.5"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject", "params"),
+    [
+        ("ratio_cross", "IWM", {}),  # needs a pair
+        ("record_high", "IWM/SPY", {}),  # needs a ticker
+        ("ratio_cross", "SPY/SPY", {}),
+        ("ratio_cross", "IWM/SPY", {"window": 0}),
+        ("ratio_cross", "IWM/SPY", {"window": 1}),
+        ("ratio_cross", "IWM/SPY", {"window": 20.5}),
+        ("ratio_cross", "IWM/SPY", {"band": 60}),
+        ("ratio_cross", "IWM/SPY", {"direction": "up"}),
+        ("ratio_cross", "IWM/SPY", {"colour": "red"}),
+        ("level_cross", "^TNX", {"level": "high"}),
+        ("level_cross", "^TNX", {"level": float("nan")}),
+        ("level_cross", "^TNX", {"band": -1}),
+        ("drawdown", "^RUT", {"threshold": 0}),
+        ("monthly_move", "^RUT", {"pct": -3}),
+        ("rrg_quadrant", "XLE/SPY", {"window": 1}),
+        ("rrg_quadrant", "XLE/SPY", {"momentum": 60}),
+        ("record_high", "^RUT", {"quiet": 10_000}),
+        ("nope", "SPY", {}),
+        ("record_high", "", {}),
+    ],
+)
+def test_bad_rules_are_refused(kind: str, subject: str, params: dict) -> None:
+    with pytest.raises(RuleError) as err:
+        rule(kind, subject, **params)
+    assert str(err.value)
+
+
+def test_validators_see_filled_defaults() -> None:
+    for k in KINDS.values():
+        assert k.validate is not None
+        k.validate(dict(k.defaults))  # defaults are always valid
+    assert catalogue.rule("monthly_move", "IWM/SPY").param("pct") == 5.0
