@@ -39,7 +39,7 @@ from signals.events import Event, Followup
 from signals.kind import RuleError, SignalKind
 from signals.rules import Context, ParamValue, Rule, split_subject
 
-DEFAULTS: dict[str, ParamValue] = {"window": 10, "momentum": 4}
+DEFAULTS: dict[str, ParamValue] = {"window": 10, "momentum": 4, "band": 0.0}
 NAMES = ("Leading", "Weakening", "Lagging", "Improving")  # quadrant codes 1..4
 
 
@@ -83,13 +83,32 @@ def _zscore_defined(x: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def quadrant_codes(rs_ratio: np.ndarray, rs_mom: np.ndarray) -> np.ndarray:
-    """1 Leading, 2 Weakening, 3 Lagging, 4 Improving, 0 where either line is undefined."""
-    strong = rs_ratio >= 100
-    rising = rs_mom >= 100
+def quadrant_codes(rs_ratio: np.ndarray, rs_mom: np.ndarray, band: float = 0.0) -> np.ndarray:
+    """1 Leading, 2 Weakening, 3 Lagging, 4 Improving, 0 where either line is undefined.
+
+    With a ``band`` (in RRG points), an axis changes side only once the line is more than
+    ``band`` beyond 100; inside the band it keeps its side. Near the centre both lines cross
+    100 often, and each crossing is a quadrant change: the band keeps that jitter out of
+    people's chats.
+    """
+    defined = np.isfinite(rs_ratio) & np.isfinite(rs_mom)
+    if band > 0:
+        side_x = _sticky(series.band_states(rs_ratio, 100 + band, 100 - band))
+        side_y = _sticky(series.band_states(rs_mom, 100 + band, 100 - band))
+        strong, rising = side_x > 0, side_y > 0
+        defined &= (side_x != 0) & (side_y != 0)
+    else:
+        strong, rising = rs_ratio >= 100, rs_mom >= 100
     codes = np.where(strong, np.where(rising, 1, 2), np.where(rising, 4, 3)).astype(np.int8)
-    codes[~(np.isfinite(rs_ratio) & np.isfinite(rs_mom))] = 0
+    codes[~defined] = 0
     return codes
+
+
+def _sticky(states: np.ndarray) -> np.ndarray:
+    """Carry the last non-zero state forward over zeros (0 until a first state exists)."""
+    last = np.where(states != 0, np.arange(len(states)), 0)
+    np.maximum.accumulate(last, out=last)
+    return states[last]  # leading zeros point at index 0, itself 0: still "no state"
 
 
 def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
@@ -100,7 +119,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     if len(split_subject(rule.subject)) != 2:
         return series.no_firings(NAMES)
     rows, rs_ratio, rs_mom = rrg_lines(closes, rule.subject, ctx, window, momentum)
-    codes = quadrant_codes(rs_ratio, rs_mom)
+    codes = quadrant_codes(rs_ratio, rs_mom, float(p["band"]))
     pos, new = series.state_changes(codes)
     if len(pos) == 0:
         return series.no_firings(NAMES)
@@ -134,6 +153,8 @@ def _previous_codes(codes: np.ndarray, pos: np.ndarray) -> list[int]:
 def _validate(params: dict[str, ParamValue]) -> None:
     if int(params["window"]) < 2:
         raise RuleError("rrg_quadrant window must be at least 2 weeks")
+    if not 0 <= float(params["band"]) < 5:
+        raise RuleError("rrg_quadrant band is in RRG points around 100: from 0 to under 5")
     if int(params["momentum"]) > 52:
         raise RuleError("rrg_quadrant momentum is a look-back in weeks, at most 52")
 

@@ -14,7 +14,7 @@ EXPECTED = {
     "monthly_move": ("any", {"pct": 5.0}),
     "ratio_cross": ("pair", {"window": 200, "band": 0.0, "direction": "both"}),
     "level_cross": ("ticker", {"level": 0.0, "direction": "both", "band": 0.0}),
-    "rrg_quadrant": ("pair", {"window": 10, "momentum": 4}),
+    "rrg_quadrant": ("pair", {"window": 10, "momentum": 4, "band": 0.0}),
 }
 
 
@@ -66,6 +66,7 @@ def test_canonical_keys() -> None:
         ("monthly_move", "^RUT", {"pct": -3}),
         ("rrg_quadrant", "XLE/SPY", {"window": 1}),
         ("rrg_quadrant", "XLE/SPY", {"momentum": 60}),
+        ("rrg_quadrant", "XLE/SPY", {"band": 7}),
         ("record_high", "^RUT", {"quiet": 10_000}),
         ("nope", "SPY", {}),
         ("record_high", "", {}),

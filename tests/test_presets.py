@@ -63,13 +63,13 @@ def test_contents() -> None:
     assert all(r.param("band") == 0.5 and r.param("window") == 200
                for r in sectors if r.kind == "ratio_cross")  # fmt: skip
     assert keys("rates") == {
-        rule("level_cross", "^TNX", level=4).key,
-        rule("level_cross", "^TNX", level=4.5).key,
-        rule("level_cross", "^IRX", level=4).key,
+        rule("level_cross", "^TNX", level=4, band=1.0).key,
+        rule("level_cross", "^TNX", level=4.5, band=1.0).key,
+        rule("level_cross", "^IRX", level=4, band=1.0).key,
     }
     assert keys("oil") == {
-        rule("level_cross", "CL=F", level=80).key,
-        rule("level_cross", "CL=F", level=60).key,
+        rule("level_cross", "CL=F", level=80, band=1.0).key,
+        rule("level_cross", "CL=F", level=60, band=1.0).key,
         rule("drawdown", "CL=F", threshold=20).key,
     }
     assert keys("russell_records") == {

@@ -25,6 +25,24 @@ def test_quadrant_boundaries() -> None:
     assert rrg.NAMES == ("Leading", "Weakening", "Lagging", "Improving")
 
 
+def test_band_keeps_each_axis_on_its_side_until_clearly_crossed() -> None:
+    # RS-Ratio wanders just around 100 (inside a 1-point band) after starting clearly strong:
+    # without the band every wobble is a quadrant change; with it, the axis stays "strong"
+    # until the line is below 99.
+    ratio = np.array([101.5, 100.2, 99.6, 100.4, 99.5, 98.8, 99.4, 100.6, 101.2])
+    mom = np.full(len(ratio), 101.5)
+    plain = rrg.quadrant_codes(ratio, mom).tolist()
+    banded = rrg.quadrant_codes(ratio, mom, band=1.0).tolist()
+    assert plain == [1, 1, 4, 1, 4, 4, 4, 1, 1]
+    assert banded == [1, 1, 1, 1, 1, 4, 4, 4, 1]
+
+
+def test_band_leaves_axes_undefined_until_first_clearly_placed() -> None:
+    ratio = np.array([100.5, 101.2, 101.3])
+    mom = np.array([102.0, 99.5, 98.5])
+    assert rrg.quadrant_codes(ratio, mom, band=1.0).tolist() == [0, 1, 2]
+
+
 def test_smooth_oscillation_rotates_clockwise() -> None:
     # XLE/SPY oscillating with a 20-week period: relative strength above its recent mean and
     # still rising (Leading) turns to falling (Weakening), then below the mean (Lagging),
