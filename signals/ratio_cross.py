@@ -1,8 +1,9 @@
-"""ratio_cross: a pair's ratio crosses its moving average — the rotation signal.
+"""ratio_cross: a pair's ratio (or one price) crosses its moving average — the rotation signal.
 
 "Small caps are beating large caps again" is, in chart form, IWM/SPY crossing above its
 200-day average. The ratio is A/B on the sessions where both closes exist; the average is the
 simple mean of the last ``window`` ratios (no average, and no state, until ``window`` exist).
+A single ticker works too ("SPY crosses below 50d"): its close plays the ratio's part.
 
 State is sticky with a ``band`` (percent) of hysteresis: "above" once the ratio is more than
 ``band``% over the average, "below" once more than ``band``% under it, and unchanged in
@@ -95,9 +96,9 @@ def _validate(params: dict[str, ParamValue]) -> None:
 KIND = SignalKind(
     id="ratio_cross",
     title="Ratio crosses its average",
-    summary="A/B crosses its `window`-day moving average (with a `band`% hysteresis): "
-    "rotation from one side of the pair to the other.",
-    subject="pair",
+    summary="A/B (or one ticker) crosses its `window`-day moving average, with a `band`% "
+    "hysteresis: rotation from one side of the pair to the other.",
+    subject="any",
     defaults=DEFAULTS,
     detect=detect,
     choices={"direction": DIRECTIONS},

@@ -12,7 +12,7 @@ EXPECTED = {
     "record_high": ("ticker", {"quiet": 20}),
     "drawdown": ("ticker", {"threshold": 10.0, "window": 252}),
     "monthly_move": ("any", {"pct": 5.0}),
-    "ratio_cross": ("pair", {"window": 200, "band": 0.0, "direction": "both"}),
+    "ratio_cross": ("any", {"window": 200, "band": 0.0, "direction": "both"}),
     "level_cross": ("ticker", {"level": 0.0, "direction": "both", "band": 0.0}),
     "rrg_quadrant": ("pair", {"window": 10, "momentum": 4, "band": 0.0}),
 }
@@ -50,7 +50,7 @@ def test_canonical_keys() -> None:
 @pytest.mark.parametrize(
     ("kind", "subject", "params"),
     [
-        ("ratio_cross", "IWM", {}),  # needs a pair
+        ("rrg_quadrant", "IWM", {}),  # needs a pair
         ("record_high", "IWM/SPY", {}),  # needs a ticker
         ("ratio_cross", "SPY/SPY", {}),
         ("ratio_cross", "IWM/SPY", {"window": 0}),

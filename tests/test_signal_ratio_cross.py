@@ -101,7 +101,7 @@ def test_validation() -> None:
     with pytest.raises(RuleError):
         rule("ratio_cross", "IWM/SPY", direction="sideways")
     with pytest.raises(RuleError):
-        rule("ratio_cross", "IWM", window=50)
+        rule("ratio_cross", "IWM/SPY/IWD", window=50)
 
 
 @settings(max_examples=40, deadline=None)
@@ -137,3 +137,14 @@ def test_random_walks_fire_only_on_present_rows_and_alternate(
     variants = [e.variant for e in events]
     assert all(x != y for x, y in itertools.pairwise(variants))
     assert [e.date for e in events] == sorted({e.date for e in events})
+
+
+def test_single_ticker_crosses_its_own_average() -> None:
+    # A rising price (above its 3-day average), a drop to 8 (below), then a jump to 15 (above).
+    idx = pd.bdate_range("2024-01-01", periods=9)
+    df = pd.DataFrame({"SPY": [10.0, 11, 12, 13, 14, 8, 8, 8, 15]}, index=idx)
+    events = ratio_cross.detect(rule("ratio_cross", "SPY", window=3), df, Context())
+    assert [(e.date, e.variant) for e in events] == [
+        (idx[5].date(), "below"),
+        (idx[8].date(), "above"),
+    ]
