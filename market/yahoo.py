@@ -24,18 +24,13 @@ close has passed at ``now()``. That drops today's still-moving bar, handles earl
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import logging
 import os
-import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import pandas as pd
 import yfinance as yf
@@ -52,29 +47,20 @@ from yfinance.exceptions import YFRateLimitError
 
 from market import calendar
 from market.base import Closes, MarketDataError, NoData, tidy
+from market.yahoo_traffic import (
+    DEFAULT_REASON,
+    Failure,
+    Transient,
+    classify,
+    is_transient_exception,
+    listen,
+    one_line,
+    watch,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REASON = "no prices returned (delisted or unknown symbol?)"
 NOT_CLOSED_REASON = "no closed session in the requested range"
-
-# Exception class names that mean "the network, not the symbol" (requests and curl_cffi spell
-# them the same way; yfinance's own data._is_transient_error uses this list too).
-_TRANSIENT_NAMES = frozenset(
-    {
-        "ConnectionError",
-        "ConnectTimeout",
-        "ReadTimeout",
-        "Timeout",
-        "TimeoutError",
-        "ChunkedEncodingError",
-        "RemoteDisconnected",
-        "ProxyError",
-        "SSLError",
-        "DNSError",
-    }
-)
-_RATE_LIMIT_MARKERS = ("YFRateLimitError", "Too Many Requests", "Rate limited")
 
 # yfinance keeps one process-wide session/cookie/crumb (the YfData singleton) and switches it
 # to whichever session the latest download() passed. Two downloads at once would pull the
@@ -134,171 +120,6 @@ def _new_session() -> Any:
             import requests
 
             return requests.Session()
-
-
-@dataclass
-class _Failure:
-    kind: str  # "rate" | "network" | "gone"
-    detail: str
-
-
-@dataclass
-class _Traffic:
-    """What the session saw during one download: HTTP statuses and transport exceptions,
-    by the symbol each request was about."""
-
-    owner: int
-    statuses: dict[str, list[int]] = field(default_factory=dict)
-    errors: dict[str, list[BaseException]] = field(default_factory=dict)
-    all_errors: list[BaseException] = field(default_factory=list)
-
-    def saw_429(self, symbol: str) -> bool:
-        return 429 in self.statuses.get(symbol, [])
-
-    def transport_error(self, symbol: str) -> BaseException | None:
-        errs = self.errors.get(symbol)
-        return errs[-1] if errs else None
-
-
-def _symbol_of(url: str) -> str | None:
-    """The ticker a Yahoo API URL is about (chart, quoteSummary, quote, timeseries)."""
-    parts = urlsplit(url)
-    path = parts.path
-    for prefix in (
-        "/v8/finance/chart/",
-        "/v10/finance/quoteSummary/",
-        "/ws/fundamentals-timeseries/v1/finance/timeseries/",
-    ):
-        if path.startswith(prefix):
-            return unquote(path[len(prefix) :]).upper() or None
-    if path.startswith("/v7/finance/quote"):
-        symbols = parse_qs(parts.query).get("symbols")
-        return symbols[0].upper() if symbols else None
-    return None
-
-
-@contextmanager
-def _watch(session: Any) -> Iterator[_Traffic]:
-    """Record, for this thread only, every response status and transport exception the
-    session produces while the block runs.
-
-    yfinance reports neither to us, so this is how a 429 or a dropped connection is told apart
-    from a delisted symbol. It wraps ``session.request`` on the instance (both ``requests`` and
-    curl_cffi route ``get``/``post`` through it) and puts the original back afterwards.
-    """
-    traffic = _Traffic(owner=threading.get_ident())
-    had_own = "request" in getattr(session, "__dict__", {})
-    original = session.request
-
-    def request(method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
-        mine = threading.get_ident() == traffic.owner
-        params = kwargs.get("params")
-        symbol = _symbol_of(str(url))
-        if symbol is None and isinstance(params, dict) and "symbols" in params:
-            symbol = str(params["symbols"]).upper()
-        try:
-            response = original(method, url, *args, **kwargs)
-        except Exception as exc:
-            if mine:
-                traffic.all_errors.append(exc)
-                if symbol:
-                    traffic.errors.setdefault(symbol, []).append(exc)
-            raise
-        if mine and symbol:
-            traffic.statuses.setdefault(symbol, []).append(int(response.status_code))
-        return response
-
-    session.request = request
-    try:
-        yield traffic
-    finally:
-        if had_own:
-            session.request = original
-        else:
-            del session.request
-
-
-_SUMMARY = re.compile(r"^\[(?P<syms>[^\]]*)\]: (?P<err>.+)$", re.DOTALL)
-_PER_TICKER = re.compile(r"^\$(?P<sym>[^:\s]+): (?P<err>.+)$", re.DOTALL)
-
-
-class _ErrorText(logging.Handler):
-    """Collects yfinance's per-ticker error messages logged on one thread.
-
-    ``download()`` ends with ``"['PXD', 'XYZ']: <reason>"`` per distinct reason; the history
-    scraper logs ``"$PXD: <reason>"`` as it goes. Either gives the text for ``NoData.reason``.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.owner = threading.get_ident()
-        self.summary: dict[str, str] = {}
-        self.per_ticker: dict[str, str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread != self.owner:
-            return
-        try:
-            msg = record.getMessage().strip()
-        except Exception:  # a malformed record must never break a download
-            return
-        if m := _SUMMARY.match(msg):
-            try:
-                syms = ast.literal_eval(f"[{m['syms']}]")
-            except (ValueError, SyntaxError):
-                return
-            for sym in syms:
-                self.summary[str(sym).upper()] = m["err"].strip()
-        elif m := _PER_TICKER.match(msg):
-            self.per_ticker[m["sym"].upper()] = m["err"].strip()
-
-    def text(self, symbol: str) -> str | None:
-        return self.summary.get(symbol) or self.per_ticker.get(symbol)
-
-
-@contextmanager
-def _listen() -> Iterator[_ErrorText]:
-    handler = _ErrorText()
-    logger = logging.getLogger("yfinance")
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-
-
-class _Transient(Exception):
-    """Some tickers failed for a reason worth retrying (internal: drives tenacity)."""
-
-    def __init__(self, failures: dict[str, _Failure]) -> None:
-        super().__init__(f"{len(failures)} ticker(s) rate-limited or unreachable")
-        self.failures = failures
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _is_transient_exception(exc: BaseException) -> bool:
-    return type(exc).__name__ in _TRANSIENT_NAMES or isinstance(exc, TimeoutError)
-
-
-def _classify(symbol: str, text: str | None, traffic: _Traffic) -> _Failure:
-    """Why ``symbol`` came back without prices: rate limit, network, or (by elimination) the
-    symbol itself. Traffic decides where it can; yfinance's text is a second witness."""
-    if text and any(marker in text for marker in _RATE_LIMIT_MARKERS):
-        return _Failure("rate", text)
-    if text:
-        name = text.split("(", 1)[0].strip()
-        if name in _TRANSIENT_NAMES:
-            return _Failure("network", text)
-    exc = traffic.transport_error(symbol)
-    if exc is not None:
-        return _Failure("network", f"{type(exc).__name__}: {exc}")
-    if traffic.saw_429(symbol):
-        return _Failure("rate", "HTTP 429 Too Many Requests")
-    return _Failure("gone", text or DEFAULT_REASON)
 
 
 class YahooProvider:
@@ -370,12 +191,12 @@ class YahooProvider:
         got: dict[str, pd.Series] = {}
         gone: dict[str, str] = {}
         pending = sorted(set(symbol_of.values()))
-        left: dict[str, _Failure] = {}
+        left: dict[str, Failure] = {}
 
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
             wait=self.wait,
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception_type(Transient),
             before_sleep=self._before_sleep,
             reraise=True,
         )
@@ -388,8 +209,8 @@ class YahooProvider:
                     transient = {s: f for s, f in failures.items() if f.kind != "gone"}
                     if transient:
                         pending = sorted(transient)
-                        raise _Transient(transient)
-        except _Transient as exc:
+                        raise Transient(transient)
+        except Transient as exc:
             left = exc.failures
             if not got:
                 raise MarketDataError(self._give_up_message(left)) from None
@@ -401,10 +222,10 @@ class YahooProvider:
 
     def _download(
         self, symbols: list[str], start: dt.date, end: dt.date
-    ) -> tuple[dict[str, pd.Series], dict[str, _Failure]]:
+    ) -> tuple[dict[str, pd.Series], dict[str, Failure]]:
         """One ``yf.download`` for ``symbols``: the close series that have at least one price,
         and why each of the others has none."""
-        with _DOWNLOAD_LOCK, _watch(self.session) as traffic, _listen() as errors:
+        with _DOWNLOAD_LOCK, watch(self.session) as traffic, listen() as errors:
             try:
                 raw = yf.download(
                     symbols,
@@ -427,18 +248,18 @@ class YahooProvider:
                     session=self.session,
                 )
             except YFRateLimitError as exc:  # not raised by 1.7's download(), maybe by others
-                return {}, {s: _Failure("rate", str(exc)) for s in symbols}
+                return {}, {s: Failure("rate", str(exc)) for s in symbols}
             except Exception as exc:
-                if _is_transient_exception(exc):
+                if is_transient_exception(exc):
                     detail = f"{type(exc).__name__}: {exc}"
-                    return {}, {s: _Failure("network", detail) for s in symbols}
+                    return {}, {s: Failure("network", detail) for s in symbols}
                 raise MarketDataError(
-                    _one_line(f"yfinance failed: {type(exc).__name__}: {exc}")
+                    one_line(f"yfinance failed: {type(exc).__name__}: {exc}")
                 ) from exc
 
         close = _close_level(raw)
         series: dict[str, pd.Series] = {}
-        failures: dict[str, _Failure] = {}
+        failures: dict[str, Failure] = {}
         for sym in symbols:
             col = close[sym] if sym in close.columns else None
             if isinstance(col, pd.DataFrame):  # duplicated column label: keep the first
@@ -446,7 +267,7 @@ class YahooProvider:
             if col is not None and col.notna().any():
                 series[sym] = col.astype(float)
             else:
-                failures[sym] = _classify(sym, errors.text(sym), traffic)
+                failures[sym] = classify(sym, errors.text(sym), traffic)
         return series, failures
 
     # ---- shaping the answer -----------------------------------------------------------------
@@ -457,7 +278,7 @@ class YahooProvider:
         symbol_of: dict[str, str],
         got: dict[str, pd.Series],
         gone: dict[str, str],
-        left: dict[str, _Failure],
+        left: dict[str, Failure],
         start: dt.date,
         end: dt.date,
     ) -> Closes:
@@ -471,7 +292,7 @@ class YahooProvider:
             if sym in left:
                 reason = self._give_up_message(left, short=True)
             elif sym in gone:
-                reason = _one_line(gone[sym])
+                reason = one_line(gone[sym])
             elif sym not in frame.columns or not frame[sym].notna().any():
                 reason = NOT_CLOSED_REASON if sym in got else DEFAULT_REASON
             else:
@@ -525,7 +346,7 @@ class YahooProvider:
 
     # ---- messages ---------------------------------------------------------------------------
 
-    def _give_up_message(self, failures: dict[str, _Failure], short: bool = False) -> str:
+    def _give_up_message(self, failures: dict[str, Failure], short: bool = False) -> str:
         """One line for a human: what kept failing, and how often we tried."""
         kinds = {f.kind for f in failures.values()}
         n = self.attempts
@@ -535,7 +356,7 @@ class YahooProvider:
             if short:
                 return f"could not reach Yahoo ({n} attempts)"
             sample = next(iter(failures.values())).detail
-            return _one_line(
+            return one_line(
                 f"Could not reach Yahoo after {n} attempts ({sample}); "
                 "check the network and try again later"
             )
@@ -543,7 +364,7 @@ class YahooProvider:
 
     def _before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        failures = exc.failures if isinstance(exc, _Transient) else {}
+        failures = exc.failures if isinstance(exc, Transient) else {}
         kinds = sorted({f.kind for f in failures.values()})
         delay = state.next_action.sleep if state.next_action else 0.0
         log.warning(

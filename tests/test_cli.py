@@ -171,3 +171,24 @@ def test_backtest_over_real_closes_finds_the_articles_record(
     assert [e["subject"] for e in bear] == ["^RUT"] and bear[0]["date"] < "2025-04-09"
     august = [e for e in events if e["signal"] == "monthly_move" and e["date"] == "2025-08-29"]
     assert any(e["subject"] == "^RUT" and abs(e["values"]["pct"] - 7.0) < 0.1 for e in august)
+
+
+def test_empty_range_is_zero_events_and_names_the_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "IWM.csv").write_text("Date,Close\n2020-01-02,160\n")
+    (tmp_path / "SPY.csv").write_text("Date,Close\n2020-01-02,320\n")
+    code, out, _ = run(
+        capsys,
+        "backtest",
+        "--source",
+        f"csv:{tmp_path}",
+        "--start",
+        "2025-01-01",
+        "--end",
+        "2025-06-30",
+        "--preset",
+        "small_vs_large",
+    )
+    assert code == 0
+    assert "0 events over 0 sessions." in out

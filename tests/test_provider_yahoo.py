@@ -18,7 +18,7 @@ import pytest
 import requests
 import yfinance as yf
 
-from market import yahoo
+from market import yahoo, yahoo_traffic
 from market.base import MarketDataError, NoData
 from market.yahoo import DEFAULT_REASON, YahooProvider
 from tests.support.yahoo_fake import FakeYahooSession, bar_timestamp, reset_yfinance
@@ -162,7 +162,7 @@ def test_the_default_session_is_watched_and_restored(yf_cache):
     session = p.session
     assert type(session).__module__.startswith(("curl_cffi", "requests"))
 
-    with yahoo._watch(session) as traffic, pytest.raises(AssertionError):
+    with yahoo_traffic.watch(session) as traffic, pytest.raises(AssertionError):
         session.get("https://query2.finance.yahoo.com/v8/finance/chart/SPY", timeout=1)
 
     assert [type(e) for e in traffic.errors["SPY"]] == [AssertionError]
