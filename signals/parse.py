@@ -38,6 +38,39 @@ EXAMPLES = (
 )
 
 
+KEYWORDS = frozenset(
+    (
+        "cross",
+        "crosses",
+        "crossed",
+        "above",
+        "below",
+        "over",
+        "under",
+        "record",
+        "new",
+        "all-time",
+        "drawdown",
+        "down",
+        "bear",
+        "correction",
+        "moves",
+        "move",
+        "monthly",
+        "month",
+        "beats",
+        "beat",
+        "rrg",
+        "quadrant",
+        "rotation",
+        "when",
+        "if",
+        "alert",
+    )
+)
+"""Words that start a phrase, not a ticker: "crosses above 200d" lacks its subject."""
+
+
 class ParseError(ValueError):
     """A rule text we cannot read; the message is for the person who typed it."""
 
@@ -50,7 +83,7 @@ def parse_rule(text: str) -> Rule:
     if len(raw) > MAX_LENGTH:
         raise ParseError(f"That rule is too long ({len(raw)} characters, at most {MAX_LENGTH}).")
     m = SUBJECT.match(raw.upper())
-    if not m or not m.group("rest"):
+    if not m or not m.group("rest") or m.group("subject").lower() in KEYWORDS:
         raise ParseError(
             f"Start with a ticker or a pair, then what to watch, e.g. {EXAMPLES[0]} "
             f"or {EXAMPLES[2]}."
