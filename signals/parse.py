@@ -1,13 +1,17 @@
 """The custom alert language: a few forgiving phrases over the signal catalogue.
 
-    IWM/SPY crosses above 200d          ratio_cross   (also "50-day", "200 day ma", "band 1%")
+    IWM/SPY crosses above 200d          ratio_cross   (also "50-day", "200 day ma", "band 1%",
+                                                       "IWM/SPY above 200d", "IWM vs SPY 200d")
     SPY crosses below 50d               ratio_cross on a price (a single ticker vs its average)
     ^RUT record high                    record_high   (also "new high", "all-time high")
-    ^TNX below 4.0                      level_cross   (also "above", "crosses 80")
+    ^TNX below 4.0                      level_cross   (also "above", "crosses 80", "> 4.5")
     XLE drawdown 20%                    drawdown      (also "correction" = 10%, "bear market" = 20%)
     IWM/SPY beats by 3% month           monthly_move on a pair (also "IWM beats SPY by 3 points")
     ^RUT moves 5% month                 monthly_move on one ticker (also "monthly 5%")
     XLE rrg                             rrg_quadrant vs SPY (also "XLE/SPY quadrant")
+
+Tickers are Yahoo's (^RUT, CL=F, BRK-B); a leading ``$`` (a cashtag, ``$IWM``) is dropped.
+Numbers may use a decimal comma (4,5) or thousands separators (2,500).
 
 :func:`parse_rule` returns a canonical :class:`Rule` (so "iwm/spy crosses above 200 day" and
 "IWM/SPY crosses above 200d" are one rule, computed once) or raises :class:`ParseError`, whose
@@ -17,15 +21,31 @@ message says what is wrong and shows a correct example. It never raises anything
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from signals.catalogue import rule
 from signals.kind import RuleError
 from signals.rules import Rule
 
 TICKER = r"\^?[A-Z0-9][A-Z0-9.=\-]{0,11}"
-SUBJECT = re.compile(rf"^(?P<subject>{TICKER}(?:/{TICKER})?)\s*(?P<rest>.*)$")
-NUMBER = r"(?P<num>[-+]?\d+(?:\.\d+)?)"
+SUBJECT = re.compile(
+    rf"^(?P<a>{TICKER})(?:\s*(?:/|\bVS\b\.?|\bVERSUS\b|\bAGAINST\b)\s*(?P<b>{TICKER}))?"
+    rf"(?P<extra>\s*/\s*\S*)?\s*(?P<rest>.*)$"
+)
+NUMBER = r"\$?(?P<num>[-+]?\d+(?:,\d{3})*(?:[.,]\d+)?)"
 MAX_LENGTH = 120
+KEYWORDS = frozenset(
+    (
+        *("cross", "crosses", "crossed", "crossing", "above", "below", "over", "under"),
+        *("record", "new", "all-time", "drawdown", "down", "off", "bear", "correction"),
+        *("moves", "move", "monthly", "month", "beats", "beat", "rrg", "quadrant", "rotation"),
+        *("when", "if", "alert", "is"),
+    )
+)
+"""Words that start a phrase, not a ticker: "crosses above 200d" lacks its subject, and
+"IWM/ crosses 200d" its second ticker."""
+MAX_WINDOW = 1000
+"""Sessions: a moving average longer than four years is almost surely a typo."""
 
 EXAMPLES = (
     "IWM/SPY crosses above 200d",
@@ -36,39 +56,7 @@ EXAMPLES = (
     "^RUT moves 5% month",
     "XLE rrg",
 )
-
-
-KEYWORDS = frozenset(
-    (
-        "cross",
-        "crosses",
-        "crossed",
-        "above",
-        "below",
-        "over",
-        "under",
-        "record",
-        "new",
-        "all-time",
-        "drawdown",
-        "down",
-        "bear",
-        "correction",
-        "moves",
-        "move",
-        "monthly",
-        "month",
-        "beats",
-        "beat",
-        "rrg",
-        "quadrant",
-        "rotation",
-        "when",
-        "if",
-        "alert",
-    )
-)
-"""Words that start a phrase, not a ticker: "crosses above 200d" lacks its subject."""
+AVERAGE, RECORD, LEVEL, DRAWDOWN, PAIR_MONTH, MONTH, RRG = EXAMPLES
 
 
 class ParseError(ValueError):
@@ -79,48 +67,93 @@ def parse_rule(text: str) -> Rule:
     """Read one alert rule; see the module docstring for the phrases."""
     raw = " ".join(str(text).split())
     if not raw:
-        raise ParseError(f"Write a rule after the command, e.g. {EXAMPLES[0]}")
+        raise ParseError(f"Write a rule after the command, e.g. {AVERAGE}")
     if len(raw) > MAX_LENGTH:
-        raise ParseError(f"That rule is too long ({len(raw)} characters, at most {MAX_LENGTH}).")
-    m = SUBJECT.match(raw.upper())
-    if not m or not m.group("rest") or m.group("subject").lower() in KEYWORDS:
         raise ParseError(
-            f"Start with a ticker or a pair, then what to watch, e.g. {EXAMPLES[0]} "
-            f"or {EXAMPLES[2]}."
+            f"That rule is too long ({len(raw)} characters, at most {MAX_LENGTH}). "
+            f"Example: {AVERAGE}"
         )
-    subject, rest = m.group("subject"), m.group("rest").lower()
-    try:
-        for reader in READERS:
+    cleaned = re.sub(r"(?<![\w^$])\$(?=[A-Za-z^])", "", raw)  # $IWM -> IWM
+    m = SUBJECT.match(cleaned.upper())
+    if not m or m.group("a").lower() in KEYWORDS:
+        raise ParseError(
+            f"Start with a ticker or a pair, then what to watch, e.g. {AVERAGE} or {LEVEL}."
+        )
+    if m.group("extra"):
+        raise ParseError(
+            f"A pair has two tickers, like IWM/SPY, not three or more. Example: {AVERAGE}"
+        )
+    if m.group("b") and m.group("b").lower() in KEYWORDS:
+        raise ParseError(
+            f"The pair {m.group('a')}/ is missing its second ticker. Example: {AVERAGE}"
+        )
+    subject = m.group("a") + (f"/{m.group('b')}" if m.group("b") else "")
+    rest = m.group("rest").lower()
+    if not rest:
+        raise ParseError(
+            f"Start with a ticker or a pair, then what to watch: for {subject}, "
+            f"e.g. {_suggest(subject)}."
+        )
+    for reader, example in READERS:
+        try:
             found = reader(subject, rest)
-            if found is not None:
-                return found
-    except RuleError as e:
-        raise ParseError(f"{e}. Example: {EXAMPLES[0]}") from None
+        except RuleError as e:
+            raise ParseError(f"{_sentence(str(e))} Example: {example}") from None
+        if found is not None:
+            return found
     raise ParseError(
         f"I could not read {rest!r} after {subject}. Try one of: {'; '.join(EXAMPLES)}."
     )
 
 
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def _suggest(subject: str) -> str:
+    if "/" in subject:
+        return f"{subject} crosses above 200d, {subject} beats by 3% month or {subject} rrg"
+    return f"{subject} below 4.0, {subject} record high or {subject} drawdown 20%"
+
+
+def _number(text: str) -> float:
+    """ "4.5", "4,5" (decimal comma) and "2,500" (thousands) as floats."""
+    if re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
+        return float(text.replace(",", ""))
+    return float(text.replace(",", "."))
+
+
 def _band(rest: str) -> float:
     m = re.search(r"band\s*" + NUMBER + r"\s*%?", rest)
-    return float(m.group("num")) if m else 0.0
+    return _number(m.group("num")) if m else 0.0
+
+
+DAYS = r"(?P<n>\d+)\s*(?:d\b|dma\b|-?\s*days?\b(?:\s+(?:sma|ma|average|moving average)\b)?)"
 
 
 def _crosses_average(subject: str, rest: str) -> Rule | None:
-    m = re.search(
-        r"\bcross(?:es|ed|ing)?\s*(?P<dir>above|below|over|under)?\s*(?:its\s+|the\s+)?"
-        r"(?P<n>\d+)\s*(?:d\b|-?\s*days?\b|dma\b|-?\s*day\s+(?:ma|average|moving average)\b)",
+    crossing = re.search(
+        r"\bcross(?:es|ed|ing)?\s*(?P<dir>above|below|over|under)?\s*(?:its\s+|the\s+)?" + DAYS,
+        rest,
+    )
+    # without "crosses", only at the start: "above 200d", "is below its 50-day average", "200d"
+    m = crossing or re.match(
+        r"(?:(?:is|trades|closes|rises|falls|moves|goes)\s+)?(?P<dir>above|below|over|under)?"
+        r"\s*(?:its\s+|the\s+)?" + DAYS,
         rest,
     )
     if not m:
         return None
+    window = int(m.group("n"))
+    if not 2 <= window <= MAX_WINDOW:
+        raise RuleError(
+            f"a moving average window must be at least 2 days and at most {MAX_WINDOW}, "
+            f"not {window}"
+        )
     direction = {"over": "above", "under": "below"}.get(m.group("dir") or "", m.group("dir"))
     return rule(
-        "ratio_cross",
-        subject,
-        window=int(m.group("n")),
-        band=_band(rest),
-        direction=direction or "both",
+        "ratio_cross", subject, window=window, band=_band(rest), direction=direction or "both"
     )
 
 
@@ -128,7 +161,12 @@ def _record_high(subject: str, rest: str) -> Rule | None:
     if not re.search(r"\b(record( high| close)?|new high|all[- ]time high|ath)\b", rest):
         return None
     m = re.search(r"quiet\s*" + NUMBER, rest)
-    return rule("record_high", subject, **({"quiet": int(float(m.group("num")))} if m else {}))
+    if not m:
+        return rule("record_high", subject)
+    quiet = _number(m.group("num"))
+    if not 1 <= quiet <= MAX_WINDOW:
+        raise RuleError(f"the quiet spell is 1 to {MAX_WINDOW} sessions, not {quiet:g}")
+    return rule("record_high", subject, quiet=int(quiet))
 
 
 def _drawdown(subject: str, rest: str) -> Rule | None:
@@ -139,7 +177,7 @@ def _drawdown(subject: str, rest: str) -> Rule | None:
     m = re.search(r"\b(?:drawdown|down|off|below high|from (?:its )?high)\D*?" + NUMBER, rest)
     if not m or not re.search(r"drawdown|from (?:its )?high|off (?:its )?high|below high", rest):
         return None
-    threshold = abs(float(m.group("num")))
+    threshold = abs(_number(m.group("num")))
     if not 0 < threshold < 100:
         raise RuleError(f"a drawdown must be between 0% and 100%, not {threshold:g}%")
     return rule("drawdown", subject, threshold=threshold)
@@ -151,10 +189,10 @@ def _monthly(subject: str, rest: str) -> Rule | None:
     m = re.search(NUMBER + r"\s*(?:%|percent|points?|pts?|pp)?", rest)
     if not m:
         raise RuleError("say how big a monthly move, e.g. ^RUT moves 5% month")
-    pct = abs(float(m.group("num")))
+    pct = abs(_number(m.group("num")))
     if not 0 < pct < 100:
         raise RuleError(f"a monthly move must be between 0% and 100%, not {pct:g}%")
-    pair = re.search(rf"\b(?:beats?|outperforms?)\s+(?P<other>{TICKER.lower()})\b", rest)
+    pair = re.search(rf"\b(?:beats?|outperforms?)\s+\$?(?P<other>{TICKER.lower()})\b", rest)
     if pair and "/" not in subject:
         other = pair.group("other").upper()
         if other not in ("BY",):
@@ -172,9 +210,8 @@ def _rrg(subject: str, rest: str) -> Rule | None:
 
 def _level(subject: str, rest: str) -> Rule | None:
     m = re.search(
-        r"\b(?:(?:cross(?:es|ed)?\s*)?(?P<dir>above|below|over|under)|cross(?:es|ed)?)\s*"
-        + NUMBER
-        + r"\s*%?\s*$",
+        r"(?:\b(?:cross(?:es|ed)?\s*)?(?P<dir>above|below|over|under)|\bcross(?:es|ed)?"
+        r"|(?P<op>[<>])=?)\s*" + NUMBER + r"\s*%?\s*$",
         rest,
     )
     if not m:
@@ -184,8 +221,39 @@ def _level(subject: str, rest: str) -> Rule | None:
             f"a level is for one ticker ({subject.split('/')[0]} below 4.0); for a pair, "
             f"watch its average: {subject} crosses above 200d"
         )
-    direction = {"over": "above", "under": "below"}.get(m.group("dir") or "", m.group("dir"))
-    return rule("level_cross", subject, level=float(m.group("num")), direction=direction or "both")
+    word = m.group("dir") or {">": "above", "<": "below"}.get(m.group("op") or "", "")
+    direction = {"over": "above", "under": "below"}.get(word, word)
+    level = _number(m.group("num"))
+    return rule("level_cross", subject, level=level, direction=direction or "both")
 
 
-READERS = (_crosses_average, _record_high, _drawdown, _monthly, _rrg, _level)
+def _hints(subject: str, rest: str) -> Rule | None:
+    """No phrase matched, but a keyword says what was meant: say what is missing."""
+    if re.search(r"\b(beats?|outperforms?|lags?|underperforms?)\b", rest):
+        raise ParseError(
+            f"A lead is measured over a calendar month: add 'month'. Example: {PAIR_MONTH}"
+        )
+    if re.search(r"\b(drawdown|from (?:its )?high)\b", rest):
+        raise ParseError(
+            "Say how deep a drawdown, in percent (or 'correction' for 10%, 'bear market' "
+            f"for 20%). Example: {DRAWDOWN}"
+        )
+    if re.search(r"\b(cross(?:es|ed|ing)?|above|below|over|under)\b", rest):
+        raise ParseError(
+            "Say what it crosses: a moving average in days or a level. "
+            f"Examples: {AVERAGE}; {LEVEL}"
+        )
+    return None
+
+
+Reader = Callable[[str, str], Rule | None]
+READERS: tuple[tuple[Reader, str], ...] = (
+    (_crosses_average, AVERAGE),
+    (_record_high, RECORD),
+    (_drawdown, DRAWDOWN),
+    (_monthly, PAIR_MONTH),
+    (_rrg, RRG),
+    (_level, LEVEL),
+    (_hints, AVERAGE),
+)
+"""Each reader and the example shown when it recognises a phrase it cannot accept."""

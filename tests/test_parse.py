@@ -1,4 +1,7 @@
-"""The custom alert language: accepted phrases, canonical keys, and helpful refusals."""
+"""The custom alert language: accepted phrases, canonical keys, and helpful refusals.
+
+The first half checks phrases against rules built with the catalogue; the second half
+pins the exact rule keys, the wording of refusals, and property tests over phrase soup."""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signals.catalogue import rule
-from signals.parse import EXAMPLES, ParseError, parse_rule
+from signals.catalogue import KINDS, rule
+from signals.parse import EXAMPLES, MAX_LENGTH, ParseError, parse_rule
+from signals.presets import PRESETS
 
 
 @pytest.mark.parametrize(
@@ -101,3 +105,135 @@ def test_any_text_is_a_rule_or_a_parse_error(text: str) -> None:
 def test_near_miss_phrases_never_crash(subject: str, verb: str, number: str, unit: str) -> None:
     with contextlib.suppress(ParseError):
         parse_rule(f"{subject} {verb} {number}{unit}")
+
+
+ACCEPTED = [
+    # ratio_cross: a pair (or one price) through its moving average
+    ("IWM/SPY crosses above 200d", "ratio_cross IWM/SPY band=0 direction=above window=200"),
+    ("iwm/spy crosses above 200 day", "ratio_cross IWM/SPY band=0 direction=above window=200"),
+    ("IWM/SPY crosses 200-day moving average", "ratio_cross IWM/SPY band=0 direction=both window=200"),  # noqa: E501
+    ("IWM/SPY crosses above the 200 day average", "ratio_cross IWM/SPY band=0 direction=above window=200"),  # noqa: E501
+    ("IWM/SPY crosses above 200 dma", "ratio_cross IWM/SPY band=0 direction=above window=200"),
+    ("IWM/SPY crosses above 200d band 1%", "ratio_cross IWM/SPY band=1 direction=above window=200"),
+    ("IWM/SPY crosses over 50d", "ratio_cross IWM/SPY band=0 direction=above window=50"),
+    ("IWM/SPY above 200d", "ratio_cross IWM/SPY band=0 direction=above window=200"),
+    ("IWM/SPY rises above 200d", "ratio_cross IWM/SPY band=0 direction=above window=200"),
+    ("IWM/SPY 200d", "ratio_cross IWM/SPY band=0 direction=both window=200"),
+    ("IWM vs SPY crosses above 200d", "ratio_cross IWM/SPY band=0 direction=above window=200"),
+    ("IWM versus SPY 200d", "ratio_cross IWM/SPY band=0 direction=both window=200"),
+    ("IWM / SPY crosses above 200d", "ratio_cross IWM/SPY band=0 direction=above window=200"),
+    ("$IWM/$SPY crosses above 200d", "ratio_cross IWM/SPY band=0 direction=above window=200"),
+    ("SPY crosses below 50d", "ratio_cross SPY band=0 direction=below window=50"),
+    ("SPY is below its 50-day average", "ratio_cross SPY band=0 direction=below window=50"),
+    # record_high
+    ("^RUT record high", "record_high ^RUT quiet=20"),
+    ("^rut new high", "record_high ^RUT quiet=20"),
+    ("^RUT all-time high", "record_high ^RUT quiet=20"),
+    ("^RUT record high quiet 50", "record_high ^RUT quiet=50"),
+    ("BRK-B record close", "record_high BRK-B quiet=20"),
+    # level_cross
+    ("^TNX below 4.0", "level_cross ^TNX band=0 direction=below level=4"),
+    ("^TNX falls below 4", "level_cross ^TNX band=0 direction=below level=4"),
+    ("^TNX crosses 4.5", "level_cross ^TNX band=0 direction=both level=4.5"),
+    ("^TNX > 4.5", "level_cross ^TNX band=0 direction=above level=4.5"),
+    ("^TNX < 4", "level_cross ^TNX band=0 direction=below level=4"),
+    ("^TNX below 4,25", "level_cross ^TNX band=0 direction=below level=4.25"),
+    ("^TNX above 4.0%", "level_cross ^TNX band=0 direction=above level=4"),
+    ("CL=F above $80", "level_cross CL=F band=0 direction=above level=80"),
+    ("^RUT above 2,500", "level_cross ^RUT band=0 direction=above level=2500"),
+    # drawdown
+    ("XLE drawdown 20%", "drawdown XLE threshold=20 window=252"),
+    ("xle drawdown -20%", "drawdown XLE threshold=20 window=252"),
+    ("XLE down 15% from high", "drawdown XLE threshold=15 window=252"),
+    ("XLE correction", "drawdown XLE threshold=10 window=252"),
+    ("^RUT bear market", "drawdown ^RUT threshold=20 window=252"),
+    # monthly_move
+    ("IWM/SPY beats by 3% month", "monthly_move IWM/SPY pct=3"),
+    ("IWM beats SPY by 3 points month", "monthly_move IWM/SPY pct=3"),
+    ("^RUT moves 5% month", "monthly_move ^RUT pct=5"),
+    ("^RUT monthly 5%", "monthly_move ^RUT pct=5"),
+    # rrg_quadrant
+    ("XLE rrg", "rrg_quadrant XLE/SPY band=0 momentum=4 window=10"),
+    ("XLE/SPY quadrant", "rrg_quadrant XLE/SPY band=0 momentum=4 window=10"),
+    ("xle vs. spy rrg", "rrg_quadrant XLE/SPY band=0 momentum=4 window=10"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "key"), ACCEPTED)
+def test_accepted_phrases_give_exact_rule_keys(text: str, key: str) -> None:
+    assert parse_rule(text).key == key
+
+
+def test_a_typed_rule_and_the_preset_rule_are_one_rule() -> None:
+    typed = parse_rule("iwm/spy  crosses  above 200 day band 0.5%")
+    assert typed == rule("ratio_cross", "IWM/SPY", window=200, band=0.5, direction="above")
+    both = parse_rule("IWM/SPY crosses 200d band 0.5")
+    assert both in PRESETS["small_vs_large"].rules
+
+
+# (text, words the message must contain): it says what is wrong and shows an example
+REFUSED = [
+    ("", ["Write a rule", "IWM/SPY crosses above 200d"]),
+    ("x" * (MAX_LENGTH + 1), ["too long", "Example"]),
+    ("🚀 to the moon", ["Start with a ticker or a pair", "e.g."]),
+    ("^TNX", ["Start with a ticker or a pair, then what to watch: for ^TNX", "^TNX below 4.0"]),
+    ("IWM/SPY", ["what to watch: for IWM/SPY", "IWM/SPY crosses above 200d"]),
+    ("crosses above 200d", ["Start with a ticker or a pair", "e.g."]),
+    ("IWM/SPY/QQQ rrg", ["two tickers", "Example"]),
+    ("IWM/ crosses 200d", ["missing its second ticker", "Example"]),
+    ("IWM/IWM crosses above 200d", ["two different tickers", "Example: IWM/SPY crosses"]),
+    ("IWM/SPY crosses above 1d", ["at least 2 days", "Example: IWM/SPY crosses above 200d"]),
+    ("IWM/SPY crosses above 5000d", ["at most 1000", "Example"]),
+    ("IWM/SPY record high", ["single ticker", "Example: ^RUT record high"]),
+    ("IWM/SPY below 4", ["a level is for one ticker", "Example: ^TNX below 4.0"]),
+    ("XLE drawdown 150%", ["between 0% and 100%", "Example: XLE drawdown 20%"]),
+    ("XLE drawdown", ["how deep", "Example: XLE drawdown 20%"]),
+    ("IWM/SPY beats by 3%", ["add 'month'", "Example: IWM/SPY beats by 3% month"]),
+    ("^RUT moves big month", ["how big", "Example"]),
+    ("^RUT moves 500% month", ["between 0% and 100%", "Example"]),
+    ("XLE crosses", ["what it crosses", "IWM/SPY crosses above 200d", "^TNX below 4.0"]),
+    ("^RUT record high quiet 5000", ["quiet spell", "Example: ^RUT record high"]),
+    ("hello world", ["could not read", "^RUT record high"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "words"), REFUSED)
+def test_refusals_name_the_problem_and_the_right_phrase(text: str, words: list[str]) -> None:
+    with pytest.raises(ParseError) as err:
+        parse_rule(text)
+    message = str(err.value)
+    for word in words:
+        assert word.lower() in message.lower(), (word, message)
+
+
+WORDS = st.sampled_from(
+    [
+        "IWM/SPY", "^RUT", "^TNX", "XLE", "CL=F", "$IWM", "/", "vs", "crosses", "above",
+        "below", "over", "200d", "50-day", "day", "average", "band", "1%", "record", "high",
+        "new", "quiet", "drawdown", "20%", "-5", "correction", "bear", "market", "beats",
+        "by", "3%", "month", "monthly", "rrg", "quadrant", "4.0", "4,5", "2,500", ">", "<",
+        "$80", "0", "99999999999999999999", "1e9", "nan", "inf", "%", "-", ".", "ma",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=150), st.lists(WORDS, max_size=8).map(" ".join)))
+def test_any_text_or_phrase_soup_gives_a_rule_or_a_parse_error(text: str) -> None:
+    try:
+        result = parse_rule(text)
+    except ParseError as e:
+        assert str(e).strip()
+        return
+    assert result.kind in KINDS and parse_rule(text) == result  # valid and deterministic
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([t for t, _ in ACCEPTED]),
+    st.sampled_from([str.lower, str.upper, lambda s: s]),
+    st.sampled_from([" ", "  ", "\t", " \n "]),
+)
+def test_case_and_spacing_do_not_change_the_rule(text: str, case, space: str) -> None:
+    variant = case(text).replace(" ", space)
+    assert parse_rule(variant).key == parse_rule(text).key

@@ -1,0 +1,345 @@
+"""What every chart shares: the canvas size, fonts and colours, names, the header, PNG output.
+
+Size. Telegram re-encodes a photo to at most 1280 px on its long side, so a 1280 x 960 PNG
+reaches the chat pixel for pixel (a larger one would only be scaled down, softening the
+text). 4:3 landscape suits time series and fills the width of a phone's chat bubble.
+
+Fonts. The figure is 6.4 x 4.8 inches at 200 dpi, so a point is 2.8 px: a 14 pt
+tick label is a 39 px font, about 3% of the width — still ~10 CSS px once a phone shrinks the
+photo to its ~330 px wide bubble, and full size when tapped. No font is under 13 pt.
+
+Threads. Only the object API (``Figure`` + ``FigureCanvasAgg``): no pyplot, no change to
+the global rcParams; every size and colour is passed explicitly, so charts can be drawn
+in worker threads at once.
+
+Determinism. The PNG carries no "Software" or date chunk; the same frame gives the same
+bytes on every run (tests/test_charts.py checks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter
+
+from signals.rules import RATE_TICKERS, split_subject
+
+SIZE = (1280, 960)
+"""Width, height in pixels of every chart (see the module docstring for why)."""
+DPI = 200
+
+# Points. At 200 dpi one point is 2.8 px.
+TITLE_PT = 19.0
+TITLE_MIN_PT = 14.0
+TEXT_PT = 14.0
+SMALL_PT = 13.0
+
+INK = "#1a1a1a"
+MUTED = "#555555"
+GRID = "#d9d9d9"
+MAIN = "#1f4e99"  # the ratio / price line
+FAST = "#e08a00"  # 50-day average
+SLOW = "#7a3b9c"  # 200-day average
+UP = "#15803d"  # crossings up, records
+DOWN = "#c62828"  # crossings down, drawdowns
+BADGE = "#d35400"  # the "synthetic" badge
+
+SYNTHETIC_NOTE = "SYNTHETIC"
+"""Badge on every chart drawn from the bundled synthetic market (never real prices)."""
+SYNTHETIC_DESCRIPTION = "synthetic sample data, not real prices"
+
+BENCHMARK = "S&P 500"
+SECTOR_NAMES = {  # short enough for a title on a phone: "XLY/SPY — Discretionary vs S&P 500"
+    "XLB": "Materials",
+    "XLC": "Communications",
+    "XLE": "Energy",
+    "XLF": "Financials",
+    "XLI": "Industrials",
+    "XLK": "Technology",
+    "XLP": "Consumer staples",
+    "XLRE": "Real estate",
+    "XLU": "Utilities",
+    "XLV": "Health care",
+    "XLY": "Discretionary",
+}
+TICKER_NAMES = {
+    **SECTOR_NAMES,
+    "SPY": BENCHMARK,
+    "^GSPC": BENCHMARK,
+    "RSP": "equal-weight S&P 500",
+    "IWM": "Russell 2000 ETF",
+    "^RUT": "Russell 2000",
+    "IWD": "large-cap value",
+    "IWF": "large-cap growth",
+    "IWN": "small-cap value",
+    "IWO": "small-cap growth",
+    "^TNX": "10-year Treasury yield",
+    "^IRX": "13-week T-bill yield",
+    "^FVX": "5-year Treasury yield",
+    "^TYX": "30-year Treasury yield",
+    "CL=F": "WTI crude oil",
+}
+PAIR_LABELS = {
+    "IWM/SPY": "small caps vs large caps",
+    "IWD/IWF": "value vs growth",
+    "IWN/IWO": "small value vs small growth",
+    "RSP/SPY": "equal weight vs cap weight",
+}
+
+
+def subject_label(subject: str) -> str:
+    """What a subject is, in words: "small caps vs large caps", "Energy vs S&P 500",
+    "Russell 2000"; "" for a ticker nobody told us about."""
+    if subject in PAIR_LABELS:
+        return PAIR_LABELS[subject]
+    legs = split_subject(subject)
+    if len(legs) == 2:
+        a, b = legs
+        if a in TICKER_NAMES or b in TICKER_NAMES:
+            return f"{TICKER_NAMES.get(a, a)} vs {TICKER_NAMES.get(b, b)}"
+        return ""
+    return TICKER_NAMES.get(subject, "")
+
+
+def is_rate(ticker: str) -> bool:
+    """A yield: its level is what matters, shown in percent, no drawdown."""
+    return ticker in RATE_TICKERS
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """The words at the top of a chart: what it shows, as of when, and whether it is real."""
+
+    title: str
+    subtitle: str
+    synthetic: bool = False
+
+    @property
+    def note(self) -> str:
+        return SYNTHETIC_NOTE if self.synthetic else ""
+
+    @property
+    def description(self) -> str:
+        """Subtitle plus the synthetic warning: the PNG's Description text chunk."""
+        return f"{self.subtitle} ({SYNTHETIC_DESCRIPTION})" if self.synthetic else self.subtitle
+
+
+def heading(
+    subject: str,
+    last: dt.date,
+    *,
+    what: str = "last close",
+    detail: str = "",
+    label: str | None = None,
+    synthetic: bool = False,
+) -> Heading:
+    """``IWM/SPY — small caps vs large caps`` over ``last close 2026-10-30 · <detail>``."""
+    label = subject_label(subject) if label is None else label
+    title = f"{subject} — {label}" if label else subject
+    subtitle = f"{what} {last.isoformat()}"
+    if detail:
+        subtitle += f" · {detail}"
+    return Heading(title, subtitle, synthetic)
+
+
+# ---------------------------------------------------------------------------- data access
+
+
+MIN_SESSIONS = 20
+"""Fewer sessions than this in the chart's window is not a chart, it is a dot."""
+
+
+def check_frame(closes: pd.DataFrame) -> None:
+    if not isinstance(closes.index, pd.DatetimeIndex):
+        raise ValueError("closes must have a DatetimeIndex of sessions")
+
+
+def require(closes: pd.DataFrame, tickers: Sequence[str]) -> None:
+    """ValueError naming the tickers the frame has no value for."""
+    check_frame(closes)
+    missing = [
+        t
+        for t in tickers
+        if t not in closes.columns or not pd.to_numeric(closes[t], errors="coerce").notna().any()
+    ]
+    if missing:
+        raise ValueError(f"no data for {', '.join(missing)}")
+
+
+def window_start(last: np.datetime64, years: float) -> np.datetime64:
+    """The first day shown when the chart covers ``years`` up to ``last``."""
+    return last - np.timedelta64(round(years * 365.25), "D")
+
+
+def too_short(subject: str, n: int) -> ValueError:
+    return ValueError(
+        f"too little history for {subject}: {n} sessions, a chart needs at least {MIN_SESSIONS}"
+    )
+
+
+# ---------------------------------------------------------------------------- drawing
+
+
+def new_figure() -> Figure:
+    fig = Figure(figsize=(SIZE[0] / DPI, SIZE[1] / DPI), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def draw_heading(fig: Figure, h: Heading, *, left: float = 0.035, right: float = 0.965) -> None:
+    """Title (shrunk to fit the width if need be), subtitle, and the synthetic badge."""
+    renderer = fig.canvas.get_renderer()
+    width_px = (right - left) * SIZE[0]
+    if h.synthetic:
+        badge = fig.text(
+            right,
+            0.955,
+            h.note,
+            ha="right",
+            va="center",
+            fontsize=TEXT_PT,
+            fontweight="bold",
+            color="white",
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": BADGE, "edgecolor": BADGE},
+        )
+        width_px -= badge.get_window_extent(renderer).width + 40
+    title = fig.text(
+        left,
+        0.955,
+        h.title,
+        ha="left",
+        va="center",
+        fontsize=TITLE_PT,
+        fontweight="bold",
+        color=INK,
+    )
+    fit(title, width_px, TITLE_MIN_PT)
+    sub = fig.text(left, 0.895, h.subtitle, ha="left", va="center", fontsize=TEXT_PT, color=MUTED)
+    fit(sub, (right - left) * SIZE[0], SMALL_PT)
+
+
+def fit(text: Text, width_px: float, min_pt: float) -> None:
+    """Shrink a text to ``width_px`` (not below ``min_pt``), then cut it short with "…"."""
+    renderer = text.figure.canvas.get_renderer()
+    size = text.get_fontsize()
+    while text.get_window_extent(renderer).width > width_px and size > min_pt:
+        size -= 0.5
+        text.set_fontsize(size)
+    words = text.get_text()
+    while text.get_window_extent(renderer).width > width_px and len(words) > 8:
+        words = words[:-2]
+        text.set_text(words.rstrip() + "…")
+
+
+def style_axes(ax: Axes) -> None:
+    """Light grid, no box, large tick labels; values read on the right, by the latest data."""
+    ax.set_facecolor("white")
+    ax.grid(True, color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "left"):
+        ax.spines[side].set_visible(False)
+    for side in ("bottom", "right"):
+        ax.spines[side].set_color(MUTED)
+    ax.tick_params(labelsize=TEXT_PT, colors=INK, length=4)
+    ax.yaxis.tick_right()
+
+
+def date_axis(ax: Axes) -> None:
+    """5-8 date ticks, labelled the short way: 2025, May, Sep, 2026 ..."""
+    locator = AutoDateLocator(minticks=4, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    fmt = ConciseDateFormatter(locator, show_offset=False)
+    ax.xaxis.set_major_formatter(fmt)
+
+
+def x_limits(ax: Axes, d: np.ndarray) -> None:
+    """The dates shown, with room on the right for the last marker or ring."""
+    pad = max(np.timedelta64(3, "D"), (d[-1] - d[0]) // 30)
+    ax.set_xlim(d[0], d[-1] + pad)
+
+
+def value_formatter(span: float) -> FuncFormatter:
+    """Tick labels with thousands separators and as many decimals as the range needs:
+    5,000 for an index, 0.62 for a ratio."""
+    decimals = max(0, min(4, 1 - math.floor(math.log10(span)))) if span > 0 else 2
+
+    def fmt(v: float, _pos: int | None = None) -> str:
+        return f"{v:,.{decimals}f}"
+
+    return FuncFormatter(fmt)
+
+
+def legend(fig: Figure, handles: list, labels: list[str] | None = None, **kw: Any) -> None:
+    """One row of legend under the subtitle, outside the data."""
+    fig.legend(
+        handles=handles,
+        labels=labels if labels is not None else [h.get_label() for h in handles],
+        loc="center left",
+        bbox_to_anchor=(0.025, 0.838),
+        ncol=len(handles),
+        frameon=False,
+        fontsize=TEXT_PT,
+        handlelength=1.4,
+        handletextpad=0.4,
+        columnspacing=0.9,
+        labelcolor=INK,
+        **kw,
+    )
+
+
+def to_png(fig: Figure, h: Heading) -> bytes:
+    """The figure as PNG bytes, exactly :data:`SIZE`, with no time- or version-dependent chunk."""
+    buf = io.BytesIO()
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=DPI,
+        facecolor="white",
+        metadata={"Software": None, "Title": h.title, "Description": h.description},
+    )
+    return buf.getvalue()
+
+
+def quiet_label(ax: Axes, d: np.ndarray, v: np.ndarray, y: float, text: str, **kw) -> None:
+    """Write ``text`` just above the horizontal line at ``y``, where it hides the fewest
+    points of the series (d, v); axis limits must be set already."""
+    box = ax.get_position()
+    width = len(text) * 0.62 * SMALL_PT * DPI / 72 / (box.width * SIZE[0])
+    y0, y1 = ax.get_ylim()
+    height = SMALL_PT * DPI / 72 * 1.25 / (box.height * SIZE[1]) * (y1 - y0)
+    n = len(v)
+    w = max(1, min(n, round(width * 1.3 * n)))  # with a margin either side
+    with np.errstate(invalid="ignore"):
+        inside = ((v >= y - 0.3 * height) & (v <= y + 1.5 * height)).astype(np.int64)
+    counts = np.convolve(inside, np.ones(w, dtype=np.int64), mode="valid")
+    at = len(counts) - 1 - int(np.argmin(counts[::-1]))  # the rightmost of the quietest
+    at += round(width * 0.15 * n) if len(counts) > 1 else 0
+    ax.annotate(
+        text,
+        (d[at], y),
+        xytext=(0, 2),
+        textcoords="offset points",
+        fontsize=SMALL_PT,
+        va="bottom",
+        ha="left",
+        zorder=6,
+        bbox={
+            "boxstyle": "square,pad=0.1",
+            "facecolor": "white",
+            "edgecolor": "none",
+            "alpha": 0.75,
+        },
+        **kw,
+    )

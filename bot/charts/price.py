@@ -1,0 +1,200 @@
+"""One ticker: its price with record closes and the drawdown from its 52-week high, or for a
+yield just its level against round levels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator, NullFormatter
+
+from bot.charts import base
+from bot.charts.ratio import mark_day
+from signals import drawdown, series
+from signals.record_high import record_rows
+
+HIGH_WINDOW = int(drawdown.DEFAULTS["window"])  # 252 sessions: the 52-week high
+DD_LINES = (10.0, drawdown.BEAR)  # correction, bear market
+RATE_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+
+
+def price_chart(
+    closes: pd.DataFrame,
+    ticker: str,
+    *,
+    years: float = 2,
+    synthetic: bool = False,
+    levels: Sequence[float] = (),
+    drawdowns: Sequence[float] = DD_LINES,
+    alert_drawdown: float | None = None,
+    highlight: dt.date | None = None,
+) -> bytes:
+    """PNG of one ticker over the last ``years``.
+
+    A price: the close, its trailing 52-week high, record closes (above every earlier close
+    in the whole frame) as green dots, and a lower panel with the drawdown from the 52-week
+    high in percent, dashed lines at ``drawdowns`` (10% correction, 20% bear market) and a
+    red one at ``alert_drawdown`` (a drawdown alert's threshold). A yield
+    (^TNX, ^IRX ...): the level alone, with lines at round levels. ``levels`` adds a labelled
+    horizontal line each (a level_cross alert's level); ``highlight`` rings one session.
+
+    Raises ValueError when the ticker has no data or too few sessions in the window."""
+    base.require(closes, [ticker])
+    col = series.column(closes, ticker)
+    days = pd.DatetimeIndex(closes.index).values.astype("M8[D]")[col.rows]
+    x = col.values
+    start = base.window_start(days[-1], years)
+    shown = days >= start
+    if int(shown.sum()) < base.MIN_SESSIONS:
+        raise base.too_short(ticker, int(shown.sum()))
+    last_day = pd.Timestamp(days[-1]).date()
+    fig = base.new_figure()
+    if base.is_rate(ticker):
+        month = x[-1] - x[max(0, len(x) - 22)]
+        detail = f"{x[-1]:.2f}%, {month:+.2f} points in a month"
+        head = base.heading(ticker, last_day, detail=detail, synthetic=synthetic)
+        ax = fig.add_axes((0.035, 0.09, 0.83, 0.7))
+        _rate_panel(ax, days[shown], x[shown], levels)
+        handles = [Line2D([], [], color=base.MAIN, linewidth=3, label=f"{ticker}, %")]
+    else:
+        high = series.rolling_max(x, HIGH_WINDOW)
+        dd = (x / high - 1.0) * 100.0
+        recs = record_rows(x)[1:]  # the first close is where the data starts, not a record
+        head = base.heading(
+            ticker, last_day, detail=_price_detail(x, days, recs), synthetic=synthetic
+        )
+        top = fig.add_axes((0.035, 0.37, 0.83, 0.42))
+        low = fig.add_axes((0.035, 0.09, 0.83, 0.215), sharex=top)
+        recs = recs[days[recs] >= start]
+        _price_panel(top, days, x, high, recs, shown, levels)
+        _drawdown_panel(low, days[shown], dd[shown], drawdowns, alert_drawdown)
+        fig.text(
+            0.035,
+            0.335,
+            "Drawdown from the 52-week high",
+            fontsize=base.SMALL_PT,
+            color=base.MUTED,
+            va="center",
+        )
+        handles = [
+            Line2D([], [], color=base.MAIN, linewidth=3, label=ticker),
+            Line2D([], [], color=base.MUTED, linewidth=2, linestyle="--", label="52-week high"),
+        ]
+        if len(recs):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=base.UP,
+                    marker="o",
+                    linestyle="",
+                    markersize=8,
+                    label="record close",
+                )
+            )
+        ax = top
+    if highlight is not None:
+        mark_day(ax, days, x, highlight, start)
+    if levels:
+        handles.append(Line2D([], [], color=base.DOWN, linewidth=2.5, label="alert level"))
+    base.legend(fig, handles)
+    base.draw_heading(fig, head)
+    return base.to_png(fig, head)
+
+
+def _price_detail(x: np.ndarray, days: np.ndarray, recs: np.ndarray) -> str:
+    """``2,466.49, a record`` or ``2,310.00, 6.3% below record (Oct 12)``."""
+    close = series.fmt_price(float(x[-1]))
+    if len(recs) and recs[-1] == len(x) - 1:
+        return f"{close}, a record close"
+    top = int(np.argmax(x))
+    below = (1 - x[-1] / x[top]) * 100
+    when, last = pd.Timestamp(days[top]), pd.Timestamp(days[-1])
+    shown = f"{when:%b} {when.day}" if (last - when).days < 300 else f"{when:%b %Y}"
+    return f"{close}, {below:.1f}% below record ({shown})"
+
+
+def _price_panel(
+    ax: Axes,
+    days: np.ndarray,
+    x: np.ndarray,
+    high: np.ndarray,
+    recs: np.ndarray,
+    shown: np.ndarray,
+    levels: Sequence[float],
+) -> None:
+    base.style_axes(ax)
+    d, v = days[shown], x[shown]
+    ax.fill_between(d, v, high[shown], color=base.DOWN, alpha=0.10, linewidth=0, zorder=1)
+    ax.plot(d, high[shown], color=base.MUTED, linewidth=1.6, linestyle="--", zorder=2)
+    ax.plot(d, v, color=base.MAIN, linewidth=2.0, zorder=3)
+    ax.scatter(days[recs], x[recs], s=36, color=base.UP, zorder=4, linewidths=0)
+    lo, hi = float(np.min(v)), float(np.max(high[shown]))
+    lo, hi = min([lo, *levels]), max([hi, *levels])
+    pad = (hi - lo) * 0.06 or abs(hi) * 0.01 or 1.0
+    ax.set_ylim(lo - pad, hi + pad)
+    base.x_limits(ax, d)
+    for level in levels:
+        _level_line(ax, d, v, level, "{:,.2f}")
+    ax.yaxis.set_major_formatter(base.value_formatter(hi - lo))
+    ax.xaxis.set_tick_params(labelbottom=False)
+
+
+def _drawdown_panel(
+    ax: Axes, d: np.ndarray, dd: np.ndarray, lines: Sequence[float], alert: float | None
+) -> None:
+    """Drawdown area; dashed reference lines (named when there is room for the name), and
+    the alert's threshold as a solid red line with its own tick."""
+    base.style_axes(ax)
+    ax.fill_between(d, dd, 0, color=base.DOWN, alpha=0.30, linewidth=0)
+    ax.plot(d, dd, color=base.DOWN, linewidth=1.4)
+    every = sorted({*map(float, lines), *([float(alert)] if alert else [])})
+    deepest = float(np.nanmin(dd)) if np.isfinite(dd).any() else 0.0
+    floor = min(deepest * 1.1, -max(every, default=10.0) * 1.15)
+    ax.set_ylim(floor, 1.5)
+    base.x_limits(ax, d)
+    step = 10.0 if floor > -45 else 20.0
+    ticks = {0.0, *np.arange(-step, floor, -step).tolist()}
+    if alert:
+        ticks.add(-float(alert))
+    ax.yaxis.set_major_locator(FixedLocator(sorted(ticks)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}%"))
+    names = {10.0: "correction", drawdown.BEAR: "bear market"}
+    for depth in every:
+        if alert is not None and depth == float(alert):
+            ax.axhline(-depth, color=base.DOWN, linewidth=2.2, zorder=3)
+        else:
+            ax.axhline(-depth, color=base.INK, linewidth=1.2, linestyle=(0, (4, 3)), zorder=3)
+    for depth in every:
+        roomy = all(abs(depth - other) >= 7 for other in every if other != depth)
+        if depth in names and roomy:
+            base.quiet_label(ax, d, dd, -depth, names[depth], color=base.INK)
+    base.date_axis(ax)
+
+
+def _rate_panel(ax: Axes, d: np.ndarray, v: np.ndarray, levels: Sequence[float]) -> None:
+    base.style_axes(ax)
+    lo, hi = float(np.min(v)), float(np.max(v))
+    lo, hi = min([lo, *levels]), max([hi, *levels])
+    step = next((s for s in RATE_STEPS if (hi - lo) / s <= 6), RATE_STEPS[-1])
+    pad = max((hi - lo) * 0.06, step * 0.2)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.yaxis.set_major_locator(MultipleLocator(step))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    decimals = 2 if step < 0.5 else 1
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _p: f"{y:.{decimals}f}%"))
+    ax.grid(True, axis="y", color="#9e9e9e", linewidth=1.0, linestyle=(0, (5, 3)))
+    ax.plot(d, v, color=base.MAIN, linewidth=2.2, zorder=3)
+    base.x_limits(ax, d)
+    for level in levels:
+        _level_line(ax, d, v, level, "{:.2f}%")
+    base.date_axis(ax)
+
+
+def _level_line(ax: Axes, d: np.ndarray, v: np.ndarray, level: float, fmt: str) -> None:
+    ax.axhline(level, color=base.DOWN, linewidth=2.2, zorder=2)
+    base.quiet_label(ax, d, v, level, fmt.format(level), color=base.DOWN, fontweight="bold")

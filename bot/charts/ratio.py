@@ -1,0 +1,139 @@
+"""A ratio (or one price) with its 50- and 200-day averages and the crossings marked."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.lines import Line2D
+
+from bot.charts import base
+from signals import series
+from signals.ratio_cross import crossings
+
+WINDOWS = (50, 200)
+CROSS_BAND = 0.5
+"""Percent of hysteresis for the crossings marked, as the presets use for their ratio
+crosses: the markers are then the alerts a subscriber got, not every wiggle through the line."""
+
+
+def ratio_chart(
+    closes: pd.DataFrame,
+    a: str,
+    b: str | None,
+    *,
+    years: float = 2,
+    synthetic: bool = False,
+    window: int = 200,
+    band: float = CROSS_BAND,
+    highlight: dt.date | None = None,
+) -> bytes:
+    """PNG of A/B (or of A alone when ``b`` is None) over the last ``years``, its 50- and
+    200-day averages (and the ``window``-day one if different), and triangles where it
+    crossed the ``window``-day average (up green, down red). Averages and crossings are
+    computed on the whole history, so they are defined from the first day shown.
+
+    Raises ValueError when a ticker has no data or fewer than MIN_SESSIONS sessions
+    fall in the window."""
+    subject = a if b is None else f"{a}/{b}"
+    base.require(closes, [a] if b is None else [a, b])
+    ser = series.subject_series(closes, subject)
+    days = pd.DatetimeIndex(closes.index).values.astype("M8[D]")[ser.rows]
+    x = ser.values
+    if len(x) == 0:
+        raise base.too_short(subject, 0)
+    start = base.window_start(days[-1], years)
+    shown = days >= start
+    if int(shown.sum()) < base.MIN_SESSIONS:
+        raise base.too_short(subject, int(shown.sum()))
+
+    windows = sorted({*WINDOWS, int(window)})
+    averages = {w: series.rolling_mean(x, w) for w in windows}
+    pos, new = crossings(x, averages[window], band, "both")
+    keep = days[pos] >= start
+    pos, new = pos[keep], new[keep]
+
+    last = ser.values[-1]
+    detail = f"{'ratio ' if b else ''}{series.fmt_ratio(last)}"
+    ma_last = averages[window][-1]
+    if np.isfinite(ma_last):
+        gap = (last / ma_last - 1) * 100
+        side = "above" if gap >= 0 else "below"
+        detail += f", {abs(gap):.1f}% {side} {window}-day"
+    head = base.heading(subject, pd.Timestamp(days[-1]).date(), detail=detail, synthetic=synthetic)
+
+    fig = base.new_figure()
+    ax = fig.add_axes((0.035, 0.09, 0.83, 0.7))
+    base.style_axes(ax)
+    d, v = days[shown], x[shown]
+    handles = [Line2D([], [], color=base.MAIN, linewidth=2.4, label=subject)]
+    ax.plot(d, v, color=base.MAIN, linewidth=1.8, zorder=3)
+    styles = {50: (base.FAST, "-", 2.2), 200: (base.SLOW, "-", 2.6)}
+    for w in windows:
+        ma = averages[w][shown]
+        if not np.isfinite(ma).any():
+            continue
+        color, dash, width = styles.get(w, ("#2a9d8f", "--", 2.2))
+        ax.plot(d, ma, color=color, linestyle=dash, linewidth=width, zorder=2)
+        handles.append(Line2D([], [], color=color, linestyle=dash, linewidth=3, label=f"{w}-day"))
+    ups, downs = pos[new > 0], pos[new < 0]
+    size = 170 if len(pos) <= 16 else 80  # many crossings (a long window): smaller marks
+    lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+    nudge = (hi - lo) * 0.035
+    ax.scatter(
+        days[ups],
+        x[ups] - nudge,
+        marker="^",
+        s=size,
+        color=base.UP,
+        zorder=5,
+        edgecolors="white",
+        linewidths=0.8,
+    )
+    ax.scatter(
+        days[downs],
+        x[downs] + nudge,
+        marker="v",
+        s=size,
+        color=base.DOWN,
+        zorder=5,
+        edgecolors="white",
+        linewidths=0.8,
+    )
+    if len(pos):
+        marks = (
+            Line2D([], [], marker="^", color=base.UP, linestyle="", markersize=11),
+            Line2D([], [], marker="v", color=base.DOWN, linestyle="", markersize=11),
+        )
+        handles.append(marks)  # type: ignore[arg-type]
+    if highlight is not None:
+        mark_day(ax, days, x, highlight, start)
+    base.x_limits(ax, d)
+    ax.set_ylim(lo - 2.2 * nudge, hi + 2.2 * nudge)
+    ax.yaxis.set_major_formatter(base.value_formatter(hi - lo))
+    base.date_axis(ax)
+    labels = [h.get_label() for h in handles if isinstance(h, Line2D)]
+    if len(pos):
+        labels.append(f"crosses {window}-day")
+    base.legend(fig, handles, labels, handler_map={tuple: HandlerTuple(ndivide=None, pad=0.3)})
+    base.draw_heading(fig, head)
+    return base.to_png(fig, head)
+
+
+def mark_day(ax: Axes, days: np.ndarray, x: np.ndarray, day: dt.date, start: np.datetime64) -> None:
+    """A ring around the alert's session, when it is on the chart."""
+    at = int(np.searchsorted(days, np.datetime64(day, "D")))
+    if at < len(days) and days[at] == np.datetime64(day, "D") and days[at] >= start:
+        ax.scatter(
+            [days[at]],
+            [x[at]],
+            s=520,
+            facecolors="none",
+            edgecolors=base.INK,
+            linewidths=2.0,
+            clip_on=False,
+            zorder=6,
+        )

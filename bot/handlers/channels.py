@@ -1,0 +1,147 @@
+"""/channel add|list|remove: link a channel from a private chat and manage it from there.
+
+Linking checks, through the Bot API, that the channel exists and is a channel (getChat),
+that the person is one of its administrators (getChatMember) and that the bot is an
+administrator allowed to post (getChatMember on itself: can_post_messages). Once linked, the
+channel is managed from the private chat with ``@name`` after a command: /subscribe @name
+breadth, /signals @name, /alert @name ^RUT record high, /list @name, /settings @name ...
+The evening pipeline broadcasts to the channel from its subscriptions.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.handlers.common import code, reply, services
+from bot.handlers.permissions import ADMIN_STATUSES, is_admin, linked_channel, looks_like_channel
+from bot.messages import esc
+
+USAGE = (
+    "Channels: add me to your channel as an administrator allowed to post messages, then:\n"
+    "/channel add @name — link it (you must be one of its administrators)\n"
+    "/channel list — the channels you linked\n"
+    "/channel remove @name — unlink it and delete its subscriptions\n"
+    "Then manage it from here: /signals @name, /subscribe @name breadth, "
+    "/alert @name ^RUT record high, /list @name, /settings @name"
+)
+
+
+async def channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Link, list and unlink channels (from a private chat)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if chat.type != ChatType.PRIVATE:
+        await reply(update, "Link and manage channels from a private chat with me.")
+        return
+    args = list(context.args or [])
+    action = args[0].lower() if args else ""
+    if action in ("add", "link") and len(args) == 2 and looks_like_channel(args[1]):
+        await _add(update, context, args[1])
+    elif action in ("remove", "unlink", "delete") and len(args) == 2:
+        await _remove(update, context, args[1])
+    elif action == "list" and len(args) == 1:
+        await _list(update, context)
+    else:
+        await reply(update, esc(USAGE))
+
+
+async def _add(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
+    user = update.effective_user
+    assert user is not None
+    bot = context.bot
+    try:
+        info = await bot.get_chat(name if name.startswith("@") else int(name))
+    except ValueError:
+        info = None
+    except (BadRequest, Forbidden):
+        info = None
+    if info is None:
+        await reply(
+            update,
+            f"❌ I can't see {esc(name)}. Add me to the channel as an administrator first "
+            "(channel settings → Administrators → Add admin), then try again.",
+        )
+        return
+    if info.type != ChatType.CHANNEL:
+        await reply(
+            update,
+            f"❌ {esc(name)} is not a channel. For a group, add me to the "
+            "group itself and use the commands there.",
+        )
+        return
+    if not await is_admin(bot, info.id, user.id):
+        await reply(update, f"❌ Only administrators of {esc(name)} can link it.")
+        return
+    try:
+        me = await bot.get_chat_member(info.id, bot.id)
+    except TelegramError:
+        me = None
+    if me is None or me.status not in ADMIN_STATUSES:
+        await reply(
+            update,
+            f"❌ I'm not an administrator of {esc(name)} yet. Add me as an "
+            "administrator allowed to post messages, then try again.",
+        )
+        return
+    if me.status == ChatMemberStatus.ADMINISTRATOR and not getattr(me, "can_post_messages", False):
+        await reply(
+            update,
+            f"❌ I'm an administrator of {esc(name)} but may not post messages. "
+            "Give me the “Post messages” right, then try again.",
+        )
+        return
+    services(context).chats.ensure(
+        info.id, ChatType.CHANNEL, info.title, info.username, linked_by=user.id
+    )
+    label = f"@{info.username}" if info.username else str(info.id)
+    await reply(
+        update,
+        f"✅ Linked {esc(info.title or label)} ({code(label)}).\n"
+        f"Now choose what it gets: /signals {esc(label)} or /subscribe {esc(label)} breadth, "
+        f"and your own: /alert {esc(label)} ^RUT record high",
+    )
+
+
+async def _list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    assert user is not None
+    svc = services(context)
+    linked = [c for c in svc.chats.channels_linked_by(user.id) if c.active]
+    if not linked:
+        await reply(update, "You haven't linked a channel yet.\n" + esc(USAGE))
+        return
+    lines = ["📣 <b>Your channels</b>"]
+    for c in linked:
+        label = f"@{c.username}" if c.username else str(c.id)
+        topics = len(svc.chats.topics(c.id))
+        rules = svc.rules.count(c.id)
+        lines.append(
+            f"• {esc(c.title or label)} ({code(label)}): {topics} subscriptions, "
+            f"{rules} custom alerts"
+        )
+    lines.append("/list @name for the details.")
+    await reply(update, "\n".join(lines))
+
+
+async def _remove(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
+    user = update.effective_user
+    assert user is not None
+    found = await linked_channel(context, name)
+    store = services(context).chats
+    stored = store.get(found.id) if found else None
+    if found is None or stored is None:
+        await reply(update, f"{esc(name)} is not linked.")
+        return
+    if stored.linked_by != user.id and not await is_admin(context.bot, found.id, user.id):
+        await reply(update, f"❌ Only administrators of {esc(name)} can unlink it.")
+        return
+    store.forget(found.id)
+    await reply(
+        update,
+        f"✅ Unlinked {esc(found.label)}: it gets no more alerts, and its subscriptions and "
+        "alerts are deleted. You can remove me from the channel now.",
+    )

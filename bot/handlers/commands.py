@@ -1,0 +1,100 @@
+"""The command table: every command the bot answers, its description and its handler.
+
+The same table registers the handlers (:func:`handlers`) and the command menu Telegram
+clients show (:func:`bot_commands`, sent with setMyCommands), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers import (
+    admin,
+    alerts,
+    channels,
+    groups,
+    settings_cmd,
+    start,
+    status,
+    stop,
+    subscriptions,
+)
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    description: str  # shown in Telegram's command menu and in /help (3-256 characters)
+    callback: Callback
+    menu: bool = True  # False: answered but not advertised (/stats, for the operator)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "What I watch, and three commands to try", start.start),
+    Command("help", "Every command, with examples", start.help_command),
+    Command("signals", "Presets and signals: subscribe in one tap", subscriptions.signals),
+    Command("subscribe", "Subscribe: /subscribe PRESET or SIGNAL", subscriptions.subscribe),
+    Command("unsubscribe", "Unsubscribe: /unsubscribe PRESET or SIGNAL", subscriptions.unsubscribe),
+    Command("list", "What this chat gets", subscriptions.list_subscriptions),
+    Command("alert", "Your own alert: /alert IWM/SPY crosses above 200d", alerts.alert),
+    Command("alerts", "Your custom alerts, numbered", alerts.list_alerts),
+    Command("delete", "Delete a custom alert: /delete N", alerts.delete),
+    Command("backtest", "When a rule would have fired: /backtest RULE", alerts.backtest_command),
+    Command("status", "Rotation dashboard from the latest closes", status.status),
+    Command("history", "This chat's last alerts", status.history),
+    Command("settings", "Time zone, quiet hours, instant or digest", settings_cmd.settings),
+    Command("mute", "Pause alerts: /mute DAYS (or /mute off)", settings_cmd.mute),
+    Command("channel", "Link and manage a channel: /channel add @name", channels.channel),
+    Command("stop", "Unsubscribe from everything", stop.stop),
+    Command("stats", "Operator statistics", admin.stats_command, menu=False),
+)
+
+BUTTONS: tuple[tuple[str, Callback], ...] = (
+    (r"^sub:", subscriptions.on_toggle),
+    (r"^digest:", settings_cmd.on_digest),
+    (r"^(forget|keep):", stop.on_forget),
+)
+"""Inline-button handlers by callback-data prefix (see bot.handlers.keyboards)."""
+
+ONLY_NEW_MESSAGES = filters.UpdateType.MESSAGE
+"""Commands answer new messages only: editing an old /alert must not add it again."""
+
+
+def handlers() -> list[BaseHandler]:
+    """Every handler, in the order they must be tried (one handler group)."""
+    out: list[BaseHandler] = [
+        CommandHandler(c.name, c.callback, filters=ONLY_NEW_MESSAGES) for c in COMMANDS
+    ]
+    out += [CallbackQueryHandler(callback, pattern=pattern) for pattern, callback in BUTTONS]
+    out += [
+        CallbackQueryHandler(stale_button),
+        MessageHandler(filters.StatusUpdate.MIGRATE, groups.migrated),
+        ChatMemberHandler(groups.membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.COMMAND & ONLY_NEW_MESSAGES, start.unknown),
+    ]
+    return out
+
+
+def bot_commands(operator: bool = False) -> list[BotCommand]:
+    """The command menu: public commands, plus the hidden ones for the operator."""
+    return [BotCommand(c.name, c.description) for c in COMMANDS if c.menu or operator]
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button whose data no handler knows (an old keyboard, or a modified client)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer("That button is out of date.")

@@ -1,0 +1,71 @@
+"""Small helpers every handler uses: the services, replying in HTML, the chat row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.messages import TEXT_LIMIT, esc, fit
+from bot.services import Services
+from storage.chats import Chat
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data["services"]
+
+
+async def reply(
+    update: Update, html: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from (HTML, no link previews, within 4096)."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    message = update.effective_message
+    thread = message.message_thread_id if message and message.is_topic_message else None
+    return await chat.get_bot().send_message(
+        chat.id,
+        fit(html, TEXT_LIMIT),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+        link_preview_options=NO_PREVIEW,
+        message_thread_id=thread,
+    )
+
+
+def ensure_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Chat:
+    """The stored row of the chat the update came from, created (or reactivated) if need be."""
+    chat = update.effective_chat
+    assert chat is not None
+    if chat.type == chat.PRIVATE:  # a person: keep nothing but the id
+        return services(context).chats.ensure(chat.id, chat.type)
+    return services(context).chats.ensure(chat.id, chat.type, chat.title, chat.username)
+
+
+def arg_text(context: ContextTypes.DEFAULT_TYPE) -> str:
+    """Everything after the command, whitespace collapsed."""
+    return " ".join(context.args or [])
+
+
+def code(text: str) -> str:
+    """User text shown back as code (escaped)."""
+    return f"<code>{esc(text)}</code>"
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def local_time(when: dt.datetime, tz: str) -> str:
+    """``when`` (UTC) on the chat's clock: "Sat 28 Nov 2026 03:09 (America/New_York)"."""
+    try:
+        zone: dt.tzinfo = zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone, tz = dt.UTC, "UTC"
+    return f"{when.astimezone(zone):%a %d %b %Y %H:%M} ({tz})"

@@ -1,0 +1,55 @@
+"""The one global error handler: log, mend what the error says about the chat, apologise."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import ContextTypes
+
+from bot.handlers.common import reply, services
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on my side. Please try again in a while."
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handle any exception a handler raised (or PTB met while polling)."""
+    error = context.error
+    chat = update.effective_chat if isinstance(update, Update) else None
+    where = f"update {update.update_id}" if isinstance(update, Update) else "no update"
+    if isinstance(error, Forbidden) and chat is not None:
+        # blocked by the person, or removed from the group/channel: stop sending there
+        log.info("%s: %s; deactivating chat %s", where, error, chat.id)
+        if services(context).chats.get(chat.id) is not None:
+            services(context).chats.deactivate(chat.id, str(error))
+        return
+    if isinstance(error, ChatMigrated) and chat is not None:
+        log.info("%s: chat %s migrated to %s", where, chat.id, error.new_chat_id)
+        services(context).chats.migrate(chat.id, error.new_chat_id)
+        return
+    if isinstance(error, RetryAfter) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    ):
+        # flood control or a network blip (TimedOut is a NetworkError): nothing to fix
+        log.warning("%s: %s", where, error)
+        return
+    log.error("%s: unhandled %s", where, type(error).__name__, exc_info=error)
+    if chat is None or not isinstance(update, Update) or update.effective_message is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(SORRY, show_alert=True)
+        else:
+            await reply(update, SORRY)
+    except TelegramError as e:  # cannot even apologise: leave it at the log line
+        log.warning("%s: could not send the apology: %s", where, e)

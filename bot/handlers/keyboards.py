@@ -1,0 +1,80 @@
+"""Inline keyboards and the callback data their buttons carry.
+
+Callback data is at most 64 bytes and a modified client can send any data at all, so every
+press is parsed defensively and permission is checked again when it is handled:
+
+    sub:<chat id>:<topic>      toggle a subscription (topic: preset:NAME or signal:KIND)
+    digest:<chat id>:<0|1>     instant alerts (0) or one evening digest (1)
+    forget:<chat id>           delete everything stored about the chat (after /stop)
+    keep:<chat id>             keep it (dismiss the question)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.handlers.topics import TOPICS, title
+
+SUBSCRIBED, NOT_SUBSCRIBED = "✅", "➕"
+
+
+def topics_keyboard(chat_id: int, subscribed: Iterable[str]) -> InlineKeyboardMarkup:
+    """One button per topic, marked by whether ``chat_id`` has it; a press toggles it."""
+    have = set(subscribed)
+    presets = [t for t in TOPICS if t.startswith("preset:")]
+    kinds = [t for t in TOPICS if t.startswith("signal:")]
+
+    def button(topic: str) -> InlineKeyboardButton:
+        mark = SUBSCRIBED if topic in have else NOT_SUBSCRIBED
+        label = title(topic).removesuffix(" (all)")
+        return InlineKeyboardButton(f"{mark} {label}", callback_data=f"sub:{chat_id}:{topic}")
+
+    rows = [[button(t)] for t in presets]
+    rows += [[button(t) for t in kinds[i : i + 2]] for i in range(0, len(kinds), 2)]
+    return InlineKeyboardMarkup(rows)
+
+
+def digest_keyboard(chat_id: int, digest: bool) -> InlineKeyboardMarkup:
+    mark = {True: "● ", False: "○ "}
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"{mark[not digest]}Instant alerts", callback_data=f"digest:{chat_id}:0"
+                ),
+                InlineKeyboardButton(
+                    f"{mark[digest]}Evening digest", callback_data=f"digest:{chat_id}:1"
+                ),
+            ]
+        ]
+    )
+
+
+def forget_keyboard(chat_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "🗑 Delete all data about this chat", callback_data=f"forget:{chat_id}"
+                )
+            ],
+            [InlineKeyboardButton("Keep my settings", callback_data=f"keep:{chat_id}")],
+        ]
+    )
+
+
+def parse(data: str | None, action: str, parts: int) -> list[str] | None:
+    """``action:a:b...`` -> [a, b, ...] (the last part may contain ':'), the first part a
+    chat id; None if the data is not of that shape."""
+    if not data or not data.startswith(action + ":"):
+        return None
+    fields = data[len(action) + 1 :].split(":", parts - 1)
+    if len(fields) != parts:
+        return None
+    try:
+        int(fields[0])
+    except ValueError:
+        return None
+    return fields

@@ -1,0 +1,69 @@
+"""Market data for handlers: the provider's blocking calls run in a worker thread.
+
+A live provider (Yahoo) blocks on the network for seconds; ``asyncio.to_thread`` keeps the
+bot answering other chats meanwhile. The dashboard is computed once per session and kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+
+from bot.scanner import HISTORY_START, default_session
+from bot.services import Services
+from market import calendar
+from market.base import Closes
+from signals.dashboard import TICKERS, Dashboard, dashboard
+
+CHECK_DAYS = 30
+"""Calendar days of recent closes that show a ticker exists and still trades."""
+INDEX_HINTS = frozenset({"RUT", "GSPC", "TNX", "IRX", "FVX", "TYX", "VIX", "DJI", "IXIC", "NDX"})
+
+
+async def latest_session(services: Services) -> dt.date:
+    return await asyncio.to_thread(default_session, services.provider)
+
+
+async def closes(
+    services: Services, tickers: Sequence[str], start: dt.date, end: dt.date
+) -> Closes:
+    return await asyncio.to_thread(services.provider.closes, list(tickers), start, end)
+
+
+async def unknown_tickers(services: Services, tickers: Sequence[str]) -> dict[str, str]:
+    """The tickers the provider has no recent closes for, each with the reason.
+
+    Raises :class:`market.base.MarketDataError` when the provider cannot answer at all."""
+    end = await latest_session(services)
+    got = await closes(services, tickers, end - dt.timedelta(days=CHECK_DAYS), end)
+    return {t: why.reason for t, why in got.missing.items()}
+
+
+def ticker_hint(ticker: str) -> str:
+    """A hint for a ticker that was not found: indices and yields start with ^."""
+    if ticker.upper() in INDEX_HINTS:
+        return f" Indices and yields start with ^ on Yahoo: did you mean ^{ticker.upper()}?"
+    return " Use Yahoo's spelling: ^RUT, ^TNX, CL=F, BRK-B."
+
+
+async def current_dashboard(services: Services, cache: dict[str, object]) -> tuple[Dashboard, bool]:
+    """(the dashboard at the latest session, whether the data is synthetic), cached in
+    ``cache`` for as long as the latest session stays the same."""
+    session = await latest_session(services)
+    key = (services.provider.name, session)
+    held = cache.get("dashboard")
+    if isinstance(held, tuple) and held[0] == key:
+        return held[1], held[2]
+
+    def compute() -> tuple[Dashboard, bool]:
+        got = services.provider.closes(list(TICKERS), HISTORY_START, session)
+        frame = got.frame.loc[: pd.Timestamp(session)]
+        ctx = calendar.context(frame.index) if len(frame.index) else None
+        return dashboard(frame, ctx), got.synthetic
+
+    board, synthetic = await asyncio.to_thread(compute)
+    cache["dashboard"] = (key, board, synthetic)
+    return board, synthetic

@@ -1,0 +1,182 @@
+"""/settings (time zone, quiet hours, instant vs digest) and /mute DAYS.
+
+/settings                     show them, with a button for instant vs digest
+/settings tz Europe/Berlin    time zone (IANA name; for quiet hours and the digest)
+/settings quiet 22:00-07:00   no alerts in those local hours (they wait until the end)
+/settings quiet off
+/settings digest | instant    one evening message, or each alert as it fires
+/mute 3 | /mute off           pause every alert for N days (1 to 365), or resume
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from functools import lru_cache
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.handlers import keyboards
+from bot.handlers.common import ensure_chat, local_time, reply, services
+from bot.handlers.permissions import Target, looks_like_channel, may_manage, target
+from bot.messages import esc
+from storage.chats import Chat
+
+MAX_MUTE_DAYS = 365
+USAGE = (
+    "Change with:\n"
+    "/settings tz Europe/Berlin — your time zone\n"
+    "/settings quiet 22:00-07:00 — no alerts at night (or quiet off)\n"
+    "/settings digest — one evening message instead of each alert (or instant)\n"
+    "/mute 3 — pause alerts for 3 days (or /mute off)"
+)
+TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)?$")
+
+
+@lru_cache(maxsize=1)
+def _zones() -> dict[str, str]:
+    return {z.lower(): z for z in zoneinfo.available_timezones()}
+
+
+def time_zone(text: str) -> str | None:
+    """The IANA zone ``text`` names (case forgiven), or None."""
+    return _zones().get(text.strip().lower())
+
+
+def clock(text: str) -> str | None:
+    """ "22:00", "22", "7.30", "0730" -> "HH:MM"; None if not a time of day."""
+    m = TIME.match(text.strip().lower())
+    if not m:
+        return None
+    return f"{int(m.group(1)):02d}:{m.group(2) or '00'}"
+
+
+def settings_html(chat: Chat, where: Target) -> str:
+    quiet = f"{chat.quiet_start}–{chat.quiet_end}" if chat.quiet_start else "off"
+    mode = "one evening digest" if chat.digest else "instant alerts"
+    muted = "no"
+    if chat.muted_until and chat.muted_until > dt.datetime.now(dt.UTC):
+        muted = f"until {local_time(chat.muted_until, chat.tz)}"
+    return (
+        f"⚙️ <b>Settings for {esc(where.label)}</b>\n"
+        f"Time zone: {esc(chat.tz)}\nQuiet hours: {quiet}\nDelivery: {mode}\nMuted: {muted}\n\n"
+        + USAGE.replace("/settings", f"/settings{where.mention}").replace(
+            "/mute", f"/mute{where.mention}"
+        )
+    )
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show or change the chat's time zone, quiet hours and instant/digest delivery."""
+    args = list(context.args or [])
+    changes = args[1:] if args and looks_like_channel(args[0]) else args
+    found = await target(update, context, args, manage=bool(changes))
+    if found is None:
+        return
+    where, words = found
+    store = services(context).chats
+    chat = store.get(where.id) if where.is_channel else ensure_chat(update, context)
+    assert chat is not None
+    if not words:
+        keyboard = keyboards.digest_keyboard(where.id, chat.digest)
+        await reply(update, settings_html(chat, where), keyboard)
+        return
+    what, rest = words[0].lower(), words[1:]
+    if what in ("tz", "timezone", "zone", "time_zone"):
+        zone = time_zone(rest[0]) if len(rest) == 1 else None
+        if zone is None:
+            await reply(
+                update,
+                "❌ Give an IANA time zone, e.g. /settings tz Europe/Berlin "
+                "or /settings tz America/New_York",
+            )
+            return
+        store.update(where.id, tz=zone)
+        await reply(update, f"✅ Time zone: {esc(zone)}.")
+    elif what == "quiet":
+        await _quiet(update, context, where, rest)
+    elif what in ("digest", "instant"):
+        store.update(where.id, digest=int(what == "digest"))
+        done = "one evening digest" if what == "digest" else "each alert as it fires"
+        await reply(update, f"✅ Delivery for {esc(where.label)}: {done}.")
+    else:
+        await reply(update, f"❌ I don't know the setting {esc(words[0])!r}.\n{USAGE}")
+
+
+async def _quiet(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, where: Target, rest: list[str]
+) -> None:
+    store = services(context).chats
+    text = " ".join(rest).lower().replace("–", "-").replace(" to ", "-").replace(" ", "")
+    if text in ("off", "none", "no"):
+        store.update(where.id, quiet_start=None, quiet_end=None)
+        await reply(update, "✅ Quiet hours off: alerts arrive whenever they fire.")
+        return
+    start, _, end = text.partition("-")
+    begin, finish = clock(start), clock(end)
+    if begin is None or finish is None or begin == finish:
+        await reply(update, "❌ Give two times, e.g. /settings quiet 22:00-07:00 (or quiet off)")
+        return
+    store.update(where.id, quiet_start=begin, quiet_end=finish)
+    chat = store.get(where.id)
+    zone = esc(chat.tz) if chat else ""
+    await reply(update, f"✅ Quiet hours {begin}–{finish} ({zone}): alerts wait until {finish}.")
+
+
+async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pause every alert for N days (/mute off resumes)."""
+    found = await target(update, context, list(context.args or []), manage=True)
+    if found is None:
+        return
+    where, words = found
+    store = services(context).chats
+    if not where.is_channel:
+        ensure_chat(update, context)
+    word = words[0].lower() if len(words) == 1 else ""
+    if word in ("off", "0", "no", "stop"):
+        store.update(where.id, muted_until=None)
+        await reply(update, f"🔔 Alerts for {esc(where.label)} are back on.")
+        return
+    try:
+        days = float(word.removesuffix("d").replace(",", "."))
+    except ValueError:
+        days = float("nan")
+    if not 0 < days <= MAX_MUTE_DAYS:
+        await reply(
+            update,
+            f"How many days? /mute{where.mention} 3 (1 to {MAX_MUTE_DAYS}), "
+            f"or /mute{where.mention} off",
+        )
+        return
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).replace(microsecond=0)
+    chat = store.update(where.id, muted_until=until)
+    await reply(
+        update,
+        f"🔕 Muted {esc(where.label)} until {esc(local_time(until, chat.tz))}. "
+        f"/mute{where.mention} off to resume.",
+    )
+
+
+async def on_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The instant/digest buttons under /settings."""
+    query = update.callback_query
+    assert query is not None
+    fields = keyboards.parse(query.data, "digest", 2)
+    if fields is None or fields[1] not in ("0", "1"):
+        await query.answer("That button is out of date: send /settings again.")
+        return
+    chat_id, digest = int(fields[0]), fields[1] == "1"
+    store = services(context).chats
+    if not await may_manage(update, context, chat_id) or store.get(chat_id) is None:
+        await query.answer("Only administrators can change this.", show_alert=True)
+        return
+    store.update(chat_id, digest=int(digest))
+    await query.answer("Evening digest" if digest else "Instant alerts")
+    try:
+        await query.edit_message_reply_markup(keyboards.digest_keyboard(chat_id, digest))
+    except BadRequest as e:
+        if "not modified" not in str(e).lower():
+            raise

@@ -1,0 +1,119 @@
+"""Read-only queries for the chat layer: /stats (the operator's view) and /history.
+
+The alert pipeline owns the writes to ``outbox`` and ``scans``; this module only reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import sqlite_utils
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dropped")
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    id: int
+    body: str  # Telegram HTML, as it was sent
+    session: str | None
+    sent_at: str | None  # ISO-8601 UTC
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRow:
+    session: str
+    started_at: str
+    finished_at: str | None
+    source: str
+    events: int
+    messages: int
+    problems: list[str]
+    status: str
+
+
+def outbox_depth(db: sqlite_utils.Database) -> dict[str, int]:
+    """Messages in the outbox by status (every status present, zero if none)."""
+    counts = dict.fromkeys(OUTBOX_STATUSES, 0)
+    for status, n in db.execute("SELECT status, count(*) FROM outbox GROUP BY status"):
+        counts[status] = n
+    return counts
+
+
+def last_scan(db: sqlite_utils.Database) -> ScanRow | None:
+    """The most recently started scan, or None before the first one."""
+    row = db.execute(
+        "SELECT session, started_at, finished_at, source, events, messages, problems, status "
+        "FROM scans ORDER BY started_at DESC, session DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    session, started, finished, source, events, messages, problems, status = row
+    return ScanRow(
+        session, started, finished, source, events, messages, _problems(problems), status
+    )
+
+
+def _problems(text: str | None) -> list[str]:
+    """The scan's data problems as lines (the pipeline stores a JSON list or object)."""
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return [str(text)]
+    if isinstance(value, dict):
+        return [f"{k}: {v}" if str(k) not in str(v) else str(v) for k, v in value.items()]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def chats_by_kind(db: sqlite_utils.Database) -> dict[str, int]:
+    """Active chats by kind (private, group, supergroup, channel)."""
+    rows = db.execute(
+        "SELECT kind, count(*) FROM chats WHERE active = 1 GROUP BY kind ORDER BY kind"
+    )
+    return {kind: n for kind, n in rows}
+
+
+def distinct_rules(db: sqlite_utils.Database) -> int:
+    """Distinct custom rules in use (however many chats share each)."""
+    return int(db.execute("SELECT count(DISTINCT rule_id) FROM chat_rules").fetchone()[0])
+
+
+def topics_in_use(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many chats subscribe to each topic, most popular first."""
+    rows = db.execute(
+        "SELECT topic, count(*) AS n FROM subscriptions GROUP BY topic ORDER BY n DESC, topic"
+    )
+    return {topic: n for topic, n in rows}
+
+
+def recent_messages(db: sqlite_utils.Database, chat_id: int, limit: int = 10) -> list[SentMessage]:
+    """The chat's last ``limit`` delivered alerts, newest first."""
+    rows = db.execute(
+        "SELECT id, body, session, sent_at FROM outbox WHERE chat_id = ? AND status = 'sent' "
+        "ORDER BY coalesce(sent_at, created_at) DESC, id DESC LIMIT ?",
+        [chat_id, limit],
+    ).fetchall()
+    return [SentMessage(*row) for row in rows]
+
+
+def waiting_messages(db: sqlite_utils.Database, chat_id: int) -> int:
+    """Alerts queued for the chat but not delivered yet (pending or being sent)."""
+    return int(
+        db.execute(
+            "SELECT count(*) FROM outbox WHERE chat_id = ? AND status IN ('pending', 'sending')",
+            [chat_id],
+        ).fetchone()[0]
+    )
+
+
+def channel_by_username(db: sqlite_utils.Database, username: str) -> int | None:
+    """The id of the stored channel called ``@username`` (case-insensitive), if any."""
+    row = db.execute(
+        "SELECT id FROM chats WHERE kind = 'channel' AND lower(username) = lower(?) "
+        "ORDER BY active DESC, id LIMIT 1",
+        [username.lstrip("@")],
+    ).fetchone()
+    return int(row[0]) if row else None

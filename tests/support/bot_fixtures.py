@@ -1,0 +1,30 @@
+"""Fixtures for handler tests: the real Application over the in-process fake Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from bot.services import Services
+from bot.settings import Settings
+from market.sample import SampleProvider
+from storage import connect
+from tests.support.bot_harness import ADMIN_ID, BotHarness
+
+
+def make_services(**settings: object) -> Services:
+    """Services on an in-memory database and the synthetic sample; no environment read."""
+    values = {"admin_ids": str(ADMIN_ID), "max_rules_per_chat": 5, **settings}
+    config = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Services(settings=config, db=connect(":memory:"), provider=SampleProvider())
+
+
+@pytest_asyncio.fixture
+async def harness() -> AsyncIterator[BotHarness]:
+    """A started bot (post_init done) answering through tests.support.fake_request."""
+    bot = await BotHarness.start(make_services())
+    try:
+        yield bot
+    finally:
+        await bot.stop()

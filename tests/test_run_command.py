@@ -1,0 +1,151 @@
+"""``rotation-bot run``: a bad token is one line and exit status 2; the token never reaches
+a log, not even at DEBUG with a real polling loop."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import RedactToken, add_command, configure_logging, run
+from bot.settings import Settings
+from tests.support.fake_bot_api import FakeBotApi
+
+TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+def no_token_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """run() configures logging for the process: put it back for the other tests."""
+    root, httpx = logging.getLogger(), logging.getLogger("httpx")
+    handlers, level, httpx_level = list(root.handlers), root.level, httpx.level
+    filters = {h: list(h.filters) for h in handlers}
+    yield
+    root.handlers = handlers
+    root.setLevel(level)
+    httpx.setLevel(httpx_level)
+    for handler, kept in filters.items():
+        handler.filters = kept
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [(None, "TELEGRAM_BOT_TOKEN is not set"), ("not-a-token", "does not look like a bot token")],
+)
+def test_a_bad_token_is_one_line_and_exit_status_2(
+    token: str | None, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    values = {"telegram_bot_token": token} if token else {}
+    assert run(settings(**values)) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("rotation-bot: error: ")
+    assert message in err and "Traceback" not in err and "not-a-token" not in err
+
+
+def test_add_command_adds_run_to_a_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="rotation-bot")
+    add_command(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["run"])
+    assert args.func(args, settings()) == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_the_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    handler.addFilter(RedactToken(TOKEN))
+    log = logging.getLogger("test.redaction")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("HTTP Request: POST https://api.telegram.org/bot%s/getMe", TOKEN)
+        log.warning(f"secret half alone: {TOKEN.split(':')[1]}")
+        try:
+            raise RuntimeError(f"connect failed for https://api.telegram.org/bot{TOKEN}/x")
+        except RuntimeError:
+            log.exception("request failed")
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    assert TOKEN not in text and TOKEN.split(":")[1] not in text
+    assert text.count("[REDACTED]") == 3 and "RuntimeError" in text and "/getMe" in text
+
+
+def test_configure_logging_quiets_httpx_and_filters_every_handler() -> None:
+    extra = logging.StreamHandler(io.StringIO())
+    configure_logging(settings(log_level="DEBUG"), TOKEN, [extra])
+    assert logging.getLogger("httpx").level == logging.WARNING
+    for handler in (*logging.getLogger().handlers, extra):
+        assert any(isinstance(f, RedactToken) for f in handler.filters)
+
+
+@pytest.mark.timeout(60)
+async def test_run_polls_answers_and_never_logs_the_token(tmp_path: Path) -> None:
+    async with FakeBotApi(max_long_poll=0.2) as api:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": api.base_url,
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite"),
+            "DATA_SOURCE": "sample",
+            "ADMIN_IDS": "",
+            "LOG_LEVEL": "DEBUG",
+        }
+        code = "import sys; from bot.app import run; from bot.settings import Settings; "
+        code += "sys.exit(run(Settings()))"
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", code, cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            api.add_message(5150, 5150, "/start")
+            deadline = time.monotonic() + 30
+            while not api.texts(5150):
+                assert proc.returncode is None, "the bot exited early"
+                assert time.monotonic() < deadline, "no reply to /start"
+                await asyncio.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            out, err = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    log = (out + err).decode()
+    assert proc.returncode == 0, log[-2000:]
+    assert "rotation-bot" in api.texts(5150)[0]
+    assert "getUpdates" in log  # DEBUG really was on: PTB logged its calls
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    assert "bot[REDACTED]" in log  # PTB logs its API URL at DEBUG: the filter caught it
+    assert all(r.token == TOKEN for r in api.requests)  # ... while every request carried it
+
+
+def test_an_unusable_data_source_is_one_line_and_exit_status_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = settings(
+        telegram_bot_token=TOKEN, data_source="nowhere", database_path=tmp_path / "b.sqlite"
+    )
+    assert run(config) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown data source 'nowhere'" in err
