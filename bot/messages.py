@@ -2,10 +2,14 @@
 
 Only formatting lives here; the engine's events are plain data. Telegram limits a text message
 to 4096 characters and a photo caption to 1024; :func:`fit` keeps any text inside a limit.
+An alert whose text is too long for a caption (:func:`fits_caption`) is sent as text without
+its chart, rather than as a photo plus a second message: one outbox row is one Telegram
+message, which is what lets delivery promise "once" (bot/delivery.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Sequence
 
@@ -61,6 +65,17 @@ def digest_html(events: Sequence[Event], session_label: str, synthetic: bool = F
     if synthetic:
         parts.append(SYNTHETIC_NOTE)
     return fit("\n".join(parts), TEXT_LIMIT)
+
+
+def session_label(day: dt.date) -> str:
+    """How a session is named in a digest's heading: ``Fri 28 Nov 2025``."""
+    return f"{day:%a %d %b %Y}"
+
+
+def fits_caption(body: str) -> bool:
+    """Can ``body`` go under a photo? Telegram's caption limit is 1024 characters after
+    parsing; the HTML source is never shorter than that, so this errs on the safe side."""
+    return len(body) <= CAPTION_LIMIT
 
 
 def fit(text: str, limit: int) -> str:

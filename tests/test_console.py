@@ -27,10 +27,10 @@ async def test_messages_keyboards_photos_and_edits(tmp_path: Path) -> None:
           InlineKeyboardButton("Not now", callback_data="noop")]]
     )  # fmt: skip
     async with Bot("0:console", request=request, get_updates_request=ConsoleRequest(out)) as bot:
-        sent = await bot.send_message(7, "<b>Breadth</b>", parse_mode="HTML",
-                                      reply_markup=keyboard)
-        photo = await bot.send_photo(7, photo=PNG, caption="chart <i>1</i>", parse_mode="HTML",
-                                     filename="rrg.png")
+        sent = await bot.send_message(7, "<b>Breadth</b>", parse_mode="HTML", reply_markup=keyboard)
+        photo = await bot.send_photo(
+            7, photo=PNG, caption="chart <i>1</i>", parse_mode="HTML", filename="rrg.png"
+        )
         await bot.edit_message_text("Subscribed", chat_id=7, message_id=sent.message_id)
     shown = out.getvalue()
     assert "Breadth" in shown and "[1] Subscribe  [2] Not now" in shown and "✎ Subscribed" in shown
@@ -46,5 +46,5 @@ async def test_unknown_method_is_a_bot_api_error() -> None:
     out = io.StringIO()
     async with Bot("0:console", request=ConsoleRequest(out),
                    get_updates_request=ConsoleRequest(out)) as bot:  # fmt: skip
-        with pytest.raises(BadRequest, match="(?i)does not implement senddice"):
+        with pytest.raises(BadRequest, match=r"(?i)does not implement senddice"):
             await bot.send_dice(7)

@@ -17,7 +17,7 @@ def test_dockerfile_copies_every_package() -> None:
         "packages"
     ]
     copied = set(re.findall(r"^COPY (\w+) ", (ROOT / "Dockerfile").read_text(), re.M))
-    assert {p.split('.')[0] for p in packages} <= copied
+    assert {p.split(".")[0] for p in packages} <= copied
 
 
 def test_env_example_documents_every_setting() -> None:

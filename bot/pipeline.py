@@ -1,0 +1,241 @@
+"""The evening scan: which rules, fetch, evaluate, record, fan out — for one session.
+
+1. The rules: every distinct rule an active chat needs (its topics' preset rules and its
+   custom rules), each once however many chats share it (``RuleStore.distinct_active``).
+2. Closes for the union of their tickers, fetched in a worker thread (yfinance blocks), then
+   the pure engine (bot/scanner.py) in a thread too: the loop keeps answering chats and
+   delivering. SQLite is touched on the loop thread only: sqlite3 connections refuse
+   cross-thread use, so a price cache (Yahoo) gets a connection of its own in the thread.
+3. Missing or stale tickers become data problems (the scans row, the log, /stats) and
+   produce no alert.
+4. Charts for the events not seen before, drawn once each (in the thread) and written to
+   ``services.charts_dir``; every chat's message points at the same file.
+5. One transaction: record the events (``INSERT OR IGNORE`` on their keys), fan out only the
+   newly recorded ones, close the scans row. A re-run of the session, or a crash half-way,
+   can therefore neither double nor lose an alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import hashlib
+import inspect
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from bot.messages import digest_html, event_html, session_label
+from bot.scanner import BENCHMARK, HISTORY_START, ScanResult, scan, tickers_for
+from market.base import Closes, Provider
+from signals.events import Event
+from signals.rules import Rule
+from storage.db import transaction
+from storage.outbox import FanoutItem
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+ChartMaker = Callable[[Event, pd.DataFrame], bytes | None]
+DEFAULT_CHARTS: Any = object()
+"""``chart_maker`` default: bot.charts.chart_for_event if that module is there, else none."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    session: dt.date
+    status: str  # ok | failed
+    rules: int = 0
+    events: int = 0  # fired on the session
+    new: int = 0  # recorded by this run (the others were recorded by an earlier run)
+    messages: int = 0  # queued by this run
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Fetched:
+    """A provider that answers with closes already fetched (so the scanner runs unchanged)."""
+
+    got: Closes
+    name: str
+    synthetic: bool
+
+    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+        return self.got
+
+
+def active_rules(services: Services) -> list[Rule]:
+    return services.rules.distinct_active()
+
+
+async def run_scan(
+    services: Services,
+    session: dt.date,
+    *,
+    now: dt.datetime | None = None,
+    chart_maker: ChartMaker | None = DEFAULT_CHARTS,
+    wake: Callable[[], None] | None = None,
+) -> ScanReport:
+    """Scan ``session`` and queue its alerts; never raises for bad data or a failed fetch.
+
+    ``now`` fixes the clock (quiet hours, mute, timestamps) for tests; ``wake`` tells the
+    delivery worker there is new mail.
+    """
+
+    def clock() -> dt.datetime:
+        return now or dt.datetime.now(dt.UTC)
+
+    provider = services.provider
+    rules = active_rules(services)
+    services.scans.start(session, provider.name, clock())
+    try:
+        result, frame = await _evaluate(services, rules, session)
+    except Exception as e:  # a source down after its retries, a bad file, a bug: logged
+        log.exception("scan of %s failed", session)
+        services.scans.fail(session, clock(), f"{type(e).__name__}: {e}")
+        return ScanReport(session, "failed", len(rules), problems={"scan": str(e)})
+    for ticker, why in result.problems.items():
+        log.warning("scan %s: %s (%s: no alert from it)", session, why, ticker)
+
+    known = services.events.known(e.key for e in result.events)
+    fresh = [e for e in result.events if e.key not in known]
+    maker = _chart_maker(chart_maker, result.synthetic)
+    charts: dict[str, str] = {}
+    if maker is not None and fresh:
+        folder = Path(services.charts_dir) / session.isoformat()
+        charts = await asyncio.to_thread(draw_charts, fresh, frame, maker, folder)
+    html = {e.key: event_html(e, result.synthetic) for e in result.events}
+    label = session_label(session)
+
+    with transaction(services.db):
+        rerun = services.events.count(session) > 0  # its digest must not clash with the first
+        new_keys = set(services.events.record(result.events, session, html))
+        new = [e for e in result.events if e.key in new_keys]
+        items = [FanoutItem(e.key, e.rule, html[e.key], charts.get(e.key)) for e in new]
+
+        def digest(positions: Sequence[int]) -> str:
+            return digest_html([new[i] for i in positions], label, result.synthetic)
+
+        key = f"digest:{session.isoformat()}" + (f":{new[0].key}" if rerun and new else "")
+        fan = services.outbox.fanout(
+            items, session, now=clock(), digest_body=digest, digest_key=key
+        )
+        services.scans.finish(
+            session, clock(), events=len(new), messages=fan.messages, problems=result.problems
+        )
+    log.info(
+        "scan %s: %d rules, %d events (%d new), %d messages queued, %d data problems",
+        session,
+        len(rules),
+        len(result.events),
+        len(new),
+        fan.messages,
+        len(result.problems),
+    )
+    if fan.messages and wake is not None:
+        wake()
+    return ScanReport(
+        session, "ok", len(rules), len(result.events), len(new), fan.messages, result.problems
+    )
+
+
+async def _evaluate(
+    services: Services, rules: list[Rule], session: dt.date
+) -> tuple[ScanResult, pd.DataFrame]:
+    provider = services.provider
+    if not rules:
+        empty = ScanResult(session, [], {}, source=provider.name, synthetic=provider.synthetic)
+        return empty, pd.DataFrame()
+    tickers = tickers_for(rules, BENCHMARK)
+    closes = await fetch_closes(provider, tickers, session, services.settings.database_path)
+    fetched = _Fetched(closes, provider.name, provider.synthetic or closes.synthetic)
+    result = await asyncio.to_thread(scan, fetched, rules, session)
+    return result, closes.frame.loc[: pd.Timestamp(session)]
+
+
+async def fetch_closes(
+    provider: Provider, tickers: Sequence[str], session: dt.date, db_path: str | Path
+) -> Closes:
+    """The closes a scan of ``session`` reads, fetched off the event loop.
+
+    A provider backed by the SQLite price cache gets its own connection inside the thread
+    (the services' connection belongs to the loop thread); with an in-memory database
+    (tests) there is no second connection to open, so it runs on the loop.
+    """
+    from market.cached import CachedProvider
+
+    if isinstance(provider, CachedProvider):
+        if str(db_path) == ":memory:":
+            return provider.closes(tickers, HISTORY_START, session)
+        return await asyncio.to_thread(_cached_closes, provider, db_path, tickers, session)
+    return await asyncio.to_thread(provider.closes, tickers, HISTORY_START, session)
+
+
+def _cached_closes(
+    provider: Any, db_path: str | Path, tickers: Sequence[str], session: dt.date
+) -> Closes:
+    from market.cached import CachedProvider
+    from storage.db import connect
+    from storage.prices import PriceStore
+
+    db = connect(db_path)
+    try:
+        return CachedProvider(provider.inner, PriceStore(db)).closes(
+            tickers, HISTORY_START, session
+        )
+    finally:
+        db.conn.close()
+
+
+# --- charts ---------------------------------------------------------------------------------
+def default_chart_maker(synthetic: bool) -> ChartMaker | None:
+    """bot.charts.chart_for_event (labelled synthetic for the sample), if it exists."""
+    try:
+        from bot.charts import chart_for_event
+    except ImportError:
+        log.info("bot.charts not available: alerts go without charts")
+        return None
+    if "synthetic" in inspect.signature(chart_for_event).parameters:
+        return functools.partial(chart_for_event, synthetic=synthetic)
+    return chart_for_event
+
+
+def _chart_maker(choice: ChartMaker | None, synthetic: bool) -> ChartMaker | None:
+    return default_chart_maker(synthetic) if choice is DEFAULT_CHARTS else choice
+
+
+def chart_path(folder: Path, event: Event) -> Path:
+    """One file per event: the key hashed (keys hold '/', '^', '|' and spaces)."""
+    return folder / f"{hashlib.sha1(event.key.encode()).hexdigest()[:16]}.png"
+
+
+def draw_charts(
+    events: Sequence[Event], frame: pd.DataFrame, maker: ChartMaker, folder: Path
+) -> dict[str, str]:
+    """Draw and write each event's chart (in a worker thread); event key -> file path.
+
+    A chart that fails is logged and left out: the alert goes without it.
+    """
+    out: dict[str, str] = {}
+    for event in events:
+        try:
+            png = maker(event, frame)
+            if not png:
+                continue
+            path = chart_path(folder, event)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(png)
+            os.replace(tmp, path)  # a reader never sees half a file
+            out[event.key] = str(path)
+        except Exception:
+            log.exception("chart for %s failed; the alert goes without it", event.key)
+    return out

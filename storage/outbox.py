@@ -1,0 +1,353 @@
+"""The outbox: every message the bot owes a chat, from fan-out to delivery.
+
+Fan-out writes all of an evening's messages in SQL (``INSERT ... SELECT`` from the
+subscription tables), never in a Python loop over chats, so one event to 100,000 chats is a
+few statements (bench/fanout.py). ``UNIQUE (chat_id, dedupe)`` makes a re-run of a scan
+harmless: a chat's message for an event (dedupe = the event key) or for a session's digest
+(``digest:SESSION``) is written once, whatever happens.
+
+Delivery moves each row ``pending -> sending -> sent`` and commits each step on its own:
+``sending`` is committed *before* the HTTP call and ``sent`` right after it, so after a crash
+the only rows whose fate is unknown are those still ``sending``; :meth:`Outbox.requeue_in_flight`
+puts them back at start-up. A message is therefore never lost, and repeated only if it was
+in flight at the instant of the crash (at most the delivery worker's concurrency).
+
+Times are UTC text in SQLite's own ``strftime('%Y-%m-%dT%H:%M:%fZ')`` shape (:func:`stamp`), so
+they sort as text and compare with ``created_at``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlite_utils
+
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "sending", "sent", "failed", "dropped")
+
+
+def stamp(t: dt.datetime) -> str:
+    """``2026-11-25T21:30:00.000Z``: a tz-aware instant as the outbox stores times."""
+    if t.tzinfo is None:
+        raise ValueError("stamp() needs a tz-aware datetime")
+    u = t.astimezone(dt.UTC)
+    return u.strftime("%Y-%m-%dT%H:%M:%S.") + f"{u.microsecond // 1000:03d}Z"
+
+
+def parse_stamp(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def quiet_until(now: dt.datetime, tz: str, start: str, end: str) -> dt.datetime | None:
+    """When a chat's quiet window (``"22:00"``-``"07:00"`` local) ends, if ``now`` is in it.
+
+    The window may wrap midnight; ``start == end`` means no window. An unknown time zone
+    counts as New York (the default) rather than losing the message.
+    """
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r for quiet hours; using America/New_York", tz)
+        zone = ZoneInfo("America/New_York")
+    begin, finish = dt.time.fromisoformat(start), dt.time.fromisoformat(end)
+    local = now.astimezone(zone)
+    t = local.time().replace(tzinfo=None)
+    if begin == finish:
+        return None
+    inside = begin <= t < finish if begin < finish else (t >= begin or t < finish)
+    if not inside:
+        return None
+    day = local.date() if t < finish else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, finish, tzinfo=zone).astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class FanoutItem:
+    """One event to fan out: its key (the dedupe), rule key, message body and chart path."""
+
+    key: str
+    rule: str
+    body: str
+    chart: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fanout:
+    instant: int  # one message per (chat, event)
+    digest: int  # one message per digest chat
+
+    @property
+    def messages(self) -> int:
+        return self.instant + self.digest
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A message ready to go, as the worker's dispatcher sees it before claiming it."""
+
+    id: int
+    chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A message marked ``sending``: what the worker needs for the HTTP call."""
+
+    id: int
+    chat_id: int
+    body: str
+    chart: str | None
+    attempts: int  # including this one
+
+
+DigestBody = Callable[[Sequence[int]], str]
+"""Builds a digest message from the positions (in fan-out order) of a chat's events."""
+
+# Who gets an event: chats subscribed to a topic containing its rule, and chats with the
+# rule as a custom alert. Two paths, two statements; ON CONFLICT makes their overlap (and a
+# chat reaching one rule through two topics) one message. CROSS JOIN fixes SQLite's join
+# order (it has no statistics for the temp tables and would otherwise scan every chat per
+# event): event -> the rule's topics -> their subscribers (index) -> the chat (primary key);
+# the events table is the outer loop, so rows come out in event order with no sort.
+_PATHS = (
+    "CROSS JOIN topic_rules tr ON tr.rule = e.rule "
+    "CROSS JOIN subscriptions s ON s.topic = tr.topic CROSS JOIN chats c ON c.id = s.chat_id",
+    "CROSS JOIN rules r ON r.key = e.rule "
+    "CROSS JOIN chat_rules cr ON cr.rule_id = r.id CROSS JOIN chats c ON c.id = cr.chat_id",
+)
+_QUIET = "LEFT JOIN temp.fan_quiet q ON q.tz = c.tz AND q.qs = c.quiet_start AND q.qe = c.quiet_end"
+_LISTENING = (  # "+c.active": not the chats_active index, the chat is found by its id
+    "+c.active = 1 AND (c.muted_until IS NULL OR julianday(c.muted_until) <= julianday(:now))"
+)
+_TEMP = (
+    "CREATE TEMP TABLE IF NOT EXISTS fan_events "
+    "(ord INTEGER PRIMARY KEY, key TEXT, rule TEXT, body TEXT, chart TEXT)",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_quiet "
+    "(tz TEXT, qs TEXT, qe TEXT, not_before TEXT, PRIMARY KEY (tz, qs, qe))",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_digest "
+    "(chat_id INTEGER, ord INTEGER, PRIMARY KEY (chat_id, ord)) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_sets (chat_id INTEGER PRIMARY KEY, members TEXT)",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_bodies (members TEXT PRIMARY KEY, body TEXT)",
+)
+_COLUMNS = "id, chat_id, body, chart, attempts"
+
+
+class Outbox:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    # --- fan-out ---------------------------------------------------------------------------
+    def fanout(
+        self,
+        items: Sequence[FanoutItem],
+        session: dt.date,
+        *,
+        now: dt.datetime,
+        digest_body: DigestBody | None = None,
+        digest_key: str | None = None,
+    ) -> Fanout:
+        """Queue each item for every chat that should get it, in one transaction.
+
+        Instant chats get one message per item (dedupe = the item's key, chart attached).
+        Digest chats get one message for all their items (dedupe ``digest_key``, default
+        ``digest:SESSION``; the pipeline gives a re-run that finds new events a key of its
+        own), built by ``digest_body`` once per distinct set of items, not once per chat.
+        Muted and inactive chats get nothing; a chat inside its quiet hours gets
+        ``not_before`` = the end of its quiet window.
+        """
+        if not items:
+            return Fanout(0, 0)
+        params = {"session": session.isoformat(), "now": stamp(now)}
+        with transaction(self.db):
+            self._stage(items, now)
+            instant = 0
+            for path in _PATHS:
+                instant += self.db.execute(
+                    "INSERT INTO outbox (chat_id, dedupe, session, body, chart, not_before) "
+                    f"SELECT c.id, e.key, :session, e.body, e.chart, q.not_before "
+                    f"FROM temp.fan_events e {path} {_QUIET} "
+                    f"WHERE c.digest = 0 AND {_LISTENING} ORDER BY e.ord "
+                    "ON CONFLICT (chat_id, dedupe) DO NOTHING",
+                    params,
+                ).rowcount
+            digest = 0
+            if digest_body is not None:
+                key = digest_key or f"digest:{session.isoformat()}"
+                digest = self._digests(params, key, digest_body)
+        return Fanout(instant, digest)
+
+    def _stage(self, items: Sequence[FanoutItem], now: dt.datetime) -> None:
+        """Fill the temp tables: the items, and each quiet-hours group's ``not_before``."""
+        for statement in _TEMP:
+            self.db.execute(statement)
+        for table in ("fan_events", "fan_quiet", "fan_digest", "fan_sets", "fan_bodies"):
+            self.db.execute(f"DELETE FROM temp.{table}")
+        self.db.conn.executemany(
+            "INSERT INTO temp.fan_events (ord, key, rule, body, chart) VALUES (?, ?, ?, ?, ?)",
+            [(i, it.key, it.rule, it.body, it.chart) for i, it in enumerate(items)],
+        )
+        groups = self.db.execute(
+            "SELECT DISTINCT tz, quiet_start, quiet_end FROM chats WHERE active = 1 "
+            "AND quiet_start IS NOT NULL AND quiet_end IS NOT NULL"
+        ).fetchall()
+        rows = []
+        for tz, qs, qe in groups:
+            try:
+                until = quiet_until(now, tz, qs, qe)
+            except ValueError:
+                log.warning("ignoring malformed quiet hours %r-%r", qs, qe)
+                continue
+            if until is not None:
+                rows.append((tz, qs, qe, stamp(until)))
+        self.db.conn.executemany("INSERT INTO temp.fan_quiet VALUES (?, ?, ?, ?)", rows)
+
+    def _digests(self, params: dict[str, str], key: str, digest_body: DigestBody) -> int:
+        for path in _PATHS:
+            self.db.execute(
+                "INSERT OR IGNORE INTO temp.fan_digest (chat_id, ord) "
+                f"SELECT c.id, e.ord FROM temp.fan_events e {path} "
+                f"WHERE c.digest = 1 AND {_LISTENING}",
+                params,
+            )
+        # Each chat's set of items as text ("0,3,7"): chats with one set share one body.
+        self.db.execute(
+            "INSERT INTO temp.fan_sets (chat_id, members) SELECT chat_id, group_concat(ord) "
+            "FROM (SELECT chat_id, ord FROM temp.fan_digest ORDER BY chat_id, ord) "
+            "GROUP BY chat_id"
+        )
+        sets = [r[0] for r in self.db.execute("SELECT DISTINCT members FROM temp.fan_sets")]
+        self.db.conn.executemany(
+            "INSERT INTO temp.fan_bodies (members, body) VALUES (?, ?)",
+            [(m, digest_body(sorted(int(i) for i in m.split(",")))) for m in sets],
+        )
+        return self.db.execute(
+            "INSERT INTO outbox (chat_id, dedupe, session, body, not_before) "
+            "SELECT c.id, :key, :session, b.body, q.not_before FROM temp.fan_sets d "
+            "JOIN temp.fan_bodies b ON b.members = d.members JOIN chats c ON c.id = d.chat_id "
+            f"{_QUIET} WHERE true ON CONFLICT (chat_id, dedupe) DO NOTHING",
+            {**params, "key": key},
+        ).rowcount
+
+    def enqueue(
+        self,
+        chat_id: int,
+        dedupe: str,
+        body: str,
+        *,
+        chart: str | None = None,
+        session: dt.date | None = None,
+        not_before: dt.datetime | None = None,
+    ) -> bool:
+        """Queue one message (False if the chat already has one with this dedupe key)."""
+        cur = self.db.execute(
+            "INSERT INTO outbox (chat_id, dedupe, session, body, chart, not_before) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, dedupe) DO NOTHING",
+            [
+                chat_id,
+                dedupe,
+                session.isoformat() if session else None,
+                body,
+                chart,
+                stamp(not_before) if not_before else None,
+            ],
+        )
+        return cur.rowcount == 1
+
+    # --- delivery ----------------------------------------------------------------------------
+    def claim(self, now: dt.datetime, limit: int = 500) -> list[Due]:
+        """Up to ``limit`` pending messages that are due, oldest first (not yet marked).
+
+        Two index range scans (outbox_due: status, not_before, id) rather than one query
+        with an OR, which SQLite would answer by sorting every pending row.
+        """
+        rows = self.db.execute(
+            "SELECT id, chat_id FROM outbox WHERE status = 'pending' AND not_before IS NULL "
+            "ORDER BY id LIMIT ?",
+            [limit],
+        ).fetchall()
+        rows += self.db.execute(
+            "SELECT id, chat_id FROM outbox WHERE status = 'pending' AND not_before <= ? "
+            "ORDER BY not_before, id LIMIT ?",
+            [stamp(now), limit],
+        ).fetchall()
+        return [Due(i, c) for i, c in sorted(rows)[:limit]]
+
+    def mark_sending(self, message_id: int) -> Claimed | None:
+        """Take a pending message for sending (committed); None if it is no longer pending
+        (its chat was deactivated or it was sent meanwhile)."""
+        row = self.db.execute(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
+            f"WHERE id = ? AND status = 'pending' RETURNING {_COLUMNS}",
+            [message_id],
+        ).fetchone()
+        return Claimed(*row) if row else None
+
+    def mark_sent(self, message_id: int, telegram_id: int | None, now: dt.datetime) -> None:
+        """Delivered: recorded whatever happened to the row meanwhile, as that is the truth."""
+        self.db.execute(
+            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, error = NULL "
+            "WHERE id = ?",
+            [telegram_id, stamp(now), message_id],
+        )
+
+    def mark_failed(self, message_id: int, reason: str) -> None:
+        self.db.execute(
+            "UPDATE outbox SET status = 'failed', error = ? WHERE id = ? AND status = 'sending'",
+            [reason[:500], message_id],
+        )
+
+    def retry_later(self, message_id: int, when: dt.datetime, reason: str | None = None) -> None:
+        """Back to pending, due at ``when`` (a message dropped meanwhile stays dropped)."""
+        self.db.execute(
+            "UPDATE outbox SET status = 'pending', not_before = ?, error = ? "
+            "WHERE id = ? AND status = 'sending'",
+            [stamp(when), reason[:500] if reason else None, message_id],
+        )
+
+    def postpone(self, message_id: int, when: dt.datetime) -> None:
+        """A pending message waits (its chat is at its rate limit); no attempt is spent."""
+        self.db.execute(
+            "UPDATE outbox SET not_before = ? WHERE id = ? AND status = 'pending'",
+            [stamp(when), message_id],
+        )
+
+    def requeue_in_flight(self) -> int:
+        """At start-up: messages left ``sending`` by a crash go back to ``pending``.
+
+        Some of them reached Telegram before the crash and will be sent again: at most the
+        worker's concurrency (tests/test_crash_recovery.py measures it)."""
+        cur = self.db.execute(
+            "UPDATE outbox SET status = 'pending', error = 'requeued after restart' "
+            "WHERE status = 'sending'"
+        )
+        return cur.rowcount
+
+    def next_due(self, now: dt.datetime) -> dt.datetime | None:
+        """When the next postponed message falls due (None if none is waiting)."""
+        row = self.db.execute(
+            "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?",
+            [stamp(now)],
+        ).fetchone()
+        return parse_stamp(row[0]) if row and row[0] else None
+
+    def depth(self) -> dict[str, int]:
+        """Messages by status (every status present)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for status, n in self.db.execute("SELECT status, count(*) FROM outbox GROUP BY status"):
+            counts[status] = n
+        return counts
+
+    def unfinished(self) -> int:
+        """Messages still to send (pending, due or not, and in flight)."""
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
+            ).fetchone()[0]
+        )

@@ -1,0 +1,77 @@
+"""Helpers for the alert-pipeline tests: services on a database, chats, waiting for a condition."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from bot.services import Services
+from bot.settings import Settings
+from market.base import Provider
+from market.sample import SampleProvider
+from signals.rules import Rule
+from storage import connect
+
+UTC = dt.UTC
+
+
+def make_services(
+    path: str | Path = ":memory:",
+    *,
+    provider: Provider | None = None,
+    charts_dir: Path | None = None,
+    **settings: Any,
+) -> Services:
+    """Services on a database at ``path`` and the synthetic sample; no environment read."""
+    config = Settings(_env_file=None, database_path=Path(str(path)), **settings)  # type: ignore[call-arg]
+    return Services(
+        settings=config,
+        db=connect(path),
+        provider=provider or SampleProvider(),
+        charts_dir=charts_dir or Path("charts"),
+    )
+
+
+def add_chat(
+    services: Services,
+    chat_id: int,
+    *,
+    kind: str | None = None,
+    topics: Iterable[str] = (),
+    rules: Iterable[Rule] = (),
+    **settings: Any,
+) -> int:
+    """A chat subscribed to ``topics`` with custom ``rules``, and settings (tz, digest ...)."""
+    kind = kind or ("private" if chat_id > 0 else "supergroup")
+    services.chats.ensure(chat_id, kind, title=f"chat {chat_id}")
+    for topic in topics:
+        services.chats.subscribe(chat_id, topic)
+    for rule in rules:
+        services.rules.add(chat_id, rule, rule.key)
+    if settings:
+        services.chats.update(chat_id, **settings)
+    return chat_id
+
+
+def sync_topics(services: Services) -> None:
+    """topic_rules from the presets, as the bot does at start-up."""
+    from bot.handlers.topics import topic_rules
+
+    services.chats.sync_topics(topic_rules())
+
+
+def rows(services: Services, sql: str, *params: Any) -> list[tuple]:
+    return services.db.execute(sql, list(params)).fetchall()
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    """Await ``condition()`` becoming true (checked every 10 ms); fail after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        await asyncio.sleep(0.01)

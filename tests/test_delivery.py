@@ -1,0 +1,320 @@
+"""The delivery worker against a local Bot API with injected faults: exactly once, or a reason."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram import Bot
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
+
+from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy, retry_after_seconds
+from bot.services import Services
+from tests.support.fake_bot_api import FakeBotApi, Fault
+from tests.support.pipeline_support import add_chat, make_services, rows, wait_for
+
+pytestmark = [
+    pytest.mark.timeout(60),
+    pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning"),
+]
+
+FAST = RetryPolicy(max_attempts=8, base=0.01, cap=0.05)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+
+
+def config(**kw: object) -> DeliveryConfig:
+    """No rate limits and quick retries unless a test says otherwise."""
+    values: dict[str, object] = {
+        "concurrency": 8,
+        "rate": None,
+        "group_limit": None,
+        "private_limit": None,
+        "retry": FAST,
+        "poll_interval": 0.05,
+    }
+    values.update(kw)
+    return DeliveryConfig(**values)  # type: ignore[arg-type]
+
+
+def short_429(seconds: float = 0.02) -> Fault:
+    return Fault(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
+    request = HTTPXRequest(connection_pool_size=64, read_timeout=0.3, pool_timeout=5)
+    async with Bot("123456:FAKE", base_url=api.base_url, request=request) as b:
+        yield b
+
+
+@pytest.fixture
+def services() -> Services:
+    return make_services()
+
+
+def queue(services: Services, chat_id: int, n: int = 1, **kw: object) -> list[str]:
+    """Queue ``n`` messages for a (new) chat; returns their bodies."""
+    if services.chats.get(chat_id) is None:
+        add_chat(services, chat_id)
+    bodies = [f"<b>alert</b> {chat_id}#{i}" for i in range(n)]
+    for i, body in enumerate(bodies):
+        services.outbox.enqueue(chat_id, f"k{i}", body, **kw)  # type: ignore[arg-type]
+    return bodies
+
+
+async def deliver(bot: Bot, services: Services, cfg: DeliveryConfig) -> DeliveryWorker:
+    worker = DeliveryWorker(bot, services.outbox, services.chats, cfg)
+    await asyncio.wait_for(worker.run(until_idle=True), 30)
+    return worker
+
+
+def arrived(api: FakeBotApi, chat_id: int) -> list[str]:
+    """What the chat shows, tags stripped the way Telegram renders <b>."""
+    return [str(t).replace("<b>", "").replace("</b>", "") for t in api.texts(chat_id)]
+
+
+def plain(bodies: list[str]) -> list[str]:
+    return [b.replace("<b>", "").replace("</b>", "") for b in bodies]
+
+
+async def test_every_message_exactly_once_under_random_faults(
+    api: FakeBotApi, bot: Bot, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    expected: dict[int, list[str]] = {}
+    for i in range(150):
+        cid = 1000 + i if i % 3 else -(1000 + i)  # private chats and groups
+        expected[cid] = queue(services, cid, 2)
+    blocked = [1001, 1002, -1018]
+    for cid in blocked:
+        api.fail_chat(cid, Fault.forbidden() if cid > 0 else Fault.chat_not_found())
+    api.random_faults(
+        [
+            (0.05, short_429()),
+            (0.05, Fault.server_error(500)),
+            (0.03, Fault.bad_gateway()),
+            (0.02, Fault.timeout(delay=1.0)),  # longer than the 0.3 s read timeout
+        ],
+        seed=7,
+    )
+    caplog.set_level(logging.WARNING, logger="bot.delivery")
+
+    worker = await deliver(bot, services, config())
+
+    for cid, bodies in expected.items():
+        got = collections.Counter(arrived(api, cid))
+        if cid in blocked:
+            assert not got
+            chat = services.chats.get(cid)
+            assert chat is not None and not chat.active
+        else:
+            assert got == collections.Counter(plain(bodies)), cid  # each exactly once
+    depth = services.outbox.depth()
+    assert depth["sent"] == 2 * (150 - len(blocked)) and depth["dropped"] == 2 * len(blocked)
+    assert depth["failed"] == depth["pending"] == depth["sending"] == 0
+    faulted = sum(1 for r in api.requests if r.fault is not None)
+    assert faulted > 30 and worker.stats["retried"] >= faulted - len(blocked) * 1
+    assert not [r for r in caplog.records if r.exc_info]  # nothing blew up inside
+
+
+async def test_blocked_chat_is_deactivated_and_sent_nothing_more(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    queue(services, 5, 3)
+    api.fail_chat(5, Fault.forbidden())
+    await deliver(bot, services, config())
+    assert len(api.calls("sendMessage")) == 1  # the first refusal stops the rest
+    chat = services.chats.get(5)
+    assert chat is not None and not chat.active and "blocked" in (chat.inactive_reason or "")
+    assert services.outbox.depth()["dropped"] == 3
+
+
+async def test_migrated_group_moves_and_gets_its_message_there(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    old, new = -4242, -1_000_000_004_242
+    bodies = queue(services, old, 2)
+    api.fail_chat(old, Fault.migrate(new))
+    worker = await deliver(bot, services, config())
+    assert arrived(api, new) == plain(bodies) and not api.texts(old)
+    assert services.chats.get(old) is None and services.chats.get(new) is not None
+    assert worker.stats["migrated"] == 1
+    assert rows(services, "SELECT DISTINCT chat_id, status FROM outbox") == [(new, "sent")]
+
+
+async def test_bad_html_fails_with_the_reason_and_no_retry(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    queue(services, 7)
+    api.fail_chat(7, Fault(400, "Bad Request: can't parse entities: unclosed tag"), times=1)
+    await deliver(bot, services, config())
+    [(status, attempts, error)] = rows(services, "SELECT status, attempts, error FROM outbox")
+    assert (status, attempts) == ("failed", 1) and "parse entities" in error
+    assert services.chats.get(7).active  # type: ignore[union-attr]
+
+
+async def test_server_errors_are_retried_a_bounded_number_of_times(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    queue(services, 8)
+    api.fail_chat(8, Fault.server_error(500))
+    await deliver(bot, services, config(retry=RetryPolicy(max_attempts=4, base=0.01, cap=0.01)))
+    [(status, attempts, error)] = rows(services, "SELECT status, attempts, error FROM outbox")
+    assert (status, attempts) == ("failed", 4) and "gave up after 4 attempts" in error
+    assert len(api.calls("sendMessage")) == 4
+
+
+async def test_retry_after_pauses_all_sending_then_resumes(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    for cid in range(1, 11):
+        queue(services, cid)
+    api.fail_chat(3, short_429(0.4), times=1)
+    await deliver(bot, services, config(rate=1000.0, concurrency=1))
+    assert all(len(api.texts(cid)) == 1 for cid in range(1, 11))
+    times = [r.time for r in api.calls("sendMessage")]
+    [hit] = [i for i, r in enumerate(api.calls("sendMessage")) if r.fault]
+    assert times[hit + 1] - times[hit] >= 0.39  # nobody was sent anything during the pause
+
+
+def test_retry_after_accepts_int_float_and_timedelta() -> None:
+    assert retry_after_seconds(3) == 3.0
+    assert retry_after_seconds(0.5) == 0.5
+    assert retry_after_seconds(dt.timedelta(seconds=7)) == 7.0
+
+
+async def test_chart_is_uploaded_once_then_sent_by_file_id(
+    api: FakeBotApi, bot: Bot, services: Services, tmp_path: Path
+) -> None:
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(PNG)
+    for cid in range(1, 41):
+        queue(services, cid, chart=str(chart))
+    worker = await deliver(bot, services, config())
+    assert all(
+        len(api.messages[cid]) == 1 and api.messages[cid][0]["photo"] for cid in range(1, 41)
+    )
+    assert len(api.uploads) == 1 and worker.photos.uploads == 1
+    photos = [r.params["photo"] for r in api.calls("sendPhoto")]
+    assert sum(isinstance(p, str) for p in photos) == 39  # the file_id, not the bytes
+    assert arrived(api, 5) == ["alert 5#0"]  # the caption
+
+
+async def test_text_too_long_for_a_caption_goes_without_its_chart(
+    api: FakeBotApi, bot: Bot, services: Services, tmp_path: Path
+) -> None:
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(PNG)
+    add_chat(services, 1)
+    long_body = "x" * 1500
+    services.outbox.enqueue(1, "long", long_body, chart=str(chart))
+    services.outbox.enqueue(1, "gone", "chart deleted", chart=str(tmp_path / "missing.png"))
+    await deliver(bot, services, config())
+    assert api.texts(1) == [long_body, "chart deleted"] and not api.calls("sendPhoto")
+
+
+async def test_a_stale_file_id_is_forgotten_and_the_chart_uploaded_again(
+    api: FakeBotApi, bot: Bot, services: Services, tmp_path: Path
+) -> None:
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(PNG)
+    queue(services, 1, chart=str(chart))
+    worker = await deliver(bot, services, config())
+    queue(services, 2, chart=str(chart))
+    api.schedule("sendPhoto", [Fault(400, "Bad Request: wrong file identifier/HTTP URL")])
+    worker = DeliveryWorker(bot, services.outbox, services.chats, config())
+    worker.photos.ids[str(chart)] = "photo-stale"
+    await asyncio.wait_for(worker.run(until_idle=True), 10)
+    assert len(api.messages[2]) == 1 and worker.photos.uploads == 1
+
+
+async def test_overall_rate_is_within_five_percent_of_the_limit(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    for cid in range(1, 151):
+        queue(services, cid)
+    await deliver(bot, services, config(rate=100.0))
+    times = [r.time for r in api.calls("sendMessage")]
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert 90 <= rate <= 105, rate  # bench/delivery.py measures it precisely
+
+
+async def test_a_busy_group_is_postponed_without_holding_up_other_chats(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    group = queue(services, -77, 5)
+    others = [queue(services, cid)[0] for cid in range(1, 6)]  # queued after the group's
+    await deliver(bot, services, config(group_limit=(2, 0.4)))
+    assert arrived(api, -77) == plain(group)  # all of them, in order
+    sends = api.calls("sendMessage")
+    group_times = [r.time for r in sends if r.params["chat_id"] == -77]
+    for i in range(2, len(group_times)):  # never more than 2 in any 0.4 s
+        assert group_times[i] - group_times[i - 2] >= 0.39
+    last_other = max(r.time for r in sends if r.params["chat_id"] > 0)
+    assert last_other < group_times[2]  # the private chats did not wait for the group
+    assert [t for cid in range(1, 6) for t in arrived(api, cid)] == plain(others)
+
+
+async def test_private_chat_gets_at_most_one_message_per_interval_in_order(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    bodies = queue(services, 9, 4)
+    await deliver(bot, services, config(private_limit=(1, 0.1)))
+    assert arrived(api, 9) == plain(bodies)
+    times = [r.time for r in api.calls("sendMessage")]
+    assert all(b - a >= 0.099 for a, b in itertools.pairwise(times))
+
+
+async def test_paid_broadcast_sets_the_flag(api: FakeBotApi, bot: Bot, services: Services) -> None:
+    queue(services, 1)
+    await deliver(bot, services, config(paid_broadcast=True))
+    assert api.calls("sendMessage")[0].params["allow_paid_broadcast"] is True
+    paid = DeliveryConfig.from_settings(services.settings.model_copy(update={"paid_broadcast": 1}))
+    assert paid.paid_broadcast and paid.rate == 1000.0
+
+
+async def test_quiet_hours_message_waits_for_not_before(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.3)
+    queue(services, 1, not_before=later)
+    queue(services, 2)
+    await deliver(bot, services, config())
+    first, second = api.calls("sendMessage")
+    assert first.params["chat_id"] == 2 and second.params["chat_id"] == 1
+    assert dt.datetime.now(dt.UTC) >= later
+
+
+async def test_wake_delivers_at_once_and_stop_lets_in_flight_sends_finish(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    worker = DeliveryWorker(bot, services.outbox, services.chats, config(poll_interval=30))
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.05)  # let it go idle on its 30 s poll
+    queue(services, 1, 3)
+    worker.wake()
+    await wait_for(lambda: len(api.texts(1)) == 3, 5, "three messages after wake()")
+    queue(services, 2, 1)
+    worker.stop()
+    await asyncio.wait_for(task, 5)
+    assert services.outbox.depth()["sending"] == 0
+
+
+async def test_a_ptb_rate_limiter_replaces_ours(api: FakeBotApi, services: Services) -> None:
+    limited = ExtBot("123456:FAKE", base_url=api.base_url, rate_limiter=AIORateLimiter())
+    worker = DeliveryWorker(limited, services.outbox, services.chats, DeliveryConfig())
+    assert worker.pace is None and worker.windows.wait(-1, 0.0) == 0.0
+    plain_worker = DeliveryWorker(Bot("1:x"), services.outbox, services.chats, DeliveryConfig())
+    assert plain_worker.pace is not None

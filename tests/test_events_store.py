@@ -1,0 +1,90 @@
+"""EventStore (each event once, by key) and ScanLog (one row per session scanned)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from signals.events import Event, Followup
+from storage import connect
+from storage.events import EventStore
+from storage.scans import ScanLog
+
+DAY = dt.date(2026, 10, 30)
+NOW = dt.datetime(2026, 10, 30, 20, 30, tzinfo=dt.UTC)
+
+
+def event(subject: str = "IWM/SPY", variant: str = "above", day: dt.date = DAY) -> Event:
+    return Event(
+        date=day,
+        signal="ratio_cross",
+        subject=subject,
+        rule=f"ratio_cross {subject} band=0.5 direction=both window=200",
+        variant=variant,
+        text=f"{subject} crossed {variant} its 200-day average.",
+        values={"ratio": 0.25},
+        followup=Followup(3, 0.01, 0.02, "ratio", 3),
+    )
+
+
+def test_record_returns_only_new_keys_and_never_stores_twice() -> None:
+    store = EventStore(connect(":memory:"))
+    a, b = event(), event("RSP/SPY", "below")
+    assert store.record([a, b], DAY, {a.key: "<b>a</b>"}) == [a.key, b.key]
+    assert store.record([a, b], DAY) == []  # a re-run of the scan
+    c = event(variant="below")
+    assert store.record([a, c], DAY) == [c.key]
+    assert store.count() == 3
+    assert store.known([a.key, "nope", c.key]) == {a.key, c.key}
+    assert store.html(a.key) == "<b>a</b>" and store.html(b.key) is None
+
+
+def test_for_session_round_trips_the_events() -> None:
+    store = EventStore(connect(":memory:"))
+    events = [event(), event("RSP/SPY"), event(day=DAY - dt.timedelta(days=1))]
+    store.record(events[:2], DAY)
+    store.record(events[2:], DAY - dt.timedelta(days=1))
+    assert store.for_session(DAY) == events[:2]
+
+
+def test_known_handles_more_keys_than_sqlite_variables() -> None:
+    store = EventStore(connect(":memory:"))
+    many = [event(f"T{i}/SPY") for i in range(1200)]
+    store.record(many[::2], DAY)
+    assert store.known(e.key for e in many) == {e.key for e in many[::2]}
+
+
+def test_scan_log_start_finish_and_rerun() -> None:
+    log = ScanLog(connect(":memory:"))
+    assert log.last() is None and not log.finished(DAY)
+    log.start(DAY, "sample", NOW)
+    assert log.get(DAY).status == "running" and not log.finished(DAY)  # type: ignore[union-attr]
+    problems = {"XLE": "stale data for XLE: last close 2026-10-29, expected 2026-10-30"}
+    log.finish(DAY, NOW, events=3, messages=40, problems=problems)
+    entry = log.last()
+    assert entry is not None and entry.status == "ok" and log.finished(DAY)
+    assert (entry.events, entry.messages, entry.problems) == (3, 40, problems)
+    # a re-run adds what it found new, and replaces the problems
+    log.start(DAY, "sample", NOW + dt.timedelta(hours=1))
+    log.finish(DAY, NOW + dt.timedelta(hours=1), events=1, messages=2)
+    entry = log.get(DAY)
+    assert entry is not None and (entry.events, entry.messages, entry.problems) == (4, 42, {})
+
+
+def test_scan_log_failure_is_not_finished_and_says_why() -> None:
+    log = ScanLog(connect(":memory:"))
+    log.start(DAY, "yahoo", NOW)
+    log.fail(DAY, NOW, "MarketDataError: Yahoo unreachable")
+    assert not log.finished(DAY)
+    assert log.problems(DAY) == {"scan": "MarketDataError: Yahoo unreachable"}
+    assert log.last().status == "failed"  # type: ignore[union-attr]
+
+
+def test_scan_problems_read_by_the_stats_page() -> None:
+    from storage import stats
+
+    db = connect(":memory:")
+    log = ScanLog(db)
+    log.start(DAY, "sample", NOW)
+    log.finish(DAY, NOW, problems={"PXD": "no data for PXD: delisted"})
+    row = stats.last_scan(db)
+    assert row is not None and row.problems == ["no data for PXD: delisted"]

@@ -1,0 +1,164 @@
+"""Fan-out: who gets an event (topics, custom rules), mute, quiet hours, digests, re-runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pytest
+
+from bot.services import Services
+from signals.presets import PRESETS
+from storage.outbox import FanoutItem, stamp
+from tests.support.pipeline_support import add_chat, make_services, rows, sync_topics
+
+UTC = dt.UTC
+SESSION = dt.date(2026, 3, 2)
+NOW = dt.datetime(2026, 3, 2, 21, 30, tzinfo=UTC)  # 16:30 New York, 22:30 Berlin
+SMALL = PRESETS["small_vs_large"].rules  # ratio_cross 50, ratio_cross 200, monthly_move
+BREADTH = PRESETS["breadth"].rules
+
+
+def item(rule_index: int, variant: str = "above") -> FanoutItem:
+    rule = SMALL[rule_index]
+    key = f"{rule.key}|{variant}|{SESSION}"
+    return FanoutItem(key, rule.key, f"<b>{rule.key}</b> {variant}", f"/charts/{rule_index}.png")
+
+
+class Digests:
+    """A digest_body that records each distinct set it is asked for."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    def __call__(self, positions: Sequence[int]) -> str:
+        self.calls.append(list(positions))
+        return "digest " + ",".join(map(str, positions))
+
+
+@pytest.fixture
+def services() -> Services:
+    s = make_services()
+    sync_topics(s)
+    return s
+
+
+def messages(services: Services) -> dict[int, list[tuple]]:
+    out: dict[int, list[tuple]] = {}
+    for chat_id, dedupe, body, chart, not_before in rows(
+        services, "SELECT chat_id, dedupe, body, chart, not_before FROM outbox ORDER BY id"
+    ):
+        out.setdefault(chat_id, []).append((dedupe, body, chart, not_before))
+    return out
+
+
+def test_who_gets_what(services: Services) -> None:
+    future, past = NOW + dt.timedelta(days=2), NOW - dt.timedelta(hours=1)
+    add_chat(services, 10, topics=["preset:small_vs_large"])
+    add_chat(services, 11, topics=["preset:small_vs_large", "signal:ratio_cross"])
+    add_chat(services, 12, topics=["preset:small_vs_large"], rules=[SMALL[1]])
+    add_chat(services, 13, rules=[SMALL[1]])
+    add_chat(services, 14, topics=["preset:small_vs_large"], muted_until=future)
+    add_chat(services, 15, topics=["preset:small_vs_large"], muted_until=past)
+    add_chat(services, -16, topics=["preset:small_vs_large"])
+    services.chats.deactivate(-16, "Forbidden: bot was kicked")
+    add_chat(services, 17, topics=["preset:small_vs_large"], digest=1)
+    add_chat(services, 18, topics=["preset:small_vs_large"], tz="Europe/Berlin",
+             quiet_start="22:00", quiet_end="07:00")  # fmt: skip
+    add_chat(services, 19, topics=["preset:small_vs_large"], tz="Europe/Berlin",
+             quiet_start="08:00", quiet_end="12:00")  # fmt: skip
+    add_chat(services, 20, topics=["preset:breadth"])
+    items = [item(0), item(1)]
+    digests = Digests()
+
+    fan = services.outbox.fanout(items, SESSION, now=NOW, digest_body=digests)
+
+    got = messages(services)
+    both = [it.key for it in items]
+    for chat in (10, 11, 12, 15, 19):
+        assert [m[0] for m in got[chat]] == both, chat
+        assert [m[2] for m in got[chat]] == ["/charts/0.png", "/charts/1.png"]
+        assert all(m[3] is None for m in got[chat])
+    assert [m[0] for m in got[13]] == [items[1].key]  # its custom rule only
+    assert 14 not in got and -16 not in got and 20 not in got  # muted, inactive, other topic
+    assert got[17] == [(f"digest:{SESSION}", "digest 0,1", None, None)]
+    assert digests.calls == [[0, 1]]
+    berlin_morning = dt.datetime(2026, 3, 3, 6, 0, tzinfo=UTC)  # 07:00 CET
+    assert [m[3] for m in got[18]] == [stamp(berlin_morning)] * 2
+    assert (fan.instant, fan.digest) == (2 * 6 + 1, 1)
+
+
+def test_rerun_adds_nothing_and_new_events_get_a_second_digest(services: Services) -> None:
+    add_chat(services, 1, topics=["preset:small_vs_large"])
+    add_chat(services, 2, topics=["preset:small_vs_large"], digest=1)
+    first = [item(0)]
+    assert services.outbox.fanout(first, SESSION, now=NOW, digest_body=Digests()).messages == 2
+    assert services.outbox.fanout(first, SESSION, now=NOW, digest_body=Digests()).messages == 0
+    late = [item(1)]  # found by a re-run (its data was stale the first time)
+    again = f"digest:{SESSION}:{late[0].key}"
+    fan = services.outbox.fanout(late, SESSION, now=NOW, digest_body=Digests(), digest_key=again)
+    assert (fan.instant, fan.digest) == (1, 1)
+    dedupes = [r[0] for r in rows(services, "SELECT dedupe FROM outbox WHERE chat_id = 2")]
+    assert dedupes == [f"digest:{SESSION}", again]
+
+
+def test_fanout_query_plans_walk_from_the_event_to_its_subscribers(services: Services) -> None:
+    """No scan of the chats table: topic -> subscriptions index -> chat by primary key."""
+    from storage import outbox
+
+    for statement in outbox._TEMP:
+        services.db.execute(statement)
+    for path, index in zip(outbox._PATHS, ("subscriptions_topic", "chat_rules_rule"), strict=True):
+        sql = (
+            f"SELECT c.id FROM temp.fan_events e {path} {outbox._QUIET} "
+            f"WHERE c.digest = 0 AND {outbox._LISTENING} ORDER BY e.ord"
+        )
+        plan = [r[-1] for r in services.db.execute(f"EXPLAIN QUERY PLAN {sql}", {"now": "x"})]
+        assert plan[0] == "SCAN e" and index in plan[2], plan
+        assert "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)" in plan
+        assert not any("B-TREE" in step for step in plan), plan
+
+
+def test_digest_body_is_built_once_per_distinct_set(services: Services) -> None:
+    for cid in range(100, 130):
+        add_chat(services, cid, topics=["preset:small_vs_large"], digest=1)
+    add_chat(services, 200, rules=[SMALL[1]], digest=1)
+    add_chat(services, 201, rules=[SMALL[1]], digest=1)
+    digests = Digests()
+    fan = services.outbox.fanout([item(0), item(1)], SESSION, now=NOW, digest_body=digests)
+    assert fan.digest == 32 and sorted(digests.calls) == [[0, 1], [1]]
+    assert rows(services, "SELECT body FROM outbox WHERE chat_id = 201") == [("digest 1",)]
+
+
+def test_statement_count_does_not_grow_with_chats(services: Services) -> None:
+    """INSERT ... SELECT: the same handful of statements for 10 chats or 2,000."""
+
+    def statements(n_chats: int, base: int) -> int:
+        for cid in range(base, base + n_chats):
+            add_chat(services, cid, topics=["preset:small_vs_large"], digest=int(cid % 3 == 0),
+                     tz=["America/New_York", "Europe/Berlin"][cid % 2],
+                     quiet_start="22:00", quiet_end="07:00")  # fmt: skip
+        seen: list[str] = []
+        services.db.conn.set_trace_callback(seen.append)
+        try:
+            sess = SESSION + dt.timedelta(days=base)
+            services.outbox.fanout([item(0), item(1)], sess, now=NOW, digest_body=Digests())
+        finally:
+            services.db.conn.set_trace_callback(None)
+        return len(seen)
+
+    assert statements(10, 1000) == statements(2000, 100_000) < 25
+
+
+def test_empty_fanout_touches_nothing(services: Services) -> None:
+    assert services.outbox.fanout([], SESSION, now=NOW).messages == 0
+
+
+def test_migrated_chat_keeps_its_queue(services: Services) -> None:
+    add_chat(services, -5, kind="group", topics=["preset:breadth"])
+    rule = BREADTH[0]
+    services.outbox.fanout(
+        [FanoutItem(f"{rule.key}|above|{SESSION}", rule.key, "x")], SESSION, now=NOW
+    )
+    services.chats.migrate(-5, -1_000_000_000_005)
+    assert rows(services, "SELECT chat_id FROM outbox") == [(-1_000_000_000_005,)]
