@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import logging
 import sys
@@ -24,6 +25,9 @@ from signals.presets import PRESETS, preset
 from signals.rules import Rule
 
 log = logging.getLogger("rotation_bot")
+
+COMMAND_MODULES = ("bot.app",)
+"""Modules that add a subcommand with ``add_command(sub)`` (``run``)."""
 
 
 class UsageError(Exception):
@@ -82,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--date", type=_date, help="scan this session instead (YYYY-MM-DD)")
     sc.set_defaults(func=cmd_scan)
 
+    for module in COMMAND_MODULES:  # imported here: `backtest` needs no Telegram machinery
+        importlib.import_module(module).add_command(sub)
     return parser
 
 

@@ -4,8 +4,8 @@
    custom rules), each once however many chats share it (``RuleStore.distinct_active``).
 2. Closes for the union of their tickers, fetched in a worker thread (yfinance blocks), then
    the pure engine (bot/scanner.py) in a thread too: the loop keeps answering chats and
-   delivering. SQLite is touched on the loop thread only: sqlite3 connections refuse
-   cross-thread use, so a price cache (Yahoo) gets a connection of its own in the thread.
+   delivering. The services' SQLite connection is touched on the loop thread only; a price
+   cache (Yahoo) has a lock-guarded connection of its own (market/cached.py).
 3. Missing or stale tickers become data problems (the scans row, the log, /stats) and
    produce no alert.
 4. Charts for the events not seen before, drawn once each (in the thread) and written to
@@ -155,44 +155,16 @@ async def _evaluate(
         empty = ScanResult(session, [], {}, source=provider.name, synthetic=provider.synthetic)
         return empty, pd.DataFrame()
     tickers = tickers_for(rules, BENCHMARK)
-    closes = await fetch_closes(provider, tickers, session, services.settings.database_path)
+    closes = await fetch_closes(provider, tickers, session)
     fetched = _Fetched(closes, provider.name, provider.synthetic or closes.synthetic)
     result = await asyncio.to_thread(scan, fetched, rules, session)
     return result, closes.frame.loc[: pd.Timestamp(session)]
 
 
-async def fetch_closes(
-    provider: Provider, tickers: Sequence[str], session: dt.date, db_path: str | Path
-) -> Closes:
-    """The closes a scan of ``session`` reads, fetched off the event loop.
-
-    A provider backed by the SQLite price cache gets its own connection inside the thread
-    (the services' connection belongs to the loop thread); with an in-memory database
-    (tests) there is no second connection to open, so it runs on the loop.
-    """
-    from market.cached import CachedProvider
-
-    if isinstance(provider, CachedProvider):
-        if str(db_path) == ":memory:":
-            return provider.closes(tickers, HISTORY_START, session)
-        return await asyncio.to_thread(_cached_closes, provider, db_path, tickers, session)
+async def fetch_closes(provider: Provider, tickers: Sequence[str], session: dt.date) -> Closes:
+    """The closes a scan of ``session`` reads, fetched off the event loop (yfinance blocks;
+    a Yahoo provider's price cache has a thread-safe connection of its own)."""
     return await asyncio.to_thread(provider.closes, tickers, HISTORY_START, session)
-
-
-def _cached_closes(
-    provider: Any, db_path: str | Path, tickers: Sequence[str], session: dt.date
-) -> Closes:
-    from market.cached import CachedProvider
-    from storage.db import connect
-    from storage.prices import PriceStore
-
-    db = connect(db_path)
-    try:
-        return CachedProvider(provider.inner, PriceStore(db)).closes(
-            tickers, HISTORY_START, session
-        )
-    finally:
-        db.conn.close()
 
 
 # --- charts ---------------------------------------------------------------------------------

@@ -64,11 +64,10 @@ class Services:
         return ScanLog(self.db)
 
 
-def market_provider(
-    settings: Settings, spec: str | None = None, db: sqlite_utils.Database | None = None
-) -> Provider:
+def market_provider(settings: Settings, spec: str | None = None) -> Provider:
     """The provider ``spec`` (default: DATA_SOURCE) names; Yahoo comes wrapped in the SQLite
-    price cache so that a daily scan fetches only new sessions."""
+    price cache so that a daily scan fetches only new sessions. The cache has a connection
+    of its own (the provider runs in worker threads; the services' connection is the loop's)."""
     from market.cached import CachedProvider
     from market.sources import open_provider
     from storage import connect
@@ -78,7 +77,9 @@ def market_provider(
         spec or settings.data_source, cache_dir=settings.cache_dir / "yfinance"
     )
     if provider.name == "yahoo":
-        provider = CachedProvider(provider, PriceStore(db or connect(settings.database_path)))
+        provider = CachedProvider(
+            provider, PriceStore(connect(settings.database_path, any_thread=True))
+        )
     return provider
 
 
@@ -87,6 +88,6 @@ def open_services(settings: Settings, provider: Provider | None = None) -> Servi
     from storage import connect
 
     db = connect(settings.database_path)
-    provider = provider or market_provider(settings, db=db)
+    provider = provider or market_provider(settings)
     charts = Path(settings.database_path).expanduser().resolve().parent / "charts"
     return Services(settings=settings, db=db, provider=provider, charts_dir=charts)

@@ -4,11 +4,17 @@ The first request for a ticker fetches its whole range; later requests fetch fro
 before the last cached close. Those overlapping days are compared with the cache: Yahoo
 restates *adjusted* closes after a dividend or split, and when the overlap disagrees the
 ticker's history is fetched again in full rather than stitched from two adjustments.
+
+The provider is called from worker threads (yfinance blocks on the network), so its store
+must be a connection of its own opened with ``connect(path, any_thread=True)``, never the
+loop thread's; one lock serialises every call, which also keeps two evening requests from
+fetching the same tickers twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,8 +34,13 @@ class CachedProvider:
         self.name = inner.name
         self.synthetic = inner.synthetic
         self.fetches: list[tuple[tuple[str, ...], dt.date, dt.date]] = []  # for /stats and tests
+        self.lock = threading.Lock()
 
     def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+        with self.lock:
+            return self._closes(tickers, start, end)
+
+    def _closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
         tickers = list(dict.fromkeys(tickers))
         coverage = self.store.coverage(self.name, tickers)
         missing: dict[str, NoData] = {}

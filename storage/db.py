@@ -17,11 +17,17 @@ import sqlite_utils
 from storage.schema import MIGRATIONS
 
 
-def connect(path: str | Path = ":memory:") -> sqlite_utils.Database:
-    """A migrated database at ``path`` (``":memory:"`` for a throw-away one)."""
+def connect(path: str | Path = ":memory:", *, any_thread: bool = False) -> sqlite_utils.Database:
+    """A migrated database at ``path`` (``":memory:"`` for a throw-away one).
+
+    ``any_thread`` lifts sqlite3's same-thread check, for a connection that its owner
+    serialises itself with a lock (the price cache, used from worker threads).
+    """
     if str(path) != ":memory:":
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), isolation_level=None)  # autocommit; see transaction()
+    conn = sqlite3.connect(  # autocommit; see transaction()
+        str(path), isolation_level=None, check_same_thread=not any_thread
+    )
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 5000")
     if str(path) != ":memory:":

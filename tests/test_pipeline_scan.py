@@ -264,14 +264,34 @@ async def test_no_active_chat_means_nothing_fetched() -> None:
     assert report.status == "ok" and report.rules == 0 and provider.threads == []
 
 
-async def test_a_cached_provider_fetches_on_its_own_connection(tmp_path: Path) -> None:
-    """The price cache is SQLite: in the fetch thread it gets a connection of its own."""
+async def test_a_cached_provider_fetches_in_a_worker_thread(tmp_path: Path) -> None:
+    """The price cache is SQLite used from the fetch thread: a connection of its own."""
     from market.cached import CachedProvider
+    from storage.db import connect
     from storage.prices import PriceStore
 
     services = make_services(tmp_path / "bot.sqlite")
-    cached = CachedProvider(SampleProvider(), PriceStore(services.db))
-    got = await fetch_closes(cached, ["IWM", "SPY"], dt.date(2026, 10, 30), tmp_path / "bot.sqlite")
+    store = PriceStore(connect(tmp_path / "bot.sqlite", any_thread=True))
+    cached = CachedProvider(SampleProvider(), store)
+    got = await fetch_closes(cached, ["IWM", "SPY"], dt.date(2026, 10, 30))
     assert list(got.frame.columns) == ["IWM", "SPY"]
     stored = rows(services, "SELECT count(DISTINCT ticker) FROM prices")
-    assert stored == [(2,)]  # written by the thread's connection, seen by the loop's
+    assert stored == [(2,)]  # written by the thread, seen by the loop's connection
+
+
+async def test_services_for_yahoo_use_the_cache_from_threads(tmp_path: Path) -> None:
+    """The Yahoo provider the bot opens can be called from several worker threads at once."""
+    import asyncio
+
+    from bot.services import market_provider
+    from bot.settings import Settings
+    from market.cached import CachedProvider
+
+    settings = Settings(database_path=tmp_path / "bot.sqlite", data_source="yahoo")
+    provider = market_provider(settings)
+    assert isinstance(provider, CachedProvider)
+    provider.inner = SampleProvider()  # the network is not here; the threads and SQLite are
+    day = dt.date(2026, 10, 30)
+    got = await asyncio.gather(*(fetch_closes(provider, ["IWM", "SPY"], day) for _ in range(4)))
+    assert all(list(g.frame.columns) == ["IWM", "SPY"] for g in got)
+    assert len(provider.fetches) == 1  # the lock made the others read the cache

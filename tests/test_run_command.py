@@ -149,3 +149,25 @@ def test_an_unusable_data_source_is_one_line_and_exit_status_1(
     assert run(config) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown data source 'nowhere'" in err
+
+
+def test_the_installed_command_has_run(tmp_path: Path) -> None:
+    """`rotation-bot run` with no token, as a newcomer types it: one line, status 2."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,  # no .env here
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "rotation-bot: error: TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather "
+        "and put its token in .env (see .env.example)"
+    ]
