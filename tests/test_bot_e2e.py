@@ -3,7 +3,9 @@ emulator, the compat request) driven the way a person would drive it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
@@ -158,3 +160,59 @@ async def test_link_a_channel_and_manage_it_from_a_private_chat(emulator: Emulat
         [no] = await emulator.wait_for_replies(frank.id)
         assert "Only administrators of @rotation_daily_e2e" in no.text
         assert services.chats.topics(channel.id) == ["preset:russell_records"]
+
+
+async def test_the_evening_alert_reaches_subscribed_chats_once(emulator: Emulator) -> None:
+    """Subscribe through the emulator, then the real scan, fan-out and delivery worker."""
+    from bot.delivery import DeliveryConfig, DeliveryWorker
+    from bot.pipeline import run_scan
+    from bot.scanner import backtest
+    from bot.schedule import scan_time
+    from market.sample import SampleProvider
+    from signals.presets import preset
+
+    rules = preset("small_vs_large").rules
+    found = backtest(SampleProvider(), rules, dt.date(2025, 6, 1), dt.date(2026, 10, 30))
+    session = found.events[0].date  # a session on which small_vs_large fired
+    fired = [e for e in found.events if e.date == session]
+
+    gina, hal = emulator.user("Gina"), emulator.user("Hal")
+    private = emulator.private_chat(gina)
+    group = emulator.group("Small caps club", type="supergroup")
+    emulator.compat.chat_members[(group.id, hal.id)] = "administrator"
+    async with running_bot(emulator) as (app, services):
+        await emulator.send_command(private, gina, "/subscribe small_vs_large")
+        await emulator.wait_for_replies(private.id)
+        await emulator.send_command(
+            group, hal, f"/subscribe@{emulator.bot_username} small_vs_large"
+        )
+        await emulator.wait_for_replies(group.id)
+
+        report = await run_scan(services, session, now=scan_time(session, 30), chart_maker=None)
+        assert (
+            report.status == "ok" and report.new == len(fired) and report.messages == 2 * len(fired)
+        )
+        worker = DeliveryWorker(
+            app.bot, services.outbox, services.chats, DeliveryConfig.unlimited()
+        )
+        await asyncio.wait_for(worker.run(until_idle=True), timeout=30)
+        bodies = {
+            chat.id: sorted(
+                b
+                for (b,) in services.db.execute(
+                    "SELECT body FROM outbox WHERE chat_id = ? AND status = 'sent'", [chat.id]
+                )
+            )
+            for chat in (private, group)
+        }
+        for chat in (private, group):
+            got = await emulator.wait_for_replies(chat.id, count=len(fired))
+            assert sorted(r.text for r in got) == bodies[chat.id]
+            assert all(e.subject in "".join(bodies[chat.id]) for e in fired)
+
+        again = await run_scan(services, session, now=scan_time(session, 30), chart_maker=None)
+        assert again.new == 0 and again.messages == 0
+        await asyncio.wait_for(worker.run(until_idle=True), timeout=30)
+        for chat in (private, group):  # each alert is in the chat's history exactly once
+            history = [r.text for r in await emulator.history(chat.id)]
+            assert [history.count(b) for b in bodies[chat.id]] == [1] * len(fired)
