@@ -18,7 +18,7 @@ async def test_stats_for_the_operator(harness: BotHarness) -> None:
     db.execute(
         "INSERT INTO scans (session, started_at, finished_at, source, events, messages, "
         "problems, status) VALUES ('2026-10-30', '2026-10-30T20:30:00Z', "
-        "'2026-10-30T20:31:05Z', 'sample', 4, 9, ?, 'done')",
+        "'2026-10-30T20:31:05Z', 'sample', 4, 9, ?, 'ok')",
         [problems],
     )
     [reply] = await harness.send("/stats", OPERATOR, user(ADMIN_ID))
@@ -26,7 +26,7 @@ async def test_stats_for_the_operator(harness: BotHarness) -> None:
     assert "Chats: 1 active of 1 (private 1)" in text  # the operator's own chat is not stored
     assert "Subscriptions: 1" in text and "Custom alerts: 1 in chats, 1 distinct" in text
     assert "Outbox: pending 1, sending 0, sent 0" in text
-    assert "session 2026-10-30, done" in text and "4 events, 9 messages" in text
+    assert "session 2026-10-30, ok" in text and "4 events, 9 messages" in text
     assert "1 problem(s)" in text and "no data for PXD: delisted" in text
     assert "sample (synthetic)" in text
 
@@ -83,3 +83,24 @@ async def test_status_dashboard(harness: BotHarness) -> None:
         assert words in text
     assert text.count("\n 1. ") == 1 and "11. " in text  # the 11 sectors, ranked
     assert "Russell 2000" in text and "record close" in text and "10-year yield" in text
+
+
+async def test_stats_shows_the_data_problems_the_evening_scan_found(harness: BotHarness) -> None:
+    """The real scan records a stale and a missing ticker; /stats shows both, no alert on them."""
+    import datetime as dt
+
+    from bot.pipeline import run_scan
+    from bot.schedule import scan_time
+    from tests.test_pipeline_scan import Gappy
+
+    await harness.send("/subscribe russell_records")
+    services = harness.services
+    services.provider = Gappy(missing=["^RUT"], stale=["IWM"])
+    day = dt.date(2026, 10, 30)
+    report = await run_scan(services, day, now=scan_time(day, 30), chart_maker=None)
+    assert set(report.problems) == {"^RUT", "IWM"}
+    [reply] = await harness.send("/stats", OPERATOR, user(ADMIN_ID))
+    assert "session 2026-10-30, ok" in reply.text and "2 problem(s)" in reply.text
+    assert "^RUT" in reply.text and "IWM" in reply.text
+    bodies = [b for (b,) in services.db.execute("SELECT body FROM outbox")]
+    assert not any("^RUT" in b or "IWM" in b for b in bodies)
