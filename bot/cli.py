@@ -26,8 +26,8 @@ from signals.rules import Rule
 
 log = logging.getLogger("rotation_bot")
 
-COMMAND_MODULES = ("bot.app",)
-"""Modules that add a subcommand with ``add_command(sub)`` (``run``)."""
+COMMAND_MODULES = ("bot.app", "bot.demo", "bot.console_chat")
+"""Modules that add a subcommand with ``add_command(sub)``: ``run``, ``demo``, ``chat``."""
 
 
 class UsageError(Exception):

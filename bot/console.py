@@ -83,6 +83,7 @@ class ConsoleRequest(BaseRequest):
         self.echo = echo
         self.member_status = member_status
         self.sent: list[Sent] = []
+        self.photos_saved = 0  # numbers the chart files in the order they were sent
         self.choices: list[Choice] = []
         self.commands: list[dict[str, str]] = []
         self._ids = itertools.count(1)
@@ -262,7 +263,8 @@ class ConsoleRequest(BaseRequest):
     def _print(self, method: str, text: str, photo: Path | None) -> None:
         mark = "✎ " if method.startswith("edit") else ""
         body = html_to_text(text, self._bold)
-        self.out.write("\n" + "\n".join(f"  {mark}{line}" for line in body.splitlines()) + "\n")
+        if body.strip():  # a keyboard-only edit has no text to show
+            self.out.write("\n" + "\n".join(f"  {mark}{line}" for line in body.splitlines()) + "\n")
         if photo is not None:
             self.out.write(f"  🖼  chart: {photo}\n")
         self.out.flush()
@@ -273,7 +275,8 @@ class ConsoleRequest(BaseRequest):
         self.charts_dir.mkdir(parents=True, exist_ok=True)
         name, content = next(iter(files.values()))[:2]
         data = content if isinstance(content, bytes) else content.read()
-        path = self.charts_dir / f"{len(self.sent) + 1:04d}-{Path(str(name)).name or 'chart'}"
+        self.photos_saved += 1
+        path = self.charts_dir / f"{self.photos_saved:04d}-{Path(str(name)).name or 'chart'}"
         if path.suffix != ".png":
             path = path.with_suffix(".png")
         path.write_bytes(data)

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, Message
+from telegram import Bot, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -197,7 +197,9 @@ class PhotoIds:
             async with lock:
                 known = self.ids.get(path)
                 if known is None:
-                    message = await send(Path(path).read_bytes())
+                    message = await send(
+                        InputFile(Path(path).read_bytes(), filename=Path(path).name)
+                    )
                     self.uploads += 1
                     if message.photo:
                         self.ids[path] = message.photo[-1].file_id

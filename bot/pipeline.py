@@ -24,6 +24,7 @@ import hashlib
 import inspect
 import logging
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,8 +186,10 @@ def _chart_maker(choice: ChartMaker | None, synthetic: bool) -> ChartMaker | Non
 
 
 def chart_path(folder: Path, event: Event) -> Path:
-    """One file per event: the key hashed (keys hold '/', '^', '|' and spaces)."""
-    return folder / f"{hashlib.sha1(event.key.encode()).hexdigest()[:16]}.png"
+    """One file per event, named for a person (``iwm-spy-ratio-cross-1f3a9c0d.png``) and made
+    unique by the key's hash (keys hold '/', '^', '|' and spaces)."""
+    words = re.sub(r"[^a-z0-9]+", "-", f"{event.subject} {event.signal}".lower()).strip("-")
+    return folder / f"{words}-{hashlib.sha1(event.key.encode()).hexdigest()[:8]}.png"
 
 
 def draw_charts(

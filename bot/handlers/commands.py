@@ -24,6 +24,7 @@ from bot.handlers import (
     admin,
     alerts,
     channels,
+    chart,
     groups,
     settings_cmd,
     start,
@@ -55,6 +56,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("delete", "Delete a custom alert: /delete N", alerts.delete),
     Command("backtest", "When a rule would have fired: /backtest RULE", alerts.backtest_command),
     Command("status", "Rotation dashboard from the latest closes", status.status),
+    Command("chart", "A chart: /chart IWM/SPY, /chart XLE, /chart sectors", chart.chart),
     Command("history", "This chat's last alerts", status.history),
     Command("settings", "Time zone, quiet hours, instant or digest", settings_cmd.settings),
     Command("mute", "Pause alerts: /mute DAYS (or /mute off)", settings_cmd.mute),
@@ -67,6 +69,7 @@ BUTTONS: tuple[tuple[str, Callback], ...] = (
     (r"^sub:", subscriptions.on_toggle),
     (r"^digest:", settings_cmd.on_digest),
     (r"^(forget|keep):", stop.on_forget),
+    (r"^chart:", chart.on_button),
 )
 """Inline-button handlers by callback-data prefix (see bot.handlers.keyboards)."""
 

@@ -1,0 +1,257 @@
+"""``rotation-bot chat``: the Telegram bot's own commands, in a terminal, without Telegram.
+
+The same ``Application`` and handlers as ``rotation-bot run``; each line typed becomes a
+Telegram ``Update`` (a command gets its ``bot_command`` entity, a number presses an inline
+button as a callback query) fed to ``Application.process_update``, and the replies come back
+through :class:`bot.console.ConsoleRequest`, the local ``BaseRequest`` that prints them
+(keyboards as numbered choices, photos saved to a folder with their path printed). Runs on
+the synthetic sample and a local SQLite file by default, so it needs no token and no network.
+
+Input is read line by line until end of file (Ctrl-D), so it can be piped::
+
+    printf '/start\\n/signals\\n1\\n/chart IWM/SPY\\n' | rotation-bot chat
+
+A terminal or a pipe is read without blocking the event loop (Ctrl-C stops at once); a
+prompt is shown only when the input is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import sqlite3
+import stat
+import sys
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.console import BOT_USER, ConsoleRequest, html_to_text
+from bot.settings import Settings
+from market.base import MarketDataError, Provider
+
+USER = {"id": 424242, "is_bot": False, "first_name": "You", "username": "console_user"}
+CHAT = {"id": USER["id"], "type": "private", "first_name": USER["first_name"]}
+PROMPT = "you> "
+QUIT = frozenset({"quit", "exit", ":q"})
+BANNER = (
+    "rotation-bot chat — the bot's own handlers, no Telegram. Try /start, /signals, /status, "
+    "/chart IWM/SPY; type a number to press a button; Ctrl-D (or quit) ends."
+)
+NO_REPLY = "  (no reply: the bot answers commands such as /help; a number presses a button)\n"
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    """Add ``rotation-bot chat`` to the CLI's subcommands."""
+    p = sub.add_parser(
+        "chat",
+        help="try the bot's commands in the terminal (no Telegram, no token)",
+        description="A terminal chat with the bot's real handlers: type /start, /signals, "
+        "/subscribe, /alert, /status, /backtest, /chart ...; type a number to press a button; "
+        "Ctrl-D to quit. Reads stdin, so commands can be piped in.",
+    )
+    p.add_argument("--source", help="market data: sample (default), yahoo or csv:DIR")
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=Path("rotation-bot-chat.sqlite"),
+        help="SQLite file for this chat's subscriptions and alerts (default: %(default)s)",
+    )
+    p.add_argument(
+        "--charts",
+        type=Path,
+        default=Path("charts"),
+        help="folder the /chart PNGs are written to (default: %(default)s)",
+    )
+    p.set_defaults(func=cmd_chat)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Chat on stdin/stdout (see :func:`chat`)."""
+    settings = settings.model_copy(
+        update={"database_path": args.db, "data_source": args.source or "sample"}
+    )
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive:
+        print(BANNER)
+    return asyncio.run(
+        chat(settings, stdin_lines(sys.stdin), sys.stdout, args.charts, prompt=interactive)
+    )
+
+
+async def chat(
+    settings: Settings,
+    lines: Iterable[str] | AsyncIterable[str],
+    out: TextIO,
+    charts_dir: Path,
+    *,
+    prompt: bool = False,
+    provider: Provider | None = None,
+) -> int:
+    """Feed ``lines`` to the bot as one private chat; print every reply to ``out``.
+
+    0 at the end of the lines (or ``quit``); 1, said in one line on stderr, when the database
+    or the data source cannot be opened. ``provider`` replaces the one
+    ``settings.data_source`` names."""
+    from bot.app import build_application
+    from bot.services import open_services
+
+    try:
+        services = open_services(settings, provider)
+    except (OSError, sqlite3.Error, MarketDataError) as e:
+        print(f"rotation-bot: cannot start the chat: {e}", file=sys.stderr)
+        return 1
+    services.charts_dir = charts_dir
+    request = ConsoleRequest(out, charts_dir)
+    app = build_application(
+        services,
+        request=request,
+        get_updates_request=ConsoleRequest(out, echo=False),
+        with_jobs=False,
+    )
+    ids = itertools.count(1)
+    try:
+        async with app:
+            if app.post_init:
+                await app.post_init(app)
+            async for line in _each(lines, out, prompt):
+                text = line.strip()
+                if text.lower() in QUIT:
+                    break
+                if text:
+                    await _say(app, request, out, text, next(ids))
+    finally:
+        services.db.close()
+    if prompt:
+        out.write("\n")
+        out.flush()
+    return 0
+
+
+async def _say(
+    app: Application, request: ConsoleRequest, out: TextIO, text: str, update_id: int
+) -> None:
+    """One line typed: a button press (a number) or a message, through the Application."""
+    before = len(request.sent)
+    if text.isascii() and text.isdigit():
+        if not request.choices:
+            out.write("  (no buttons to press yet: /signals or /chart show some)\n")
+            return
+        update = _press(app, request, int(text), update_id)
+        if update is None:
+            shown = f"{request.choices[0].number}-{request.choices[-1].number}"
+            out.write(f"  (no button {text}: type one of the numbers shown, {shown})\n")
+            return
+    else:
+        update = _message(app, text, update_id)
+    await app.process_update(update)
+    if update.message is not None and len(request.sent) == before and not text.startswith("/"):
+        out.write(NO_REPLY)
+    out.flush()
+
+
+def _press(app: Application, request: ConsoleRequest, number: int, update_id: int) -> Update | None:
+    """The callback query Telegram sends when the button numbered ``number`` is tapped."""
+    choice = next((c for c in request.choices if c.number == number), None)
+    if choice is None:
+        return None
+    shown = next((s for s in reversed(request.sent) if s.message_id == choice.message_id), None)
+    message: dict[str, Any] = {
+        "message_id": choice.message_id,
+        "date": int(time.time()),
+        "chat": CHAT,
+        "from": BOT_USER,
+        "text": html_to_text(shown.text) if shown and shown.text else "…",
+    }
+    query = {
+        "id": str(update_id),
+        "from": USER,
+        "chat_instance": "console",
+        "data": choice.data,
+        "message": message,
+    }
+    return Update.de_json({"update_id": update_id, "callback_query": query}, app.bot)
+
+
+def _message(app: Application, text: str, update_id: int) -> Update:
+    """A text message from the console user; a command gets its ``bot_command`` entity."""
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "chat": CHAT,
+        "from": USER,
+        "text": text,
+    }
+    if text.startswith("/"):
+        command = text.split()[0]
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    return Update.de_json({"update_id": update_id, "message": message}, app.bot)
+
+
+# --- input ------------------------------------------------------------------------------------
+async def _each(
+    lines: Iterable[str] | AsyncIterable[str], out: TextIO, prompt: bool
+) -> AsyncIterator[str]:
+    """The lines, sync or async, with the prompt written before each when asked."""
+
+    def show_prompt() -> None:
+        if prompt:
+            out.write(PROMPT)
+            out.flush()
+
+    show_prompt()
+    if isinstance(lines, AsyncIterable):
+        async for line in lines:
+            yield line
+            show_prompt()
+    else:
+        for line in lines:
+            yield line
+            show_prompt()
+
+
+def stdin_lines(stream: TextIO) -> Iterable[str] | AsyncIterable[str]:
+    """Lines of ``stream``: read off the event loop's back from a terminal or a pipe (so the
+    loop, and Ctrl-C, are never stuck in a blocking read), plainly from a file or StringIO."""
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, OSError, ValueError):
+        return stream
+    selectable = stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+    if sys.platform == "win32" or not selectable:
+        return stream
+    return _fd_lines(fd, stream.encoding or "utf-8")
+
+
+async def _fd_lines(fd: int, encoding: str) -> AsyncIterator[str]:
+    """Lines read from ``fd`` with raw reads as it becomes readable; ends at end of file."""
+    loop = asyncio.get_running_loop()
+    pending = b""
+    while True:
+        while b"\n" not in pending:
+            ready: asyncio.Future[None] = loop.create_future()
+            loop.add_reader(fd, _wake, ready)
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+            chunk = os.read(fd, 65536)
+            if not chunk:  # end of file (Ctrl-D)
+                if pending:
+                    yield pending.decode(encoding, errors="replace")
+                return
+            pending += chunk
+        line, _, pending = pending.partition(b"\n")
+        yield line.decode(encoding, errors="replace")
+
+
+def _wake(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)

@@ -1,0 +1,318 @@
+"""``rotation-bot demo``: the bundled sample market replayed through the real alert pipeline.
+
+A newcomer's first command: no token, no network, no configuration. Each session of the
+window (default: the sample's last 12 months) goes through what the bot does every evening —
+:func:`bot.pipeline.run_scan` (rules, closes, engine, events, fan-out to the outbox, charts),
+then the real :class:`bot.delivery.DeliveryWorker` — into a throw-away SQLite file, with one
+private demo chat subscribed to every preset. Only the last step differs: a real
+``telegram.Bot`` whose requests :class:`bot.console.ConsoleRequest` answers in-process, so
+each alert prints as the chat would show it (from the same HTML) and each chart it carries
+is written to a folder named at the end. Nothing is faked between scan and screen, so what
+the demo shows is what a subscriber gets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+from telegram import Bot
+
+from bot.app import OFFLINE_TOKEN
+from bot.console import ConsoleRequest
+from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot.pipeline import DEFAULT_CHARTS, run_scan
+from bot.render import SYNTHETIC_LABEL
+from bot.scanner import Progress
+from bot.schedule import scan_time
+from bot.services import Services, open_services
+from bot.settings import Settings
+from market import calendar
+from market.sample import SAMPLE_END, SAMPLE_START, SampleProvider
+from signals.presets import PRESETS
+
+DEMO_CHAT = 777000001
+"""The demo chat's id: positive, so delivery treats it as a private chat."""
+DEFAULT_CHARTS_DIR = Path("rotation-bot-demo-charts")
+EARLIEST = SAMPLE_START + dt.timedelta(days=365)
+"""A window may start here at the earliest: every preset rule then has a year of history."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    start: dt.date
+    end: dt.date
+    sessions: int  # scanned
+    events: int  # recorded by the scans
+    messages: int  # delivered to the demo chat (printed)
+    charts: int  # chart files the chat received, written to ``charts_dir``
+    failed: int  # scans that failed, plus messages the console refused (both should be 0)
+    charts_dir: Path
+    db_path: Path
+    db_kept: bool
+    seconds: float
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    """Add ``rotation-bot demo`` to the CLI's subcommands."""
+    p = sub.add_parser(
+        "demo",
+        help="replay the synthetic sample through the bot, printing its alerts (no token)",
+        description="Replay the bundled SYNTHETIC sample market session by session through "
+        "the real evening scan, outbox and delivery worker, with a demo chat subscribed to "
+        "every preset; each alert is printed as the chat would see it and its chart written "
+        "to a folder. Needs no token and no network.",
+    )
+    p.add_argument(
+        "--months", type=int, default=12, help="replay the sample's last N months (default: 12)"
+    )
+    p.add_argument("--start", type=_date, help="first session, YYYY-MM-DD (overrides --months)")
+    p.add_argument("--end", type=_date, help=f"last session, YYYY-MM-DD (default: {SAMPLE_END})")
+    p.add_argument(
+        "--charts",
+        type=Path,
+        help=f"folder for the charts (default: ./{DEFAULT_CHARTS_DIR}, numbered if taken)",
+    )
+    p.add_argument("--no-charts", action="store_true", help="alerts without charts (faster)")
+    p.add_argument(
+        "--db",
+        type=Path,
+        help="keep the demo's SQLite database in this new file, the bot's own chart files in "
+        "charts/ beside it (default: a temporary file, deleted at the end)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=cmd_demo)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import UsageError, _progress
+
+    try:
+        start, end = window(args.start, args.end, args.months)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if args.db is not None and args.db.exists():
+        raise UsageError(f"--db {args.db} exists: the demo starts from an empty database")
+    charts_dir = args.charts or free_folder(DEFAULT_CHARTS_DIR)
+    progress = None if args.quiet else _progress()
+    with _scan_logs_quiet():
+        summary = asyncio.run(
+            replay(
+                settings,
+                start,
+                end,
+                sys.stdout,
+                charts_dir,
+                db_path=args.db,
+                charts=not args.no_charts,
+                progress=progress,
+            )
+        )
+    print_summary(summary, sys.stdout)
+    return 1 if summary.failed else 0
+
+
+@contextlib.contextmanager
+def _scan_logs_quiet() -> Iterator[None]:
+    """The pipeline logs a line per scan at INFO: for the bot's log, noise on the demo's
+    screen. Warnings still show, and LOG_LEVEL=DEBUG shows everything."""
+    loggers = [logging.getLogger(n) for n in ("bot.pipeline", "bot.delivery")]
+    levels = [lg.level for lg in loggers]
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        for lg in loggers:
+            lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def window(start: dt.date | None, end: dt.date | None, months: int) -> tuple[dt.date, dt.date]:
+    """The replayed dates: ``start``..``end``, or the ``months`` up to ``end`` (default: the
+    sample's last session); ValueError, in words, for a window the sample cannot replay."""
+    end = end or SAMPLE_END
+    if start is None:
+        if months < 1:
+            raise ValueError(f"--months must be at least 1, not {months}")
+        start = (pd.Timestamp(end) - pd.DateOffset(months=months)).date() + dt.timedelta(days=1)
+    if end > SAMPLE_END:
+        raise ValueError(f"the sample ends on {SAMPLE_END}; --end {end} is after it")
+    if start < EARLIEST:
+        raise ValueError(f"the sample can replay from {EARLIEST} (it starts {SAMPLE_START})")
+    if start > end:
+        raise ValueError(f"--start {start} is after --end {end}")
+    if len(calendar.sessions(start, end)) == 0:
+        raise ValueError(f"no NYSE session from {start} to {end}")
+    return start, end
+
+
+def free_folder(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3`` ... : the first that is missing or empty, so a
+    second demo never mixes its charts with (or overwrites) the first one's."""
+    n = 1
+    while True:
+        candidate = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        if not candidate.exists() or (candidate.is_dir() and not any(candidate.iterdir())):
+            return candidate
+        n += 1
+
+
+async def replay(
+    settings: Settings,
+    start: dt.date,
+    end: dt.date,
+    out: TextIO,
+    charts_dir: Path,
+    *,
+    db_path: Path | None = None,
+    charts: bool = True,
+    progress: Progress | None = None,
+) -> DemoSummary:
+    """Scan and deliver each session from ``start`` to ``end``; print to ``out``.
+
+    The database is a temporary file removed at the end unless ``db_path`` names one to keep.
+    The sample provider is passed explicitly: DATA_SOURCE from the environment must not send
+    the demo to the network.
+    """
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="rotation-bot-demo-") as tmp:
+        path = db_path or Path(tmp) / "demo.sqlite"
+        config = settings.model_copy(update={"database_path": path, "data_source": "sample"})
+        services = open_services(config, provider=SampleProvider())
+        if db_path is None:
+            services.charts_dir = Path(tmp) / "drawn"  # the chat's copies go to charts_dir
+        try:
+            subscribe_demo_chat(services)
+            out.write(
+                f"rotation-bot demo · {start} to {end} · source: sample — {SYNTHETIC_LABEL}\n"
+                f"A demo chat subscribed to every preset ({', '.join(PRESETS)}) gets each "
+                "alert below as Telegram would show it.\n"
+            )
+            screen = _AboveProgress(out, progress)
+            request = ConsoleRequest(screen, charts_dir)
+            counts = await _replay(services, request, start, end, charts, screen.tick)
+        finally:
+            services.db.close()
+    written = [s for s in request.sent if s.photo is not None]
+    return DemoSummary(
+        start=start,
+        end=end,
+        sessions=counts["sessions"],
+        events=counts["events"],
+        messages=len(request.sent),
+        charts=len(written),
+        failed=counts["failed"],
+        charts_dir=charts_dir,
+        db_path=path,
+        db_kept=db_path is not None,
+        seconds=time.perf_counter() - began,
+    )
+
+
+def subscribe_demo_chat(services: Services) -> None:
+    """The topic table as the bot syncs it at start-up, and one private chat on every preset."""
+    from bot.handlers.topics import topic_rules
+
+    services.chats.sync_topics(topic_rules())
+    services.chats.ensure(DEMO_CHAT, "private", title="demo chat")
+    for name in PRESETS:
+        services.chats.subscribe(DEMO_CHAT, f"preset:{name}")
+
+
+async def _replay(
+    services: Services,
+    request: ConsoleRequest,
+    start: dt.date,
+    end: dt.date,
+    charts: bool,
+    progress: Progress,
+) -> dict[str, int]:
+    """One evening after another: scan, then drain the outbox before the next session, so
+    the messages print in the order the chat would have received them."""
+    days = [d.date() for d in calendar.sessions(start, end)]
+    counts = {"sessions": 0, "events": 0, "failed": 0}
+    async with Bot(OFFLINE_TOKEN, request=request) as bot:
+        worker = DeliveryWorker(bot, services.outbox, services.chats, DeliveryConfig.unlimited())
+        for done, day in enumerate(days, start=1):
+            report = await run_scan(
+                services,
+                day,
+                now=scan_time(day, services.settings.scan_delay_minutes),
+                chart_maker=DEFAULT_CHARTS if charts else None,
+            )
+            counts["sessions"] += 1
+            counts["events"] += report.new
+            counts["failed"] += report.status != "ok"
+            if report.messages:
+                request.out.write(f"\n─── {day:%a %d %b %Y} ───\n")  # as Telegram dates a chat
+                await worker.run(until_idle=True)
+            progress(done, len(days), f"replaying {day}")
+        counts["failed"] += worker.stats["failed"] + worker.stats["deactivated"]
+    return counts
+
+
+def print_summary(summary: DemoSummary, out: TextIO) -> None:
+    """The closing lines: what was replayed, what it produced, where the charts are."""
+    charts = (
+        f"{summary.charts} charts in {summary.charts_dir}/"
+        if summary.charts
+        else "no charts written"
+    )
+    lines = [
+        "",
+        f"Demo finished in {summary.seconds:.1f} s: {summary.sessions} sessions scanned "
+        f"({summary.start} to {summary.end}).",
+        f"  {summary.events} events, {summary.messages} messages delivered to the demo chat, "
+        f"{charts}.",
+    ]
+    if summary.failed:
+        lines.append(f"  {summary.failed} scans or messages failed: see the log above.")
+    if summary.db_kept:
+        lines.append(f"  Database kept: {summary.db_path}")
+    lines.append(f"  Every price above comes from the {SYNTHETIC_LABEL}.")
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+class _AboveProgress:
+    """``out`` for the console, sharing the terminal with the progress bar (stderr): a
+    message first erases the bar, so the two never share a line; the next tick redraws it."""
+
+    def __init__(self, out: TextIO, progress: Progress | None) -> None:
+        self.out, self.progress, self.drawn = out, progress, False
+
+    def tick(self, done: int, total: int, what: str) -> None:
+        if self.progress is not None:
+            self.progress(done, total, what)
+            self.drawn = done < total  # the bar ends its own line when complete
+
+    def write(self, text: str) -> int:
+        if self.drawn:
+            sys.stderr.write("\r\033[K")
+            self.drawn = False
+        return self.out.write(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.out, "isatty", lambda: False)())

@@ -1,0 +1,222 @@
+"""/chart SUBJECT: a PNG of a ratio, a price or the sector rotation graph.
+
+``/chart IWM/SPY`` (a pair) draws the ratio with its 50- and 200-day averages and the
+crossings of the 200-day marked; ``/chart XLE`` (one ticker) the price with its record closes
+and its drawdown from the 52-week high (a yield: its level); ``/chart sectors`` (or ``rrg``)
+the 11 sectors' relative rotation graph against SPY, each with its last weeks as a tail.
+
+The closes are fetched and the chart drawn in worker threads (a live provider blocks on the
+network; drawing holds the GIL for ~0.15 s), so other chats are answered meanwhile. Without a
+subject the reply is the usage, with buttons for the common subjects; a button carries
+``chart:<subject>`` as its callback data and draws that chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import charts
+from bot.charts import base as chart_base
+from bot.handlers import market
+from bot.handlers.common import arg_text, code, reply, services
+from bot.messages import SYNTHETIC_NOTE, esc
+from bot.scanner import HISTORY_START
+from market.base import MarketDataError
+from signals.parse import TICKER
+
+log = logging.getLogger(__name__)
+
+BUTTON_PREFIX = "chart:"
+COMMON = ("IWM/SPY", "IWD/IWF", "RSP/SPY", "^RUT", "^TNX", "sectors")
+"""The subjects offered as buttons under the usage."""
+BENCHMARK = "SPY"
+_TICKER = re.compile(rf"^{TICKER}$")
+
+USAGE = (
+    "📈 <b>Charts</b> — what to draw? e.g.\n"
+    "/chart IWM/SPY — a ratio with its 50- and 200-day averages and the crossings marked\n"
+    "/chart XLE — a price with its record highs and its drawdown from the high\n"
+    "/chart sectors — the sectors' relative rotation graph\n"
+    "Tickers are Yahoo's: ^RUT, ^TNX, CL=F, BRK-B. Or tap one:"
+)
+EXAMPLE = "Example: /chart IWM/SPY, /chart XLE or /chart sectors"
+UNAVAILABLE = "I can't reach the market data right now, so no chart. Try again later."
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What to chart: ``text`` as the chart names it, the tickers it needs."""
+
+    kind: str  # "pair", "ticker" or "sectors"
+    text: str  # "IWM/SPY", "XLE", "sectors"
+    tickers: tuple[str, ...]  # the tickers that must have data
+
+    @property
+    def fetch(self) -> tuple[str, ...]:
+        return (*charts.SECTORS, BENCHMARK) if self.kind == "sectors" else self.tickers
+
+    @property
+    def filename(self) -> str:
+        return re.sub(r"[^A-Za-z0-9=.-]+", "-", self.text).strip("-").lower() + ".png"
+
+
+class SubjectError(ValueError):
+    """A subject that is not a ticker, a pair or ``sectors``: the message says why."""
+
+
+def parse_subject(text: str) -> Subject:
+    """``iwm / spy`` -> pair IWM/SPY; ``xle`` -> ticker XLE; ``sectors``/``rrg`` -> sectors.
+
+    Raises :class:`SubjectError` with a sentence for the chat."""
+    words = text.strip()
+    if words.lower() in charts.RRG_WORDS:
+        return Subject("sectors", "sectors", (BENCHMARK,))
+    legs = [leg.strip().upper().removeprefix("$") for leg in words.split("/")]
+    if len(legs) > 2:
+        raise SubjectError(f"a pair has two tickers, like IWM/SPY, not {len(legs)}.")
+    if not all(legs):
+        raise SubjectError("a pair has two tickers, like IWM/SPY.")
+    bad = [leg for leg in legs if not _TICKER.match(leg)]
+    if bad:
+        raise SubjectError(f"{code(bad[0])} is not a ticker.")
+    compact = "/".join(legs)
+    if len(legs) == 2:
+        if legs[0] == legs[1]:
+            raise SubjectError(f"{code(compact)} is a ticker against itself (always 1).")
+        return Subject("pair", compact, tuple(legs))
+    return Subject("ticker", compact, (compact,))
+
+
+def caption_html(subject: Subject, last: dt.date, synthetic: bool) -> str:
+    """What the chart shows, as of which close, and whether the data is real."""
+    if subject.kind == "sectors":
+        head = f"🔄 <b>Sectors vs {esc(chart_base.BENCHMARK)}</b> — relative rotation graph"
+        what = (
+            "Each sector's last 8 weeks as a tail, ending at its latest week: "
+            "Leading, Weakening, Lagging or Improving."
+        )
+    else:
+        label = chart_base.subject_label(subject.text)
+        head = f"📈 <b>{esc(subject.text)}</b>" + (f" — {esc(label)}" if label else "")
+        if subject.kind == "pair":
+            what = (
+                "The ratio with its 50- and 200-day averages; triangles mark where it crossed "
+                "the 200-day (green up, red down)."
+            )
+        elif chart_base.is_rate(subject.text):
+            what = "The yield's level, in percent."
+        else:
+            what = (
+                "The close with its record highs (green dots), and below it the drawdown from "
+                "the 52-week high."
+            )
+    lines = [head, what, f"Last close: {last:%a %d %b %Y}."]
+    if synthetic:
+        lines.append(SYNTHETIC_NOTE)
+    return "\n".join(lines)
+
+
+def last_close(frame: pd.DataFrame, subject: Subject) -> dt.date | None:
+    """The latest session the chart's subject has a close on (every leg of a pair)."""
+    columns = [t for t in subject.tickers if t in frame.columns]
+    if len(columns) < len(subject.tickers):
+        return None
+    rows = frame[columns].dropna(how="any")
+    return None if rows.empty else pd.Timestamp(rows.index[-1]).date()
+
+
+async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/chart SUBJECT: fetch, draw and send the chart (the usage and buttons without one)."""
+    text = arg_text(context)
+    if not text:
+        await reply(update, USAGE, keyboard())
+        return
+    await send_chart(update, context, text)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A subject button under the usage: draw that chart."""
+    query = update.callback_query
+    assert query is not None
+    subject = (query.data or "").removeprefix(BUTTON_PREFIX)
+    await query.answer(f"Drawing {subject}…" if subject else None)
+    if subject:
+        await send_chart(update, context, subject)
+
+
+def keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(s if s != "sectors" else "Sectors", callback_data=BUTTON_PREFIX + s)
+        for s in COMMON
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+
+
+async def send_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Parse ``text``, refuse it with a reason and an example, or draw and send its chart."""
+    try:
+        subject = parse_subject(text)
+    except SubjectError as e:
+        await reply(update, f"❌ Can't chart {code(text)}: {e}\n{EXAMPLE}")
+        return
+    chat = update.effective_chat
+    if chat is None:
+        return
+    svc = services(context)
+    try:  # "sending a photo…" while it is fetched and drawn; cosmetic, so never fatal
+        await chat.send_action(ChatAction.UPLOAD_PHOTO, message_thread_id=_thread(update))
+    except TelegramError as e:
+        log.info("chat action for /chart in %s failed: %s", chat.id, e)
+    try:
+        end = await market.latest_session(svc)
+        got = await market.closes(svc, subject.fetch, HISTORY_START, end)
+    except MarketDataError:
+        await reply(update, UNAVAILABLE)
+        return
+    unknown = [t for t in subject.tickers if t in got.missing or t not in got.frame.columns]
+    if unknown:
+        reasons = [
+            f"❌ No market data for {code(t)}"
+            + (f": {esc(got.missing[t].reason)}." if t in got.missing else ".")
+            for t in unknown
+        ]
+        hint = market.ticker_hint(unknown[0]).strip()
+        await reply(update, "\n".join([*reasons, hint, EXAMPLE]))
+        return
+    frame = got.frame.loc[: pd.Timestamp(end)]
+    last = last_close(frame, subject)
+    if last is None:
+        await reply(update, f"No closes for {code(subject.text)} yet, so no chart.")
+        return
+    synthetic = got.synthetic or svc.provider.synthetic
+    try:
+        png = await asyncio.to_thread(
+            charts.chart_for_subject, subject.text, frame, synthetic=synthetic
+        )
+    except ValueError as e:  # too little history, and the like: the message says which
+        await reply(update, f"❌ Can't chart {code(subject.text)}: {esc(e)}.\n{EXAMPLE}")
+        return
+    await chat.get_bot().send_photo(
+        chat.id,
+        photo=png,
+        filename=subject.filename,
+        caption=caption_html(subject, last, synthetic),
+        parse_mode=ParseMode.HTML,
+        message_thread_id=_thread(update),
+    )
+
+
+def _thread(update: Update) -> int | None:
+    """The forum topic the command (or the button's message) is in, to answer there."""
+    message: Message | None = update.effective_message
+    return message.message_thread_id if message and message.is_topic_message else None

@@ -1,0 +1,199 @@
+"""``rotation-bot demo`` on short windows: its summary's numbers against what independently
+happened — the engine's backtest, the database, the files on disk, the printed chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from bot import demo
+from bot.cli import UsageError
+from bot.console import html_to_text
+from bot.messages import event_html, headline
+from bot.scanner import backtest
+from bot.settings import Settings
+from market import calendar
+from market.sample import SAMPLE_END, SampleProvider
+from signals.events import Event
+from signals.presets import all_preset_rules
+from storage import connect
+
+pytestmark = pytest.mark.timeout(180)
+
+RUT_RECORD = (dt.date(2026, 6, 1), dt.date(2026, 6, 12))  # ^RUT's first record since 2021
+IWM_CROSS = (dt.date(2025, 11, 24), dt.date(2025, 12, 5))  # IWM/SPY back above its 200-day
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def settings() -> Settings:
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def expected(start: dt.date, end: dt.date) -> list[Event]:
+    """Every event the presets fire in the window, by the engine in one pass (no pipeline)."""
+    return backtest(SampleProvider(), all_preset_rules(), start, end).events
+
+
+def headline_text(event: Event) -> str:
+    return html_to_text(headline(event))
+
+
+def shown(html: str) -> str:
+    """A message as the console prints it: the chat's text, each line indented."""
+    return "\n".join(f"  {line}" for line in html_to_text(html).splitlines())
+
+
+def printed_charts(text: str) -> list[Path]:
+    return [Path(p) for p in re.findall(r"🖼  chart: (.+)", text)]
+
+
+@pytest.fixture(scope="module")
+def june(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The June 2026 window replayed with charts, its database kept to be inspected."""
+    tmp = tmp_path_factory.mktemp("demo")
+    out, ticks = io.StringIO(), []
+    summary = asyncio.run(
+        demo.replay(
+            settings(),
+            *RUT_RECORD,
+            out,
+            tmp / "charts",
+            db_path=tmp / "demo.sqlite",
+            progress=lambda done, total, what: ticks.append((done, total)),
+        )
+    )
+    return {"summary": summary, "text": out.getvalue(), "tmp": tmp, "ticks": ticks}
+
+
+def test_summary_counts_sessions_and_events_as_the_engine_does(june: dict) -> None:
+    summary, tmp = june["summary"], june["tmp"]
+    events = expected(*RUT_RECORD)
+    sessions = len(calendar.sessions(*RUT_RECORD))
+    assert summary.sessions == sessions
+    assert june["ticks"] == [(n, sessions) for n in range(1, sessions + 1)]
+    assert summary.events == len(events) > 0
+    db = connect(tmp / "demo.sqlite")
+    keys = {r[0] for r in db.execute("SELECT key FROM events").fetchall()}
+    assert keys == {e.key for e in events}
+    scanned = db.execute("SELECT count(*) FROM scans WHERE status = 'ok'").fetchone()[0]
+    assert scanned == summary.sessions
+    assert summary.failed == 0 and summary.db_kept
+
+
+def test_every_message_is_delivered_and_printed_as_the_chat_sees_it(june: dict) -> None:
+    summary, text = june["summary"], june["text"]
+    db = connect(june["tmp"] / "demo.sqlite")
+    bodies = db.execute("SELECT body, status FROM outbox ORDER BY id").fetchall()
+    assert summary.messages == len(bodies) == summary.events  # one chat, one message per event
+    assert {status for _, status in bodies} == {"sent"}
+    for body, _ in bodies:
+        assert shown(body) in text
+    for event in expected(*RUT_RECORD):
+        assert shown(event_html(event, synthetic=True)) in text
+    assert "🏔 ^RUT · Record high · Wed 10 Jun 2026" in text
+    assert "Synthetic sample data — not real prices." in text
+
+
+def test_charts_written_are_the_ones_printed_and_none_is_empty(june: dict) -> None:
+    summary, text = june["summary"], june["text"]
+    files = sorted(summary.charts_dir.glob("*.png"))
+    assert summary.charts == len(files) == len(printed_charts(text)) > 0
+    assert sorted(p.resolve() for p in printed_charts(text)) == [p.resolve() for p in files]
+    for f in files:
+        assert f.read_bytes().startswith(PNG) and f.stat().st_size > 10_000
+    db = connect(june["tmp"] / "demo.sqlite")
+    with_chart = db.execute("SELECT count(*) FROM outbox WHERE chart IS NOT NULL").fetchone()[0]
+    assert with_chart == summary.charts
+
+
+def test_the_throwaway_database_is_gone_and_no_charts_means_none(tmp_path: Path) -> None:
+    out = io.StringIO()
+    summary = asyncio.run(
+        demo.replay(settings(), *IWM_CROSS, out, tmp_path / "charts", charts=False)
+    )
+    assert not summary.db_kept
+    assert not summary.db_path.exists() and not summary.db_path.parent.exists()
+    events = expected(*IWM_CROSS)
+    assert summary.events == summary.messages == len(events) > 0
+    assert summary.charts == 0 and not printed_charts(out.getvalue())
+    assert not (tmp_path / "charts").exists()
+    cross = next(e for e in events if e.subject == "IWM/SPY" and e.date == dt.date(2025, 12, 1))
+    assert headline_text(cross) in out.getvalue()
+    assert "crossed above its 200-day average" in out.getvalue()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser()
+    demo.add_command(p.add_subparsers(dest="command", required=True))
+    return p
+
+
+def run_cli(*argv: str) -> int:
+    args = parser().parse_args(["demo", *argv])
+    return args.func(args, settings())
+
+
+def test_the_command_prints_a_summary_that_matches_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    start, end = dt.date(2026, 6, 9), dt.date(2026, 6, 10)
+    assert run_cli("--start", str(start), "--end", str(end), "--quiet") == 0
+    text = capsys.readouterr().out
+    found = re.search(
+        r"(\d+) sessions scanned \((\S+) to (\S+)\)\.\n"
+        r"  (\d+) events, (\d+) messages delivered to the demo chat, (\d+) charts in (.+)/\.",
+        text,
+    )
+    assert found, text
+    sessions, first, last, events, messages, charts, folder = found.groups()
+    assert (first, last) == (str(start), str(end))
+    assert int(sessions) == len(calendar.sessions(start, end))
+    assert int(events) == int(messages) == len(expected(start, end)) > 0
+    assert folder == str(demo.DEFAULT_CHARTS_DIR)  # the default, in the current directory
+    assert int(charts) == len(list((tmp_path / folder).glob("*.png"))) > 0
+    assert "SYNTHETIC" in text.splitlines()[-1]
+    assert not list(tmp_path.glob("*.sqlite"))  # nothing left behind but the charts
+
+
+def test_a_second_run_gets_a_fresh_chart_folder(tmp_path: Path) -> None:
+    base = tmp_path / "charts"
+    assert demo.free_folder(base) == base
+    base.mkdir()
+    assert demo.free_folder(base) == base  # empty: fine to use
+    (base / "0001-chart.png").write_bytes(PNG)
+    assert demo.free_folder(base) == tmp_path / "charts-2"
+
+
+def test_the_default_window_is_the_samples_last_twelve_months() -> None:
+    start, end = demo.window(None, None, 12)
+    assert end == SAMPLE_END
+    assert start == end.replace(year=end.year - 1) + dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--end", "2027-01-04"], "the sample ends on"),
+        (["--start", "2026-06-10", "--end", "2026-06-01"], "is after --end"),
+        (["--months", "0"], "at least 1"),
+        (["--start", "1999-01-04"], "the sample can replay from"),
+        (["--start", "2026-06-06", "--end", "2026-06-07"], "no NYSE session"),
+    ],
+)
+def test_a_window_the_sample_cannot_replay_is_a_usage_error(argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        run_cli(*argv)
+
+
+def test_an_existing_database_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "mine.sqlite"
+    db.write_bytes(b"")
+    with pytest.raises(UsageError, match="exists"):
+        run_cli("--db", str(db))
