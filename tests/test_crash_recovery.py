@@ -4,7 +4,8 @@ only messages that were in flight at the instant of the kill are sent twice.
 The delivery worker runs in a subprocess (tests/support/delivery_process.py) against a file
 database and a fake Bot API served from this process, which answers a few milliseconds after
 delivering (tests/support/latent_api.py) — the window in which a killed bot has sent a
-message it never heard about.
+message it never heard about. It runs at the bot's two concurrencies (8; 32 with paid
+broadcasts), the most a crash can repeat; ``pytest -s`` prints the counts.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.delivery import PAID_CONCURRENCY, DeliveryConfig
 from storage import connect
 from storage.chats import ChatStore
 from storage.outbox import Outbox
@@ -28,7 +30,7 @@ from tests.support.pipeline_support import wait_for
 pytestmark = pytest.mark.timeout(180)
 
 ROOT = Path(__file__).resolve().parent.parent
-CHATS, PER_CHAT, CONCURRENCY = 1000, 5, 8
+CHATS, PER_CHAT = 1000, 5
 
 
 def broadcast(path: Path) -> dict[int, list[str]]:
@@ -48,7 +50,7 @@ def broadcast(path: Path) -> dict[int, list[str]]:
     return expected
 
 
-async def start_worker(db: Path, base_url: str) -> asyncio.subprocess.Process:
+async def start_worker(db: Path, base_url: str, concurrency: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -58,7 +60,7 @@ async def start_worker(db: Path, base_url: str) -> asyncio.subprocess.Process:
         "--base-url",
         base_url,
         "--concurrency",
-        str(CONCURRENCY),
+        str(concurrency),
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -73,12 +75,13 @@ def statuses(db: Path) -> dict[str, int]:
         conn.conn.close()
 
 
-async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("concurrency", [DeliveryConfig().concurrency, PAID_CONCURRENCY])
+async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, concurrency: int) -> None:
     db = tmp_path / "bot.sqlite"
     expected = broadcast(db)
     total = CHATS * PER_CHAT
     async with LatentFakeBotApi(latency=0.005) as api:
-        first = await start_worker(db, api.base_url)
+        first = await start_worker(db, api.base_url, concurrency)
         await wait_for(lambda: api.delivered_count >= total * 2 // 5, 60, "2,000 deliveries")
         os.kill(first.pid, signal.SIGKILL)
         await first.wait()
@@ -86,7 +89,7 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
         left = statuses(db)
         assert first.returncode == -signal.SIGKILL and 0 < left["sent"] < total
 
-        second = await start_worker(db, api.base_url)
+        second = await start_worker(db, api.base_url, concurrency)
         out, err = await asyncio.wait_for(second.communicate(), 120)
         assert second.returncode == 0, err.decode()[-2000:]
         stats = json.loads(out.decode().strip().splitlines()[-1])
@@ -101,9 +104,9 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
     final = statuses(db)
     print(
         f"\ncrash test: killed after {at_kill} of {total} deliveries with "
-        f"{left['sending']} messages marked 'sending' (concurrency {CONCURRENCY}); after the "
+        f"{left['sending']} messages marked 'sending' (concurrency {concurrency}); after the "
         f"restart: lost {lost}, duplicated {duplicated}; restart sent {stats.get('sent', 0)}"
     )
     assert lost == 0
-    assert duplicated <= left["sending"] <= CONCURRENCY
+    assert duplicated <= left["sending"] <= concurrency
     assert final == {"pending": 0, "sending": 0, "sent": total, "failed": 0, "dropped": 0}

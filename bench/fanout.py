@@ -1,0 +1,335 @@
+"""Fan-out of one evening's events to 100,000 chats, and its memory (prints figures).
+
+    python bench/fanout.py                        # 100,000 chats; all figures below
+    python bench/fanout.py --chats 1000000 --repeat 5 --deliver-seconds 0
+
+A file database (storage.connect, WAL) is seeded with ``--chats`` chats the way the bot would
+hold them: most subscribed to a preset (some to an overlapping signal topic as well), some
+with a custom rule (the event's own rule, so both SQL paths and their overlap are used, or
+another one), some subscribed elsewhere, muted, inactive, in digest mode or with quiet
+hours in six time zones (some inside their window at the time of the scan). Then:
+
+(a) ``Outbox.fanout`` of one event (the target: under 1 s) and of ten events, each in a
+    fresh process on a fresh copy of the seeded file (an empty outbox, a cold SQLite page
+    cache), best of ``--repeat`` wall times, with the rows written;
+(c) peak memory of the same fan-out call in a process of its own: tracemalloc's peak of
+    the Python heap during the call (SQLite allocates outside it), and the process's
+    peak resident set (VmHWM) against its resident set just before the call;
+    and the delivery worker's working set: the worker (limits off, concurrency 8) draining
+    the outbox that the one-event fan-out wrote (one message to each of ~86,000 chats) to
+    the fake Bot API in another process: one run for the resident set
+    (``--deliver-seconds``; 0: until the outbox is empty), one with tracemalloc on, which
+    slows it about threefold, for the Python heap (``--trace-seconds``), each on its own
+    copy of that outbox. The worker's memory is bounded by the outbox query's batch (500
+    rows) and the sends in flight, not by the number of chats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import datetime as dt
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.handlers.topics import topic_rules
+from signals.catalogue import rule
+from signals.presets import PRESETS
+from signals.rules import Rule
+from storage import connect
+from storage.chats import ChatStore
+from storage.outbox import FanoutItem, Outbox, stamp
+from storage.rules import RuleStore
+
+SESSION = dt.date(2026, 3, 2)
+NOW = dt.datetime(2026, 3, 2, 21, 30, tzinfo=dt.UTC)  # 16:30 New York, 22:30 Berlin
+TOPIC = "preset:small_vs_large"
+OTHER_TOPICS = ("preset:breadth", "preset:value_vs_growth", "preset:rates", "preset:sectors")
+OVERLAP = "signal:ratio_cross"  # contains the event's rule too: one message, not two
+ZONES = (  # quiet hours 22:00-07:00 local: inside at NOW in Berlin and Tokyo only
+    "America/New_York", "Europe/Berlin", "Asia/Tokyo",
+    "Europe/London", "America/Los_Angeles", "Australia/Sydney",
+)  # fmt: skip
+UNFIRED = rule("level_cross", "SPY", level=700.0, band=0.0)  # a custom rule with no event
+
+
+def event_rules(count: int) -> list[Rule]:
+    """The first ``count`` of: small_vs_large's rules, then breadth's, value_vs_growth's ..."""
+    names = ("small_vs_large", "breadth", "value_vs_growth", "rates")
+    return [r for name in names for r in PRESETS[name].rules][:count]
+
+
+def items(count: int) -> list[FanoutItem]:
+    out = []
+    for r in event_rules(count):
+        key = f"{r.key}|above|{SESSION}"
+        body = f"<b>{r.subject}</b> {r.kind.replace('_', ' ')}: crossed above · {SESSION}"
+        out.append(FanoutItem(key, r.key, body, f"/charts/{abs(hash(r.key))}.png"))
+    return out
+
+
+def digest_body(positions: Sequence[int]) -> str:
+    return f"<b>Evening digest {SESSION}</b>: " + ", ".join(f"event {i + 1}" for i in positions)
+
+
+def seed(path: Path, chats: int, seed_value: int = 4) -> dict[str, int]:
+    """``chats`` chats (see the module doc) in a new database at ``path``; what they are."""
+    rng = random.Random(seed_value)
+    db = connect(path)
+    ChatStore(db).sync_topics(topic_rules())
+    store = RuleStore(db)
+    event_rule = event_rules(1)[0]
+    future, past = stamp(NOW + dt.timedelta(days=3)), stamp(NOW - dt.timedelta(hours=2))
+    chat_rows, subs, customs = [], [], []
+    mix = dict.fromkeys(
+        ("chats", "groups", "preset", "overlap", "custom", "custom_only", "elsewhere", "muted",
+         "inactive", "digest", "quiet"), 0,
+    )  # fmt: skip
+    for n in range(1, chats + 1):
+        group = rng.random() < 0.2
+        cid = -(1_000_000_000_000 + n) if group else n
+        kind = rng.choice(("supergroup", "channel")) if group else "private"
+        r = rng.random()
+        muted = future if r < 0.03 else past if r < 0.04 else None
+        active = 0 if rng.random() < 0.01 else 1
+        digest = 1 if rng.random() < 0.05 else 0
+        tz, qs, qe = rng.choice(ZONES), None, None
+        if rng.random() < 0.08:
+            qs, qe = ("22:00", "07:00") if rng.random() < 0.8 else ("12:00", "18:00")
+        chat_rows.append((cid, kind, tz, qs, qe, digest, muted, active))
+        r = rng.random()
+        if r < 0.85:
+            subs.append((cid, TOPIC))
+            mix["preset"] += 1
+            if rng.random() < 0.1:
+                subs.append((cid, OVERLAP))
+                mix["overlap"] += 1
+        elif r < 0.93:
+            subs.append((cid, rng.choice(OTHER_TOPICS)))
+            mix["elsewhere"] += 1
+        else:
+            mix["custom_only"] += 1
+        if r >= 0.93 or rng.random() < 0.05:
+            customs.append((cid, event_rule if rng.random() < 0.7 else UNFIRED))
+        mix["chats"] += 1
+        mix["groups"] += group
+        mix["muted"] += muted == future
+        mix["inactive"] += 1 - active
+        mix["digest"] += digest
+        mix["quiet"] += qs is not None
+    mix["custom"] = len(customs)
+    db.conn.executemany(
+        "INSERT INTO chats (id, kind, tz, quiet_start, quiet_end, digest, muted_until, active) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        chat_rows,
+    )
+    db.conn.execute("BEGIN")
+    db.conn.executemany("INSERT INTO subscriptions (chat_id, topic) VALUES (?, ?)", subs)
+    db.conn.execute("COMMIT")
+    rule_ids = {}
+    for r in (event_rule, UNFIRED):  # stored once by the real store, then linked in bulk
+        first = next(cid for cid, c in customs if c == r)
+        store.add(first, r, r.key)
+        rule_ids[r.key] = db.execute("SELECT id FROM rules WHERE key = ?", [r.key]).fetchone()[0]
+    db.conn.execute("BEGIN")
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO chat_rules (chat_id, rule_id, text) VALUES (?, ?, ?)",
+        [(cid, rule_ids[r.key], r.key) for cid, r in customs],
+    )
+    db.conn.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    return mix
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])  # KiB
+    raise LookupError(field)
+
+
+def rss_now() -> int:
+    """This process's resident set now, in KiB."""
+    return _status("VmRSS")
+
+
+def max_rss() -> int:
+    """This process's peak resident set, in KiB: VmHWM, not ``ru_maxrss``, which a spawned
+    child inherits from the parent it was forked from (Linux carries it across exec)."""
+    try:
+        return _status("VmHWM")
+    except (OSError, LookupError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def fanout_child(path: str, events: int, trace: bool) -> dict[str, Any]:
+    """In a fresh process: one fan-out on the database at ``path``; time, rows, memory."""
+    db = connect(path)
+    outbox, todo = Outbox(db), items(events)
+    before = rss_now()
+    if trace:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    fan = outbox.fanout(todo, SESSION, now=NOW, digest_body=digest_body)
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    tracemalloc.stop()
+    rows = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    db.conn.close()
+    return {
+        "seconds": seconds, "instant": fan.instant, "digest": fan.digest, "rows": rows,
+        "rss_before": before, "max_rss": max_rss(), "traced_peak": peak,
+    }  # fmt: skip
+
+
+def deliver_child(path: str, base_url: str, seconds: float, trace: bool) -> dict[str, Any]:
+    """In a fresh process: the delivery worker (limits off) draining ``path`` for a while."""
+    from telegram import Bot
+    from telegram.request import HTTPXRequest
+
+    from bot.delivery import DeliveryConfig, DeliveryWorker
+
+    async def run() -> dict[str, Any]:
+        db = connect(path)
+        config = DeliveryConfig.unlimited(concurrency=8)
+        async with Bot("123456:BENCH", base_url=base_url, request=HTTPXRequest()) as bot:
+            worker = DeliveryWorker(bot, Outbox(db), ChatStore(db), config)
+            before = rss_now()
+            if trace:
+                tracemalloc.start()
+            deadline = time.monotonic() + seconds if seconds > 0 else float("inf")
+            t0 = time.monotonic()
+            await worker.run(keep_running=lambda: time.monotonic() < deadline, until_idle=True)
+            elapsed = time.monotonic() - t0
+            peak = tracemalloc.get_traced_memory()[1] if trace else 0
+            tracemalloc.stop()
+        left = Outbox(db).unfinished()
+        db.conn.close()
+        return {
+            "sent": worker.stats["sent"], "left": left, "seconds": elapsed,
+            "rss_before": before, "max_rss": max_rss(), "traced_peak": peak,
+        }  # fmt: skip
+
+    return asyncio.run(run())
+
+
+def in_child(fn: Any, *args: Any) -> dict[str, Any]:
+    """``fn(*args)`` in a new process (spawned, so it starts with nothing of this one)."""
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def fresh_copy(base: Path, tmp: Path, name: str) -> str:
+    target = tmp / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(base, target)
+    return str(target)
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:,.1f} MiB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chats", type=int, default=100_000, help="default 100000")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs each (default 3)")
+    parser.add_argument(
+        "--deliver-seconds", type=float, default=10.0,
+        help="delivery run for the resident set: seconds (0: drain all; -1: skip; default 10)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--trace-seconds", type=float, default=10.0,
+        help="delivery run with tracemalloc: seconds (0: drain all; -1: skip; default 10)",
+    )  # fmt: skip
+    args = parser.parse_args()
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}; command: python bench/fanout.py "
+        f"--chats {args.chats} --repeat {args.repeat} --deliver-seconds {args.deliver_seconds:g} "
+        f"--trace-seconds {args.trace_seconds:g}"
+    )
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        base = tmp / "seeded.sqlite"
+        t0 = time.perf_counter()
+        mix = seed(base, args.chats)
+        print(
+            f"seeded in {time.perf_counter() - t0:.1f}s ({base.stat().st_size / 2**20:.0f} MiB): "
+            + ", ".join(f"{k} {v:,}" for k, v in mix.items())
+        )
+        print("(a) Outbox.fanout, fresh process and fresh copy of the database each run:")
+        for events in (1, 10):
+            runs = [
+                in_child(fanout_child, fresh_copy(base, tmp, "run.sqlite"), events, False)
+                for _ in range(args.repeat)
+            ]
+            best = min(runs, key=lambda r: r["seconds"])
+            times = ", ".join(f"{r['seconds'] * 1000:.0f}" for r in runs)
+            print(
+                f"    {events:>2} event{'s' if events > 1 else ' '} -> {best['rows']:>7,} rows "
+                f"({best['instant']:,} instant + {best['digest']:,} digest): "
+                f"best {best['seconds'] * 1000:6.0f} ms of {args.repeat} ({times} ms); "
+                f"{best['rows'] / best['seconds']:,.0f} rows/s"
+            )
+        print("(c) memory of one fan-out call, in a process of its own (one run traced, one not):")
+        for events in (1, 10):
+            traced = in_child(fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, True)
+            untraced = in_child(fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, False)
+            print(
+                f"    {events:>2} event{'s' if events > 1 else ' '}: Python heap peak "
+                f"{mib(traced['traced_peak'] // 1024)}; resident set {mib(untraced['rss_before'])}"
+                f" before the call, peak {mib(untraced['max_rss'])} "
+                f"(+{mib(untraced['max_rss'] - untraced['rss_before'])}; tracemalloc off)"
+            )
+        if args.deliver_seconds >= 0 or args.trace_seconds >= 0:
+            from tests.support.server_process import ServerProcess
+
+            queued = fresh_copy(base, tmp, "queued.sqlite")
+            fanned = in_child(fanout_child, queued, 1, False)  # closed: WAL checkpointed
+            print("(c) memory of the delivery worker draining that outbox (process of its own):")
+            for trace, seconds in ((False, args.deliver_seconds), (True, args.trace_seconds)):
+                if seconds < 0:
+                    continue
+                with ServerProcess() as server:
+                    run = in_child(
+                        deliver_child,
+                        fresh_copy(Path(queued), tmp, "deliver.sqlite"),
+                        server.base_url,
+                        seconds,
+                        trace,
+                    )
+                what = (
+                    f"Python heap peak {mib(run['traced_peak'] // 1024)} (tracemalloc on)"
+                    if trace
+                    else f"resident set {mib(run['rss_before'])} before, peak "
+                    f"{mib(run['max_rss'])} (+{mib(run['max_rss'] - run['rss_before'])})"
+                )
+                print(
+                    f"    limits off, concurrency 8, outbox of {fanned['rows']:,}: "
+                    f"sent {run['sent']:,} in {run['seconds']:.1f}s "
+                    f"({run['sent'] / run['seconds']:,.0f} msg/s), {run['left']:,} left; {what}"
+                )
+
+
+if __name__ == "__main__":
+    main()
