@@ -240,7 +240,7 @@ async def test_a_stale_file_id_is_forgotten_and_the_chart_uploaded_again(
     assert len(api.messages[2]) == 1 and worker.photos.uploads == 1
 
 
-async def test_overall_rate_is_within_five_percent_of_the_limit(
+async def test_overall_rate_never_exceeds_the_limit(
     api: FakeBotApi, bot: Bot, services: Services
 ) -> None:
     for cid in range(1, 151):
@@ -248,7 +248,8 @@ async def test_overall_rate_is_within_five_percent_of_the_limit(
     await deliver(bot, services, config(rate=100.0))
     times = [r.time for r in api.calls("sendMessage")]
     rate = (len(times) - 1) / (times[-1] - times[0])
-    assert 90 <= rate <= 105, rate  # bench/delivery.py measures it precisely
+    assert rate <= 105, rate  # over the limit is a bug; how close to it: bench/delivery.py
+    assert rate >= 60, rate  # pacing at half the rate would be a bug too (loose: a busy CI)
 
 
 async def test_a_busy_group_is_postponed_without_holding_up_other_chats(
