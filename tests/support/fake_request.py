@@ -186,6 +186,19 @@ class FakeRequest(BaseRequest):
         check_text(params)
         return self._message("sendMessage", params)
 
+    def _sendPhoto(self, params: dict) -> dict:
+        """A photo message (the uploaded bytes are not kept: tests/test_handlers_chart.py's
+        PhotoRequest keeps them); its caption is checked like a text."""
+        caption = str(params.get("caption", ""))
+        check_text({"text": caption, "parse_mode": params.get("parse_mode")})
+        if len(caption) > 1024:
+            raise LookupError("message caption is too long")
+        message = self._message("sendPhoto", {**params, "text": caption})
+        del message["text"]
+        message["caption"] = caption
+        message["photo"] = [{"file_id": "p1", "file_unique_id": "u1", "width": 1280, "height": 960}]
+        return message
+
     def _editMessageText(self, params: dict) -> dict:
         check_text(params)
         return self._message("editMessageText", params, int(params["message_id"]))
