@@ -8,8 +8,8 @@ unknown; they are re-sent at start-up (:meth:`storage.outbox.Outbox.requeue_in_f
 Limits (our own limiter; tests/test_delivery.py and bench/delivery.py measure it):
 
 * overall: ``rate`` messages/s (30; 1000 with paid broadcasts), paced evenly and never more
-  than ``rate`` in any one second (:class:`Pace`), so the bot stays under Telegram's limit
-  instead of bouncing off it;
+  than ``rate`` in any one second (:class:`bot.limits.Pace`), so the bot stays under
+  Telegram's limit instead of bouncing off it;
 * per chat: 20 a minute in a group or channel, one a second in a private chat. A message
   whose chat is at its limit is postponed in the outbox (``not_before``) instead of holding
   a sending slot, so one busy group never stalls the broadcast to everyone else;
@@ -58,6 +58,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.limits import ChatWindows, Pace
 from bot.messages import fits_caption
 from storage.chats import ChatStore
 from storage.outbox import Claimed, Outbox
@@ -112,86 +113,6 @@ class DeliveryConfig:
     def unlimited(cls, concurrency: int = 32, **kw: Any) -> DeliveryConfig:
         """No rate limits at all (benchmarks; a local Bot API server)."""
         return cls(concurrency=concurrency, rate=None, group_limit=None, private_limit=None, **kw)
-
-
-WINDOW = 1.0
-"""Seconds in which :class:`Pace` allows ``rate`` sends (Telegram's second). A margin (1.1 s)
-was tried: the server then never saw more than the rate in a second, but the mean fell 9%
-below it (bench/delivery.py)."""
-
-
-class Pace:
-    """Overall rate: messages evenly spaced at ``rate``/s, never more than ``rate`` in any one
-    second, and a global pause (429).
-
-    Even spacing (GCRA) with a burst tolerance of up to 20 ms lets the sender make up for
-    late wake-ups of the event loop, which at 1,000/s are longer than the 1 ms spacing; the
-    one-second window on top keeps that catching-up from ever putting more than ``rate``
-    sends in a second, which is what Telegram counts.
-    """
-
-    def __init__(self, rate: float, burst: int = 4) -> None:
-        self.interval = 1.0 / rate
-        self.tolerance = min(self.interval * burst, 0.02)  # at 30/s, less than one message
-        self.tat = 0.0  # theoretical arrival time of the next message
-        self.paused_until = 0.0
-        self.recent: collections.deque[float] = collections.deque(maxlen=max(1, int(rate)))
-
-    def pause(self, seconds: float) -> None:
-        now = asyncio.get_running_loop().time()
-        self.paused_until = max(self.paused_until, now + seconds)
-
-    async def acquire(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            wait = self.paused_until - now
-            tat = max(self.tat, now)
-            wait = max(wait, tat - now - self.tolerance)
-            if len(self.recent) == self.recent.maxlen:
-                wait = max(wait, self.recent[0] + WINDOW - now)
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            self.tat = tat + self.interval
-            self.recent.append(now)
-            return
-
-
-class ChatWindows:
-    """Per-chat sliding windows: at most ``count`` sends per ``period`` seconds.
-
-    Only chats sent to within their period are kept (swept every few seconds), so memory is
-    bounded by the rate, not by the number of chats."""
-
-    def __init__(self, group: tuple[int, float] | None, private: tuple[int, float] | None) -> None:
-        self.group, self.private = group, private
-        self.sent: dict[int, list[float]] = {}
-        self.swept = 0.0
-
-    def _limit(self, chat_id: int) -> tuple[int, float] | None:
-        return self.group if chat_id < 0 else self.private  # groups, channels: negative ids
-
-    def wait(self, chat_id: int, now: float) -> float:
-        """Seconds until the chat may get another message (0: now)."""
-        limit, times = self._limit(chat_id), self.sent.get(chat_id)
-        if limit is None or not times:
-            return 0.0
-        count, period = limit
-        times[:] = [t for t in times if t > now - period]
-        return max(0.0, times[-count] + period - now) if len(times) >= count else 0.0
-
-    def note(self, chat_id: int, now: float) -> None:
-        if self._limit(chat_id) is None:
-            return
-        self.sent.setdefault(chat_id, []).append(now)
-        if now - self.swept > 5.0:
-            self.swept = now
-            self.sent = {
-                c: ts
-                for c, ts in self.sent.items()
-                if ts[-1] > now - self._limit(c)[1]  # type: ignore[index]
-            }
 
 
 class PhotoIds:
