@@ -167,6 +167,12 @@ def run(settings: Settings) -> int:
     app = build_application(services, token=token)
     source = services.provider.name + (" (synthetic)" if services.provider.synthetic else "")
     log.info("starting rotation-bot: polling, data source %s", source)
+    if services.provider.synthetic:
+        log.warning(
+            "the data source is the synthetic sample, which ends on a fixed date: evening scans "
+            "will report stale data and send no alerts. Set DATA_SOURCE=yahoo (or csv:DIR) "
+            "for real closes"
+        )
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
     log.info("rotation-bot stopped")
     return 0
