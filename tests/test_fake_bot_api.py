@@ -13,7 +13,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, CommandHandler
 from telegram.request import HTTPXRequest
 
-from tests.support.fake_bot_api import FakeBotApi, Fault, Upload
+from tests.support.fake_bot_answers import Upload
+from tests.support.fake_bot_api import FakeBotApi, Fault
 
 pytestmark = [
     pytest.mark.timeout(60),

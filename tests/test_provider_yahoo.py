@@ -4,102 +4,42 @@ Every test hands the provider a ``FakeYahooSession`` (tests/support/yahoo_fake.p
 runs its own cookie/crumb handshake, timezone lookup, chart request, parsing, auto-adjust and
 multi-ticker merge; only the HTTP answers are ours, BUILT from the documented chart-API shape
 (not recorded from Yahoo, and no real prices). Anything that tries to leave the machine fails
-the test.
+the test. Rate limits and network failures, and the retries they cause, are in
+tests/test_provider_yahoo_retries.py; the fixtures both use are in
+tests/support/yahoo_fixtures.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import socket
 
 import pandas as pd
 import pytest
-import requests
 import yfinance as yf
 
 from market import yahoo, yahoo_traffic
-from market.base import MarketDataError, NoData
+from market.base import NoData
 from market.yahoo import DEFAULT_REASON, YahooProvider
-from tests.support.yahoo_fake import FakeYahooSession, bar_timestamp, reset_yfinance
+from tests.support.yahoo_fixtures import (
+    JAN,
+    NY,
+    QQQ_CLOSE,
+    SPY_ADJ,
+    SPY_CLOSE,
+    d,
+    dates,
+    fake,
+    no_network,
+    ny,
+    provider,
+    serve_jan,
+    warm_timezones,
+    yf_cache,
+)
+from tests.support.yahoo_responses import bar_timestamp
 
-NY = "America/New_York"
-JAN = ["2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08"]
-SPY_CLOSE = [591.0, 595.5, 599.25, 595.0, 598.0]
-SPY_ADJ = [585.12, 589.57, 593.28, 589.07, 592.04]  # differs: adjusted for a later dividend
-QQQ_CLOSE = [511.0, 518.5, 524.75, 515.0, 516.5]
-LATER = pd.Timestamp("2025-12-31 12:00", tz="UTC")  # every January session long closed
-
-
-def d(s: str) -> dt.date:
-    return dt.date.fromisoformat(s)
-
-
-def ny(s: str) -> pd.Timestamp:
-    return pd.Timestamp(s, tz=NY).tz_convert("UTC")
-
-
-def dates(*days: str) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(list(days), name="date")
-
-
-# ---- isolation --------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Fail loudly if anything bypasses the fake and tries a real connection."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"real network access attempted: {args[:2]!r}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
-    try:
-        from curl_cffi import requests as curl_requests
-    except ImportError:  # pragma: no cover
-        return
-    monkeypatch.setattr(curl_requests.Session, "request", refuse)
-
-
-@pytest.fixture(autouse=True)
-def yf_cache(tmp_path, monkeypatch):
-    """A fresh yfinance per test: no singleton session/crumb, no LRU'd responses, and its
-    timezone/cookie caches in this test's tmp_path (also our once-per-process switch)."""
-    cache_dir = tmp_path / "yfinance"
-    reset_yfinance(str(cache_dir))
-    monkeypatch.setattr(yahoo, "_cache_location", None)
-    yield cache_dir
-    reset_yfinance(str(cache_dir))
-
-
-@pytest.fixture
-def fake():
-    session = FakeYahooSession()
-    yield session
-    assert session.unexpected == [], "the provider asked the fake for something it does not serve"
-    assert "request" not in session.__dict__, "the provider left its watch on the session"
-
-
-def provider(fake, cache_dir, now=LATER, attempts=4) -> YahooProvider:
-    return YahooProvider(
-        session=fake, cache_dir=cache_dir, attempts=attempts, wait=0, now=lambda: now
-    )
-
-
-def serve_jan(fake: FakeYahooSession) -> None:
-    fake.add(
-        "SPY", dict(zip(JAN, SPY_CLOSE, strict=True)), adjclose=dict(zip(JAN, SPY_ADJ, strict=True))
-    )
-    fake.add("QQQ", dict(zip(JAN, QQQ_CLOSE, strict=True)))
-
-
-def warm_timezones(*symbols: str) -> None:
-    """What a bot that ran yesterday has: the tickers' timezones in yfinance's sqlite cache,
-    so today's download goes straight to the price request."""
-    for sym in symbols:
-        yf.cache.get_tz_cache().store(sym, NY)
+# The fixtures are used by name; listing them keeps the imports from looking unused.
+__all__ = ["fake", "no_network", "yf_cache"]
 
 
 # ---- healthy ----------------------------------------------------------------------------------
@@ -233,119 +173,6 @@ def test_reason_defaults_when_yfinance_logs_nothing(fake, yf_cache):
 
     assert got.missing == {"PXD": NoData("PXD", DEFAULT_REASON)}
     assert list(got.frame.columns) == ["SPY"]
-
-
-# ---- rate limits and the network --------------------------------------------------------------
-
-
-def test_a_single_429_is_absorbed_by_yfinances_own_retry(fake, yf_cache):
-    serve_jan(fake)
-    fake.rate_limit("SPY", times=1)
-
-    got = provider(fake, yf_cache).closes(["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08"))
-
-    assert list(got.frame.columns) == ["SPY", "QQQ"] and got.missing == {}
-    # yfinance answers any 4xx by switching cookie strategy and asking once more.
-    assert [(c.kind, c.status) for c in fake.chart_calls("SPY")] == [
-        ("tz", 429),
-        ("tz", 200),
-        ("history", 200),
-    ]
-    assert len(fake.chart_calls("QQQ")) == 2
-
-
-def test_rate_limited_ticker_is_retried_alone_and_succeeds(fake, yf_cache, caplog):
-    serve_jan(fake)
-    fake.rate_limit("SPY", times=2)  # beats yfinance's own retry once -> YFRateLimitError
-
-    with caplog.at_level(logging.WARNING, logger="market.yahoo"):
-        got = provider(fake, yf_cache).closes(["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08"))
-
-    expected = pd.DataFrame({"SPY": SPY_ADJ, "QQQ": QQQ_CLOSE}, index=dates(*JAN))
-    pd.testing.assert_frame_equal(got.frame, expected, check_index_type=False)
-    assert got.missing == {}
-    # Attempt 1: the timezone lookup is rate-limited twice. Attempt 2 asks for SPY only.
-    assert [(c.kind, c.status) for c in fake.chart_calls("SPY")] == [
-        ("tz", 429),
-        ("tz", 429),
-        ("tz", 200),
-        ("history", 200),
-    ]
-    assert len(fake.chart_calls("QQQ")) == 2  # not downloaded again
-    assert any("rate-limited on attempt 1 of 4" in r.getMessage() for r in caplog.records)
-
-
-def test_rate_limited_for_ever_raises_after_the_set_number_of_attempts(fake, yf_cache):
-    serve_jan(fake)
-    fake.rate_limit()  # every Yahoo API request, getcrumb included
-
-    with pytest.raises(MarketDataError) as err:
-        provider(fake, yf_cache, attempts=3).closes(
-            ["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08")
-        )
-
-    assert str(err.value) == "Yahoo rate-limited us 3 times; try again later"
-    # 3 downloads x (one lookup + yfinance's own retry) per symbol, and never further.
-    for sym in ("SPY", "QQQ"):
-        calls = fake.chart_calls(sym)
-        assert [c.status for c in calls] == [429] * 6
-        assert {c.kind for c in calls} == {"tz"}
-
-
-def test_rate_limit_is_detected_even_when_yfinance_logs_nothing(fake, yf_cache):
-    serve_jan(fake)
-    fake.rate_limit()
-    yf_logger = logging.getLogger("yfinance")
-    level = yf_logger.level
-    yf_logger.setLevel(logging.CRITICAL)
-    try:
-        with pytest.raises(
-            MarketDataError, match=r"^Yahoo rate-limited us 2 times; try again later$"
-        ):
-            provider(fake, yf_cache, attempts=2).closes(["SPY"], d("2025-01-02"), d("2025-01-08"))
-    finally:
-        yf_logger.setLevel(level)
-
-
-def test_one_ticker_rate_limited_for_ever_is_missing_and_the_rest_served(fake, yf_cache):
-    serve_jan(fake)
-    fake.rate_limit("SPY")
-
-    got = provider(fake, yf_cache, attempts=2).closes(
-        ["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08")
-    )
-
-    assert list(got.frame.columns) == ["QQQ"]
-    assert got.missing == {"SPY": NoData("SPY", "Yahoo rate-limited us 2 times; try again later")}
-
-
-def test_dropped_connection_on_the_price_request_is_retried(fake, yf_cache):
-    serve_jan(fake)
-    warm_timezones("SPY", "QQQ")
-    # yfinance turns this into "possibly delisted; no price data found" and returns an empty
-    # column; only the session's own traffic shows it was the network.
-    fake.network_error("SPY", times=1)
-
-    got = provider(fake, yf_cache).closes(["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08"))
-
-    assert got.missing == {}
-    assert got.frame["SPY"].tolist() == SPY_ADJ
-    assert [c.status for c in fake.chart_calls("SPY", kind="history")] == [None, 200]
-    assert len(fake.chart_calls("QQQ", kind="history")) == 1
-
-
-def test_network_down_raises_a_clear_error(fake, yf_cache):
-    serve_jan(fake)
-    fake.network_error()  # every host
-
-    with pytest.raises(MarketDataError) as err:
-        provider(fake, yf_cache, attempts=2).closes(
-            ["SPY", "QQQ"], d("2025-01-02"), d("2025-01-08")
-        )
-
-    message = str(err.value)
-    assert message.startswith("Could not reach Yahoo after 2 attempts (ConnectionError")
-    assert "\n" not in message
 
 
 # ---- gaps in the data -------------------------------------------------------------------------
