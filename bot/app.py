@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sqlite3
 import sys
 from collections.abc import Iterable
 
@@ -31,6 +30,7 @@ from bot.handlers.topics import topic_rules
 from bot.services import Services, open_services
 from bot.settings import Settings
 from market.base import MarketDataError
+from storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def run(settings: Settings) -> int:
     configure_logging(settings, token)
     try:
         services = open_services(settings)
-    except (OSError, sqlite3.Error, MarketDataError) as e:
+    except (OSError, StorageError, MarketDataError) as e:
         print(f"rotation-bot: cannot start: {e}", file=sys.stderr)
         return 1
     app = build_application(services, token=token)

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import itertools
 import os
-import sqlite3
 import stat
 import sys
 import time
@@ -35,6 +34,7 @@ from telegram.ext import Application
 from bot.console import BOT_USER, ConsoleRequest, html_to_text
 from bot.settings import Settings
 from market.base import MarketDataError, Provider
+from storage import StorageError
 
 USER = {"id": 424242, "is_bot": False, "first_name": "You", "username": "console_user"}
 CHAT = {"id": USER["id"], "type": "private", "first_name": USER["first_name"]}
@@ -104,7 +104,7 @@ async def chat(
 
     try:
         services = open_services(settings, provider)
-    except (OSError, sqlite3.Error, MarketDataError) as e:
+    except (OSError, StorageError, MarketDataError) as e:
         print(f"rotation-bot: cannot start the chat: {e}", file=sys.stderr)
         return 1
     services.charts_dir = charts_dir
@@ -127,7 +127,7 @@ async def chat(
                 if text:
                     await _say(app, request, out, text, next(ids))
     finally:
-        services.db.close()
+        services.close()
     if prompt:
         out.write("\n")
         out.flush()

@@ -211,7 +211,7 @@ async def replay(
             request = ConsoleRequest(screen, charts_dir)
             counts = await _replay(services, request, start, end, charts, screen.tick)
         finally:
-            services.db.close()
+            services.close()
     written = [s for s in request.sent if s.photo is not None]
     return DemoSummary(
         start=start,

@@ -10,9 +10,9 @@
    produce no alert.
 4. Charts for the events not seen before, drawn once each (in the thread) and written to
    ``services.charts_dir``; every chat's message points at the same file.
-5. One transaction: record the events (``INSERT OR IGNORE`` on their keys), fan out only the
-   newly recorded ones, close the scans row. A re-run of the session, or a crash half-way,
-   can therefore neither double nor lose an alert.
+5. One transaction (storage/evening.py): record the events (``INSERT OR IGNORE`` on their
+   keys), fan out only the newly recorded ones, close the scans row. A re-run of the
+   session, or a crash half-way, can therefore neither double nor lose an alert.
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ from bot.scanner import BENCHMARK, HISTORY_START, ScanResult, scan, tickers_for
 from market.base import Closes, Provider
 from signals.events import Event
 from signals.rules import Rule
-from storage.db import transaction
-from storage.outbox import FanoutItem
+from storage.evening import record_evening
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -116,22 +115,17 @@ async def run_scan(
     html = {e.key: event_html(e, result.synthetic) for e in result.events}
     label = session_label(session)
 
-    with transaction(services.db):
-        rerun = services.events.count(session) > 0  # its digest must not clash with the first
-        new_keys = set(services.events.record(result.events, session, html))
-        new = [e for e in result.events if e.key in new_keys]
-        items = [FanoutItem(e.key, e.rule, html[e.key], charts.get(e.key)) for e in new]
-
-        def digest(positions: Sequence[int]) -> str:
-            return digest_html([new[i] for i in positions], label, result.synthetic)
-
-        key = f"digest:{session.isoformat()}" + (f":{new[0].key}" if rerun and new else "")
-        fan = services.outbox.fanout(
-            items, session, now=clock(), digest_body=digest, digest_key=key
-        )
-        services.scans.finish(
-            session, clock(), events=len(new), messages=fan.messages, problems=result.problems
-        )
+    done = record_evening(
+        services.db,
+        session,
+        result.events,
+        html=html,
+        charts=charts,
+        now=clock(),
+        problems=result.problems,
+        digest=lambda events: digest_html(events, label, result.synthetic),
+    )
+    new, fan = done.new, done.fanout
     log.info(
         "scan %s: %d rules, %d events (%d new), %d messages queued, %d data problems",
         session,

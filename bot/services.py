@@ -1,8 +1,8 @@
 """The bot's collaborators, built once at start-up and shared by handlers and jobs.
 
 Handlers reach them as ``context.bot_data["services"]``; jobs get them the same way. Every
-store wraps the one SQLite connection, which is used from the event-loop thread only (the
-Yahoo download runs in a worker thread and touches no store).
+store wraps the one database connection, which is used from the event-loop thread only (the
+Yahoo download runs in a worker thread; its price cache has a connection of its own).
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlite_utils
-
 from bot.settings import Settings
 from market.base import Provider
+from storage import Database, close
 from storage.chats import ChatStore
 
 if TYPE_CHECKING:
@@ -29,11 +28,15 @@ if TYPE_CHECKING:
 @dataclass
 class Services:
     settings: Settings
-    db: sqlite_utils.Database
+    db: Database
     provider: Provider
     charts_dir: Path = field(default_factory=lambda: Path("charts"))
     bot_username: str = ""  # filled in once the bot knows who it is (getMe)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    def close(self) -> None:
+        """Close the database (the commands that own their Services end with this)."""
+        close(self.db)
 
     @cached_property
     def chats(self) -> ChatStore:

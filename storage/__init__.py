@@ -3,6 +3,6 @@
 Open a database with :func:`storage.db.connect`; it applies the versioned schema on open.
 """
 
-from storage.db import connect
+from storage.db import Database, StorageError, close, connect
 
-__all__ = ["connect"]
+__all__ = ["Database", "StorageError", "close", "connect"]

@@ -16,13 +16,36 @@ import sqlite_utils
 
 from storage.schema import MIGRATIONS
 
+Database = sqlite_utils.Database
+"""The handle every store takes; callers outside storage/ only pass it along."""
 
-def connect(path: str | Path = ":memory:", *, any_thread: bool = False) -> sqlite_utils.Database:
+
+class StorageError(Exception):
+    """The database cannot be opened or brought up to date (a bad path, a locked, read-only or
+    corrupt file): said in one line by the commands, so that nothing outside storage/ needs to
+    know SQLite's own exceptions."""
+
+
+def connect(path: str | Path = ":memory:", *, any_thread: bool = False) -> Database:
     """A migrated database at ``path`` (``":memory:"`` for a throw-away one).
 
     ``any_thread`` lifts sqlite3's same-thread check, for a connection that its owner
     serialises itself with a lock (the price cache, used from worker threads).
+    Raises :class:`StorageError` when the file cannot be opened or migrated.
     """
+    try:
+        return _connect(path, any_thread)
+    except (OSError, sqlite3.Error) as e:
+        raise StorageError(f"cannot open the database {path}: {e}") from e
+
+
+def close(db: Database) -> None:
+    """Close a connection (a file database folds its WAL back into the file first)."""
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+
+
+def _connect(path: str | Path, any_thread: bool) -> Database:
     if str(path) != ":memory:":
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(  # autocommit; see transaction()

@@ -171,3 +171,13 @@ def test_the_installed_command_has_run(tmp_path: Path) -> None:
         "rotation-bot: error: TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather "
         "and put its token in .env (see .env.example)"
     ]
+
+
+def test_an_unusable_database_is_one_line_and_exit_status_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "taken").mkdir()  # a folder where the database file should be
+    config = settings(telegram_bot_token=TOKEN, database_path=tmp_path / "taken")
+    assert run(config) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot open the database" in err and "Traceback" not in err

@@ -63,3 +63,11 @@ def test_foreign_keys_refuse_orphans() -> None:
     db = connect()
     with pytest.raises(Exception, match="FOREIGN KEY"):
         db.execute("INSERT INTO subscriptions (chat_id, topic) VALUES (7, 'breadth')")
+
+
+def test_an_unopenable_file_is_a_storage_error(tmp_path: Path) -> None:
+    from storage import StorageError
+
+    (tmp_path / "folder.sqlite").mkdir()
+    with pytest.raises(StorageError, match="cannot open the database"):
+        connect(tmp_path / "folder.sqlite")

@@ -1,0 +1,58 @@
+"""An evening scan's outcome, written in one transaction: the events it fired that were not
+recorded before, every chat's message for them (the fan-out) and the scan's row.
+
+One unit, so that a crash or a re-run of the same session can neither double nor lose an
+alert: an event is recorded only together with its messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from signals.events import Event
+from storage.db import Database, transaction
+from storage.events import EventStore
+from storage.outbox import Fanout, FanoutItem, Outbox
+from storage.scans import ScanLog
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    new: list[Event]  # recorded by this run, in the scan's order
+    fanout: Fanout
+
+
+def record_evening(
+    db: Database,
+    session: dt.date,
+    events: Sequence[Event],
+    *,
+    html: Mapping[str, str],
+    charts: Mapping[str, str],
+    now: dt.datetime,
+    problems: Mapping[str, str],
+    digest: Callable[[list[Event]], str],
+) -> Recorded:
+    """Record ``events`` (those already known are ignored), queue the new ones' messages
+    (``html`` and ``charts`` by event key; ``digest`` builds a digest chat's message from its
+    events), and close the session's scans row — all or nothing."""
+    store = EventStore(db)
+    with transaction(db):
+        rerun = store.count(session) > 0  # a second digest must not clash with the first
+        new_keys = set(store.record(events, session, html))
+        new = [e for e in events if e.key in new_keys]
+        items = [FanoutItem(e.key, e.rule, html[e.key], charts.get(e.key)) for e in new]
+        key = f"digest:{session.isoformat()}" + (f":{new[0].key}" if rerun and new else "")
+        fan = Outbox(db).fanout(
+            items,
+            session,
+            now=now,
+            digest_body=lambda positions: digest([new[i] for i in positions]),
+            digest_key=key,
+        )
+        ScanLog(db).finish(
+            session, now, events=len(new), messages=fan.messages, problems=dict(problems)
+        )
+    return Recorded(new, fan)
