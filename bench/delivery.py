@@ -48,7 +48,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.delivery import DeliveryConfig, DeliveryWorker
-from storage import connect
+from storage import bulk, close, connect
 from storage.chats import ChatStore
 from storage.outbox import Outbox
 from tests.support.server_process import ServerProcess
@@ -57,15 +57,11 @@ from tests.support.server_process import ServerProcess
 def queue(path: Path, messages: int) -> None:
     """``messages`` pending messages, one per private chat."""
     db = connect(path)
-    db.conn.executemany(
-        "INSERT INTO chats (id, kind) VALUES (?, 'private')", [(i,) for i in range(1, messages + 1)]
-    )
-    db.conn.executemany(
-        "INSERT INTO outbox (chat_id, dedupe, body) VALUES (?, 'bench', ?)",
-        [(i, f"<b>IWM/SPY</b> crossed above its 200-day average · chat {i}")
-         for i in range(1, messages + 1)],
-    )  # fmt: skip
-    db.conn.close()
+    chats = range(1, messages + 1)
+    bulk.add_chats(db, ({"id": i, "kind": "private"} for i in chats))
+    body = "<b>IWM/SPY</b> crossed above its 200-day average · chat {}"
+    bulk.queue(db, ((i, "bench", body.format(i)) for i in chats))
+    close(db)
 
 
 POOL = 256  # HTTPXRequest's connection pool in the bot (ApplicationBuilder's default)
@@ -87,7 +83,7 @@ async def drain(
         await worker.run(until_idle=True)
         elapsed = time.monotonic() - started
     assert worker.stats["sent"] == Outbox(db).depth()["sent"], worker.stats
-    db.conn.close()
+    close(db)
     return elapsed
 
 

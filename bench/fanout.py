@@ -36,7 +36,6 @@ import platform
 import random
 import resource
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -51,10 +50,10 @@ from bot.handlers.topics import topic_rules
 from signals.catalogue import rule
 from signals.presets import PRESETS
 from signals.rules import Rule
-from storage import connect
+from storage import bulk, close, connect
 from storage.chats import ChatStore
+from storage.db import SQLITE_VERSION
 from storage.outbox import FanoutItem, Outbox, stamp
-from storage.rules import RuleStore
 
 SESSION = dt.date(2026, 3, 2)
 NOW = dt.datetime(2026, 3, 2, 21, 30, tzinfo=dt.UTC)  # 16:30 New York, 22:30 Berlin
@@ -92,7 +91,6 @@ def seed(path: Path, chats: int, seed_value: int = 4) -> dict[str, int]:
     rng = random.Random(seed_value)
     db = connect(path)
     ChatStore(db).sync_topics(topic_rules())
-    store = RuleStore(db)
     event_rule = event_rules(1)[0]
     future, past = stamp(NOW + dt.timedelta(days=3)), stamp(NOW - dt.timedelta(hours=2))
     chat_rows, subs, customs = [], [], []
@@ -133,27 +131,11 @@ def seed(path: Path, chats: int, seed_value: int = 4) -> dict[str, int]:
         mix["digest"] += digest
         mix["quiet"] += qs is not None
     mix["custom"] = len(customs)
-    db.conn.executemany(
-        "INSERT INTO chats (id, kind, tz, quiet_start, quiet_end, digest, muted_until, active) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        chat_rows,
-    )
-    db.conn.execute("BEGIN")
-    db.conn.executemany("INSERT INTO subscriptions (chat_id, topic) VALUES (?, ?)", subs)
-    db.conn.execute("COMMIT")
-    rule_ids = {}
-    for r in (event_rule, UNFIRED):  # stored once by the real store, then linked in bulk
-        first = next(cid for cid, c in customs if c == r)
-        store.add(first, r, r.key)
-        rule_ids[r.key] = db.execute("SELECT id FROM rules WHERE key = ?", [r.key]).fetchone()[0]
-    db.conn.execute("BEGIN")
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO chat_rules (chat_id, rule_id, text) VALUES (?, ?, ?)",
-        [(cid, rule_ids[r.key], r.key) for cid, r in customs],
-    )
-    db.conn.execute("COMMIT")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.conn.close()
+    bulk.add_chats(db, (dict(zip(bulk.CHAT_COLUMNS, row, strict=True)) for row in chat_rows))
+    bulk.subscribe(db, subs)
+    for r in (event_rule, UNFIRED):
+        bulk.add_rule(db, r, [cid for cid, c in customs if c == r])
+    close(db)
     return mix
 
 
@@ -191,8 +173,8 @@ def fanout_child(path: str, events: int, trace: bool) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
-    rows = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
-    db.conn.close()
+    rows = sum(outbox.depth().values())
+    close(db)
     return {
         "seconds": seconds, "instant": fan.instant, "digest": fan.digest, "rows": rows,
         "rss_before": before, "max_rss": max_rss(), "traced_peak": peak,
@@ -221,7 +203,7 @@ def deliver_child(path: str, base_url: str, seconds: float, trace: bool) -> dict
             peak = tracemalloc.get_traced_memory()[1] if trace else 0
             tracemalloc.stop()
         left = Outbox(db).unfinished()
-        db.conn.close()
+        close(db)
         return {
             "sent": worker.stats["sent"], "left": left, "seconds": elapsed,
             "rss_before": before, "max_rss": max_rss(), "traced_peak": peak,
@@ -264,7 +246,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}; command: python bench/fanout.py "
+        f"SQLite {SQLITE_VERSION}; command: python bench/fanout.py "
         f"--chats {args.chats} --repeat {args.repeat} --deliver-seconds {args.deliver_seconds:g} "
         f"--trace-seconds {args.trace_seconds:g}"
     )

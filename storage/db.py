@@ -16,6 +16,9 @@ import sqlite_utils
 
 from storage.schema import MIGRATIONS
 
+SQLITE_VERSION = sqlite3.sqlite_version
+"""The SQLite library's version (benchmarks print it with their figures)."""
+
 Database = sqlite_utils.Database
 """The handle every store takes; callers outside storage/ only pass it along."""
 
