@@ -51,7 +51,6 @@ from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
-    Forbidden,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -60,6 +59,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.limits import ChatWindows, Pace
 from bot.messages import fits_caption
+from bot.refusals import chat_gone
 from storage.chats import ChatStore
 from storage.outbox import Claimed, Outbox
 
@@ -70,9 +70,6 @@ PAID_CONCURRENCY = 32
 per-request work that grows with the open connections, and past ~40 in flight the bot's CPU
 collapses (``bench/delivery.py --only paid-rtt``, 50 ms round trip, 2 cores: 24 → 446 msg/s,
 32 → 582, 40 → 683, 44 → 288, 64 → 143). 32 keeps a margin below that cliff."""
-
-GONE = ("chat not found", "group chat was deactivated", "peer_id_invalid")
-"""BadRequest descriptions that mean the chat no longer exists for the bot."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,9 +306,7 @@ class DeliveryWorker:
             self.outbox.retry_later(msg.id, utcnow(), text)  # the row moved with the chat
             self.stats["migrated"] += 1
             log.info("chat %d moved to %d: resending there", msg.chat_id, error.new_chat_id)
-        elif isinstance(error, Forbidden) or (
-            isinstance(error, BadRequest) and any(g in error.message.lower() for g in GONE)
-        ):
+        elif chat_gone(error):
             self.chats.deactivate(msg.chat_id, text)
             self.stats["deactivated"] += 1
             log.info("chat %d deactivated: %s", msg.chat_id, text)

@@ -48,6 +48,17 @@ async def test_blocked_by_the_user_deactivates_the_chat(harness: BotHarness) -> 
     assert harness.request.methods().count("sendMessage") == 2
 
 
+async def test_a_chat_telegram_no_longer_knows_is_deactivated_as_delivery_does(
+    harness: BotHarness,
+) -> None:
+    """The same refusals mean the same thing to a reply and to the delivery worker."""
+    await harness.send("/subscribe breadth")
+    harness.request.fail("sendMessage", 400, "Bad Request: chat not found")
+    assert await harness.send("/list") == []
+    chat = harness.services.chats.get(USER_ID)
+    assert not chat.active and "chat not found" in chat.inactive_reason.lower()
+
+
 async def test_a_reply_to_a_group_that_became_a_supergroup_moves_the_group(
     harness: BotHarness,
 ) -> None:

@@ -34,6 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
+from signals import dashboard
 from signals.rules import RATE_TICKERS, split_subject
 
 SIZE = (1280, 960)
@@ -61,17 +62,9 @@ SYNTHETIC_NOTE = "SYNTHETIC"
 SYNTHETIC_DESCRIPTION = "synthetic sample data, not real prices"
 
 BENCHMARK = "S&P 500"
-SECTOR_NAMES = {  # short enough for a title on a phone: "XLY/SPY — Discretionary vs S&P 500"
-    "XLB": "Materials",
+SECTOR_NAMES = {  # the dashboard's names, two shortened to fit a title on a phone
+    **dashboard.SECTOR_NAMES,
     "XLC": "Communications",
-    "XLE": "Energy",
-    "XLF": "Financials",
-    "XLI": "Industrials",
-    "XLK": "Technology",
-    "XLP": "Consumer staples",
-    "XLRE": "Real estate",
-    "XLU": "Utilities",
-    "XLV": "Health care",
     "XLY": "Discretionary",
 }
 TICKER_NAMES = {

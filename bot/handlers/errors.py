@@ -8,7 +8,6 @@ from telegram import Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
-    Forbidden,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -16,6 +15,7 @@ from telegram.error import (
 from telegram.ext import ContextTypes
 
 from bot.handlers.common import reply, services
+from bot.refusals import chat_gone
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     chat = update.effective_chat if isinstance(update, Update) else None
     where = f"update {update.update_id}" if isinstance(update, Update) else "no update"
-    if isinstance(error, Forbidden) and chat is not None:
-        # blocked by the person, or removed from the group/channel: stop sending there
+    if isinstance(error, TelegramError) and chat_gone(error) and chat is not None:
+        # blocked by the person, removed from the group/channel, or the chat is gone
         log.info("%s: %s; deactivating chat %s", where, error, chat.id)
         if services(context).chats.get(chat.id) is not None:
             services(context).chats.deactivate(chat.id, str(error))
