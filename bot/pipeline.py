@@ -21,7 +21,6 @@ import asyncio
 import datetime as dt
 import functools
 import hashlib
-import inspect
 import logging
 import os
 import re
@@ -32,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from bot.charts import chart_for_event
 from bot.messages import digest_html, event_html, session_label
-from bot.scanner import BENCHMARK, HISTORY_START, ScanResult, scan, tickers_for
+from bot.scanner import BENCHMARK, HISTORY_START, ScanResult, scan_closes, tickers_for
 from market.base import Closes, Provider
 from signals.events import Event
 from signals.rules import Rule
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 ChartMaker = Callable[[Event, pd.DataFrame], bytes | None]
 DEFAULT_CHARTS: Any = object()
-"""``chart_maker`` default: bot.charts.chart_for_event if that module is there, else none."""
+"""``chart_maker`` default: bot.charts.chart_for_event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +58,6 @@ class ScanReport:
     new: int = 0  # recorded by this run (the others were recorded by an earlier run)
     messages: int = 0  # queued by this run
     problems: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Fetched:
-    """A provider that answers with closes already fetched (so the scanner runs unchanged)."""
-
-    got: Closes
-    name: str
-    synthetic: bool
-
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
-        return self.got
 
 
 def active_rules(services: Services) -> list[Rule]:
@@ -151,8 +139,8 @@ async def _evaluate(
         return empty, pd.DataFrame()
     tickers = tickers_for(rules, BENCHMARK)
     closes = await fetch_closes(provider, tickers, session)
-    fetched = _Fetched(closes, provider.name, provider.synthetic or closes.synthetic)
-    result = await asyncio.to_thread(scan, fetched, rules, session)
+    result = await asyncio.to_thread(scan_closes, closes, rules, session, source=provider.name)
+    result.synthetic = result.synthetic or provider.synthetic
     return result, closes.frame.loc[: pd.Timestamp(session)]
 
 
@@ -163,20 +151,11 @@ async def fetch_closes(provider: Provider, tickers: Sequence[str], session: dt.d
 
 
 # --- charts ---------------------------------------------------------------------------------
-def default_chart_maker(synthetic: bool) -> ChartMaker | None:
-    """bot.charts.chart_for_event (labelled synthetic for the sample), if it exists."""
-    try:
-        from bot.charts import chart_for_event
-    except ImportError:
-        log.info("bot.charts not available: alerts go without charts")
-        return None
-    if "synthetic" in inspect.signature(chart_for_event).parameters:
-        return functools.partial(chart_for_event, synthetic=synthetic)
-    return chart_for_event
-
-
 def _chart_maker(choice: ChartMaker | None, synthetic: bool) -> ChartMaker | None:
-    return default_chart_maker(synthetic) if choice is DEFAULT_CHARTS else choice
+    """The default is bot.charts.chart_for_event, labelled synthetic for the sample."""
+    if choice is DEFAULT_CHARTS:
+        return functools.partial(chart_for_event, synthetic=synthetic)
+    return choice
 
 
 def chart_path(folder: Path, event: Event) -> Path:

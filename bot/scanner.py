@@ -99,6 +99,19 @@ def scan(
     """The events ``rules`` fire on ``session``, computed from data up to that session only."""
     rules = unique(rules)
     closes = provider.closes(tickers_for(rules, benchmark), HISTORY_START, session)
+    return scan_closes(closes, rules, session, benchmark=benchmark, source=provider.name)
+
+
+def scan_closes(
+    closes: Closes,
+    rules: Sequence[Rule],
+    session: dt.date,
+    *,
+    benchmark: str = BENCHMARK,
+    source: str = "",
+) -> ScanResult:
+    """:func:`scan` on closes already fetched (the bot fetches them off the event loop)."""
+    rules = unique(rules)
     problems = data_problems(closes, session)
     frame = closes.frame.loc[: pd.Timestamp(session)].drop(columns=list(problems), errors="ignore")
     result = evaluate(
@@ -114,7 +127,7 @@ def scan(
         events=result.events,
         problems=problems,
         skipped=result.skipped,
-        source=closes.source or provider.name,
+        source=closes.source or source,
         synthetic=closes.synthetic,
     )
 
