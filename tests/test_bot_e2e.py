@@ -4,42 +4,14 @@ emulator, the compat request) driven the way a person would drive it."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
-from telegram.ext import Application
 
-from bot.app import build_application
-from bot.services import Services
-from tests.support.bot_fixtures import make_services
+from tests.support.e2e import running_bot
 from tests.support.emulator import BOT_ID, Emulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
-
-
-@contextlib.asynccontextmanager
-async def running_bot(emulator: Emulator) -> AsyncIterator[tuple[Application, Services]]:
-    services = make_services(telegram_base_url=emulator.base_url)
-    app = build_application(
-        services,
-        request=emulator.compat.request(),
-        get_updates_request=emulator.compat.request(),
-        token=emulator.token,
-        with_jobs=False,
-    )
-    async with app:
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=5)
-        try:
-            yield app, services
-        finally:
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
 
 
 async def test_start_then_subscribe_with_one_tap(emulator: Emulator) -> None:
@@ -53,13 +25,11 @@ async def test_start_then_subscribe_with_one_tap(emulator: Emulator) -> None:
             "description": "Your own alert: /alert IWM/SPY crosses above 200d",
         } in menu
 
-        await emulator.send_command(chat, alice, "/start")
-        [welcome] = await emulator.wait_for_replies(chat.id)
+        welcome = await emulator.ask(chat, alice, "/start")
         assert "/signals" in welcome.text and "/status" in welcome.text
         assert "Synthetic sample data" in welcome.text
 
-        await emulator.send_command(chat, alice, "/signals")
-        [menu_message] = await emulator.wait_for_replies(chat.id)
+        menu_message = await emulator.ask(chat, alice, "/signals")
         data = next(
             b["callback_data"] for b in menu_message.buttons if "Market breadth" in b["text"]
         )
@@ -73,8 +43,7 @@ async def test_start_then_subscribe_with_one_tap(emulator: Emulator) -> None:
         assert answer["text"] == "Subscribed: Market breadth"
         assert services.chats.topics(alice.id) == ["preset:breadth"]
 
-        await emulator.send_command(chat, alice, "/list")
-        [listing] = await emulator.wait_for_replies(chat.id)
+        listing = await emulator.ask(chat, alice, "/list")
         assert "Market breadth" in listing.text
 
 
@@ -82,20 +51,15 @@ async def test_add_and_delete_a_custom_alert(emulator: Emulator) -> None:
     bob = emulator.user("Bob")
     chat = emulator.private_chat(bob)
     async with running_bot(emulator) as (_, services):
-        await emulator.send_command(chat, bob, "/alert IWM/SPY crosses above 200d")
-        [saved] = await emulator.wait_for_replies(chat.id)
+        saved = await emulator.ask(chat, bob, "/alert IWM/SPY crosses above 200d")
         assert "Alert #1 saved" in saved.text
-        await emulator.send_command(chat, bob, "/alert XLE drawdown 150%")
-        [refused] = await emulator.wait_for_replies(chat.id)
+        refused = await emulator.ask(chat, bob, "/alert XLE drawdown 150%")
         assert "between 0% and 100%" in refused.text and "Example: XLE drawdown 20%" in refused.text
-        await emulator.send_command(chat, bob, "/alert ZZZZ record high")
-        [unknown] = await emulator.wait_for_replies(chat.id)
+        unknown = await emulator.ask(chat, bob, "/alert ZZZZ record high")
         assert "No market data for <code>ZZZZ</code>" in unknown.text
-        await emulator.send_command(chat, bob, "/alerts")
-        [listing] = await emulator.wait_for_replies(chat.id)
+        listing = await emulator.ask(chat, bob, "/alerts")
         assert "1. <code>IWM/SPY crosses above 200d</code>" in listing.text
-        await emulator.send_command(chat, bob, "/delete 1")
-        [deleted] = await emulator.wait_for_replies(chat.id)
+        deleted = await emulator.ask(chat, bob, "/delete 1")
         assert "Deleted <code>IWM/SPY crosses above 200d</code>" in deleted.text
         assert services.rules.count(bob.id) == 0
 
@@ -105,20 +69,16 @@ async def test_in_a_group_members_are_refused_and_admins_accepted(emulator: Emul
     group = emulator.group("Rotation desk", type="supergroup")
     emulator.compat.chat_members[(group.id, carol.id)] = "administrator"
     async with running_bot(emulator) as (_, services):
-        await emulator.send_command(group, dave, f"/subscribe@{emulator.bot_username} breadth")
-        [refusal] = await emulator.wait_for_replies(group.id)
+        refusal = await emulator.ask(group, dave, f"/subscribe@{emulator.bot_username} breadth")
         assert "only this group's administrators" in refusal.text
         assert services.chats.topics(group.id) == []
 
-        await emulator.send_command(group, dave, f"/list@{emulator.bot_username}")
-        [listing] = await emulator.wait_for_replies(group.id)
+        listing = await emulator.ask(group, dave, f"/list@{emulator.bot_username}")
         assert "Nothing yet" in listing.text  # reading is open to everyone
 
-        await emulator.send_command(group, carol, f"/subscribe@{emulator.bot_username} breadth")
-        [accepted] = await emulator.wait_for_replies(group.id)
+        accepted = await emulator.ask(group, carol, f"/subscribe@{emulator.bot_username} breadth")
         assert "Subscribed this group to: Market breadth" in accepted.text
-        await emulator.send_command(group, carol, "/alert ^TNX below 4.0")
-        [saved] = await emulator.wait_for_replies(group.id)
+        saved = await emulator.ask(group, carol, "/alert ^TNX below 4.0")
         assert "saved for this group" in saved.text
         assert services.chats.topics(group.id) == ["preset:breadth"]
         assert services.chats.get(group.id).kind == "supergroup"
@@ -134,8 +94,7 @@ async def test_link_a_channel_and_manage_it_from_a_private_chat(emulator: Emulat
     emulator.compat.chat_members[(channel.id, erin.id)] = "creator"
     emulator.compat.chat_members[(channel.id, BOT_ID)] = "administrator"  # may not post yet
     async with running_bot(emulator) as (_, services):
-        await emulator.send_command(chat, erin, "/channel add @rotation_daily_e2e")
-        [refused] = await emulator.wait_for_replies(chat.id)
+        refused = await emulator.ask(chat, erin, "/channel add @rotation_daily_e2e")
         assert "may not post messages" in refused.text
         assert services.chats.get(channel.id) is None
 
@@ -143,21 +102,18 @@ async def test_link_a_channel_and_manage_it_from_a_private_chat(emulator: Emulat
             "status": "administrator",
             "can_post_messages": True,
         }
-        await emulator.send_command(chat, erin, "/channel add @rotation_daily_e2e")
-        [linked] = await emulator.wait_for_replies(chat.id)
+        linked = await emulator.ask(chat, erin, "/channel add @rotation_daily_e2e")
         assert "Linked Rotation Daily" in linked.text
 
-        await emulator.send_command(chat, erin, "/subscribe @rotation_daily_e2e russell_records")
-        [done] = await emulator.wait_for_replies(chat.id)
+        done = await emulator.ask(chat, erin, "/subscribe @rotation_daily_e2e russell_records")
         assert "Subscribed @rotation_daily_e2e to" in done.text
         assert services.chats.topics(channel.id) == ["preset:russell_records"]
         assert services.chats.get(channel.id).linked_by == erin.id
 
         frank = emulator.user("Frank")  # not an administrator of the channel
-        await emulator.send_command(
+        no = await emulator.ask(
             emulator.private_chat(frank), frank, "/subscribe @rotation_daily_e2e oil"
         )
-        [no] = await emulator.wait_for_replies(frank.id)
         assert "Only administrators of @rotation_daily_e2e" in no.text
         assert services.chats.topics(channel.id) == ["preset:russell_records"]
 
@@ -181,12 +137,8 @@ async def test_the_evening_alert_reaches_subscribed_chats_once(emulator: Emulato
     group = emulator.group("Small caps club", type="supergroup")
     emulator.compat.chat_members[(group.id, hal.id)] = "administrator"
     async with running_bot(emulator) as (app, services):
-        await emulator.send_command(private, gina, "/subscribe small_vs_large")
-        await emulator.wait_for_replies(private.id)
-        await emulator.send_command(
-            group, hal, f"/subscribe@{emulator.bot_username} small_vs_large"
-        )
-        await emulator.wait_for_replies(group.id)
+        await emulator.ask(private, gina, "/subscribe small_vs_large")
+        await emulator.ask(group, hal, f"/subscribe@{emulator.bot_username} small_vs_large")
 
         report = await run_scan(services, session, now=scan_time(session, 30), chart_maker=None)
         assert (

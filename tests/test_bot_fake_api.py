@@ -13,6 +13,7 @@ import pytest
 
 from bot.app import build_application
 from tests.support.bot_fixtures import make_services
+from tests.support.e2e import polling
 from tests.support.fake_bot_api import FakeBotApi, Fault
 
 pytestmark = [
@@ -39,15 +40,8 @@ async def polling_bot() -> AsyncIterator[tuple[FakeBotApi, object]]:
     async with FakeBotApi(max_long_poll=0.2) as api:
         services = make_services(telegram_base_url=api.base_url)
         app = build_application(services, token=TOKEN, with_jobs=False)
-        async with app:
-            await app.post_init(app)
-            await app.start()
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            try:
-                yield api, services
-            finally:
-                await app.updater.stop()
-                await app.stop()
+        async with polling(app, timeout=1):
+            yield api, services
 
 
 async def test_a_blocked_user_is_deactivated() -> None:

@@ -48,12 +48,6 @@ def short_429(seconds: float = 0.02) -> Fault:
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
     request = HTTPXRequest(connection_pool_size=64, read_timeout=0.3, pool_timeout=5)
     async with Bot("123456:FAKE", base_url=api.base_url, request=request) as b:

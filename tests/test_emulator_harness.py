@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.constants import ChatMemberStatus
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from tests.support.e2e import polling
 from tests.support.emulator import Emulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
@@ -45,16 +46,8 @@ async def running_bot(emulator: Emulator) -> AsyncIterator[Application]:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("role", role))
     app.add_handler(CallbackQueryHandler(ping, pattern="^ping$"))
-    async with app:  # initialize()/shutdown(): getMe through the compat layer
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=5)
-        try:
-            yield app
-        finally:
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
+    async with polling(app):  # initialize()/shutdown(): getMe through the compat layer
+        yield app
 
 
 async def test_start_reply_and_button_edit_in_private_chat(emulator: Emulator) -> None:

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, CommandHandler
 from telegram.request import HTTPXRequest
 
+from tests.support.e2e import polling
 from tests.support.fake_bot_answers import Upload
 from tests.support.fake_bot_api import FakeBotApi, Fault
 
@@ -27,12 +28,6 @@ CHAT = 4242
 
 def _seconds(value: int | dt.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else value
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
 
 
 @pytest.fixture
@@ -151,17 +146,11 @@ async def test_application_polls_updates_and_replies(api: FakeBotApi) -> None:
 
     app = Application.builder().token("123456:FAKE").base_url(api.base_url).build()
     app.add_handler(CommandHandler("start", start))
-    async with app:
-        await app.start()
-        await app.updater.start_polling(timeout=5)
-        try:
-            api.add_message(CHAT, 7, "/start")
-            async with asyncio.timeout(10):
-                while api.texts(CHAT) != ["welcome"]:
-                    await asyncio.sleep(0.01)
-        finally:
-            await app.updater.stop()
-            await app.stop()
+    async with polling(app):
+        api.add_message(CHAT, 7, "/start")
+        async with asyncio.timeout(10):
+            while api.texts(CHAT) != ["welcome"]:
+                await asyncio.sleep(0.01)
     # handled once: the next getUpdates confirmed it with offset = update_id + 1
     assert api.texts(CHAT) == ["welcome"]
     assert any(r.params.get("offset") == 2 for r in api.calls("getUpdates"))

@@ -1,27 +1,22 @@
 """/chart SUBJECT: a pair, a ticker, the sectors; refusals with an example; data trouble.
 
-The fake Bot API of tests/support/fake_request.py has no sendPhoto, so :class:`PhotoRequest`
-adds one here: it keeps the uploaded bytes, checks the caption the way Telegram checks HTML,
-and answers with a photo message.
+The fake Bot API of tests/support/fake_request.py answers sendPhoto: it checks the caption the
+way Telegram checks HTML and keeps each upload in ``request.photos``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import struct
 import threading
-import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pandas as pd
 import pytest
 import pytest_asyncio
-from telegram.request import RequestData
 
-from bot.app import build_application
 from bot.charts import SECTORS, SIZE
 from bot.handlers import chart as chart_handler
 from bot.handlers.commands import COMMANDS
@@ -29,8 +24,9 @@ from market.base import Closes, MarketDataError, NoData, tidy
 from market.sample import SampleProvider
 from tests.support.bot_fixtures import make_services
 from tests.support.bot_harness import BOT, BotHarness, group, private, user
+from tests.support.e2e import running_bot
 from tests.support.emulator import Emulator
-from tests.support.fake_request import Call, FakeRequest, Sent, check_text
+from tests.support.fake_request import FakeRequest
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXAMPLE = "Example: /chart IWM/SPY, /chart XLE or /chart sectors"
@@ -40,53 +36,6 @@ def png_size(png: bytes) -> tuple[int, int]:
     """Width and height from the IHDR chunk (the first, right after the signature)."""
     assert png[:8] == PNG_SIGNATURE and png[12:16] == b"IHDR"
     return struct.unpack(">II", png[16:24])
-
-
-class PhotoRequest(FakeRequest):
-    """The handler tests' fake Bot API plus sendPhoto (uploads kept in ``photos``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.photos: list[dict[str, Any]] = []
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> tuple[int, bytes]:
-        if not url.endswith("/sendPhoto"):
-            return await super().do_request(url, method, request_data, *args, **kwargs)
-        assert request_data is not None and request_data.contains_files
-        params = dict(request_data.parameters)
-        self.calls.append(Call("sendPhoto", params))
-        filename, content = request_data.multipart_data["photo"][:2]
-        data = content if isinstance(content, bytes) else content.read()
-        caption = str(params.get("caption", ""))
-        check_text({"text": caption, "parse_mode": params.get("parse_mode")})
-        assert len(caption) <= 1024
-        message_id = next(self._ids)
-        self.photos.append({**params, "data": data, "filename": filename})
-        self.sent.append(Sent("sendPhoto", params["chat_id"], message_id, caption, None, params))
-        chat_id = int(params["chat_id"])
-        message = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": self._chat(chat_id),
-            "from": BOT,
-            "caption": caption,
-            "photo": [
-                {
-                    "file_id": f"p{message_id}",
-                    "file_unique_id": f"u{message_id}",
-                    "width": SIZE[0],
-                    "height": SIZE[1],
-                }
-            ],
-        }
-        return 200, json.dumps({"ok": True, "result": message}).encode()
 
 
 class RecordingProvider(SampleProvider):
@@ -109,37 +58,23 @@ class RecordingProvider(SampleProvider):
         return super().closes(tickers, start, end)
 
 
-async def start(provider: SampleProvider | None = None) -> BotHarness:
-    """BotHarness.start, over :class:`PhotoRequest`."""
+async def start(provider: SampleProvider) -> BotHarness:
+    """BotHarness.start, on services whose market data comes from ``provider``."""
     services = make_services()
-    if provider is not None:
-        services.provider = provider
-    request = PhotoRequest()
-    app = build_application(
-        services, request=request, get_updates_request=FakeRequest(), with_jobs=False
-    )
-    harness = BotHarness(app, request)
+    services.provider = provider
+    return await BotHarness.start(services)
 
-    async def record(update: object, context: Any) -> None:
-        harness.errors.append(context.error)
 
-    app.add_error_handler(record)
-    await app.initialize()
-    await app.post_init(app)
-    return harness
+Bot = tuple[BotHarness, FakeRequest, RecordingProvider]
 
 
 @pytest_asyncio.fixture
-async def bot() -> AsyncIterator[tuple[BotHarness, PhotoRequest, RecordingProvider]]:
+async def bot() -> AsyncIterator[Bot]:
     provider = RecordingProvider()
     harness = await start(provider)
-    assert isinstance(harness.request, PhotoRequest)
     yield harness, harness.request, provider
     assert harness.errors == []
     await harness.stop()
-
-
-Bot = tuple[BotHarness, PhotoRequest, RecordingProvider]
 
 
 def assert_png(photo: dict[str, Any]) -> None:
@@ -298,7 +233,7 @@ async def test_too_little_history_is_refused_with_the_reason() -> None:
         assert "Can't chart <code>XLE</code>: too little history" in reply.text
         [reply] = await harness.send("/chart sectors")
         assert "too little history for a rotation graph" in reply.text
-        assert isinstance(harness.request, PhotoRequest) and harness.request.photos == []
+        assert harness.request.photos == []
         assert harness.errors == []
     finally:
         await harness.stop()
@@ -329,28 +264,12 @@ async def test_chart_through_http_and_the_emulator(emulator: Emulator) -> None:
     """The photo goes out as a multipart upload through PTB's HTTP transport."""
     alice = emulator.user("Alice")
     chat = emulator.private_chat(alice)
-    services = make_services(telegram_base_url=emulator.base_url)
-    app = build_application(
-        services,
-        request=emulator.compat.request(),
-        get_updates_request=emulator.compat.request(),
-        token=emulator.token,
-        with_jobs=False,
-    )
-    async with app:
-        await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=5)
-        try:
-            await emulator.send_command(chat, alice, "/chart IWM/SPY")
-            deadline = asyncio.get_running_loop().time() + 30
-            while not emulator.compat.photos:
-                assert asyncio.get_running_loop().time() < deadline, "no photo sent"
-                await asyncio.sleep(0.05)
-        finally:
-            await app.updater.stop()
-            await app.stop()
+    async with running_bot(emulator):
+        await emulator.send_command(chat, alice, "/chart IWM/SPY")
+        deadline = asyncio.get_running_loop().time() + 30
+        while not emulator.compat.photos:
+            assert asyncio.get_running_loop().time() < deadline, "no photo sent"
+            await asyncio.sleep(0.05)
     [photo] = emulator.compat.photos
     assert photo["chat_id"] == alice.id and png_size(photo["photo"]) == SIZE
     assert "IWM/SPY" in photo["caption"] and "Synthetic" in photo["caption"]

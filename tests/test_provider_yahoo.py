@@ -21,6 +21,7 @@ from market import yahoo, yahoo_traffic
 from market.base import NoData
 from market.yahoo import DEFAULT_REASON, YahooProvider
 from tests.support.yahoo_fixtures import (
+    ISOLATION,
     JAN,
     NY,
     QQQ_CLOSE,
@@ -28,18 +29,14 @@ from tests.support.yahoo_fixtures import (
     SPY_CLOSE,
     d,
     dates,
-    fake,
-    no_network,
     ny,
     provider,
     serve_jan,
     warm_timezones,
-    yf_cache,
 )
 from tests.support.yahoo_responses import bar_timestamp
 
-# The fixtures are used by name; listing them keeps the imports from looking unused.
-__all__ = ["fake", "no_network", "yf_cache"]
+pytestmark = pytest.mark.usefixtures(*ISOLATION)
 
 
 # ---- healthy ----------------------------------------------------------------------------------

@@ -15,21 +15,18 @@ import pytest
 
 from market.base import MarketDataError, NoData
 from tests.support.yahoo_fixtures import (
+    ISOLATION,
     JAN,
     QQQ_CLOSE,
     SPY_ADJ,
     d,
     dates,
-    fake,
-    no_network,
     provider,
     serve_jan,
     warm_timezones,
-    yf_cache,
 )
 
-# The fixtures are used by name; listing them keeps the imports from looking unused.
-__all__ = ["fake", "no_network", "yf_cache"]
+pytestmark = pytest.mark.usefixtures(*ISOLATION)
 
 
 # ---- rate limits and the network --------------------------------------------------------------

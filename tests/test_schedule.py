@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -137,12 +136,6 @@ async def test_no_retry_past_the_next_sessions_scan() -> None:
 
 
 # --- in a running Application ----------------------------------------------------------------
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
-
-
 async def start_app(api: FakeBotApi, services: Services, runs: list[dt.date]) -> Application:
     async def scan(services: Services, session: dt.date, **kw: Any) -> ScanReport:
         runs.append(session)

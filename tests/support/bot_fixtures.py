@@ -1,4 +1,6 @@
-"""Fixtures for handler tests: the real Application over the in-process fake Bot API."""
+"""Fixtures for the bot's tests: ``harness`` (the real Application over the in-process fake
+Bot API of tests/support/fake_request.py) and ``api`` (the HTTP fake Bot API of
+tests/support/fake_bot_api.py, started). Registered in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from bot.settings import Settings
 from market.sample import SampleProvider
 from storage import connect
 from tests.support.bot_harness import ADMIN_ID, BotHarness
+from tests.support.fake_bot_api import FakeBotApi
 
 
 def make_services(**settings: object) -> Services:
@@ -28,3 +31,10 @@ async def harness() -> AsyncIterator[BotHarness]:
         yield bot
     finally:
         await bot.stop()
+
+
+@pytest_asyncio.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """A FakeBotApi on a free local port (default settings), stopped after the test."""
+    async with FakeBotApi() as server:
+        yield server

@@ -32,6 +32,7 @@ import pytest
 import pytest_asyncio
 from telegram.ext import Application, ApplicationBuilder
 
+from tests.support.bot_api_wire import chat_key
 from tests.support.emulator_compat import EmulatorCompat
 
 EMULATOR_DIR = Path(__file__).resolve().parent.parent / "emulator"
@@ -91,7 +92,7 @@ class Reply:
         markup = msg.get("reply_markup")
         return cls(
             message_id=int(item["messageId"]),
-            chat_id=_int_or_str(msg["chat_id"]),
+            chat_id=chat_key(msg["chat_id"]),
             text=msg.get("text"),
             reply_markup=markup if isinstance(markup, dict) else None,
             raw=msg,
@@ -102,13 +103,6 @@ class Reply:
         """Inline keyboard buttons, row after row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [button for row in rows for button in row]
-
-
-def _int_or_str(value: Any) -> int | str:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 # -- the node process ------------------------------------------------------------------------
@@ -294,6 +288,12 @@ class Emulator:
         length = len(text.split(maxsplit=1)[0])
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         await self._post("/sendCommand", message)
+
+    async def ask(self, chat: Chat, user: User, text: str) -> Reply:
+        """:meth:`send_command`, then the bot's one reply in ``chat``."""
+        await self.send_command(chat, user, text)
+        [reply] = await self.wait_for_replies(chat.id)
+        return reply
 
     async def press_button(
         self, chat: Chat, user: User, message: Reply | dict[str, Any], callback_data: str

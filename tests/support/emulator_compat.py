@@ -27,6 +27,8 @@ from typing import Any
 
 from telegram.request import HTTPXRequest, RequestData
 
+from tests.support.bot_api_wire import chat_full_info, chat_key, chat_member, maybe_json
+
 # Methods the emulator lacks, answered here instead (see EmulatorCompat._answer_locally).
 LOCAL_METHODS = frozenset(
     {
@@ -75,22 +77,6 @@ def _seconds(value: Any) -> Any:
     return value
 
 
-def _maybe_json(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _chat_key(chat_id: Any) -> int | str:
-    try:
-        return int(chat_id)
-    except (TypeError, ValueError):
-        return str(chat_id)
-
-
 class EmulatorCompat:
     """Shared state + configuration for the compat request objects of one bot.
 
@@ -131,13 +117,13 @@ class EmulatorCompat:
             message = obj.get("message") if key == "callback_query" else obj
             if isinstance(message, dict) and isinstance(message.get("chat"), dict):
                 chat = message["chat"]
-                self.chats[_chat_key(chat.get("id"))] = chat
+                self.chats[chat_key(chat.get("id"))] = chat
             user = obj.get("from")
             if isinstance(user, dict) and "id" in user:
                 self.users[user["id"]] = user
 
     def _chat_for(self, chat_id: Any) -> dict[str, Any] | None:
-        return self.chats.get(_chat_key(chat_id))
+        return self.chats.get(chat_key(chat_id))
 
     def _bot_user(self) -> dict[str, Any]:
         return {"id": self.bot_id, "is_bot": True, "first_name": "Test First name"}
@@ -154,25 +140,14 @@ class EmulatorCompat:
             chat = self._chat_for(params.get("chat_id"))
             if chat is None:
                 return _error(400, "Bad Request: chat not found")
-            gifts = dict.fromkeys(
-                (
-                    "unlimited_gifts",
-                    "limited_gifts",
-                    "unique_gifts",
-                    "premium_subscription",
-                    "gifts_from_channels",
-                ),
-                False,
-            )
-            info = {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
-            return _ok({**chat, **info})
+            return _ok(chat_full_info(chat))
         if method == "getChatMember":
-            chat_id, user_id = _chat_key(params.get("chat_id")), int(params["user_id"])
+            chat_id, user_id = chat_key(params.get("chat_id")), int(params["user_id"])
             entry = self.chat_members.get((chat_id, user_id), self.default_member_status)
             user = self.users.get(user_id, {"id": user_id, "is_bot": False, "first_name": "User"})
             return _ok(chat_member(entry, user))
         if method == "setMyCommands":
-            self.commands[_scope_key(params)] = _maybe_json(params.get("commands", "[]"))
+            self.commands[_scope_key(params)] = maybe_json(params.get("commands", "[]"))
             return _ok(True)
         if method == "deleteMyCommands":
             self.commands.pop(_scope_key(params), None)
@@ -229,7 +204,7 @@ class EmulatorCompat:
         if params.get("caption") is not None:
             message["caption"] = params["caption"]
         if params.get("reply_markup") is not None:
-            message["reply_markup"] = _maybe_json(params["reply_markup"])
+            message["reply_markup"] = maybe_json(params["reply_markup"])
         return _ok(message)
 
     # -- patching what the emulator answered -------------------------------------------------
@@ -260,7 +235,7 @@ class EmulatorCompat:
             result["chat"] = self._chat_for(result["chat"]["id"]) or result["chat"]
             # emulator: echoes the form parameters, so object fields stay JSON strings
             if "link_preview_options" in result:
-                result["link_preview_options"] = _maybe_json(result["link_preview_options"])
+                result["link_preview_options"] = maybe_json(result["link_preview_options"])
         elif method in EDIT_METHODS and result is None:
             # emulator: edits answer null; Bot API answers the edited Message (True for inline)
             result = self._edited_message(params)
@@ -279,68 +254,18 @@ class EmulatorCompat:
             "message_id": int(params["message_id"]),
             "date": int(time.time()),
             "edit_date": int(time.time()),
-            "chat": self._chat_for(chat_id) or {"id": _chat_key(chat_id), "type": "private"},
+            "chat": self._chat_for(chat_id) or {"id": chat_key(chat_id), "type": "private"},
             "from": self._bot_user(),
         }
         for key in ("text", "entities", "reply_markup"):
             if params.get(key) is not None:
-                message[key] = _maybe_json(params[key])
+                message[key] = maybe_json(params[key])
         return message
 
 
 def _scope_key(params: dict[str, Any]) -> str:
-    scope = _maybe_json(params.get("scope", {"type": "default"}))
+    scope = maybe_json(params.get("scope", {"type": "default"}))
     return json.dumps([scope, params.get("language_code", "")], sort_keys=True)
-
-
-_ADMIN_RIGHTS = (
-    "can_manage_chat",
-    "can_delete_messages",
-    "can_manage_video_chats",
-    "can_restrict_members",
-    "can_promote_members",
-    "can_change_info",
-    "can_invite_users",
-    "can_post_stories",
-    "can_edit_stories",
-    "can_delete_stories",
-    "can_pin_messages",
-    "can_manage_topics",
-)
-_MEMBER_RIGHTS = (
-    "can_send_messages",
-    "can_send_audios",
-    "can_send_documents",
-    "can_send_photos",
-    "can_send_videos",
-    "can_send_video_notes",
-    "can_send_voice_notes",
-    "can_send_polls",
-    "can_send_other_messages",
-    "can_add_web_page_previews",
-    "can_change_info",
-    "can_invite_users",
-    "can_pin_messages",
-    "can_manage_topics",
-    "can_edit_tag",
-    "can_react_to_messages",
-)
-
-
-def chat_member(entry: str | dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
-    """A ChatMember with every field PTB 22.8 requires for its status."""
-    overrides = entry if isinstance(entry, dict) else {"status": entry}
-    status = overrides.get("status", "member")
-    member: dict[str, Any] = {"status": status, "user": user}
-    if status == "creator":
-        member["is_anonymous"] = False
-    elif status == "administrator":
-        member.update(dict.fromkeys(_ADMIN_RIGHTS, True), can_be_edited=False, is_anonymous=False)
-    elif status == "restricted":
-        member.update(dict.fromkeys(_MEMBER_RIGHTS, False), is_member=True, until_date=0)
-    elif status == "kicked":
-        member["until_date"] = 0
-    return {**member, **overrides}
 
 
 class EmulatorCompatRequest(HTTPXRequest):

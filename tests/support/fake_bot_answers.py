@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.emulator_compat import chat_member
+from tests.support.bot_api_wire import chat_full_info, chat_member
 
 
 @dataclass(slots=True)
@@ -226,22 +226,7 @@ class BotApiAnswers:
         return sent
 
     async def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
-        gifts = dict.fromkeys(
-            (
-                "unlimited_gifts",
-                "limited_gifts",
-                "unique_gifts",
-                "premium_subscription",
-                "gifts_from_channels",
-            ),
-            False,
-        )
-        return {
-            **self._chat(params["chat_id"]),
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": gifts,
-        }
+        return chat_full_info(self._chat(params["chat_id"]))
 
     async def _get_chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params["user_id"]

@@ -4,7 +4,8 @@ side is tests/support/bot_harness.py).
 
 It refuses what Telegram refuses — HTML it cannot parse, empty or over-long texts — so an
 escaping bug in a handler fails the test. Tables: ``chats`` (getChat, by id or @username),
-``members`` (getChatMember). Faults: ``fail(method, code, description, parameters=None,
+``members`` (getChatMember). Uploads: ``photos`` (each sendPhoto's parameters, with the
+uploaded ``data`` and ``filename``). Faults: ``fail(method, code, description, parameters=None,
 times=1)`` answers the next calls of ``method`` with a Bot API error (403, 429 with
 retry_after, 400 with migrate_to_chat_id ...).
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from tests.support.emulator_compat import chat_member
+from tests.support.bot_api_wire import chat_full_info, chat_member, maybe_json
 
 BOT = {
     "id": 777000,
@@ -64,15 +65,6 @@ class Sent:
         raise AssertionError(f"no button {startswith!r} in {[b['text'] for b in self.buttons]}")
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 class FakeRequest(BaseRequest):
     """Answers the Bot API methods rotation-bot uses; records every call."""
 
@@ -80,6 +72,7 @@ class FakeRequest(BaseRequest):
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
         self.callback_answers: list[dict[str, Any]] = []
+        self.photos: list[dict[str, Any]] = []  # sendPhoto: params + uploaded data, filename
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.chats: dict[int | str, dict[str, Any]] = {}  # for getChat (by id or @username)
         self.members: dict[tuple[int, int], str | dict[str, Any]] = {}  # getChatMember
@@ -129,7 +122,8 @@ class FakeRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         raw = request_data.parameters if request_data else {}
-        params = {k: _decode(v) for k, v in raw.items()}
+        params = {k: maybe_json(v) for k, v in raw.items()}
+        files = request_data.multipart_data if request_data and request_data.contains_files else {}
         self.calls.append(Call(name, params))
         queued = self.faults.get(name)
         if queued:
@@ -142,7 +136,7 @@ class FakeRequest(BaseRequest):
         if answer is None:
             return 400, _error(f"Bad Request: the fake does not implement {name}")
         try:
-            result = answer(params)
+            result = answer(params, files) if files else answer(params)
         except LookupError as e:
             return 400, _error(f"Bad Request: {e.args[0]}")
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -186,17 +180,24 @@ class FakeRequest(BaseRequest):
         check_text(params)
         return self._message("sendMessage", params)
 
-    def _sendPhoto(self, params: dict) -> dict:
-        """A photo message (the uploaded bytes are not kept: tests/test_handlers_chart.py's
-        PhotoRequest keeps them); its caption is checked like a text."""
+    def _sendPhoto(self, params: dict, files: dict | None = None) -> dict:
+        """A photo message; its caption is checked like a text, and an upload's bytes are kept
+        in ``photos`` (``data`` is None for a photo sent by file_id or URL)."""
         caption = str(params.get("caption", ""))
         check_text({"text": caption, "parse_mode": params.get("parse_mode")})
         if len(caption) > 1024:
             raise LookupError("message caption is too long")
+        upload = (files or {}).get("photo")  # (filename, content, mimetype) when uploaded
+        content = upload[1] if upload else None
+        data = content if content is None or isinstance(content, bytes) else content.read()
+        self.photos.append({**params, "data": data, "filename": upload[0] if upload else None})
         message = self._message("sendPhoto", {**params, "text": caption})
         del message["text"]
+        mid = message["message_id"]
         message["caption"] = caption
-        message["photo"] = [{"file_id": "p1", "file_unique_id": "u1", "width": 1280, "height": 960}]
+        message["photo"] = [
+            {"file_id": f"p{mid}", "file_unique_id": f"u{mid}", "width": 1280, "height": 960}
+        ]
         return message
 
     def _editMessageText(self, params: dict) -> dict:
@@ -219,22 +220,7 @@ class FakeRequest(BaseRequest):
         key = chat_id if isinstance(chat_id, str) and chat_id.startswith("@") else int(chat_id)
         if key not in self.chats:
             raise LookupError("chat not found")
-        gifts = dict.fromkeys(
-            (
-                "unlimited_gifts",
-                "limited_gifts",
-                "unique_gifts",
-                "premium_subscription",
-                "gifts_from_channels",
-            ),
-            False,
-        )
-        return {
-            **self.chats[key],
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": gifts,
-        }
+        return chat_full_info(self.chats[key])
 
     def _getChatMember(self, params: dict) -> dict:
         chat_id, user_id = int(params["chat_id"]), int(params["user_id"])

@@ -2,8 +2,9 @@
 
 Those tests are split by feature across files; what they share -- the no-network guard, a
 fresh yfinance per test, the fake session and the January price table -- lives here so every
-file runs under the same isolation. A test module imports the fixtures it uses; the two
-autouse ones must be imported too, or they do not run.
+file runs under the same isolation. The fixtures are registered in tests/conftest.py; a test
+module puts every test under the isolation with
+``pytestmark = pytest.mark.usefixtures(*ISOLATION)`` and imports the helpers it uses.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ SPY_CLOSE = [591.0, 595.5, 599.25, 595.0, 598.0]
 SPY_ADJ = [585.12, 589.57, 593.28, 589.07, 592.04]  # differs: adjusted for a later dividend
 QQQ_CLOSE = [511.0, 518.5, 524.75, 515.0, 516.5]
 LATER = pd.Timestamp("2025-12-31 12:00", tz="UTC")  # every January session long closed
+ISOLATION = ("no_network", "yf_cache")  # the fixtures every YahooProvider test runs under
 
 
 def d(s: str) -> dt.date:
@@ -43,7 +45,7 @@ def dates(*days: str) -> pd.DatetimeIndex:
 # ---- isolation --------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def no_network(monkeypatch):
     """Fail loudly if anything bypasses the fake and tries a real connection."""
 
@@ -60,7 +62,7 @@ def no_network(monkeypatch):
     monkeypatch.setattr(curl_requests.Session, "request", refuse)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def yf_cache(tmp_path, monkeypatch):
     """A fresh yfinance per test: no singleton session/crumb, no LRU'd responses, and its
     timezone/cookie caches in this test's tmp_path (also our once-per-process switch)."""
