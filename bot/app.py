@@ -1,10 +1,10 @@
 """The Telegram application: build it from the command table, and ``rotation-bot run``.
 
 :func:`build_application` wires every handler from :mod:`bot.handlers.commands`, the one
-global error handler and the services (``bot_data["services"]``). At start-up
-(:func:`post_init`) the bot learns its username (getMe), publishes its command menu from the
-same table (setMyCommands), syncs the topic -> rule table from the presets, and (unless told
-otherwise) installs the scan and delivery jobs.
+global error handler and the services (``context.bot_data.services``, see :mod:`bot.context`).
+At start-up (:func:`post_init`) the bot learns its username (getMe), publishes its command
+menu from the same table (setMyCommands), syncs the topic -> rule table from the presets,
+and (unless told otherwise) installs the scan and delivery jobs.
 
 :func:`run` polls Telegram with ``TELEGRAM_BOT_TOKEN`` (``TELEGRAM_BASE_URL`` points it at a
 local Bot API server). A missing or malformed token is a one-line error and exit status 2.
@@ -24,6 +24,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
+from bot.context import CONTEXT_TYPES
 from bot.handlers.commands import bot_commands, handlers
 from bot.handlers.errors import on_error
 from bot.handlers.topics import topic_rules
@@ -62,7 +63,7 @@ def build_application(
             if request is None:
                 raise
             token = OFFLINE_TOKEN
-    builder = Application.builder().token(token).post_init(post_init)
+    builder = Application.builder().token(token).context_types(CONTEXT_TYPES).post_init(post_init)
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url.rstrip("/"))
     if request is not None:
@@ -70,8 +71,8 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
-    app.bot_data["services"] = services
-    app.bot_data["with_jobs"] = with_jobs
+    app.bot_data.services = services
+    app.bot_data.with_jobs = with_jobs
     for handler in handlers():
         app.add_handler(handler)
     app.add_error_handler(on_error)
@@ -80,7 +81,7 @@ def build_application(
 
 async def post_init(app: Application) -> None:
     """After getMe: remember the username, publish the commands, sync topics, add jobs."""
-    services: Services = app.bot_data["services"]
+    services = app.bot_data.services
     services.bot_username = app.bot.username or ""
     services.chats.sync_topics(topic_rules())
     await app.bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault())
@@ -91,7 +92,7 @@ async def post_init(app: Application) -> None:
             )
         except TelegramError as e:
             log.info("operator commands for %s not set: %s", admin, e)
-    if app.bot_data.get("with_jobs", True):
+    if app.bot_data.with_jobs:
         from bot.schedule import install_jobs
 
         install_jobs(app)

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from telegram.ext import Application, ContextTypes, JobQueue
+from telegram.ext import Application, JobQueue
 
+from bot.context import Context
 from bot.delivery import DeliveryConfig, DeliveryWorker
 from bot.pipeline import ScanReport, run_scan
 from bot.services import Services
@@ -89,7 +90,7 @@ def install_jobs(
 
     ``clock``, ``scan`` and ``config`` are for tests; the bot calls ``install_jobs(app)``.
     """
-    services: Services = app.bot_data["services"]
+    services = app.bot_data.services
     queue = app.job_queue
     if queue is None:
         log.error("no JobQueue (install python-telegram-bot[job-queue]): no scans, no delivery")
@@ -100,9 +101,9 @@ def install_jobs(
         services.chats,
         config or DeliveryConfig.from_settings(services.settings),
     )
-    plan = _Plan(services, worker, scan, clock or (lambda: dt.datetime.now(dt.UTC)))
-    app.bot_data["delivery"] = worker
-    app.bot_data["scan_plan"] = plan
+    plan = ScanPlan(services, worker, scan, clock or (lambda: dt.datetime.now(dt.UTC)))
+    app.bot_data.delivery = worker
+    app.bot_data.scan_plan = plan
     queue.run_once(_deliver, when=0, name=DELIVERY_JOB, job_kwargs=RUN_ANYWAY)
     now = plan.clock()
     missed = missed_scan(now, plan.delay, services.scans.finished)
@@ -114,8 +115,8 @@ def install_jobs(
 
 
 @dataclass
-class _Plan:
-    """What the scan jobs share (kept in ``bot_data["scan_plan"]``)."""
+class ScanPlan:
+    """What the scan jobs share (kept in ``context.bot_data.scan_plan``)."""
 
     services: Services
     worker: DeliveryWorker
@@ -138,11 +139,12 @@ class _Plan:
         log.info("next scan: session %s at %s", session, when.isoformat())
 
 
-async def _scan(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _scan(context: Context) -> None:
     """Scan one session; then schedule the next session's scan, and a retry if it failed."""
-    plan: _Plan = context.bot_data["scan_plan"]
-    task: ScanTask = context.job.data  # type: ignore[union-attr,assignment]
-    queue: JobQueue = context.job_queue  # type: ignore[assignment]
+    plan, job, queue = context.bot_data.scan_plan, context.job, context.job_queue
+    assert plan is not None and job is not None and queue is not None  # set by install_jobs
+    task = job.data
+    assert isinstance(task, ScanTask)
     ok = False
     try:
         report = await plan.scan(plan.services, task.session, wake=plan.worker.wake)
@@ -167,8 +169,9 @@ async def _scan(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-async def _deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
-    worker: DeliveryWorker = context.bot_data["delivery"]
+async def _deliver(context: Context) -> None:
+    worker = context.bot_data.delivery
+    assert worker is not None  # set by install_jobs
     app = context.application
     try:
         await worker.run(keep_running=lambda: app.running)

@@ -1,8 +1,9 @@
 """The bot's collaborators, built once at start-up and shared by handlers and jobs.
 
-Handlers reach them as ``context.bot_data["services"]``; jobs get them the same way. Every
-store wraps the one database connection, which is used from the event-loop thread only (the
-Yahoo download runs in a worker thread; its price cache has a connection of its own).
+Handlers and jobs reach them as ``context.bot_data.services`` (see :mod:`bot.context`).
+Every store wraps the one database connection, which is used from the event-loop thread
+only (the Yahoo download runs in a worker thread; its price cache has a connection of its
+own).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import pytest
 from telegram.ext import Application
 
 from bot import schedule
+from bot.context import CONTEXT_TYPES, BotData
 from bot.delivery import DeliveryConfig
 from bot.pipeline import ScanReport
 from bot.schedule import ScanTask, install_jobs, missed_scan, next_scan, scan_time
@@ -79,12 +80,12 @@ class FakeQueue:
 
 @dataclass
 class FakeContext:
-    bot_data: dict[str, Any]
+    bot_data: BotData
     job: Any
     job_queue: FakeQueue
 
 
-def plan(now: dt.datetime, status: str = "ok") -> tuple[schedule._Plan, list[dt.date]]:
+def plan(now: dt.datetime, status: str = "ok") -> tuple[schedule.ScanPlan, list[dt.date]]:
     runs: list[dt.date] = []
 
     async def scan(services: Services, session: dt.date, **kw: Any) -> ScanReport:
@@ -95,13 +96,15 @@ def plan(now: dt.datetime, status: str = "ok") -> tuple[schedule._Plan, list[dt.
 
     services = make_services()
     worker: Any = type("W", (), {"wake": lambda self: None})()
-    return schedule._Plan(services, worker, scan, lambda: now), runs
+    return schedule.ScanPlan(services, worker, scan, lambda: now), runs
 
 
-async def run_job(p: schedule._Plan, task: ScanTask) -> FakeQueue:
+async def run_job(p: schedule.ScanPlan, task: ScanTask) -> FakeQueue:
     queue = FakeQueue()
     job = type("J", (), {"data": task})()
-    await schedule._scan(FakeContext({"scan_plan": p}, job, queue))  # type: ignore[arg-type]
+    held = BotData()
+    held.scan_plan = p
+    await schedule._scan(FakeContext(held, job, queue))  # type: ignore[arg-type]
     return queue
 
 
@@ -144,8 +147,9 @@ async def start_app(api: FakeBotApi, services: Services, runs: list[dt.date]) ->
         services.scans.finish(session, now)
         return ScanReport(session, "ok")
 
-    app = Application.builder().token("123456:FAKE").base_url(api.base_url).build()
-    app.bot_data["services"] = services
+    builder = Application.builder().token("123456:FAKE").base_url(api.base_url)
+    app = builder.context_types(CONTEXT_TYPES).build()
+    app.bot_data.services = services
     await app.initialize()
     install_jobs(app, scan=scan, config=DeliveryConfig.unlimited(poll_interval=0.05))
     await app.start()
@@ -193,7 +197,7 @@ async def test_the_delivery_job_sends_and_stops_with_the_app(api: FakeBotApi) ->
         await wait_for(lambda: services.outbox.depth()["sent"] == 1, 10, "delivery")
         assert api.texts(42) == ["<b>hello</b>"]  # requeued from 'sending' and sent once
         services.outbox.enqueue(42, "later", "later")
-        app.bot_data["delivery"].wake()
+        app.bot_data.delivery.wake()
         await wait_for(lambda: len(api.texts(42)) == 2, 10, "the woken worker")
     finally:
         await app.stop()  # returns: the worker noticed the app stopping

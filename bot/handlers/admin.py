@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.handlers.common import reply, services
 from bot.handlers.permissions import is_operator
 from bot.handlers.start import unknown
@@ -17,7 +17,7 @@ from storage import stats
 MAX_PROBLEMS = 10
 
 
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats_command(update: Update, context: Context) -> None:
     """Chats, subscriptions, outbox depth, last scan and data health (operator only)."""
     if not is_operator(update, context):
         await unknown(update, context)

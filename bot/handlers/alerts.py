@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.handlers import market
+from bot.context import Context
+from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, ensure_chat, reply, services, upper_first
 from bot.handlers.permissions import target
 from bot.handlers.topics import TOPICS, resolve, title
@@ -63,23 +63,23 @@ def describe(rule: Rule) -> str:
     return rule.key
 
 
-async def _refuse_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE, rule: Rule) -> bool:
+async def _refuse_unknown(update: Update, context: Context, rule: Rule) -> bool:
     """Check the rule's tickers against the data provider; reply and return True if any is
     unknown or the provider cannot be reached."""
     try:
-        unknown = await market.unknown_tickers(services(context), rule.tickers)
+        unknown = await fetch.unknown_tickers(services(context), rule.tickers)
     except MarketDataError:
         await reply(update, UNAVAILABLE)
         return True
     if not unknown:
         return False
     lines = [f"❌ No market data for {code(t)}: {esc(why)}." for t, why in unknown.items()]
-    lines.append(market.ticker_hint(next(iter(unknown))).strip())
+    lines.append(fetch.ticker_hint(next(iter(unknown))).strip())
     await reply(update, "\n".join(lines))
     return True
 
 
-async def alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def alert(update: Update, context: Context) -> None:
     """Add a custom alert rule for this chat (or a linked channel)."""
     found = await target(update, context, list(context.args or []), manage=True)
     if found is None:
@@ -115,7 +115,7 @@ async def alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def list_alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_alerts(update: Update, context: Context) -> None:
     """This chat's custom alerts, numbered for /delete."""
     found = await target(update, context, list(context.args or []), manage=False)
     if found is None:
@@ -131,7 +131,7 @@ async def list_alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await reply(update, "\n".join(lines))
 
 
-async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def delete(update: Update, context: Context) -> None:
     """Delete custom alert number N."""
     found = await target(update, context, list(context.args or []), manage=True)
     if found is None:
@@ -158,7 +158,7 @@ def _rules_for(text: str) -> tuple[list[Rule], str]:
     return [r for r in all_preset_rules() if r.key in keys], title(topic)
 
 
-async def backtest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def backtest_command(update: Update, context: Context) -> None:
     """When a rule (or a preset) would have fired over the available history, and what followed."""
     text = arg_text(context)
     if not text:
@@ -177,7 +177,7 @@ async def backtest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     svc = services(context)
     try:
-        end = await market.latest_session(svc)
+        end = await fetch.latest_session(svc)
         result = await asyncio.to_thread(backtest, svc.provider, rules, HISTORY_START, end)
     except MarketDataError:
         await reply(update, UNAVAILABLE)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.handlers.common import code, reply, services
 from bot.handlers.permissions import ADMIN_STATUSES, is_admin, linked_channel, looks_like_channel
 from bot.messages import esc
@@ -29,7 +29,7 @@ USAGE = (
 )
 
 
-async def channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def channel(update: Update, context: Context) -> None:
     """Link, list and unlink channels (from a private chat)."""
     chat = update.effective_chat
     if chat is None:
@@ -49,7 +49,7 @@ async def channel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, esc(USAGE))
 
 
-async def _add(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
+async def _add(update: Update, context: Context, name: str) -> None:
     user = update.effective_user
     assert user is not None
     bot = context.bot
@@ -106,7 +106,7 @@ async def _add(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str) ->
     )
 
 
-async def _list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _list(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     svc = services(context)
@@ -127,7 +127,7 @@ async def _list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, "\n".join(lines))
 
 
-async def _remove(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
+async def _remove(update: Update, context: Context, name: str) -> None:
     user = update.effective_user
     assert user is not None
     found = await linked_channel(context, name)

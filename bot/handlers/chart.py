@@ -23,11 +23,11 @@ import pandas as pd
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot import charts
 from bot.charts import base as chart_base
-from bot.handlers import market
+from bot.context import Context
+from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, reply, services
 from bot.messages import SYNTHETIC_NOTE, esc
 from bot.scanner import HISTORY_START
@@ -135,7 +135,7 @@ def last_close(frame: pd.DataFrame, subject: Subject) -> dt.date | None:
     return None if rows.empty else pd.Timestamp(rows.index[-1]).date()
 
 
-async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chart(update: Update, context: Context) -> None:
     """/chart SUBJECT: fetch, draw and send the chart (the usage and buttons without one)."""
     text = arg_text(context)
     if not text:
@@ -144,7 +144,7 @@ async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_chart(update, context, text)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: Context) -> None:
     """A subject button under the usage: draw that chart."""
     query = update.callback_query
     assert query is not None
@@ -162,7 +162,7 @@ def keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
 
 
-async def send_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def send_chart(update: Update, context: Context, text: str) -> None:
     """Parse ``text``, refuse it with a reason and an example, or draw and send its chart."""
     try:
         subject = parse_subject(text)
@@ -178,8 +178,8 @@ async def send_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     except TelegramError as e:
         log.info("chat action for /chart in %s failed: %s", chat.id, e)
     try:
-        end = await market.latest_session(svc)
-        got = await market.closes(svc, subject.fetch, HISTORY_START, end)
+        end = await fetch.latest_session(svc)
+        got = await fetch.closes(svc, subject.fetch, HISTORY_START, end)
     except MarketDataError:
         await reply(update, UNAVAILABLE)
         return
@@ -190,7 +190,7 @@ async def send_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
             + (f": {esc(got.missing[t].reason)}." if t in got.missing else ".")
             for t in unknown
         ]
-        hint = market.ticker_hint(unknown[0]).strip()
+        hint = fetch.ticker_hint(unknown[0]).strip()
         await reply(update, "\n".join([*reasons, hint, EXAMPLE]))
         return
     frame = got.frame.loc[: pd.Timestamp(end)]

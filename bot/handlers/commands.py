@@ -15,11 +15,11 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
+from bot.context import Context
 from bot.handlers import (
     admin,
     alerts,
@@ -33,7 +33,7 @@ from bot.handlers import (
     subscriptions,
 )
 
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Callback = Callable[[Update, Context], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,7 @@ def bot_commands(operator: bool = False) -> list[BotCommand]:
     return [BotCommand(c.name, c.description) for c in COMMANDS if c.menu or operator]
 
 
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, context: Context) -> None:
     """A button whose data no handler knows (an old keyboard, or a modified client)."""
     if update.callback_query is not None:
         await update.callback_query.answer("That button is out of date.")

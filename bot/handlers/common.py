@@ -7,8 +7,8 @@ import zoneinfo
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.messages import TEXT_LIMIT, esc, fit
 from bot.services import Services
 from storage.chats import Chat
@@ -16,8 +16,8 @@ from storage.chats import Chat
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.bot_data["services"]
+def services(context: Context) -> Services:
+    return context.bot_data.services
 
 
 async def reply(
@@ -39,7 +39,7 @@ async def reply(
     )
 
 
-def ensure_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Chat:
+def ensure_chat(update: Update, context: Context) -> Chat:
     """The stored row of the chat the update came from, created (or reactivated) if need be."""
     chat = update.effective_chat
     assert chat is not None
@@ -48,7 +48,7 @@ def ensure_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Chat:
     return services(context).chats.ensure(chat.id, chat.type, chat.title, chat.username)
 
 
-def arg_text(context: ContextTypes.DEFAULT_TYPE) -> str:
+def arg_text(context: Context) -> str:
     """Everything after the command, whitespace collapsed."""
     return " ".join(context.args or [])
 

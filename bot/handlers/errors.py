@@ -12,8 +12,8 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.handlers.common import reply, services
 from bot.refusals import chat_gone
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on my side. Please try again in a while."
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Handle any exception a handler raised (or PTB met while polling)."""
     error = context.error
     chat = update.effective_chat if isinstance(update, Update) else None

@@ -6,8 +6,8 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.handlers.common import ensure_chat, reply, services
 from bot.handlers.start import GROUP_WELCOME
 
@@ -19,7 +19,7 @@ PRESENT = frozenset(
 )
 
 
-async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def migrated(update: Update, context: Context) -> None:
     """A group became a supergroup: its subscriptions and alerts follow it to the new id."""
     message = update.effective_message
     if message is None:
@@ -34,7 +34,7 @@ async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("chat %s migrated to %s", old, new)
 
 
-async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def membership(update: Update, context: Context) -> None:
     """The bot's own membership changed: greet a group it joined, stop sending where it left
     (a person who blocked the bot, a group or channel that removed it)."""
     change = update.my_chat_member

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from telegram import Bot, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.handlers.common import reply, services
 from bot.messages import esc
 from storage.stats import channel_by_username
@@ -42,7 +42,7 @@ async def is_admin(bot: Bot, chat_id: int | str, user_id: int) -> bool:
     return member.status in ADMIN_STATUSES
 
 
-async def may_manage_here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def may_manage_here(update: Update, context: Context) -> bool:
     """Whether the sender may change the settings of the chat the update came from."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
@@ -57,7 +57,7 @@ async def may_manage_here(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     return await is_admin(context.bot, chat.id, user.id)
 
 
-def is_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def is_operator(update: Update, context: Context) -> bool:
     """Whether the sender is one of the operator's ADMIN_IDS."""
     user = update.effective_user
     return user is not None and user.id in services(context).settings.admins
@@ -96,7 +96,7 @@ def looks_like_channel(word: str) -> bool:
 
 
 async def target(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str], *, manage: bool
+    update: Update, context: Context, args: list[str], *, manage: bool
 ) -> tuple[Target, list[str]] | None:
     """Where a command applies, and its remaining arguments; None after replying a refusal.
 
@@ -130,7 +130,7 @@ async def target(
     return channel, args[1:]
 
 
-async def linked_channel(context: ContextTypes.DEFAULT_TYPE, name: str) -> Target | None:
+async def linked_channel(context: Context, name: str) -> Target | None:
     """The linked (stored, active) channel ``@name`` or ``-100...`` names, or None."""
     store = services(context).chats
     channel_id: int | None
@@ -148,7 +148,7 @@ async def linked_channel(context: ContextTypes.DEFAULT_TYPE, name: str) -> Targe
     return Target(stored.id, label, stored.kind)
 
 
-async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
+async def may_manage(update: Update, context: Context, chat_id: int) -> bool:
     """For a button: may the presser change chat ``chat_id`` from where the button is?"""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:

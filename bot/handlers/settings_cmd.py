@@ -17,8 +17,8 @@ from functools import lru_cache
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.handlers import keyboards
 from bot.handlers.common import ensure_chat, local_time, reply, services
 from bot.handlers.permissions import Target, looks_like_channel, may_manage, target
@@ -69,7 +69,7 @@ def settings_html(chat: Chat, where: Target) -> str:
     )
 
 
-async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings(update: Update, context: Context) -> None:
     """Show or change the chat's time zone, quiet hours and instant/digest delivery."""
     args = list(context.args or [])
     changes = args[1:] if args and looks_like_channel(args[0]) else args
@@ -106,9 +106,7 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, f"❌ I don't know the setting {esc(words[0])!r}.\n{USAGE}")
 
 
-async def _quiet(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, where: Target, rest: list[str]
-) -> None:
+async def _quiet(update: Update, context: Context, where: Target, rest: list[str]) -> None:
     store = services(context).chats
     text = " ".join(rest).lower().replace("–", "-").replace(" to ", "-").replace(" ", "")
     if text in ("off", "none", "no"):
@@ -126,7 +124,7 @@ async def _quiet(
     await reply(update, f"✅ Quiet hours {begin}–{finish} ({zone}): alerts wait until {finish}.")
 
 
-async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def mute(update: Update, context: Context) -> None:
     """Pause every alert for N days (/mute off resumes)."""
     found = await target(update, context, list(context.args or []), manage=True)
     if found is None:
@@ -160,7 +158,7 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def on_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_digest(update: Update, context: Context) -> None:
     """The instant/digest buttons under /settings."""
     query = update.callback_query
     assert query is not None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.handlers.common import ensure_chat, reply, services
 from bot.messages import SYNTHETIC_NOTE, esc
 
@@ -52,7 +52,7 @@ Tickers are Yahoo's: ^RUT, ^TNX, CL=F, BRK-B.
 /stop unsubscribes this chat from everything (and offers to delete its data)."""
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """Greet, say what the bot watches and the three commands to try."""
     chat = ensure_chat(update, context)
     text = GROUP_WELCOME if chat.is_group else WELCOME
@@ -61,7 +61,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """Every command, from the command table, with examples."""
     from bot.handlers.commands import COMMANDS
 
@@ -72,7 +72,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, text)
 
 
-async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown(update: Update, context: Context) -> None:
     """Any other command: point to /help (in groups, only when addressed to this bot)."""
     message = update.effective_message
     if message is None or not message.text:

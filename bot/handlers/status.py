@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.handlers import market
+from bot.context import Context
+from bot.handlers import fetch
 from bot.handlers.common import reply, services
 from bot.handlers.permissions import target
 from bot.messages import SYNTHETIC_NOTE, TEXT_LIMIT, esc
@@ -64,10 +64,10 @@ def dashboard_html(board: Dashboard, synthetic: bool) -> str:
     return "\n".join(lines)
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def status(update: Update, context: Context) -> None:
     """A compact rotation dashboard from the latest closes."""
     try:
-        board, synthetic = await market.current_dashboard(services(context), context.bot_data)
+        board, synthetic = await fetch.current_dashboard(services(context), context.bot_data)
     except MarketDataError:
         await reply(update, "I can't reach the market data right now. Try again later.")
         return
@@ -77,7 +77,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, dashboard_html(board, synthetic))
 
 
-async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def history(update: Update, context: Context) -> None:
     """This chat's last alerts, newest first, from the messages actually sent."""
     found = await target(update, context, list(context.args or []), manage=False)
     if found is None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.handlers import keyboards
 from bot.handlers.common import reply, services, upper_first
 from bot.handlers.permissions import may_manage, target
 from bot.messages import esc
 
 
-async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stop(update: Update, context: Context) -> None:
     """Unsubscribe this chat (or a linked channel) from every preset, signal and alert."""
     found = await target(update, context, list(context.args or []), manage=True)
     if found is None:
@@ -32,7 +32,7 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget(update: Update, context: Context) -> None:
     """The buttons under /stop: delete the chat's data, or keep it."""
     query = update.callback_query
     assert query is not None

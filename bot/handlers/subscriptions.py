@@ -6,8 +6,8 @@ import datetime as dt
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.handlers import keyboards
 from bot.handlers.common import code, ensure_chat, local_time, reply, services
 from bot.handlers.permissions import Target, may_manage, target
@@ -31,7 +31,7 @@ def catalogue_html(where: Target) -> str:
     return "\n".join(lines)
 
 
-async def signals(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def signals(update: Update, context: Context) -> None:
     """The catalogue and presets, with a keyboard to subscribe or unsubscribe in one tap."""
     found = await target(update, context, list(context.args or []), manage=False)
     if found is None:
@@ -41,17 +41,17 @@ async def signals(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, catalogue_html(where), keyboards.topics_keyboard(where.id, topics))
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscribe(update: Update, context: Context) -> None:
     """Subscribe this chat (or a linked channel) to presets or signal kinds."""
     await _change(update, context, on=True)
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe(update: Update, context: Context) -> None:
     """Unsubscribe this chat (or a linked channel) from presets or signal kinds."""
     await _change(update, context, on=False)
 
 
-async def _change(update: Update, context: ContextTypes.DEFAULT_TYPE, *, on: bool) -> None:
+async def _change(update: Update, context: Context, *, on: bool) -> None:
     found = await target(update, context, list(context.args or []), manage=True)
     if found is None:
         return
@@ -93,7 +93,7 @@ def _names(topics: list[str]) -> str:
     return ", ".join(f"{esc(title(t))} ({len(TOPICS.get(t, []))} rules)" for t in topics)
 
 
-async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_subscriptions(update: Update, context: Context) -> None:
     """What this chat (or a linked channel) gets: topics, custom alerts, delivery."""
     found = await target(update, context, list(context.args or []), manage=False)
     if found is None:
@@ -119,7 +119,7 @@ async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await reply(update, "\n".join(lines))
 
 
-async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_toggle(update: Update, context: Context) -> None:
     """A subscribe button: toggle that topic for that chat, then redraw the keyboard."""
     query = update.callback_query
     assert query is not None

@@ -69,7 +69,7 @@ class BotHarness:
 
     @property
     def services(self) -> Any:
-        return self.app.bot_data["services"]
+        return self.app.bot_data.services
 
     async def process(self, data: dict[str, Any]) -> list[Sent]:
         """Feed one update; the messages sent while handling it."""

@@ -1,7 +1,8 @@
-"""Market data for handlers: the provider's blocking calls run in a worker thread.
+"""Market data fetched for handlers: the provider's blocking calls run in a worker thread.
 
 A live provider (Yahoo) blocks on the network for seconds; ``asyncio.to_thread`` keeps the
-bot answering other chats meanwhile. The dashboard is computed once per session and kept.
+bot answering other chats meanwhile. The dashboard is computed once per session and kept in
+``context.bot_data.dashboard``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from bot.context import BotData, HeldDashboard
 from bot.scanner import HISTORY_START, default_session
 from bot.services import Services
 from market import calendar
@@ -49,14 +51,14 @@ def ticker_hint(ticker: str) -> str:
     return " Use Yahoo's spelling: ^RUT, ^TNX, CL=F, BRK-B."
 
 
-async def current_dashboard(services: Services, cache: dict[str, object]) -> tuple[Dashboard, bool]:
-    """(the dashboard at the latest session, whether the data is synthetic), cached in
-    ``cache`` for as long as the latest session stays the same."""
+async def current_dashboard(services: Services, held: BotData) -> tuple[Dashboard, bool]:
+    """(the dashboard at the latest session, whether the data is synthetic), kept in
+    ``held.dashboard`` for as long as the latest session stays the same."""
     session = await latest_session(services)
-    key = (services.provider.name, session)
-    held = cache.get("dashboard")
-    if isinstance(held, tuple) and held[0] == key:
-        return held[1], held[2]
+    source = services.provider.name
+    kept = held.dashboard
+    if kept is not None and (kept.source, kept.session) == (source, session):
+        return kept.board, kept.synthetic
 
     def compute() -> tuple[Dashboard, bool]:
         got = services.provider.closes(list(TICKERS), HISTORY_START, session)
@@ -65,5 +67,5 @@ async def current_dashboard(services: Services, cache: dict[str, object]) -> tup
         return dashboard(frame, ctx), got.synthetic
 
     board, synthetic = await asyncio.to_thread(compute)
-    cache["dashboard"] = (key, board, synthetic)
+    held.dashboard = HeldDashboard(source, session, board, synthetic)
     return board, synthetic
