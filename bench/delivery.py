@@ -4,7 +4,7 @@
     python bench/delivery.py --only off --messages 50000 --concurrency 4,8,32
     python bench/delivery.py --only paid-rtt --rtt 0.1 --pool 16   # fewer connections
 
-The fake Bot API runs in a process of its own (tests/support/server_process.py), the real
+The fake Bot API runs in a process of its own (bot/fake_api/server.py), the real
 delivery worker here on a file database, one message per chat, with the HTTP client the
 bot's Application gets by default (HTTPXRequest, a pool of 256 connections):
 
@@ -48,10 +48,10 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot.fake_api.server import ServerProcess
 from storage import bulk, close, connect
 from storage.chats import ChatStore
 from storage.outbox import Outbox
-from tests.support.server_process import ServerProcess
 
 
 def queue(path: Path, messages: int) -> None:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from tests.support.fake_bot_api import FakeBotApi
+from bot.fake_api.server import FakeBotApi
 
 
 async def blast(base_url: str, messages: int, concurrency: int) -> tuple[float, float]:

@@ -284,7 +284,7 @@ def main() -> None:
                 f"(+{mib(untraced['max_rss'] - untraced['rss_before'])}; tracemalloc off)"
             )
         if args.deliver_seconds >= 0 or args.trace_seconds >= 0:
-            from tests.support.server_process import ServerProcess
+            from bot.fake_api.server import ServerProcess
 
             queued = fresh_copy(base, tmp, "queued.sqlite")
             fanned = in_child(fanout_child, queued, 1, False)  # closed: WAL checkpointed

@@ -212,14 +212,13 @@ async def replay(
             counts = await _replay(services, request, start, end, charts, screen.tick)
         finally:
             services.close()
-    written = [s for s in request.sent if s.photo is not None]
     return DemoSummary(
         start=start,
         end=end,
         sessions=counts["sessions"],
         events=counts["events"],
         messages=len(request.sent),
-        charts=len(written),
+        charts=len(request.charts),
         failed=counts["failed"],
         charts_dir=charts_dir,
         db_path=path,

@@ -1,5 +1,5 @@
 """Error paths over real HTTP: the bot polls our fault-injecting fake Bot API
-(tests/support/fake_bot_api.py) — a blocked user (403), flood control (429), a group that
+(bot/fake_api/server.py) — a blocked user (403), flood control (429), a group that
 became a supergroup (400 + migrate_to_chat_id, and the service message itself)."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.app import build_application
+from bot.fake_api import Fault
+from bot.fake_api.server import FakeBotApi
 from tests.support.bot_fixtures import make_services
 from tests.support.e2e import polling
-from tests.support.fake_bot_api import FakeBotApi, Fault
 
 pytestmark = [
     pytest.mark.timeout(60),

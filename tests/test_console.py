@@ -1,8 +1,11 @@
-"""The console transport: the real PTB Bot talks to it; it prints what a chat would show."""
+"""The console transport: the real PTB Bot talks to it; it prints what a chat would show;
+every command of the command table is answered through it as ``rotation-bot chat`` runs it."""
 
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot.console import ConsoleRequest, html_to_text
+from bot.console_chat import chat
+from bot.handlers.commands import COMMANDS
+from bot.handlers.errors import SORRY
+from bot.settings import Settings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
@@ -36,7 +43,7 @@ async def test_messages_keyboards_photos_and_edits(tmp_path: Path) -> None:
     assert "Breadth" in shown and "[1] Subscribe  [2] Not now" in shown and "✎ Subscribed" in shown
     assert [(c.number, c.data, c.message_id) for c in request.choices] == [
         (1, "sub:breadth", sent.message_id), (2, "noop", sent.message_id)]  # fmt: skip
-    saved = request.sent[1].photo
+    [saved] = request.charts
     assert saved is not None and saved.read_bytes() == PNG and str(saved) in shown
     assert photo.caption == "chart <i>1</i>"
     assert [s.method for s in request.sent] == ["sendMessage", "sendPhoto", "editMessageText"]
@@ -48,3 +55,43 @@ async def test_unknown_method_is_a_bot_api_error() -> None:
                    get_updates_request=ConsoleRequest(out)) as bot:  # fmt: skip
         with pytest.raises(BadRequest, match=r"(?i)does not implement senddice"):
             await bot.send_dice(7)
+
+
+# Each command with arguments that take it down its real path; a command not listed here
+# (a new one) is sent bare, and must still be answered.
+EXAMPLES = {
+    "subscribe": "/subscribe breadth",
+    "unsubscribe": "/unsubscribe breadth",
+    "alert": "/alert IWM/SPY crosses above 200d",
+    "delete": "/delete 1",
+    "backtest": "/backtest ^RUT record high",
+    "chart": "/chart IWM/SPY",
+    "mute": "/mute 2",
+    "channel": "/channel add @rotation_daily",
+}
+
+
+async def test_every_command_is_answered_through_the_console(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What ``rotation-bot chat`` does with each command of the table: a reply, no error."""
+    lines = [EXAMPLES.get(c.name, f"/{c.name}") for c in COMMANDS]
+    lines[-1:-1] = ["/list @rotation_daily"]  # the channel linked above is managed from here
+    out = io.StringIO()
+    replies: dict[str, str] = {}
+
+    async def typed() -> AsyncIterator[str]:
+        for line in lines:
+            start = len(out.getvalue())
+            yield line
+            replies[line] = out.getvalue()[start:]  # the chat asks for the next line when done
+
+    settings = Settings(_env_file=None, database_path=tmp_path / "chat.sqlite")  # type: ignore[call-arg]
+    with caplog.at_level(logging.WARNING):
+        assert await chat(settings, typed(), out, tmp_path / "charts") == 0
+    assert [r.getMessage() for r in caplog.records] == []
+    for line in lines:
+        assert replies[line].strip(), f"{line}: no reply"
+        assert SORRY not in replies[line], f"{line}: {replies[line]}"
+    assert "Linked @rotation_daily" in replies["/channel add @rotation_daily"]
+    assert "What @rotation_daily gets" in replies["/list @rotation_daily"]

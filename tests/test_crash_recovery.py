@@ -3,7 +3,7 @@ only messages that were in flight at the instant of the kill are sent twice.
 
 The delivery worker runs in a subprocess (tests/support/delivery_process.py) against a file
 database and a fake Bot API served from this process, which answers a few milliseconds after
-delivering (tests/support/latent_api.py) — the window in which a killed bot has sent a
+delivering (FakeBotApi's send_latency) — the window in which a killed bot has sent a
 message it never heard about. It runs at the bot's two concurrencies (8; 32 with paid
 broadcasts), the most a crash can repeat; ``pytest -s`` prints the counts.
 """
@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from bot.delivery import PAID_CONCURRENCY, DeliveryConfig
+from bot.fake_api.server import FakeBotApi
 from storage import connect
 from storage.chats import ChatStore
 from storage.outbox import Outbox
-from tests.support.latent_api import LatentFakeBotApi
 from tests.support.pipeline_support import wait_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -80,7 +80,7 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, concurrency: 
     db = tmp_path / "bot.sqlite"
     expected = broadcast(db)
     total = CHATS * PER_CHAT
-    async with LatentFakeBotApi(latency=0.005) as api:
+    async with FakeBotApi(send_latency=0.005) as api:
         first = await start_worker(db, api.base_url, concurrency)
         await wait_for(lambda: api.delivered_count >= total * 2 // 5, 60, "2,000 deliveries")
         os.kill(first.pid, signal.SIGKILL)

@@ -16,8 +16,9 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy, retry_after_seconds
+from bot.fake_api import Fault
+from bot.fake_api.server import FakeBotApi
 from bot.services import Services
-from tests.support.fake_bot_api import FakeBotApi, Fault
 from tests.support.pipeline_support import add_chat, make_services, rows, wait_for
 
 pytestmark = [

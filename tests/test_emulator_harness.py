@@ -120,7 +120,7 @@ async def test_methods_the_emulator_lacks_are_answered_locally(emulator: Emulato
         photo = await bot.send_photo(chat.id, b"\x89PNG fake bytes", caption="SPY vs IWM")
         assert photo.caption == "SPY vs IWM"
         assert photo.chat.id == chat.id
-        assert emulator.compat.photos[-1]["size"] == len(b"\x89PNG fake bytes")
+        assert emulator.compat.photos[-1]["data"] == b"\x89PNG fake bytes"
         info = await bot.get_chat(chat.id)
         assert (info.id, info.type) == (chat.id, "private")
         assert await bot.delete_my_commands()

@@ -13,9 +13,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, CommandHandler
 from telegram.request import HTTPXRequest
 
+from bot.fake_api import Fault, Upload
+from bot.fake_api.server import FakeBotApi
 from tests.support.e2e import polling
-from tests.support.fake_bot_answers import Upload
-from tests.support.fake_bot_api import FakeBotApi, Fault
 
 pytestmark = [
     pytest.mark.timeout(60),

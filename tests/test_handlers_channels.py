@@ -14,8 +14,8 @@ ME, OTHER = private(OWNER), private(STRANGER)
 
 def setup_channel(harness: BotHarness, *, bot_right: bool = True) -> None:
     harness.request.add_channel(CHANNEL, "rotation_daily", "Rotation Daily")
-    harness.request.members[(CHANNEL, OWNER)] = "creator"
-    harness.request.members[(CHANNEL, BOT["id"])] = {
+    harness.request.chat_members[(CHANNEL, OWNER)] = "creator"
+    harness.request.chat_members[(CHANNEL, BOT["id"])] = {
         "status": "administrator",
         "can_post_messages": bot_right,
     }
@@ -57,9 +57,9 @@ async def test_linking_is_refused_with_the_reason(
     elif arrange == "group":
         request.chats["@rotation_daily"] = group(-1007000000001, "supergroup")
     elif arrange == "not admin":
-        request.members[(CHANNEL, OWNER)] = "member"
+        request.chat_members[(CHANNEL, OWNER)] = "member"
     elif arrange == "bot not admin":
-        request.members[(CHANNEL, BOT["id"])] = "member"
+        request.chat_members[(CHANNEL, BOT["id"])] = "member"
     [reply] = await harness.send("/channel add @rotation_daily", ME, user(OWNER))
     assert expected in reply.text
     assert harness.services.chats.get(CHANNEL) is None

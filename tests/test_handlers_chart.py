@@ -1,6 +1,6 @@
 """/chart SUBJECT: a pair, a ticker, the sectors; refusals with an example; data trouble.
 
-The fake Bot API of tests/support/fake_request.py answers sendPhoto: it checks the caption the
+The fake Bot API of bot/fake_api answers sendPhoto: it checks the caption the
 way Telegram checks HTML and keeps each upload in ``request.photos``.
 """
 
@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 
 from bot.charts import SECTORS, SIZE
+from bot.fake_api import Fault, LocalBotApi
 from bot.handlers import chart as chart_handler
 from bot.handlers.commands import COMMANDS
 from market.base import Closes, MarketDataError, NoData, tidy
@@ -26,7 +27,6 @@ from tests.support.bot_fixtures import make_services
 from tests.support.bot_harness import BOT, BotHarness, group, private, user
 from tests.support.e2e import running_bot
 from tests.support.emulator import Emulator
-from tests.support.fake_request import FakeRequest
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXAMPLE = "Example: /chart IWM/SPY, /chart XLE or /chart sectors"
@@ -65,7 +65,7 @@ async def start(provider: SampleProvider) -> BotHarness:
     return await BotHarness.start(services)
 
 
-Bot = tuple[BotHarness, FakeRequest, RecordingProvider]
+Bot = tuple[BotHarness, LocalBotApi, RecordingProvider]
 
 
 @pytest_asyncio.fixture
@@ -271,13 +271,13 @@ async def test_chart_through_http_and_the_emulator(emulator: Emulator) -> None:
             assert asyncio.get_running_loop().time() < deadline, "no photo sent"
             await asyncio.sleep(0.05)
     [photo] = emulator.compat.photos
-    assert photo["chat_id"] == alice.id and png_size(photo["photo"]) == SIZE
+    assert photo["chat_id"] == alice.id and png_size(photo["data"]) == SIZE
     assert "IWM/SPY" in photo["caption"] and "Synthetic" in photo["caption"]
 
 
 async def test_a_failed_chat_action_does_not_stop_the_chart(bot: Bot) -> None:
     harness, request, _ = bot
-    request.fail("sendChatAction", 400, "Bad Request: not enough rights to send photos")
+    request.schedule("sendChatAction", [Fault(400, "Bad Request: not enough rights")])
     await harness.send("/chart XLE")
     [photo] = request.photos
     assert_png(photo)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from bot.fake_api import Fault
 from bot.handlers.errors import SORRY
 from market.base import Closes
 from market.sample import SampleProvider
@@ -40,7 +41,7 @@ async def test_a_handler_bug_is_logged_and_the_user_gets_an_apology(
 
 async def test_blocked_by_the_user_deactivates_the_chat(harness: BotHarness) -> None:
     await harness.send("/subscribe breadth")
-    harness.request.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    harness.request.schedule("sendMessage", [Fault.forbidden()])
     assert await harness.send("/list") == []
     chat = harness.services.chats.get(USER_ID)
     assert not chat.active and "blocked" in chat.inactive_reason
@@ -53,7 +54,7 @@ async def test_a_chat_telegram_no_longer_knows_is_deactivated_as_delivery_does(
 ) -> None:
     """The same refusals mean the same thing to a reply and to the delivery worker."""
     await harness.send("/subscribe breadth")
-    harness.request.fail("sendMessage", 400, "Bad Request: chat not found")
+    harness.request.schedule("sendMessage", [Fault.chat_not_found()])
     assert await harness.send("/list") == []
     chat = harness.services.chats.get(USER_ID)
     assert not chat.active and "chat not found" in chat.inactive_reason.lower()
@@ -63,14 +64,9 @@ async def test_a_reply_to_a_group_that_became_a_supergroup_moves_the_group(
     harness: BotHarness,
 ) -> None:
     room = group(-7001)
-    harness.request.members[(room["id"], 5)] = "administrator"
+    harness.request.chat_members[(room["id"], 5)] = "administrator"
     await harness.send("/subscribe rates", room, user(5))
-    harness.request.fail(
-        "sendMessage",
-        400,
-        "Bad Request: group chat was upgraded to a supergroup chat",
-        {"migrate_to_chat_id": -1007001},
-    )
+    harness.request.schedule("sendMessage", [Fault.migrate(-1007001)])
     await harness.send("/list", room, user(5))
     assert harness.services.chats.get(room["id"]) is None
     assert harness.services.chats.topics(-1007001) == ["preset:rates"]
@@ -79,7 +75,7 @@ async def test_a_reply_to_a_group_that_became_a_supergroup_moves_the_group(
 async def test_flood_control_on_a_reply_is_logged_and_the_bot_carries_on(
     harness: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    harness.request.fail("sendMessage", 429, "Too Many Requests: retry after 3", {"retry_after": 3})
+    harness.request.schedule("sendMessage", [Fault.retry_after(3)])
     with caplog.at_level(logging.WARNING, logger="bot.handlers.errors"):
         assert await harness.send("/help") == []
     assert "flood control exceeded" in caplog.text.lower()
@@ -90,7 +86,7 @@ async def test_flood_control_on_a_reply_is_logged_and_the_bot_carries_on(
 async def test_a_failing_apology_is_only_logged(
     harness: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    harness.request.fail("sendMessage", 400, "Bad Request: can't parse entities", times=2)
+    harness.request.schedule("sendMessage", [Fault(400, "Bad Request: can't parse entities")] * 2)
     with caplog.at_level(logging.WARNING, logger="bot.handlers.errors"):
         assert await harness.send("/help") == []
     assert "unhandled BadRequest" in caplog.text and "could not send the apology" in caplog.text

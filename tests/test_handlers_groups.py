@@ -11,7 +11,7 @@ BOTNAME = BOT["username"]
 
 
 def admins(harness: BotHarness, chat: dict = ROOM) -> None:
-    harness.request.members[(chat["id"], ADMIN["id"])] = "administrator"
+    harness.request.chat_members[(chat["id"], ADMIN["id"])] = "administrator"
 
 
 async def test_a_member_is_refused_politely_and_nothing_changes(harness: BotHarness) -> None:
@@ -22,7 +22,7 @@ async def test_a_member_is_refused_politely_and_nothing_changes(harness: BotHarn
         assert "only this group's administrators" in reply.text, command
     assert harness.services.chats.topics(ROOM["id"]) == []
     assert harness.services.rules.count(ROOM["id"]) == 0
-    checks = [c.params for c in harness.request.calls if c.method == "getChatMember"]
+    checks = [c.params for c in harness.request.calls("getChatMember")]
     assert {"chat_id": ROOM["id"], "user_id": MEMBER["id"]} in [
         {k: int(v) for k, v in p.items()} for p in checks
     ]
@@ -51,7 +51,7 @@ async def test_an_admin_changes_the_group_with_commands_addressed_to_the_bot(
 async def test_the_owner_and_an_anonymous_admin_count_as_administrators(
     harness: BotHarness,
 ) -> None:
-    harness.request.members[(ROOM["id"], 40)] = "creator"
+    harness.request.chat_members[(ROOM["id"], 40)] = "creator"
     await harness.send("/subscribe rates", ROOM, user(40))
     anonymous = {
         "id": 1087968824,

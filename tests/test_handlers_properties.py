@@ -45,10 +45,10 @@ def _sender(who: str) -> tuple[dict, dict, str]:
 
 async def _harness() -> BotHarness:
     harness = await BotHarness.start(make_services())
-    harness.request.members[(GROUP["id"], ADMIN["id"])] = "administrator"
+    harness.request.chat_members[(GROUP["id"], ADMIN["id"])] = "administrator"
     harness.request.add_channel(CHANNEL_ID, "rotation_channel")
-    harness.request.members[(CHANNEL_ID, 21)] = "administrator"
-    harness.request.members[(CHANNEL_ID, BOT["id"])] = {
+    harness.request.chat_members[(CHANNEL_ID, 21)] = "administrator"
+    harness.request.chat_members[(CHANNEL_ID, BOT["id"])] = {
         "status": "administrator",
         "can_post_messages": True,
     }

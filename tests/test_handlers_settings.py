@@ -97,7 +97,7 @@ async def test_stop_and_keep(harness: BotHarness) -> None:
 
 async def test_a_group_member_cannot_delete_the_group_s_data(harness: BotHarness) -> None:
     room = group(-6001)
-    harness.request.members[(room["id"], 81)] = "administrator"
+    harness.request.chat_members[(room["id"], 81)] = "administrator"
     await harness.send("/subscribe rates", room, user(81))
     await harness.press(f"forget:{room['id']}", None, room, user(82))
     assert harness.services.chats.get(room["id"]) is not None

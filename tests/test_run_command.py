@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import RedactToken, add_command, configure_logging, run
+from bot.fake_api.server import FakeBotApi
 from bot.settings import Settings
-from tests.support.fake_bot_api import FakeBotApi
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,10 +13,10 @@ from telegram.ext import Application
 from bot import schedule
 from bot.context import CONTEXT_TYPES, BotData
 from bot.delivery import DeliveryConfig
+from bot.fake_api.server import FakeBotApi
 from bot.pipeline import ScanReport
 from bot.schedule import ScanTask, install_jobs, missed_scan, next_scan, scan_time
 from bot.services import Services
-from tests.support.fake_bot_api import FakeBotApi
 from tests.support.pipeline_support import add_chat, make_services, wait_for
 
 pytestmark = pytest.mark.timeout(60)

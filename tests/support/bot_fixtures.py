@@ -1,6 +1,6 @@
 """Fixtures for the bot's tests: ``harness`` (the real Application over the in-process fake
-Bot API of tests/support/fake_request.py) and ``api`` (the HTTP fake Bot API of
-tests/support/fake_bot_api.py, started). Registered in tests/conftest.py."""
+Bot API, bot/fake_api/local.py) and ``api`` (the fake Bot API over HTTP,
+bot/fake_api/server.py, started). Registered in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
+from bot.fake_api.server import FakeBotApi
 from bot.services import Services
 from bot.settings import Settings
 from market.sample import SampleProvider
 from storage import connect
 from tests.support.bot_harness import ADMIN_ID, BotHarness
-from tests.support.fake_bot_api import FakeBotApi
 
 
 def make_services(**settings: object) -> Services:
@@ -25,7 +25,7 @@ def make_services(**settings: object) -> Services:
 
 @pytest_asyncio.fixture
 async def harness() -> AsyncIterator[BotHarness]:
-    """A started bot (post_init done) answering through tests.support.fake_request."""
+    """A started bot (post_init done) answering through the in-process fake Bot API."""
     bot = await BotHarness.start(make_services())
     try:
         yield bot

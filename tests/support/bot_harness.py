@@ -1,9 +1,10 @@
-"""The user's side of handler tests: the real Application over tests/support/fake_request.py.
+"""The user's side of handler tests: the real Application over the in-process fake Bot API
+(bot/fake_api/local.py), which refuses what Telegram refuses (bad HTML, empty texts).
 
 harness = await BotHarness.start(services)
 replies = await harness.send("/subscribe breadth")                 # a private chat
 replies = await harness.send("/alert ^RUT record high", group(), user(7))
-harness.request.members[(group()["id"], 7)] = "administrator"     # getChatMember
+harness.request.chat_members[(group()["id"], 7)] = "administrator"     # getChatMember
 await harness.press("sub:4242:preset:breadth", replies[0])         # an inline button
 """
 
@@ -17,12 +18,14 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from tests.support.fake_request import BOT, FakeRequest, Sent
+from bot.fake_api.answers import Sent
+from bot.fake_api.local import LocalBotApi
 
 __all__ = ["ADMIN_ID", "BOT", "USER_ID", "BotHarness", "group", "private", "user"]
 
 USER_ID = 4242
 ADMIN_ID = 1  # the operator (ADMIN_IDS)
+BOT = {"id": 777000, "is_bot": True, "first_name": "Rotation", "username": "RotationTestBot"}
 
 
 def private(user_id: int = USER_ID) -> dict[str, Any]:
@@ -38,9 +41,12 @@ def user(user_id: int = USER_ID) -> dict[str, Any]:
 
 
 class BotHarness:
-    """The real Application over :class:`FakeRequest`; sends updates, returns replies."""
+    """The real Application over :class:`LocalBotApi`; sends updates, returns replies.
 
-    def __init__(self, app: Application, request: FakeRequest) -> None:
+    ``request`` is the fake Bot API: its ``chats`` answer getChat (others: "chat not
+    found"), ``chat_members`` getChatMember; ``sent``, ``photos``, ``calls(method)`` ..."""
+
+    def __init__(self, app: Application, request: LocalBotApi) -> None:
         self.app = app
         self.request = request
         self.errors: list[BaseException] = []
@@ -50,9 +56,14 @@ class BotHarness:
     async def start(cls, services: Any) -> BotHarness:
         from bot.app import build_application
 
-        request = FakeRequest()
+        request = LocalBotApi(
+            bot_id=BOT["id"],
+            username=BOT["username"],
+            first_name=BOT["first_name"],
+            see_every_chat=False,
+        )
         app = build_application(
-            services, request=request, get_updates_request=FakeRequest(), with_jobs=False
+            services, request=request, get_updates_request=request, with_jobs=False
         )
         harness = cls(app, request)
 
@@ -109,20 +120,24 @@ class BotHarness:
         chat: dict[str, Any] | None = None,
         user_: dict[str, Any] | None = None,
     ) -> list[Sent]:
-        """Press an inline button carrying ``data`` under the bot's ``message``."""
+        """Press an inline button carrying ``data`` under the bot's ``message`` (by default a
+        message the bot sent before the test began)."""
         chat = chat or private()
         sender = user_ or user(chat["id"] if chat["type"] == "private" else USER_ID)
+        if message is None:
+            old = self.request.add_bot_message(chat["id"], "an earlier message")
+            message = Sent("sendMessage", chat["id"], old["message_id"], old["text"])
         query = {
             "id": str(next(self._ids)),
             "from": sender,
             "chat_instance": "ci",
             "data": data,
             "message": {
-                "message_id": message.message_id if message else 999,
+                "message_id": message.message_id,
                 "date": int(time.time()),
                 "chat": chat,
                 "from": BOT,
-                "text": message.text if message else "",
+                "text": message.text,
             },
         }
         return await self.process({"callback_query": query})

@@ -32,7 +32,7 @@ import pytest
 import pytest_asyncio
 from telegram.ext import Application, ApplicationBuilder
 
-from tests.support.bot_api_wire import chat_key
+from bot.fake_api.wire import chat_key
 from tests.support.emulator_compat import EmulatorCompat
 
 EMULATOR_DIR = Path(__file__).resolve().parent.parent / "emulator"
