@@ -93,5 +93,5 @@ async def test_every_command_is_answered_through_the_console(
     for line in lines:
         assert replies[line].strip(), f"{line}: no reply"
         assert SORRY not in replies[line], f"{line}: {replies[line]}"
-    assert "Linked @rotation_daily" in replies["/channel add @rotation_daily"]
+    assert "Linked Rotation Daily (@rotation_daily)" in replies["/channel add @rotation_daily"]
     assert "What @rotation_daily gets" in replies["/list @rotation_daily"]

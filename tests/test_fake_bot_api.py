@@ -13,7 +13,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, CommandHandler
 from telegram.request import HTTPXRequest
 
-from bot.fake_api import Fault, Upload
+from bot.fake_api import Fault, LocalBotApi, Upload
 from bot.fake_api.server import FakeBotApi
 from tests.support.e2e import polling
 
@@ -154,3 +154,29 @@ async def test_application_polls_updates_and_replies(api: FakeBotApi) -> None:
     # handled once: the next getUpdates confirmed it with offset = update_id + 1
     assert api.texts(CHAT) == ["welcome"]
     assert any(r.params.get("offset") == 2 for r in api.calls("getUpdates"))
+
+
+@pytest.mark.parametrize(
+    "status", ["creator", "administrator", "member", "restricted", "left", "kicked"]
+)
+async def test_every_member_status_builds_in_ptb(status: str) -> None:
+    """getChatMember answers carry every field PTB 22.8's de_json requires for the status."""
+    api = LocalBotApi()
+    api.chat_members[(-100, 5)] = status
+    async with Bot("1:x", request=api, get_updates_request=api) as bot:
+        member = await bot.get_chat_member(-100, 5)
+    assert member.status == status and member.user.id == 5
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "kind"),
+    [(5, "private"), (-5, "group"), (-1_000_000_000_005, "supergroup"), ("@daily", "channel")],
+)
+async def test_every_chat_kind_builds_in_ptb(chat_id: int | str, kind: str) -> None:
+    """getChat answers are complete ChatFullInfo (accepted_gift_types and all)."""
+    api = LocalBotApi()
+    async with Bot("1:x", request=api, get_updates_request=api) as bot:
+        info = await bot.get_chat(chat_id)
+    assert info.type == kind and info.accepted_gift_types.gifts_from_channels is False
+    if kind == "channel":
+        assert info.username == "daily" and (await bot.get_chat(info.id)).id == info.id

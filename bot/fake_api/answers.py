@@ -252,7 +252,8 @@ class BotApi(Faults):
             return chat
         if isinstance(chat_id, str):  # "@name": a public channel
             name = chat_id.removeprefix("@")
-            return self.add_channel(-next(self._channel_ids), name, f"@{name}")
+            title = name.replace("_", " ").title()
+            return self.add_channel(-next(self._channel_ids), name, title)
         kind = "private" if chat_id > 0 else "supergroup" if chat_id <= -(10**12) else "group"
         chat = {"id": chat_id, "type": kind}
         chat["first_name" if kind == "private" else "title"] = f"Chat {chat_id}"
