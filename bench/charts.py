@@ -53,7 +53,7 @@ def main() -> None:
     print(f"first chart of the process (imports, fonts): {time.perf_counter() - t0:.2f} s")
 
     events = evaluate(all_preset_rules(), closes, ctx, start="2025-01-01").events
-    latest = {e.signal: e for e in events}
+    latest = {e.kind: e for e in events}
     cases: list[tuple[str, Callable[[], bytes]]] = [
         ("ratio IWM/SPY", lambda: charts.ratio_chart(closes, "IWM", "SPY", synthetic=True)),
         ("price ^RUT", lambda: charts.price_chart(closes, "^RUT", synthetic=True)),

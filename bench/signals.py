@@ -1,6 +1,6 @@
 """Benchmark of the signal engine: prints figures, asserts nothing.
 
-    python bench/signals.py
+    python bench/signals.py [--rules N]
 
 (1) every preset rule (the full catalogue the bot ships) over 30 tickers x 25 years of
 synthetic daily closes, follow-ups on — target well under 1 s;
@@ -14,6 +14,7 @@ those (text, values, follow-up) rather than the numpy work per rule sets its tim
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -136,7 +137,12 @@ def report(label: str, rules: list[Rule], closes: pd.DataFrame, ctx: Context, **
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--rules", type=int, default=10_000, help="user rules in (2) (default 10000; 1000 is quick)"
+    )
+    count = parser.parse_args(argv).rules
     closes = synthetic_closes()
     ctx = Context.from_sessions(closes.index)
     last = closes.index[-1].date()
@@ -144,10 +150,11 @@ def main() -> None:
         f"data: {closes.shape[1]} tickers x {closes.shape[0]} sessions "
         f"({closes.index[0].date()} .. {last}), follow-ups on, best of 3 wall times"
     )
-    presets, users = all_preset_rules(), user_rules()
+    presets, users = all_preset_rules(), user_rules(count)
+    n = f"{count / 1000:g}k" if count >= 1000 else str(count)
     report("(1) all presets, full history", presets, closes, ctx)
-    report("(2) 10k user rules, full history", users, closes, ctx)
-    report("(2) 10k user rules, evening scan", users, closes, ctx, start=last, end=last)
+    report(f"(2) {n} user rules, full history", users, closes, ctx)
+    report(f"(2) {n} user rules, evening scan", users, closes, ctx, start=last, end=last)
     report("    same, full history, no follow-ups", users, closes, ctx, followups=False)
 
 

@@ -14,27 +14,12 @@ import html
 from collections.abc import Sequence
 
 from bot.render import followup_text
+from signals.catalogue import KINDS
 from signals.events import Event
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
-TITLES = {
-    "record_high": "Record high",
-    "drawdown": "Drawdown",
-    "monthly_move": "Monthly move",
-    "ratio_cross": "Moving-average cross",
-    "level_cross": "Level cross",
-    "rrg_quadrant": "Sector rotation",
-}
-ICONS = {
-    "record_high": "🏔",
-    "drawdown": "📉",
-    "monthly_move": "📅",
-    "ratio_cross": "🔀",
-    "level_cross": "📏",
-    "rrg_quadrant": "🔄",
-}
 SYNTHETIC_NOTE = "<i>Synthetic sample data — not real prices.</i>"
 
 
@@ -43,8 +28,10 @@ def esc(text: object) -> str:
 
 
 def headline(event: Event) -> str:
-    icon = ICONS.get(event.signal, "•")
-    title = TITLES.get(event.signal, event.signal)
+    """``🏔 <b>^RUT</b> · Record high · Fri 28 Nov 2025``: the kind's icon and short title
+    (a kind no longer in the catalogue, from an old stored event, shows its id)."""
+    kind = KINDS.get(event.kind)
+    icon, title = (kind.icon, kind.short_title) if kind else ("•", event.kind)
     return f"{icon} <b>{esc(event.subject)}</b> · {esc(title)} · {event.date:%a %d %b %Y}"
 
 

@@ -161,7 +161,7 @@ def _chart_maker(choice: ChartMaker | None, synthetic: bool) -> ChartMaker | Non
 def chart_path(folder: Path, event: Event) -> Path:
     """One file per event, named for a person (``iwm-spy-ratio-cross-1f3a9c0d.png``) and made
     unique by the key's hash (keys hold '/', '^', '|' and spaces)."""
-    words = re.sub(r"[^a-z0-9]+", "-", f"{event.subject} {event.signal}".lower()).strip("-")
+    words = re.sub(r"[^a-z0-9]+", "-", f"{event.subject} {event.kind}".lower()).strip("-")
     return folder / f"{words}-{hashlib.sha1(event.key.encode()).hexdigest()[:8]}.png"
 
 

@@ -40,6 +40,6 @@ def _basis(basis: str) -> str:
 def event_line(event: Event, synthetic: bool = False) -> str:
     tag = " [synthetic]" if synthetic else ""
     return (
-        f"{event.date.isoformat()}  {event.signal:<13} {event.text}{tag} "
+        f"{event.date.isoformat()}  {event.kind:<13} {event.text}{tag} "
         f"{followup_text(event.followup)}"
     )

@@ -163,7 +163,7 @@ def backtest(
         skipped.update(part.skipped)
         if progress:
             progress(min(done * 8, len(rules)), len(rules), "evaluating rules")
-    events.sort(key=lambda e: (e.date, e.signal, e.subject, e.variant))
+    events.sort(key=lambda e: (e.date, e.kind, e.subject, e.variant))
     in_range = frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
     return BacktestResult(
         start=start,

@@ -1,9 +1,9 @@
 """The catalogue of signal kinds, and the one way to build a valid :class:`Rule`.
 
-Each kind is a small module with a ``detect(rule, closes, ctx) -> list[Event]`` function
-(events without follow-up statistics; the engine adds those). The catalogue records, for
-each kind, its defaults and which parameter values are allowed, so that a rule built here is
-always complete and canonical.
+Each kind is a small module declaring one :class:`SignalKind` (``KIND``): how it fires, its
+names, icon, description, chart and follow-up basis (see :mod:`signals.kind`). The
+catalogue registers them by id; :func:`rule` uses each kind's defaults and allowed values
+so that a rule built here is always complete and canonical.
 """
 
 from __future__ import annotations

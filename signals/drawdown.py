@@ -14,12 +14,14 @@ the lower, newer high, which can count as a recovery — as with any 52-week-hig
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import RuleError, SignalKind
+from signals.kind import Chart, RuleError, SignalKind, number
 from signals.rules import Context, ParamValue, Rule
 
 DEFAULTS: dict[str, ParamValue] = {"threshold": 10.0, "window": 252}
@@ -63,7 +65,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
         label = "a correction"
     else:
         label = f"a pullback of {threshold:g}% or more"
-    make, days, v = series.EventMaker(rule), series.dates(closes), col.values
+    make, days, v = series.EventMaker(rule, p), series.dates(closes), col.values
     what = window_label(window)
 
     def render(k: int, followup: Followup | None) -> Event:
@@ -81,24 +83,30 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(col.rows[fired], np.zeros(len(fired), np.int8), (variant,), render)
 
 
-def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
-    """Every drawdown firing, oldest first (see :func:`firings`)."""
-    return firings(rule, closes, ctx).events()
-
-
 def _validate(params: dict[str, ParamValue]) -> None:
     if not 0 < float(params["threshold"]) < 100:
         raise RuleError("drawdown threshold is a percentage between 0 and 100, e.g. 10 or 20")
 
 
+def describe(p: Mapping[str, ParamValue]) -> str:
+    threshold = float(p["threshold"])
+    return (
+        f"Close at least {number(threshold)}% below its {p['window']}-session high "
+        f"(10 = correction, 20 = bear market); re-arms once back within "
+        f"{number(threshold / 2)}% of the high."
+    )
+
+
 KIND = SignalKind(
     id="drawdown",
     title="Drawdown from the high",
-    summary="Close at least `threshold`% below its `window`-session high (10 = correction, "
-    "20 = bear market); re-arms after recovering to within half the threshold.",
+    short_title="Drawdown",
+    icon="📉",
     subject="ticker",
     defaults=DEFAULTS,
-    detect=detect,
+    firings=firings,
+    describe=describe,
+    chart=Chart.PRICE,
     example="drawdown ^RUT threshold=20",
     validate=_validate,
 )

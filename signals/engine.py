@@ -18,18 +18,18 @@ which returns about a million events, several seconds (bench/signals.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from signals import drawdown, level_cross, monthly_move, ratio_cross, record_high, rrg, series
+from signals import series
 from signals.catalogue import KINDS
 from signals.events import Event
-from signals.followup import attach_followups, firing_followups
-from signals.kind import Detector, RuleError
+from signals.followup import firing_followups
+from signals.kind import RuleError
 from signals.rules import Context, Rule
 
 DateLike = dt.date | dt.datetime | pd.Timestamp | str
@@ -37,7 +37,7 @@ DateLike = dt.date | dt.datetime | pd.Timestamp | str
 
 @dataclass
 class Evaluation:
-    """Events (sorted by date, signal, subject, variant, rule) and the rules set aside."""
+    """Events (sorted by date, kind, subject, variant, rule) and the rules set aside."""
 
     events: list[Event] = field(default_factory=list)
     skipped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule.key -> tickers
@@ -51,19 +51,6 @@ def _as_date(value: DateLike | None) -> dt.date | None:
     return pd.Timestamp(value).date()
 
 
-FIRINGS: dict[str, tuple[Detector, Callable[[Rule, pd.DataFrame, Context], series.Firings]]] = {
-    m.KIND.id: (m.detect, m.firings)
-    for m in (drawdown, level_cross, monthly_move, ratio_cross, record_high, rrg)
-}
-"""Kinds split into "when it fired" and "what to say": the engine computes follow-ups from
-firing positions and writes only the events it returns. Any other kind goes through its
-``detect`` and is filtered afterwards, with the same result, just slower."""
-
-
-def _in(day: dt.date, lo: dt.date | None, hi: dt.date | None) -> bool:
-    return (lo is None or day >= lo) and (hi is None or day <= hi)
-
-
 def _absent(closes: pd.DataFrame, rule: Rule) -> tuple[str, ...]:
     """The rule's tickers that are not columns of ``closes`` or have no value at all."""
     return tuple(t for t in rule.tickers if len(series.column(closes, t).rows) == 0)
@@ -71,7 +58,7 @@ def _absent(closes: pd.DataFrame, rule: Rule) -> tuple[str, ...]:
 
 def sort_key(e: Event) -> tuple[Any, ...]:
     """The order of :attr:`Evaluation.events`, for callers merging several evaluations."""
-    return (e.date, e.signal, e.subject, e.variant, e.rule)
+    return (e.date, e.kind, e.subject, e.variant, e.rule)
 
 
 def evaluate(
@@ -117,20 +104,14 @@ def evaluate(
                 continue
             if first >= stop:
                 continue  # no session in range: nothing to report
-            detect, fast = FIRINGS.get(r.kind, (None, None))
-            if fast is None or detect is not spec.detect:
-                # a kind without the firings split: detect everything, follow up, then filter
-                events = [e for e in spec.detect(r, closes, ctx) if _in(e.date, None, hi)]
-                if followups and events:
-                    events = attach_followups(events, closes, benchmark)
-                out.add_events(r, [e for e in events if _in(e.date, lo, None)])
-                continue
-            fired = fast(r, closes, ctx)
+            # "when it fired" apart from "what to say": follow-ups come from the firing
+            # positions, and only the firings in range are written as events
+            fired = spec.firings(r, closes, ctx)
             want = np.flatnonzero((fired.rows >= first) & (fired.rows < stop))
             if len(want) == 0:
                 continue
             if followups:
-                fus = firing_followups(fired, closes, r.subject, benchmark, want)
+                fus = firing_followups(fired, closes, r.subject, benchmark, want, spec.followup)
             else:
                 fus = [None] * len(want)
             events = [fired.render(k, fu) for k, fu in zip(want.tolist(), fus, strict=True)]
@@ -159,13 +140,6 @@ class _Ordered:
         codes: np.ndarray,
     ) -> None:
         self.chunks.append((rule, events, days.astype("M8[D]"), names, codes))
-
-    def add_events(self, rule: Rule, events: list[Event]) -> None:
-        if events:
-            names = tuple(sorted({e.variant for e in events}))
-            codes = np.array([names.index(e.variant) for e in events], dtype=np.intp)
-            days = np.array([e.date for e in events], dtype="M8[D]")
-            self.add(rule, events, days, names, codes)
 
     def ordered(self) -> list[Event]:
         if not self.chunks:

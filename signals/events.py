@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from signals.rules import ParamValue
+
 
 @dataclass(frozen=True, slots=True)
 class Followup:
@@ -41,29 +43,35 @@ class Event:
 
     ``rule`` is the canonical rule key (see :class:`signals.rules.Rule.key`); together with
     ``variant`` and ``date`` it identifies the event, so a re-run of a scan for the same
-    session can recognise an event it already recorded.
+    session can recognise an event it already recorded. ``kind`` is the rule's kind
+    (:attr:`Rule.kind <signals.rules.Rule.kind>`) and ``params`` its parameters with every
+    default filled in, so a reader (a chart) never parses them out of the key. In JSON
+    (:meth:`to_dict`, the ``--json`` output and the stored payload) the kind is the field
+    ``"signal"``, its name since the first release.
     """
 
     date: dt.date
-    signal: str  # kind id, e.g. "ratio_cross"
+    kind: str  # kind id, e.g. "ratio_cross"
     subject: str  # e.g. "IWM/SPY", "^RUT"
     rule: str  # canonical rule key
     variant: str  # direction / threshold / quadrant: "above", "bear", "Leading" ...
     text: str  # one short human sentence
     values: dict[str, float] = field(default_factory=dict)
     followup: Followup | None = None
+    params: dict[str, ParamValue] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
-        """Unique key: (signal, subject, parameters, variant, session date)."""
+        """Unique key: (kind, subject, parameters, variant, session date)."""
         return f"{self.rule}|{self.variant}|{self.date.isoformat()}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "date": self.date.isoformat(),
-            "signal": self.signal,
+            "signal": self.kind,
             "subject": self.subject,
             "rule": self.rule,
+            "params": dict(self.params),
             "variant": self.variant,
             "text": self.text,
             "values": {k: _json_number(v) for k, v in self.values.items()},
@@ -75,13 +83,14 @@ class Event:
         fu = data.get("followup")
         return cls(
             date=dt.date.fromisoformat(data["date"]),
-            signal=data["signal"],
+            kind=data["signal"],
             subject=data["subject"],
             rule=data["rule"],
             variant=data["variant"],
             text=data["text"],
             values=dict(data.get("values") or {}),
             followup=Followup(**fu) if fu else None,
+            params=dict(data.get("params") or {}),  # absent from older stored payloads
         )
 
 

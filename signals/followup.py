@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,11 @@ from signals.rules import RATE_TICKERS, split_subject
 
 ONE_MONTH = 21
 THREE_MONTHS = 63
+
+Basis = Callable[[pd.DataFrame, str, str], tuple[series.Clean, str]]
+"""``basis(closes, subject, benchmark)``: the subject's performance series and its basis
+name; a kind's :attr:`~signals.kind.SignalKind.followup` (every kind uses
+:func:`performance` today)."""
 
 
 def performance(
@@ -133,16 +138,18 @@ def firing_followups(
     subject: str,
     benchmark: str = "SPY",
     want: np.ndarray | None = None,
+    basis_of: Basis | None = None,
 ) -> list[Followup]:
     """Follow-ups for the firings at indices ``want`` (default all), in that order.
 
     Only the rows and variants of the firings are read, so the engine can compute the
     statistics for today's events from 25 years of firings without writing those as events.
+    ``basis_of`` is the kind's follow-up basis (default :func:`performance`).
     """
     want = np.arange(len(firings)) if want is None else np.asarray(want, dtype=np.intp)
     if len(want) == 0:
         return []
-    perf, basis = performance(closes, subject, benchmark)
+    perf, basis = (basis_of or performance)(closes, subject, benchmark)
     out: list[Followup | None] = [None] * len(want)
     codes = firings.variants
     for code in np.unique(codes[want]).tolist():
@@ -179,6 +186,6 @@ def attach_followups(
         for i, fu in zip(idxs, stats, strict=True):
             fus[i] = fu
     return [
-        Event(e.date, e.signal, e.subject, e.rule, e.variant, e.text, e.values, fu)
+        Event(e.date, e.kind, e.subject, e.rule, e.variant, e.text, e.values, fu, e.params)
         for e, fu in zip(events, fus, strict=True)
     ]

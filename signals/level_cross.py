@@ -11,12 +11,14 @@ pass the level explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import RuleError, SignalKind
+from signals.kind import Chart, RuleError, SignalKind, band_text, number
 from signals.ratio_cross import crossings
 from signals.rules import Context, ParamValue, Rule
 
@@ -34,7 +36,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     if len(col.values) < 2:
         return series.no_firings(NAMES)
     pos, new = crossings(col.values, level, band, direction)
-    make, days = series.EventMaker(rule), series.dates(closes)
+    make, days = series.EventMaker(rule, p), series.dates(closes)
     shown = series.fmt_price(level)
 
     rows, codes = col.rows[pos], (new < 0).astype(np.int8)
@@ -52,24 +54,28 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(rows, codes, NAMES, render)
 
 
-def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
-    """Every crossing of the level, oldest first (see :func:`firings`)."""
-    return firings(rule, closes, ctx).events()
-
-
 def _validate(params: dict[str, ParamValue]) -> None:
     if not 0 <= float(params["band"]) < 50:
         raise RuleError("level_cross band is a percentage of the level between 0 and 50")
 
 
+def describe(p: Mapping[str, ParamValue]) -> str:
+    level = float(p["level"])  # 0 is the placeholder default: the catalogue names no level
+    what = f"crosses {number(level)}" if level else "crosses a level you give"
+    direction = "" if p["direction"] == "both" else f" (going {p['direction']} only)"
+    return f"The close {what}{direction}{band_text(p['band'])}, e.g. the 10-year yield through 4.5."
+
+
 KIND = SignalKind(
     id="level_cross",
     title="Crosses a level",
-    summary="The close crosses a fixed `level` (with a `band`% hysteresis), e.g. the "
-    "10-year yield through 4.5.",
+    short_title="Level cross",
+    icon="📏",
     subject="ticker",
     defaults=DEFAULTS,
-    detect=detect,
+    firings=firings,
+    describe=describe,
+    chart=Chart.PRICE,
     choices={"direction": DIRECTIONS},
     example="level_cross ^TNX level=4.5",
     validate=_validate,

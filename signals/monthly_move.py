@@ -14,12 +14,14 @@ fires at >= ``pct`` ("beat") or <= -``pct`` ("lagged").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import RuleError, SignalKind
+from signals.kind import Chart, RuleError, SignalKind, number
 from signals.rules import Context, ParamValue, Rule, split_subject
 
 DEFAULTS: dict[str, ParamValue] = {"pct": 5.0}
@@ -52,13 +54,14 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     """Month-end sessions whose month moved at least ``pct`` (or beat/lagged by ``pct``
     points). Never fires where a needed month-end close is NaN; causal (uses this and the
     previous month-end close only)."""
-    pct = float(series.params(rule, DEFAULTS)["pct"])
+    p = series.params(rule, DEFAULTS)
+    pct = float(p["pct"])
     legs = split_subject(rule.subject)
     names = SINGLE if len(legs) == 1 else PAIR
     rows, ra = month_returns(closes, legs[0], ctx)
     if len(rows) == 0:
         return series.no_firings(names)
-    make, days = series.EventMaker(rule), series.dates(closes)
+    make, days = series.EventMaker(rule, p), series.dates(closes)
     if len(legs) == 1:
         with np.errstate(invalid="ignore"):
             hits = np.flatnonzero(np.abs(ra) >= pct)
@@ -93,24 +96,29 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(rows[hits], codes, names, render_pair)
 
 
-def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
-    """Every big month, oldest first (see :func:`firings`)."""
-    return firings(rule, closes, ctx).events()
-
-
 def _validate(params: dict[str, ParamValue]) -> None:
     if not 0 < float(params["pct"]) < 1000:
         raise RuleError("monthly_move pct is a positive percentage, e.g. 5")
 
 
+def describe(p: Mapping[str, ParamValue]) -> str:
+    pct = number(p["pct"])
+    return (
+        f"At a month end: the month's move was at least {pct}% (one ticker), or one ticker "
+        f"beat/lagged the other by at least {pct} points (a pair)."
+    )
+
+
 KIND = SignalKind(
     id="monthly_move",
     title="Big monthly move",
-    summary="At a month end: the month's move was at least `pct`% (one ticker), or one ticker "
-    "beat/lagged the other by at least `pct` points (a pair).",
+    short_title="Monthly move",
+    icon="📅",
     subject="any",
     defaults=DEFAULTS,
-    detect=detect,
+    firings=firings,
+    describe=describe,
+    chart=Chart.SUBJECT,
     example="monthly_move IWM/SPY pct=3",
     validate=_validate,
 )

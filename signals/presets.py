@@ -17,14 +17,15 @@ from signals.rules import Rule, unique
 
 SECTORS = ("XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP", "XLRE", "XLU", "XLV", "XLY")
 """The 11 Select Sector SPDR ETFs."""
-ARTICLE_SECTORS = ("XLC", "XLRE", "XLE", "XLV")
+TREND_SECTORS = ("XLC", "XLRE", "XLE", "XLV")
+"""Communication services, real estate, energy and health care: the sectors whose 200-day
+ratio against SPY the sectors preset also watches, besides every sector's RRG quadrant."""
 RRG_BAND = 1.0
 """RRG points around 100 a line must pass before its axis flips: without it the 11 sectors
 changed quadrant ~212 times in the sample's last year (4 a week); with 1.0, ~118."""
 LEVEL_BAND = 1.0
 """Percent of the level: ^TNX must close beyond 4.04/3.96 to cross 4.00 (whipsaw: 28 -> 11
 level crosses in the sample's last year)."""
-"""The four sectors whose 200-day ratio crosses the rotation article follows."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _presets() -> dict[str, Preset]:
             "estate, energy and health care.",
             (
                 *(rule("rrg_quadrant", f"{s}/SPY", band=RRG_BAND) for s in SECTORS),
-                *(rule("ratio_cross", f"{s}/SPY", window=200, **band) for s in ARTICLE_SECTORS),
+                *(rule("ratio_cross", f"{s}/SPY", window=200, **band) for s in TREND_SECTORS),
             ),
         ),
         Preset(

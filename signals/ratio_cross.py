@@ -13,12 +13,14 @@ fires on each change of state after the first one established, filtered by ``dir
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import RuleError, SignalKind
+from signals.kind import Chart, RuleError, SignalKind, band_text
 from signals.rules import Context, ParamValue, Rule
 
 DEFAULTS: dict[str, ParamValue] = {"window": 200, "band": 0.0, "direction": "both"}
@@ -58,7 +60,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
         return series.no_firings(NAMES)
     ma = moving_average(closes, rule.subject, window)
     pos, new = crossings(ser.values, ma, band, direction)
-    make, days, fmt = series.EventMaker(rule), series.dates(closes), series.fmt_ratio
+    make, days, fmt = series.EventMaker(rule, p), series.dates(closes), series.fmt_ratio
     head = f"{rule.subject} crossed"
     tail = f"its {series.sessions_label(window)} average"
     rows, codes = ser.rows[pos], (new < 0).astype(np.int8)
@@ -81,11 +83,6 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(rows, codes, NAMES, render)
 
 
-def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
-    """Every crossing, oldest first (see :func:`firings`)."""
-    return firings(rule, closes, ctx).events()
-
-
 def _validate(params: dict[str, ParamValue]) -> None:
     if int(params["window"]) < 2:
         raise RuleError("ratio_cross window must be at least 2 sessions")
@@ -93,14 +90,24 @@ def _validate(params: dict[str, ParamValue]) -> None:
         raise RuleError("ratio_cross band is a percentage between 0 and 50, e.g. 0.5")
 
 
+def describe(p: Mapping[str, ParamValue]) -> str:
+    way = "crosses" if p["direction"] == "both" else f"crosses {p['direction']}"
+    return (
+        f"A/B (or one ticker) {way} its {p['window']}-day moving average"
+        f"{band_text(p['band'])}: rotation from one side of the pair to the other."
+    )
+
+
 KIND = SignalKind(
     id="ratio_cross",
     title="Ratio crosses its average",
-    summary="A/B (or one ticker) crosses its `window`-day moving average, with a `band`% "
-    "hysteresis: rotation from one side of the pair to the other.",
+    short_title="Moving-average cross",
+    icon="🔀",
     subject="any",
     defaults=DEFAULTS,
-    detect=detect,
+    firings=firings,
+    describe=describe,
+    chart=Chart.AVERAGE,
     choices={"direction": DIRECTIONS},
     example="ratio_cross IWM/SPY window=200 band=0.5",
     validate=_validate,

@@ -12,12 +12,14 @@ previous "record" is just where the data begins.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import RuleError, SignalKind
+from signals.kind import Chart, RuleError, SignalKind
 from signals.rules import Context, ParamValue, Rule
 
 DEFAULTS: dict[str, ParamValue] = {"quiet": 20}
@@ -36,7 +38,8 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     """Every record close preceded by at least ``quiet`` of the ticker's own sessions without
     a record. Reads only the ticker's non-NaN rows; causal (a record at row i compares with
     rows before i, the quiet spell looks back only)."""
-    quiet = int(series.params(rule, DEFAULTS)["quiet"])
+    p = series.params(rule, DEFAULTS)
+    quiet = int(p["quiet"])
     col = series.column(closes, rule.subject)
     if len(col.values) < 2:
         return series.no_firings(NAMES)
@@ -44,7 +47,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     gaps = np.diff(recs) - 1  # sessions strictly between consecutive records
     firing = np.flatnonzero(gaps >= quiet) + 1
     at, before = recs[firing], recs[firing - 1]
-    make, days, v = series.EventMaker(rule), series.dates(closes), col.values
+    make, days, v = series.EventMaker(rule, p), series.dates(closes), col.values
 
     def render(k: int, followup: Followup | None) -> Event:
         i, p = int(at[k]), int(before[k])
@@ -66,23 +69,28 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(col.rows[at], np.zeros(len(at), np.int8), NAMES, render)
 
 
-def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
-    """Every record close after a quiet spell, oldest first (see :func:`firings`)."""
-    return firings(rule, closes, ctx).events()
-
-
 def _validate(params: dict[str, ParamValue]) -> None:
     if int(params["quiet"]) > 5000:
         raise RuleError("record_high quiet must be a number of sessions, at most 5000")
 
 
+def describe(p: Mapping[str, ParamValue]) -> str:
+    return (
+        f"First close above every earlier close after at least {p['quiet']} quiet sessions "
+        "(sessions without a record)."
+    )
+
+
 KIND = SignalKind(
     id="record_high",
     title="Record close",
-    summary="First close above every earlier close after at least `quiet` sessions without one.",
+    short_title="Record high",
+    icon="🏔",
     subject="ticker",
     defaults=DEFAULTS,
-    detect=detect,
+    firings=firings,
+    describe=describe,
+    chart=Chart.PRICE,
     example="record_high ^RUT quiet=20",
     validate=_validate,
 )

@@ -31,12 +31,14 @@ StockCharts' or Optuma's RRG exactly; the rotation they describe usually does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import RuleError, SignalKind
+from signals.kind import Chart, RuleError, SignalKind, band_text
 from signals.rules import Context, ParamValue, Rule, split_subject
 
 DEFAULTS: dict[str, ParamValue] = {"window": 10, "momentum": 4, "band": 0.0}
@@ -124,7 +126,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     if len(pos) == 0:
         return series.no_firings(NAMES)
     was = _previous_codes(codes, pos)
-    make, days = series.EventMaker(rule), series.dates(closes)
+    make, days = series.EventMaker(rule, p), series.dates(closes)
 
     def render(k: int, followup: Followup | None) -> Event:
         i = int(pos[k])
@@ -136,11 +138,6 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
         return make(days[rows[i]], name, text, {"rs_ratio": x, "rs_momentum": y}, followup)
 
     return series.Firings(rows[pos], (new - 1).astype(np.int8), NAMES, render)
-
-
-def detect(rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
-    """Every quadrant change, oldest first (see :func:`firings`)."""
-    return firings(rule, closes, ctx).events()
 
 
 def _previous_codes(codes: np.ndarray, pos: np.ndarray) -> list[int]:
@@ -159,14 +156,25 @@ def _validate(params: dict[str, ParamValue]) -> None:
         raise RuleError("rrg_quadrant momentum is a look-back in weeks, at most 52")
 
 
+def describe(p: Mapping[str, ParamValue]) -> str:
+    return (
+        "A/B moves to a new quadrant (Leading, Weakening, Lagging, Improving) of a weekly "
+        f"relative rotation graph ({p['window']}-week RS-Ratio, {p['momentum']}-week "
+        f"momentum{band_text(p['band'], ' point')}; an approximation of JdK "
+        "RS-Ratio/RS-Momentum)."
+    )
+
+
 KIND = SignalKind(
     id="rrg_quadrant",
     title="Relative rotation quadrant",
-    summary="A/B moves to a new quadrant (Leading, Weakening, Lagging, Improving) of a weekly "
-    "relative rotation graph (an approximation of JdK RS-Ratio/RS-Momentum).",
+    short_title="Sector rotation",
+    icon="🔄",
     subject="pair",
     defaults=DEFAULTS,
-    detect=detect,
+    firings=firings,
+    describe=describe,
+    chart=Chart.RRG,
     example="rrg_quadrant XLE/SPY",
     validate=_validate,
 )

@@ -219,13 +219,15 @@ def alternate(triggers: np.ndarray, resets: np.ndarray) -> list[int]:
 
 
 class EventMaker:
-    """Builds a rule's events; the rule key (a string join) is computed once, not per event,
-    because a 25-year backtest of a noisy rule produces hundreds of events."""
+    """Builds a rule's events; the rule key (a string join) and the parameters are made once,
+    not per event, because a 25-year backtest of a noisy rule produces hundreds of events.
+    ``params`` are the rule's parameters over the kind's defaults (see :func:`params`)."""
 
-    __slots__ = ("key", "kind", "subject")
+    __slots__ = ("key", "kind", "params", "subject")
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, params: dict[str, ParamValue]) -> None:
         self.kind, self.subject, self.key = rule.kind, rule.subject, rule.key
+        self.params = params
 
     def __call__(
         self,
@@ -235,7 +237,9 @@ class EventMaker:
         values: dict[str, float],
         followup: Followup | None = None,
     ) -> Event:
-        return Event(day, self.kind, self.subject, self.key, variant, text, values, followup)
+        return Event(
+            day, self.kind, self.subject, self.key, variant, text, values, followup, self.params
+        )
 
 
 Render = Callable[[int, Followup | None], Event]

@@ -44,7 +44,7 @@ class EventStore:
                     [
                         e.key,
                         session.isoformat(),
-                        e.signal,
+                        e.kind,
                         e.subject,
                         e.rule,
                         e.variant,

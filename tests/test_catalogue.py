@@ -6,7 +6,7 @@ import pytest
 
 from signals import catalogue
 from signals.catalogue import KINDS, rule
-from signals.kind import RuleError
+from signals.kind import Chart, RuleError
 
 EXPECTED = {
     "record_high": ("ticker", {"quiet": 20}),
@@ -23,8 +23,38 @@ def test_kinds_and_defaults() -> None:
     for kind_id, (subject, defaults) in EXPECTED.items():
         k = KINDS[kind_id]
         assert k.id == kind_id and k.subject == subject and k.defaults == defaults
-        assert k.title and k.summary and k.example and callable(k.detect)
-        assert k.detect.__doc__, f"{kind_id}.detect needs a docstring"
+        assert k.example and k.firings.__doc__, f"{kind_id}.firings needs a docstring"
+
+
+@pytest.mark.parametrize("kind_id", sorted(EXPECTED))
+def test_every_kind_says_what_it_is(kind_id: str) -> None:
+    # what /signals, an alert's headline and its chart read from the registry
+    k = KINDS[kind_id]
+    assert k.title and k.short_title and k.icon and isinstance(k.chart, Chart)
+    about = k.description()
+    assert about.endswith(".") and "`" not in about
+    for name, default in k.defaults.items():
+        # every parameter's value is in the text, not its name ("after at least quiet
+        # sessions", "threshold% below")
+        assert f"{name}%" not in about, about
+        other = [c for c in k.choices.get(name, ()) if c != default] or [default * 2 + 3]
+        assert k.description({name: other[0]}) != about, (kind_id, name)
+
+
+def test_descriptions_show_the_values() -> None:
+    assert "after at least 20 quiet sessions" in KINDS["record_high"].description()
+    assert "after at least 50 quiet" in KINDS["record_high"].description({"quiet": 50})
+    assert "at least 10% below its 252-session high" in KINDS["drawdown"].description()
+    assert "within 10% of the high" in KINDS["drawdown"].description({"threshold": 20.0})
+    cross = KINDS["ratio_cross"]
+    assert "its 200-day moving average:" in cross.description()  # no band: no band clause
+    assert "crosses above its 50-day moving average, with a 0.5% hysteresis band" in (
+        cross.description({"window": 50, "band": 0.5, "direction": "above"})
+    )
+    assert "crosses 4.5, with a 1% hysteresis band" in KINDS["level_cross"].description(
+        {"level": 4.5, "band": 1.0}
+    )
+    assert "at least 3% (one ticker)" in KINDS["monthly_move"].description({"pct": 3.0})
 
 
 @pytest.mark.parametrize("kind_id", sorted(EXPECTED))

@@ -13,6 +13,7 @@ import datetime as dt
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -23,9 +24,12 @@ from bot.charts import base
 from bot.charts.rrg import tails
 from market import calendar
 from market.sample import SAMPLE_END, sample_closes
+from signals.catalogue import KINDS
 from signals.engine import evaluate
 from signals.events import Event
+from signals.kind import Chart
 from signals.presets import all_preset_rules
+from signals.rules import ParamValue
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -256,7 +260,7 @@ def test_chart_for_event_of_every_kind_on_the_sample() -> None:
     events = evaluate(all_preset_rules(), closes, ctx, start="2024-01-01").events
     latest: dict[str, Event] = {}
     for e in events:
-        latest[e.signal] = e
+        latest[e.kind] = e
     assert set(latest) == {
         "ratio_cross", "record_high", "drawdown", "level_cross", "rrg_quadrant", "monthly_move"
     }  # fmt: skip
@@ -268,30 +272,30 @@ def test_chart_for_event_of_every_kind_on_the_sample() -> None:
         assert f"last close {e.date.isoformat()}" in text["Description"], e.key
 
 
-def hand_event(signal: str, subject: str, rule: str = "", **values: float) -> Event:
+def hand_event(kind: str, subject: str, **params: ParamValue) -> Event:
     return Event(
         date=dt.date(2024, 12, 31),
-        signal=signal,
+        kind=kind,
         subject=subject,
-        rule=f"{signal} {subject} {rule}".strip(),
+        rule=" ".join([kind, subject, *(f"{k}={v}" for k, v in sorted(params.items()))]),
         variant="x",
         text="hand-made",
-        values=dict(values),
+        params=params,
     )
 
 
 @pytest.mark.parametrize(
     "event",
     [
-        hand_event("ratio_cross", "AAA/SPY", "band=0.5 direction=both window=50"),
-        hand_event("ratio_cross", "AAA", "band=0 direction=both window=200"),
-        hand_event("record_high", "AAA", "quiet=20"),
-        hand_event("drawdown", "AAA", "threshold=15 window=252"),
-        hand_event("level_cross", "^TNX", "band=1 direction=both level=4.25"),
-        hand_event("rrg_quadrant", "XLE/SPY", "band=1 momentum=4 window=10"),
-        hand_event("rrg_quadrant", "AAA/BBB", "band=1 momentum=4 window=10"),
-        hand_event("monthly_move", "AAA/SPY", "pct=3"),
-        hand_event("monthly_move", "AAA", "pct=5"),
+        hand_event("ratio_cross", "AAA/SPY", band=0.5, direction="both", window=50),
+        hand_event("ratio_cross", "AAA", band=0.0, direction="both", window=200),
+        hand_event("record_high", "AAA", quiet=20),
+        hand_event("drawdown", "AAA", threshold=15.0, window=252),
+        hand_event("level_cross", "^TNX", band=1.0, direction="both", level=4.25),
+        hand_event("rrg_quadrant", "XLE/SPY", band=1.0, momentum=4, window=10),
+        hand_event("rrg_quadrant", "AAA/BBB", band=1.0, momentum=4, window=10),
+        hand_event("monthly_move", "AAA/SPY", pct=3.0),
+        hand_event("monthly_move", "AAA", pct=5.0),
     ],
     ids=lambda e: e.rule,
 )
@@ -309,10 +313,24 @@ def test_chart_for_event_is_none_without_data() -> None:
     assert charts.chart_for_event(early, frame) is None  # before the data starts
 
 
-def test_rule_params() -> None:
-    key = "ratio_cross IWM/SPY band=0.5 direction=both window=200"
-    assert charts.rule_params(key) == {"band": "0.5", "direction": "both", "window": "200"}
-    assert charts.rule_params("record_high ^RUT") == {}
+def test_every_kind_has_a_drawing() -> None:
+    assert {k.chart for k in KINDS.values()} <= set(charts.DRAW)
+    assert set(charts.DRAW) == set(Chart)
+
+
+def test_the_chart_reads_the_parameters_from_the_event() -> None:
+    # the drawdown line and the moving average come from the event, not from its key text
+    frame = hand_frame()
+    at_15 = hand_event("drawdown", "AAA", threshold=15.0, window=252)
+    at_25 = replace(at_15, params={"threshold": 25.0, "window": 252})
+    assert charts.chart_for_event(at_15, frame) != charts.chart_for_event(at_25, frame)
+    fast = hand_event("ratio_cross", "AAA/SPY", band=0.0, direction="both", window=50)
+    slow = replace(fast, params={**fast.params, "window": 100})
+    assert charts.chart_for_event(fast, frame) != charts.chart_for_event(slow, frame)
+    # an event stored before events carried parameters: the kind's defaults
+    bare = replace(fast, params={})
+    default = replace(fast, params=dict(KINDS["ratio_cross"].defaults))
+    assert charts.chart_for_event(bare, frame) == charts.chart_for_event(default, frame)
 
 
 # ------------------------------------------------------------------- determinism, threads

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from signals import engine, level_cross
+from signals import engine, level_cross, series
 from signals.catalogue import KINDS, rule
 from signals.engine import evaluate, events_on
-from signals.events import Event
-from signals.kind import RuleError, SignalKind
+from signals.events import Event, Followup
+from signals.followup import attach_followups
+from signals.kind import Chart, RuleError, SignalKind
 from signals.rules import Context, Rule
 
 IDX = pd.bdate_range("2018-01-01", periods=900)
@@ -43,8 +45,8 @@ RULES = [
 
 def test_events_sorted_and_followed_up(closes: pd.DataFrame) -> None:
     result = evaluate(RULES, closes, CTX)
-    assert {e.signal for e in result.events} == {r.kind for r in RULES}
-    keys = [(e.date, e.signal, e.subject, e.variant, e.rule) for e in result.events]
+    assert {e.kind for e in result.events} == {r.kind for r in RULES}
+    keys = [(e.date, e.kind, e.subject, e.variant, e.rule) for e in result.events]
     assert keys == sorted(keys)
     assert all(e.followup is not None for e in result.events)
     assert any(e.followup.count > 0 for e in result.events)  # type: ignore[union-attr]
@@ -58,13 +60,13 @@ def test_duplicate_rules_are_computed_once(
     closes: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    detect, firings = engine.FIRINGS["ratio_cross"]
+    kind = KINDS["ratio_cross"]
 
-    def counting(r: Rule, df: pd.DataFrame, ctx: Context):  # type: ignore[no-untyped-def]
+    def counting(r: Rule, df: pd.DataFrame, ctx: Context) -> series.Firings:
         calls.append(r.key)
-        return firings(r, df, ctx)
+        return kind.firings(r, df, ctx)
 
-    monkeypatch.setitem(engine.FIRINGS, "ratio_cross", (detect, counting))
+    monkeypatch.setitem(KINDS, "ratio_cross", replace(kind, firings=counting))
     same = [RULES[0], RULES[0], rule("ratio_cross", "iwm/spy", window=50.0, direction="BOTH")]
     assert len({r.key for r in same}) == 1
     once = evaluate(RULES[:1], closes, CTX)
@@ -108,29 +110,46 @@ def test_default_context_is_from_the_index(closes: pd.DataFrame) -> None:
     assert evaluate(RULES, closes).events == evaluate(RULES, closes, Context.from_index(IDX)).events
 
 
-def test_generic_path_matches_the_fast_path(
-    closes: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # a kind without the firings split goes through detect + attach_followups
-    fast = evaluate(RULES, closes, CTX, start=IDX[300].date()).events
-    monkeypatch.setattr(engine, "FIRINGS", {})
-    slow = evaluate(RULES, closes, CTX, start=IDX[300].date()).events
-    assert slow == fast
+def test_followups_from_firings_match_followups_from_events(closes: pd.DataFrame) -> None:
+    # the engine's follow-ups (from firing positions, only for the events it writes) against
+    # the plain route: every event of the whole history, followed up, then filtered
+    start = IDX[300].date()
+    fast = evaluate(RULES, closes, CTX, start=start).events
+    slow = []
+    for r in RULES:
+        slow += attach_followups(KINDS[r.kind].detect(r, closes, CTX), closes)
+    assert fast == sorted((e for e in slow if e.date >= start), key=engine.sort_key)
 
 
 def test_a_kind_registered_elsewhere(closes: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
-    def every_50th(r: Rule, df: pd.DataFrame, ctx: Context) -> list[Event]:
-        return [
-            Event(d.date(), r.kind, r.subject, r.key, "tick", "tick", {})
-            for d in df.index[df[r.subject].notna()][::50]
-        ]
+    def every_50th(r: Rule, df: pd.DataFrame, ctx: Context) -> series.Firings:
+        col = series.column(df, r.subject)
+        rows = col.rows[::50]
+        make = series.EventMaker(r, {})
 
-    kind = SignalKind("tick", "Tick", "test", "ticker", {}, every_50th)
+        def render(k: int, followup: Followup | None) -> Event:
+            return make(series.dates(df)[rows[k]], "tick", "tick", {}, followup)
+
+        return series.Firings(rows, np.zeros(len(rows), np.int8), ("tick",), render)
+
+    kind = SignalKind(
+        id="tick",
+        title="Tick",
+        short_title="Tick",
+        icon="•",
+        subject="ticker",
+        defaults={},
+        firings=every_50th,
+        describe=lambda p: "Every 50th session.",
+        chart=Chart.PRICE,
+        followup=lambda df, subject, benchmark: (series.column(df, subject), "own"),
+    )
     monkeypatch.setitem(KINDS, "tick", kind)
     r = Rule("tick", "^TNX")
     events = evaluate([r], closes, CTX, start=IDX[200].date()).events
     assert events[0].date == IDX[200].date()
     assert events[0].followup is not None and events[0].followup.count == 4  # 0, 50, .., 150
+    assert events[0].followup.basis == "own"  # the kind's follow-up basis, not the default
 
 
 def test_unknown_kind_and_bad_frames(closes: pd.DataFrame) -> None:
@@ -146,4 +165,4 @@ def test_unknown_kind_and_bad_frames(closes: pd.DataFrame) -> None:
 def test_detect_and_engine_agree(closes: pd.DataFrame) -> None:
     r = RULES[1]
     plain = evaluate([r], closes, CTX, followups=False).events
-    assert plain == level_cross.detect(r, closes, CTX)
+    assert plain == level_cross.KIND.detect(r, closes, CTX)

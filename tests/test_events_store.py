@@ -16,13 +16,14 @@ NOW = dt.datetime(2026, 10, 30, 20, 30, tzinfo=dt.UTC)
 def event(subject: str = "IWM/SPY", variant: str = "above", day: dt.date = DAY) -> Event:
     return Event(
         date=day,
-        signal="ratio_cross",
+        kind="ratio_cross",
         subject=subject,
         rule=f"ratio_cross {subject} band=0.5 direction=both window=200",
         variant=variant,
         text=f"{subject} crossed {variant} its 200-day average.",
         values={"ratio": 0.25},
         followup=Followup(3, 0.01, 0.02, "ratio", 3),
+        params={"band": 0.5, "direction": "both", "window": 200},
     )
 
 
@@ -44,6 +45,14 @@ def test_for_session_round_trips_the_events() -> None:
     store.record(events[:2], DAY)
     store.record(events[2:], DAY - dt.timedelta(days=1))
     assert store.for_session(DAY) == events[:2]
+    assert store.for_session(DAY)[0].params == {"band": 0.5, "direction": "both", "window": 200}
+
+
+def test_a_payload_stored_before_events_carried_parameters_still_loads() -> None:
+    old = event().to_dict()
+    del old["params"]
+    assert old["signal"] == "ratio_cross"  # the kind's JSON name, unchanged
+    assert Event.from_dict(old).params == {} and Event.from_dict(old).kind == "ratio_cross"
 
 
 def test_known_handles_more_keys_than_sqlite_variables() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.handlers.topics import TOPICS
+from bot.messages import esc
+from signals.catalogue import KINDS
 from tests.support.bot_harness import USER_ID, BotHarness, private
 
 ME = USER_ID
@@ -24,6 +26,18 @@ async def test_signals_keyboard_subscribes_and_unsubscribes_in_one_tap(harness: 
     await harness.press(button["callback_data"], menu)
     assert harness.services.chats.topics(ME) == []
     assert harness.request.callback_answers[-1]["text"] == "Unsubscribed: Market breadth"
+
+
+async def test_signals_describes_each_kind_with_its_real_values(harness: BotHarness) -> None:
+    [menu] = await harness.send("/signals")
+    for kind in KINDS.values():
+        line = f"<b>{kind.title}</b> (<code>{kind.id}</code>): {esc(kind.description())}"
+        assert line in menu.text
+    assert "after at least 20 quiet sessions" in menu.text
+    assert "at least 10% below its 252-session high" in menu.text
+    assert "its 200-day moving average" in menu.text
+    for raw in ("least quiet sessions", "threshold%", "band%", "`"):
+        assert raw not in menu.text
 
 
 async def test_subscribe_and_unsubscribe_by_name(harness: BotHarness) -> None:

@@ -85,7 +85,7 @@ def test_truncated_history_gives_the_same_events(
     assert truncated == expected
     # the comparison must not be vacuous: many kinds fired, with real follow-up statistics
     if cut >= "2015":
-        assert len({e.signal for e in expected}) == 6
+        assert len({e.kind for e in expected}) == 6
         assert sum(e.followup.count_3m > 0 for e in expected) > 20
 
 

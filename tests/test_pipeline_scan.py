@@ -220,7 +220,7 @@ async def test_each_chart_is_drawn_once_and_shared_by_every_chat(tmp_path: Path)
     def maker(event: Event, closes: pd.DataFrame) -> bytes | None:
         calls.append(event.key)
         assert closes.index[-1] == pd.Timestamp(day)  # nothing after the session
-        return None if event.signal == "rrg_quadrant" else b"\x89PNG " + event.key.encode()
+        return None if event.kind == "rrg_quadrant" else b"\x89PNG " + event.key.encode()
 
     report = await run_scan(services, day, now=scan_time(day, 30), chart_maker=maker)
     assert report.new == len(calls) == 3

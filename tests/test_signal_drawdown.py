@@ -35,7 +35,7 @@ def path() -> list[float]:
 
 
 def test_correction_fires_on_the_cross_and_again_after_recovery() -> None:
-    events = drawdown.detect(rule("drawdown", "^RUT", threshold=10), frame(path()), CTX)
+    events = drawdown.KIND.detect(rule("drawdown", "^RUT", threshold=10), frame(path()), CTX)
     # 179 is -10.5% (session 13); recovery needs > -5%, i.e. above 190: 191 (session 19)
     assert [e.date for e in events] == [IDX[13].date(), IDX[22].date()]
     assert {e.variant for e in events} == {"correction"}
@@ -48,7 +48,7 @@ def test_correction_fires_on_the_cross_and_again_after_recovery() -> None:
 
 
 def test_bear_fires_once_and_second_leg_too_shallow() -> None:
-    events = drawdown.detect(rule("drawdown", "^RUT", threshold=20), frame(path()), CTX)
+    events = drawdown.KIND.detect(rule("drawdown", "^RUT", threshold=20), frame(path()), CTX)
     assert [e.date for e in events] == [IDX[15].date()]  # 159 = -20.5%
     assert events[0].variant == "bear"
     assert events[0].text.endswith("): a bear market.")
@@ -57,33 +57,37 @@ def test_bear_fires_once_and_second_leg_too_shallow() -> None:
 def test_bounce_short_of_recovery_does_not_rearm() -> None:
     # -12% then -8% (not above -5%) then -15%: one event only
     values = [100.0] * 5 + [88.0, 92.0, 85.0, 92.0, 88.0]
-    events = drawdown.detect(rule("drawdown", "^RUT", threshold=10), frame(values), CTX)
+    events = drawdown.KIND.detect(rule("drawdown", "^RUT", threshold=10), frame(values), CTX)
     assert [e.date for e in events] == [IDX[5].date()]
 
 
 def test_window_limits_the_high() -> None:
     # peak 200 at session 0, then 150 forever: with a 5-session window the high falls to 150
     values = [200.0] + [150.0] * 10
-    short = drawdown.detect(rule("drawdown", "^RUT", threshold=20, window=5), frame(values), CTX)
+    short = drawdown.KIND.detect(
+        rule("drawdown", "^RUT", threshold=20, window=5), frame(values), CTX
+    )
     assert [e.date for e in short] == [IDX[1].date()]
     assert "5-day high of 200.00" in short[0].text
     # ... and the drop of the old peak from the window counts as recovery, re-arming it
     values = [200.0] + [150.0] * 10 + [110.0]
-    again = drawdown.detect(rule("drawdown", "^RUT", threshold=20, window=5), frame(values), CTX)
+    again = drawdown.KIND.detect(
+        rule("drawdown", "^RUT", threshold=20, window=5), frame(values), CTX
+    )
     assert [e.date for e in again] == [IDX[1].date(), IDX[11].date()]
 
 
 def test_nan_rows_are_skipped() -> None:
     values = path()
     values[13] = np.nan  # the -10.5% session is missing: the cross is seen at 170 next session
-    events = drawdown.detect(rule("drawdown", "^RUT", threshold=10), frame(values), CTX)
+    events = drawdown.KIND.detect(rule("drawdown", "^RUT", threshold=10), frame(values), CTX)
     assert events[0].date == IDX[14].date()
     assert all(not np.isnan(values[IDX.get_loc(pd.Timestamp(e.date))]) for e in events)
 
 
 def test_small_threshold_text_and_validation() -> None:
     values = [100.0, 94.0]
-    events = drawdown.detect(rule("drawdown", "^RUT", threshold=5), frame(values), CTX)
+    events = drawdown.KIND.detect(rule("drawdown", "^RUT", threshold=5), frame(values), CTX)
     assert events[0].text.endswith("a pullback of 5% or more.")
     with pytest.raises(RuleError):
         rule("drawdown", "^RUT", threshold=-5)
@@ -105,7 +109,7 @@ def test_random_walk_properties(seed: int, threshold: float, window: int) -> Non
     x[rng.random(n) < 0.1] = np.nan
     df = pd.DataFrame({"^RUT": x}, index=idx)
     r = rule("drawdown", "^RUT", threshold=threshold, window=window)
-    events = drawdown.detect(r, df, CTX)
+    events = drawdown.KIND.detect(r, df, CTX)
     present = df["^RUT"].dropna()
     high = present.rolling(window, min_periods=1).max()
     dd = present / high - 1

@@ -31,7 +31,7 @@ def below_then_above() -> list[float]:
 
 
 def test_first_state_is_silent_then_each_change_fires() -> None:
-    events = ratio_cross.detect(
+    events = ratio_cross.KIND.detect(
         rule("ratio_cross", "IWM/SPY", window=10), pair(below_then_above()), CTX
     )
     assert [(e.date, e.variant) for e in events] == [
@@ -48,7 +48,7 @@ def test_first_state_is_silent_then_each_change_fires() -> None:
 
 def test_ratio_text_uses_significant_digits() -> None:
     a = [21.0] * 20 + [20.0] * 10 + [21.5] * 5
-    events = ratio_cross.detect(
+    events = ratio_cross.KIND.detect(
         rule("ratio_cross", "IWM/SPY", window=10), pair(a, [100.0] * len(a)), CTX
     )
     assert events[0].text == ("IWM/SPY crossed above its 10-day average (0.2150 vs 0.2015, +6.7%).")
@@ -56,8 +56,12 @@ def test_ratio_text_uses_significant_digits() -> None:
 
 def test_direction_filter() -> None:
     df = pair(below_then_above())
-    up = ratio_cross.detect(rule("ratio_cross", "IWM/SPY", window=10, direction="above"), df, CTX)
-    down = ratio_cross.detect(rule("ratio_cross", "IWM/SPY", window=10, direction="below"), df, CTX)
+    up = ratio_cross.KIND.detect(
+        rule("ratio_cross", "IWM/SPY", window=10, direction="above"), df, CTX
+    )
+    down = ratio_cross.KIND.detect(
+        rule("ratio_cross", "IWM/SPY", window=10, direction="below"), df, CTX
+    )
     assert [e.date for e in up] == [IDX[30].date()]
     assert [e.date for e in down] == [IDX[45].date()]
 
@@ -69,8 +73,8 @@ def whipsaw() -> list[float]:
 
 def test_band_suppresses_whipsaw() -> None:
     df = pair(whipsaw())
-    plain = ratio_cross.detect(rule("ratio_cross", "IWM/SPY", window=10), df, CTX)
-    banded = ratio_cross.detect(rule("ratio_cross", "IWM/SPY", window=10, band=2), df, CTX)
+    plain = ratio_cross.KIND.detect(rule("ratio_cross", "IWM/SPY", window=10), df, CTX)
+    banded = ratio_cross.KIND.detect(rule("ratio_cross", "IWM/SPY", window=10, band=2), df, CTX)
     # with a 2% band: the first 101 is 101 / 91.1 - 1 = +10.9% above the MA (fires); the MA
     # never exceeds 100.2 afterwards, so 99 is never 2% below it: no further change
     assert [(e.date, e.variant) for e in banded] == [(IDX[20].date(), "above")]
@@ -85,14 +89,14 @@ def test_uses_rows_where_both_legs_exist() -> None:
     b = [1.0] * len(a)
     a[30] = np.nan  # the crossing session is missing for IWM
     b[31] = np.nan  # and the next one for SPY
-    events = ratio_cross.detect(rule("ratio_cross", "IWM/SPY", window=10), pair(a, b), CTX)
+    events = ratio_cross.KIND.detect(rule("ratio_cross", "IWM/SPY", window=10), pair(a, b), CTX)
     assert events[0].date == IDX[32].date()
     assert events[0].variant == "above"
 
 
 def test_too_little_history() -> None:
     df = pair(below_then_above()[:10])
-    assert ratio_cross.detect(rule("ratio_cross", "IWM/SPY", window=10), df, CTX) == []
+    assert ratio_cross.KIND.detect(rule("ratio_cross", "IWM/SPY", window=10), df, CTX) == []
 
 
 def test_validation() -> None:
@@ -122,7 +126,7 @@ def test_random_walks_fire_only_on_present_rows_and_alternate(
     a[rng.random(n) < holes] = np.nan
     b[rng.random(n) < holes] = np.nan
     df = pd.DataFrame({"IWM": a, "SPY": b}, index=idx)
-    events = ratio_cross.detect(
+    events = ratio_cross.KIND.detect(
         rule("ratio_cross", "IWM/SPY", window=window, band=band), df, Context.from_sessions(idx)
     )
     for e in events:
@@ -143,7 +147,7 @@ def test_single_ticker_crosses_its_own_average() -> None:
     # A rising price (above its 3-day average), a drop to 8 (below), then a jump to 15 (above).
     idx = pd.bdate_range("2024-01-01", periods=9)
     df = pd.DataFrame({"SPY": [10.0, 11, 12, 13, 14, 8, 8, 8, 15]}, index=idx)
-    events = ratio_cross.detect(rule("ratio_cross", "SPY", window=3), df, Context())
+    events = ratio_cross.KIND.detect(rule("ratio_cross", "SPY", window=3), df, Context())
     assert [(e.date, e.variant) for e in events] == [
         (idx[5].date(), "below"),
         (idx[8].date(), "above"),

@@ -23,7 +23,7 @@ def test_fires_once_after_quiet_spell_not_during_streak() -> None:
     # rally 100..129 (records every day, no gap), 25 sessions at 120, then a new record
     # run 130..134: only 130 ends a quiet spell (25 sessions without a record >= 20)
     values = [100.0 + i for i in range(30)] + [120.0] * 25 + [130.0 + i for i in range(5)]
-    events = record_high.detect(rule("record_high", "^RUT"), frame(values), CTX)
+    events = record_high.KIND.detect(rule("record_high", "^RUT"), frame(values), CTX)
     assert [e.date for e in events] == [IDX[55].date()]
     e = events[0]
     assert e.variant == "record"
@@ -41,8 +41,8 @@ def test_quiet_threshold_is_inclusive() -> None:
     for q in (5, 20):
         values = [100.0] + [90.0] * q + [101.0]
         df = frame(values)
-        hit = record_high.detect(rule("record_high", "^RUT", quiet=q), df, CTX)
-        miss = record_high.detect(rule("record_high", "^RUT", quiet=q + 1), df, CTX)
+        hit = record_high.KIND.detect(rule("record_high", "^RUT", quiet=q), df, CTX)
+        miss = record_high.KIND.detect(rule("record_high", "^RUT", quiet=q + 1), df, CTX)
         assert [e.date for e in hit] == [IDX[q + 1].date()]
         assert "above every close since the data begins on 2024-01-01" in hit[0].text
         assert miss == []
@@ -51,12 +51,12 @@ def test_quiet_threshold_is_inclusive() -> None:
 def test_needs_quiet_sessions_of_history() -> None:
     # a rising series: every close is a record one session after the last, never quiet
     values = [100.0 + i for i in range(60)]
-    assert record_high.detect(rule("record_high", "^RUT", quiet=1), frame(values), CTX) == []
+    assert record_high.KIND.detect(rule("record_high", "^RUT", quiet=1), frame(values), CTX) == []
 
 
 def test_equal_to_the_max_is_not_a_record() -> None:
     values = [100.0] + [90.0] * 25 + [100.0]
-    assert record_high.detect(rule("record_high", "^RUT"), frame(values), CTX) == []
+    assert record_high.KIND.detect(rule("record_high", "^RUT"), frame(values), CTX) == []
 
 
 def test_quiet_spell_counts_the_tickers_own_sessions() -> None:
@@ -65,25 +65,25 @@ def test_quiet_spell_counts_the_tickers_own_sessions() -> None:
     for i in (3, 7, 11):
         values[i] = np.nan
     df = frame(values)
-    assert record_high.detect(rule("record_high", "^RUT", quiet=18), df, CTX) == []
-    events = record_high.detect(rule("record_high", "^RUT", quiet=17), df, CTX)
+    assert record_high.KIND.detect(rule("record_high", "^RUT", quiet=18), df, CTX) == []
+    events = record_high.KIND.detect(rule("record_high", "^RUT", quiet=17), df, CTX)
     assert [e.date for e in events] == [IDX[21].date()]
 
 
 def test_nan_on_the_record_day_moves_nothing_onto_it() -> None:
     values = [100.0] + [90.0] * 25 + [np.nan, 101.0]
-    events = record_high.detect(rule("record_high", "^RUT"), frame(values), CTX)
+    events = record_high.KIND.detect(rule("record_high", "^RUT"), frame(values), CTX)
     assert [e.date for e in events] == [IDX[27].date()]
 
 
 def test_late_start_and_all_nan() -> None:
     values = [np.nan] * 10 + [100.0] + [90.0] * 20 + [101.0]
-    events = record_high.detect(rule("record_high", "^RUT"), frame(values), CTX)
+    events = record_high.KIND.detect(rule("record_high", "^RUT"), frame(values), CTX)
     assert [e.date for e in events] == [IDX[31].date()]
     assert "data begins on " + str(IDX[10].date()) in events[0].text
     empty = frame([np.nan] * 30)
-    assert record_high.detect(rule("record_high", "^RUT"), empty, CTX) == []
-    assert record_high.detect(rule("record_high", "IWM"), empty, CTX) == []  # absent column
+    assert record_high.KIND.detect(rule("record_high", "^RUT"), empty, CTX) == []
+    assert record_high.KIND.detect(rule("record_high", "IWM"), empty, CTX) == []  # absent column
 
 
 @settings(max_examples=50, deadline=None)
@@ -95,7 +95,7 @@ def test_random_walk_properties(seed: int, quiet: int, holes: float) -> None:
     x = 100 * np.exp(np.cumsum(rng.normal(0.0005, 0.015, n)))
     x[rng.random(n) < holes] = np.nan
     df = pd.DataFrame({"^RUT": x}, index=idx)
-    events = record_high.detect(rule("record_high", "^RUT", quiet=quiet), df, CTX)
+    events = record_high.KIND.detect(rule("record_high", "^RUT", quiet=quiet), df, CTX)
     present = df["^RUT"].dropna()
     for e in events:
         pos = present.index.get_loc(pd.Timestamp(e.date))

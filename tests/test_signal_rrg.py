@@ -50,7 +50,7 @@ def test_smooth_oscillation_rotates_clockwise() -> None:
     weeks = np.arange(len(IDX)) / 5.0
     df = pd.DataFrame({"XLE": 100 * np.exp(0.05 * np.sin(2 * np.pi * weeks / 20)), "SPY": 100.0},
                       index=IDX)  # fmt: skip
-    events = rrg.detect(rule("rrg_quadrant", "XLE/SPY"), df, CTX)
+    events = rrg.KIND.detect(rule("rrg_quadrant", "XLE/SPY"), df, CTX)
     moves = [e.variant for e in events]
     assert all(CLOCKWISE[a] == b for a, b in itertools.pairwise(moves))
     # 10 cycles; the first ~24 weeks warm up the two 10-week windows and the 4-week ROC
@@ -65,7 +65,7 @@ def test_steady_outperformance_has_no_momentum() -> None:
     # constant relative growth: the z-score of a geometric series is the same every week, so
     # RS-Ratio is constant, its ROC is zero and the momentum undefined: no quadrant, no event
     df = pd.DataFrame({"XLE": 100 * np.exp(0.002 * np.arange(len(IDX))), "SPY": 100.0}, index=IDX)
-    assert rrg.detect(rule("rrg_quadrant", "XLE/SPY"), df, CTX) == []
+    assert rrg.KIND.detect(rule("rrg_quadrant", "XLE/SPY"), df, CTX) == []
 
 
 def reference(df: pd.DataFrame, window: int, momentum: int) -> pd.DataFrame:
@@ -92,7 +92,7 @@ def test_matches_an_independent_computation(window: int, momentum: int) -> None:
     spy = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     xle[rng.random(n) < 0.05] = np.nan  # some week ends go missing and are left out
     df = pd.DataFrame({"XLE": xle, "SPY": spy}, index=IDX)
-    events = rrg.detect(rule("rrg_quadrant", "XLE/SPY", window=window, momentum=momentum),
+    events = rrg.KIND.detect(rule("rrg_quadrant", "XLE/SPY", window=window, momentum=momentum),
                         df, CTX)  # fmt: skip
     expected = reference(df, window, momentum)
     assert [e.date for e in events] == list(expected.index.date)
@@ -106,6 +106,6 @@ def test_fires_only_on_week_ends() -> None:
     rng = np.random.default_rng(3)
     df = pd.DataFrame({"XLE": 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(IDX)))),
                        "SPY": 100.0}, index=IDX)  # fmt: skip
-    assert rrg.detect(rule("rrg_quadrant", "XLE/SPY"), df, Context()) == []
-    events = rrg.detect(rule("rrg_quadrant", "XLE/SPY"), df, CTX)
+    assert rrg.KIND.detect(rule("rrg_quadrant", "XLE/SPY"), df, Context()) == []
+    events = rrg.KIND.detect(rule("rrg_quadrant", "XLE/SPY"), df, CTX)
     assert events and all(e.date.weekday() == 4 for e in events)  # Fridays

@@ -17,17 +17,22 @@ holds the GIL for most of it; an async caller should use ``asyncio.to_thread``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import pandas as pd
 
 from bot.charts.base import DPI, SIZE, Heading, heading, subject_label
 from bot.charts.price import price_chart
 from bot.charts.ratio import ratio_chart
 from bot.charts.rrg import SECTORS, rrg_chart
+from signals.catalogue import KINDS
 from signals.events import Event
-from signals.rules import normalise_ticker, split_subject
+from signals.kind import Chart
+from signals.rules import ParamValue, normalise_ticker, split_subject
 
 __all__ = [
     "DPI",
+    "DRAW",
     "RRG_WORDS",
     "SECTORS",
     "SIZE",
@@ -38,9 +43,10 @@ __all__ = [
     "price_chart",
     "ratio_chart",
     "rrg_chart",
-    "rule_params",
     "subject_label",
 ]
+
+Params = Mapping[str, ParamValue]
 
 RRG_WORDS = frozenset({"sectors", "sector", "rrg"})
 """Subjects that mean the sector rotation graph."""
@@ -68,53 +74,61 @@ def chart_for_subject(subject: str, closes: pd.DataFrame, *, synthetic: bool = F
 def chart_for_event(event: Event, closes: pd.DataFrame, *, synthetic: bool = False) -> bytes | None:
     """The chart that shows what an alert is about, as of the alert's session (later rows of
     ``closes`` are ignored), with that session ringed; None if the data cannot support one
-    (a ticker missing, too little history) or the signal kind has no chart.
+    (a ticker missing, too little history) or the kind is not in the catalogue.
 
-    ratio_cross -> the ratio (or price) with the rule's average and band; record_high,
-    drawdown, level_cross -> the price chart (with the rule's threshold or level drawn);
-    rrg_quadrant -> the rotation graph with the pair's sector highlighted; monthly_move ->
-    the price or ratio chart."""
-    frame = closes.loc[: pd.Timestamp(event.date)]
-    params = rule_params(event.rule)
-    legs = split_subject(event.subject)
-    day = event.date
+    The kind's :attr:`~signals.kind.SignalKind.chart` names the picture and :data:`DRAW`
+    draws it with the event's parameters (over the kind's defaults, for an event stored
+    before events carried them)."""
+    kind = KINDS.get(event.kind)
+    if kind is None:
+        return None
+    params = {**kind.defaults, **event.params}
     try:
-        if event.signal == "ratio_cross":
-            b = legs[1] if len(legs) == 2 else None
-            window = int(params.get("window", 200))
-            band = float(params.get("band", 0.0))
-            return ratio_chart(
-                frame, legs[0], b, synthetic=synthetic, window=window, band=band, highlight=day
-            )
-        if event.signal == "monthly_move":
-            if len(legs) == 2:
-                return ratio_chart(frame, legs[0], legs[1], synthetic=synthetic, highlight=day)
-            return price_chart(frame, legs[0], synthetic=synthetic, highlight=day)
-        if event.signal == "record_high":
-            return price_chart(frame, legs[0], synthetic=synthetic, highlight=day)
-        if event.signal == "drawdown":
-            threshold = float(params.get("threshold", 10.0))
-            return price_chart(
-                frame, legs[0], synthetic=synthetic, alert_drawdown=threshold, highlight=day
-            )
-        if event.signal == "level_cross":
-            levels = (float(params["level"]),) if "level" in params else ()
-            return price_chart(frame, legs[0], synthetic=synthetic, levels=levels, highlight=day)
-        if event.signal == "rrg_quadrant" and len(legs) == 2:
-            a, b = legs
-            sectors = SECTORS if b == "SPY" and a in SECTORS else (a,)
-            return rrg_chart(frame, sectors, b, synthetic=synthetic, highlight=a)
+        return DRAW[kind.chart](event, params, closes.loc[: pd.Timestamp(event.date)], synthetic)
     except ValueError:
         return None
-    return None
 
 
-def rule_params(key: str) -> dict[str, str]:
-    """``ratio_cross IWM/SPY band=0.5 direction=both window=200`` -> {band: 0.5, ...}
-    (values as text): the parameters of a canonical rule key (signals.rules.Rule.key)."""
-    out = {}
-    for part in key.split()[2:]:
-        name, sep, value = part.partition("=")
-        if sep:
-            out[name] = value
-    return out
+def _price(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool) -> bytes:
+    alert = float(p["threshold"]) if "threshold" in p else None
+    levels = (float(p["level"]),) if "level" in p else ()
+    return price_chart(
+        frame,
+        event.subject,
+        synthetic=synthetic,
+        alert_drawdown=alert,
+        levels=levels,
+        highlight=event.date,
+    )
+
+
+def _average(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool) -> bytes:
+    legs = split_subject(event.subject)
+    b = legs[1] if len(legs) == 2 else None
+    window, band = int(p["window"]), float(p["band"])
+    return ratio_chart(
+        frame, legs[0], b, synthetic=synthetic, window=window, band=band, highlight=event.date
+    )
+
+
+def _subject(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool) -> bytes:
+    legs = split_subject(event.subject)
+    if len(legs) == 2:
+        return ratio_chart(frame, legs[0], legs[1], synthetic=synthetic, highlight=event.date)
+    return price_chart(frame, legs[0], synthetic=synthetic, highlight=event.date)
+
+
+def _rrg(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool) -> bytes:
+    a, b = split_subject(event.subject)
+    sectors = SECTORS if b == "SPY" and a in SECTORS else (a,)
+    return rrg_chart(frame, sectors, b, synthetic=synthetic, highlight=a)
+
+
+DRAW: dict[Chart, Callable[[Event, Params, pd.DataFrame, bool], bytes]] = {
+    Chart.PRICE: _price,
+    Chart.AVERAGE: _average,
+    Chart.SUBJECT: _subject,
+    Chart.RRG: _rrg,
+}
+"""How each :class:`~signals.kind.Chart` is drawn: ``draw(event, params, closes up to its
+session, synthetic)``; raises ValueError when the data cannot support the chart."""

@@ -25,8 +25,8 @@ def catalogue_html(where: Target) -> str:
         lines.append(f"• <b>{esc(p.title)}</b> ({code(p.name)}): {esc(p.description)}")
     lines.append("\n<b>Signals</b> — every preset rule of one kind:")
     for kind in KINDS.values():
-        summary = kind.summary.replace("`", "")
-        lines.append(f"• <b>{esc(kind.title)}</b> ({code(kind.id)}): {esc(summary)}")
+        about = esc(kind.description())  # with the default values
+        lines.append(f"• <b>{esc(kind.title)}</b> ({code(kind.id)}): {about}")
     lines.append("\nOr an alert of your own: /alert IWM/SPY crosses above 200d")
     return "\n".join(lines)
 
