@@ -14,7 +14,7 @@ from signals.catalogue import KINDS, rule
 from signals.engine import evaluate, events_on
 from signals.events import Event, Followup
 from signals.followup import attach_followups
-from signals.kind import Chart, RuleError, SignalKind
+from signals.kind import RuleError
 from signals.rules import Context, Rule
 
 IDX = pd.bdate_range("2018-01-01", periods=900)
@@ -132,16 +132,11 @@ def test_a_kind_registered_elsewhere(closes: pd.DataFrame, monkeypatch: pytest.M
 
         return series.Firings(rows, np.zeros(len(rows), np.int8), ("tick",), render)
 
-    kind = SignalKind(
+    kind = replace(
+        KINDS["level_cross"],
         id="tick",
-        title="Tick",
-        short_title="Tick",
-        icon="•",
-        subject="ticker",
         defaults={},
         firings=every_50th,
-        describe=lambda p: "Every 50th session.",
-        chart=Chart.PRICE,
         followup=lambda df, subject, benchmark: (series.column(df, subject), "own"),
     )
     monkeypatch.setitem(KINDS, "tick", kind)
