@@ -72,6 +72,7 @@ def market_provider(settings: Settings, spec: str | None = None) -> Provider:
     """The provider ``spec`` (default: DATA_SOURCE) names; Yahoo comes wrapped in the SQLite
     price cache so that a daily scan fetches only new sessions. The cache has a connection
     of its own (the provider runs in worker threads; the services' connection is the loop's)."""
+    from market.base import PriceCache
     from market.cached import CachedProvider
     from market.sources import open_provider
     from storage import connect
@@ -81,9 +82,8 @@ def market_provider(settings: Settings, spec: str | None = None) -> Provider:
         spec or settings.data_source, cache_dir=settings.cache_dir / "yfinance"
     )
     if provider.name == "yahoo":
-        provider = CachedProvider(
-            provider, PriceStore(connect(settings.database_path, any_thread=True))
-        )
+        cache: PriceCache = PriceStore(connect(settings.database_path, any_thread=True))
+        provider = CachedProvider(provider, cache)
     return provider
 
 

@@ -50,6 +50,36 @@ class Provider(Protocol):
         ...
 
 
+class PriceCache(Protocol):
+    """Where :class:`~market.cached.CachedProvider` keeps closes between runs.
+
+    The SQLite implementation lives with the other tables and is wired in by
+    :func:`bot.services.market_provider`: market data depends on no database, and a provider
+    can be cached by anything that keeps closes per source.
+    """
+
+    def coverage(self, source: str, tickers: Sequence[str]) -> dict[str, tuple[dt.date, dt.date]]:
+        """Ticker -> (first, last) date range already fetched, for the tickers that have one."""
+        ...
+
+    def load(
+        self, source: str, tickers: Sequence[str], start: dt.date, end: dt.date
+    ) -> pd.DataFrame:
+        """Cached closes as a wide frame (DatetimeIndex, a column per ticker that has rows)."""
+        ...
+
+    def save(
+        self,
+        source: str,
+        frame: pd.DataFrame,
+        covered: dict[str, tuple[dt.date, dt.date]],
+        *,
+        replace: Sequence[str] = (),
+    ) -> int:
+        """Store closes and widen coverage; ``replace`` tickers lose their cached history first."""
+        ...
+
+
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Normalise a closes frame: midnight tz-naive dates, sorted, unique, float columns."""
     if frame.empty:

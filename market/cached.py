@@ -5,10 +5,11 @@ before the last cached close. Those overlapping days are compared with the cache
 restates *adjusted* closes after a dividend or split, and when the overlap disagrees the
 ticker's history is fetched again in full rather than stitched from two adjustments.
 
-The provider is called from worker threads (yfinance blocks on the network), so its store
-must be a connection of its own opened with ``connect(path, any_thread=True)``, never the
-loop thread's; one lock serialises every call, which also keeps two evening requests from
-fetching the same tickers twice.
+The cache is any :class:`~market.base.PriceCache`; :func:`bot.services.market_provider` wires
+in the SQLite one. The provider is called from worker threads (yfinance blocks on the
+network), so that store must be a connection of its own opened with
+``connect(path, any_thread=True)``, never the loop thread's; one lock serialises every call,
+which also keeps two evening requests from fetching the same tickers twice.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from market.base import Closes, NoData, Provider, split_missing, tidy
-from storage.prices import PriceStore
+from market.base import Closes, NoData, PriceCache, Provider, split_missing, tidy
 
 OVERLAP_DAYS = 7
 RESTATED_TOLERANCE = 1e-6
 
 
 class CachedProvider:
-    def __init__(self, inner: Provider, store: PriceStore) -> None:
+    def __init__(self, inner: Provider, store: PriceCache) -> None:
         self.inner = inner
         self.store = store
         self.name = inner.name

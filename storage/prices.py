@@ -3,6 +3,10 @@
 ``price_coverage`` remembers which date range was *asked for and answered* per ticker, so a
 ticker whose history starts later than the request (XLC began in 2018) is not re-fetched
 every evening for the years before it existed.
+
+:class:`PriceStore` is the :class:`market.base.PriceCache` that
+:class:`market.cached.CachedProvider` is given (by :func:`bot.services.market_provider`); it
+matches that protocol by shape, so storage/ does not import market/.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from storage.db import transaction
 
 
 class PriceStore:
+    """Closes and their fetched date ranges in the ``prices`` and ``price_coverage`` tables."""
+
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
 
