@@ -1,7 +1,14 @@
-"""The ``rotation-bot`` command and its subcommands.
+"""The ``rotation-bot`` command: its subcommands, their options, and what a failure exits with.
 
-Bad arguments exit with status 2 and a one-line message; a data problem that stops the command
-(an unreadable CSV, Yahoo unreachable after retries) exits with status 1 and says why.
+Each subcommand is a row of :data:`COMMANDS`: its help, the options it takes (built from the
+shared ones below: one ``--source``, one date parser, one ``--preset``) and the function that
+runs it, named ``"module:function"`` and imported only when that subcommand runs. This module
+imports the standard library alone, and a subcommand's options are added only when that
+subcommand is parsed, so ``rotation-bot --help`` loads neither pandas nor Telegram.
+
+Every failure leaves through :func:`main`: :data:`EXIT_STATUS` maps it to a status and one
+line on stderr (bad arguments 2, data or storage that cannot be had 1, Ctrl-C 130); a reader
+that stops early (``rotation-bot scan | head -1``) ends the command quietly.
 """
 
 from __future__ import annotations
@@ -9,108 +16,129 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
-import json
-import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from bot import render
-from bot.scanner import BacktestResult, ScanResult, backtest, default_session, scan
-from bot.services import market_provider
-from bot.settings import Settings
-from market.base import MarketDataError, Provider
-from market.sources import SPECS
-from signals.kind import RuleError
-from signals.presets import PRESETS, preset
-from signals.rules import Rule
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from market.base import Provider
+    from signals.rules import Rule
 
-log = logging.getLogger("rotation_bot")
-
-COMMAND_MODULES = ("bot.app", "bot.demo", "bot.console_chat")
-"""Modules that add a subcommand with ``add_command(sub)``: ``run``, ``demo``, ``chat``."""
+PROG = "rotation-bot"
 
 
 class UsageError(Exception):
-    """A bad argument: printed as ``rotation-bot: error: ...`` with exit status 2."""
+    """A bad argument, found after parsing: one line ``rotation-bot: error: ...``, status 2."""
+
+
+EXIT_STATUS: dict[str, int] = {
+    "bot.cli.UsageError": 2,
+    "market.base.MarketDataError": 1,  # an unreadable CSV, Yahoo unreachable after retries
+    "signals.kind.RuleError": 1,
+    "storage.db.StorageError": 1,  # a database that cannot be opened or migrated
+    "builtins.OSError": 1,
+    "builtins.KeyboardInterrupt": 130,
+}
+"""Failure class (``module.QualifiedName``, subclasses included) -> exit status. Named rather
+than imported: a class whose module the command never loaded cannot have been raised, and
+importing them all would load pandas and SQLite for ``--help``."""
+BROKEN_PIPE = 141
+"""Exit status when stdout's reader went away (128 + SIGPIPE, as a killed C tool reports)."""
+
+
+def exit_status(error: BaseException) -> int | None:
+    """The status :data:`EXIT_STATUS` gives ``error`` (its most specific listed class)."""
+    for cls in type(error).__mro__:
+        status = EXIT_STATUS.get(f"{cls.__module__}.{cls.__qualname__}")
+        if status is not None:
+            return status
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    settings = Settings()
-    logging.basicConfig(
-        level=getattr(logging, str(settings.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=next((a for a in argv if not a.startswith("-")), ""))
+    args = parser.parse_args(argv)  # argparse's own errors: usage, one line, status 2
     try:
-        return int(args.func(args, settings) or 0)
-    except UsageError as e:
-        parser.error(str(e))  # exits 2
-    except (MarketDataError, RuleError) as e:
-        print(f"rotation-bot: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return 0
+        from bot.logs import configure_logging
+        from bot.settings import Settings
+
+        settings = Settings()
+        configure_logging(settings)
+        status = _resolve(args.target)(args, settings)
+        sys.stdout.flush()  # a closed pipe shows here, not in a traceback at exit
+        return int(status or 0)
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return BROKEN_PIPE
+    except BaseException as e:
+        status = exit_status(e)
+        if status is None:
+            raise
+        if status != 130:
+            prefix = "error: " if status == 2 else ""
+            print(f"{PROG}: {prefix}{e}", file=sys.stderr)
+        return status
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rotation-bot",
-        description="Watch the US stock market for rotation and alert Telegram chats.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    bt = sub.add_parser(
-        "backtest",
-        help="every event the signals would have fired over a date range",
-        description="Print every event the catalogue would have fired, day by day, as the "
-        "evening scans would have seen them (no look-ahead).",
-    )
-    _data_args(bt)
-    bt.add_argument(
-        "--start", type=_date, help="first day, YYYY-MM-DD (default: a year before --end)"
-    )
-    bt.add_argument("--end", type=_date, help="last day, YYYY-MM-DD (default: the latest session)")
-    bt.set_defaults(func=cmd_backtest)
-
-    sc = sub.add_parser(
-        "scan",
-        help="run one evening scan and print its events",
-        description="Run the scan for one session (default: the latest closed NYSE session; "
-        "for the synthetic sample, its last session) and print the events it fires.",
-    )
-    _data_args(sc)
-    sc.add_argument("--date", type=_date, help="scan this session instead (YYYY-MM-DD)")
-    sc.set_defaults(func=cmd_scan)
-
-    for module in COMMAND_MODULES:  # imported here: `backtest` needs no Telegram machinery
-        importlib.import_module(module).add_command(sub)
-    return parser
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so Python's flush at exit meets no broken pipe either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
-def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", help=f"market data: {SPECS} (default: DATA_SOURCE or sample)")
-    p.add_argument(
-        "--preset",
-        action="append",
-        metavar="NAME",
-        help=f"a preset to run (repeatable; default: all): {', '.join(PRESETS)}",
-    )
-    p.add_argument("--json", action="store_true", help="one JSON object per event, per line")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+def _resolve(target: str) -> Callable[[argparse.Namespace, Settings], int | None]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
-def _date(text: str) -> dt.date:
+# --- options shared by the subcommands --------------------------------------------------------
+def date(text: str) -> dt.date:
+    """A YYYY-MM-DD argument (every date option of every subcommand)."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 
 
+def source_option(p: argparse.ArgumentParser, default: str) -> None:
+    from market.sources import SPECS
+
+    p.add_argument("--source", help=f"market data: {SPECS} (default: {default})")
+
+
+def provider_for(spec: str | None, settings: Settings) -> Provider:
+    """The provider ``spec`` (default: DATA_SOURCE) names, Yahoo wrapped in the price cache;
+    a source that cannot be opened is a usage error."""
+    from bot.services import market_provider
+    from market.base import MarketDataError
+
+    try:
+        return market_provider(settings, spec)
+    except MarketDataError as e:
+        raise UsageError(str(e)) from None
+
+
+def preset_option(p: argparse.ArgumentParser) -> None:
+    from signals.presets import PRESETS
+
+    p.add_argument(
+        "--preset",
+        action="append",
+        metavar="NAME",
+        help=f"a preset to run (repeatable; default: all): {', '.join(PRESETS)}",
+    )
+
+
 def selected_rules(names: Sequence[str] | None) -> list[Rule]:
+    """The rules of the ``--preset`` names (default: every preset)."""
+    from signals.kind import RuleError
+    from signals.presets import PRESETS, preset
+
     try:
         presets = [preset(n) for n in (names or list(PRESETS))]
     except RuleError as e:
@@ -118,78 +146,11 @@ def selected_rules(names: Sequence[str] | None) -> list[Rule]:
     return [r for p in presets for r in p.rules]
 
 
-def provider_for(args: argparse.Namespace, settings: Settings) -> Provider:
-    """The provider named by --source (or DATA_SOURCE); Yahoo is wrapped in the SQLite cache."""
-    try:
-        return market_provider(settings, args.source)
-    except MarketDataError as e:
-        raise UsageError(str(e)) from None
+def quiet_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
 
 
-def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
-    rules = selected_rules(args.preset)
-    provider = provider_for(args, settings)
-    end = args.end or default_session(provider)
-    start = args.start or end - dt.timedelta(days=365)
-    if start > end:
-        raise UsageError(f"--start {start} is after --end {end}")
-    progress = None if args.quiet or args.json else _progress()
-    result = backtest(provider, rules, start, end, progress=progress)
-    if args.json:
-        _print_json(result)
-        return 0
-    _print_header("backtest", result, f"{start} to {end}", rules, args.preset)
-    for event in result.events:
-        print(render.event_line(event, result.synthetic))
-    print(f"{len(result.events)} events over {result.sessions} sessions.")
-    _print_problems(result)
-    return 0
-
-
-def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
-    rules = selected_rules(args.preset)
-    provider = provider_for(args, settings)
-    session = args.date or default_session(provider)
-    result = scan(provider, rules, session)
-    if args.json:
-        _print_json(result)
-        return 0
-    _print_header("scan", result, str(session), rules, args.preset)
-    for event in result.events:
-        print(render.event_line(event, result.synthetic))
-    print(f"{len(result.events)} events on {session}.")
-    _print_problems(result)
-    return 0
-
-
-def _print_header(
-    what: str,
-    result: BacktestResult | ScanResult,
-    when: str,
-    rules: list[Rule],
-    names: Sequence[str] | None,
-) -> None:
-    source = result.source + (f" — {render.SYNTHETIC_LABEL}" if result.synthetic else "")
-    print(f"rotation-bot {what} · {when} · source: {source}")
-    print(
-        f"{len(names or PRESETS)} presets, {len(set(rules))} rules: {', '.join(names or PRESETS)}"
-    )
-
-
-def _print_problems(result: BacktestResult | ScanResult) -> None:
-    for ticker, why in sorted(result.problems.items()):
-        print(f"data problem: {why}" if ticker in why else f"data problem: {ticker}: {why}")
-    if result.skipped:
-        print(f"{len(result.skipped)} rules skipped for lack of data.")
-
-
-def _print_json(result: BacktestResult | ScanResult) -> None:
-    for event in result.events:
-        line = event.to_dict() | {"source": result.source, "synthetic": result.synthetic}
-        print(json.dumps(line, ensure_ascii=False))
-
-
-def _progress():
+def progress_bar() -> Callable[[int, int, str], None] | None:
     """A one-line progress indicator on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return None
@@ -204,6 +165,138 @@ def _progress():
         sys.stderr.flush()
 
     return show
+
+
+# --- the subcommands --------------------------------------------------------------------------
+def backtest_options(p: argparse.ArgumentParser) -> None:
+    source_option(p, "DATA_SOURCE or sample")
+    preset_option(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per event, per line")
+    quiet_option(p)
+    p.add_argument(
+        "--start", type=date, help="first day, YYYY-MM-DD (default: a year before --end)"
+    )
+    p.add_argument("--end", type=date, help="last day, YYYY-MM-DD (default: the latest session)")
+
+
+def scan_options(p: argparse.ArgumentParser) -> None:
+    source_option(p, "DATA_SOURCE or sample")
+    preset_option(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per event, per line")
+    p.add_argument("--date", type=date, help="scan this session instead (YYYY-MM-DD)")
+
+
+def demo_options(p: argparse.ArgumentParser) -> None:
+    from bot.demo import DEFAULT_CHARTS_DIR
+    from market.sample import SAMPLE_END
+
+    p.add_argument(
+        "--months", type=int, default=12, help="replay the sample's last N months (default: 12)"
+    )
+    p.add_argument("--start", type=date, help="first session, YYYY-MM-DD (overrides --months)")
+    p.add_argument("--end", type=date, help=f"last session, YYYY-MM-DD (default: {SAMPLE_END})")
+    p.add_argument(
+        "--charts",
+        type=Path,
+        help=f"folder for the charts (default: ./{DEFAULT_CHARTS_DIR}, numbered if taken)",
+    )
+    p.add_argument("--no-charts", action="store_true", help="alerts without charts (faster)")
+    p.add_argument(
+        "--db",
+        type=Path,
+        help="keep the demo's SQLite database in this new file, the bot's own chart files in "
+        "charts/ beside it (default: a temporary file, deleted at the end)",
+    )
+    quiet_option(p)
+
+
+def chat_options(p: argparse.ArgumentParser) -> None:
+    source_option(p, "sample")
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=Path("rotation-bot-chat.sqlite"),
+        help="SQLite file for this chat's subscriptions and alerts (default: %(default)s)",
+    )
+    p.add_argument(
+        "--charts",
+        type=Path,
+        default=Path("charts"),
+        help="folder the /chart PNGs are written to (default: %(default)s)",
+    )
+
+
+def _no_options(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+class Command(NamedTuple):  # not a dataclass: that module costs --help a tenth of its time
+    name: str
+    help: str
+    description: str
+    target: str  # "module:function", imported when the subcommand runs
+    options: Callable[[argparse.ArgumentParser], None] = _no_options
+
+
+COMMANDS = (
+    Command(
+        "backtest",
+        "every event the signals would have fired over a date range",
+        "Print every event the catalogue would have fired, day by day, as the evening scans "
+        "would have seen them (no look-ahead).",
+        "bot.scan_commands:cmd_backtest",
+        backtest_options,
+    ),
+    Command(
+        "scan",
+        "run one evening scan and print its events",
+        "Run the scan for one session (default: the latest closed NYSE session; for the "
+        "synthetic sample, its last session) and print the events it fires.",
+        "bot.scan_commands:cmd_scan",
+        scan_options,
+    ),
+    Command(
+        "run",
+        "run the Telegram bot (polling; needs TELEGRAM_BOT_TOKEN)",
+        "Run the bot: answer commands and send alerts. Needs TELEGRAM_BOT_TOKEN; "
+        "TELEGRAM_BASE_URL points it at a local Bot API server.",
+        "bot.app:cmd_run",
+    ),
+    Command(
+        "demo",
+        "replay the synthetic sample through the bot, printing its alerts (no token)",
+        "Replay the bundled SYNTHETIC sample market session by session through the real "
+        "evening scan, outbox and delivery worker, with a demo chat subscribed to every "
+        "preset; each alert is printed as the chat would see it and its chart written to a "
+        "folder. Needs no token and no network.",
+        "bot.demo:cmd_demo",
+        demo_options,
+    ),
+    Command(
+        "chat",
+        "try the bot's commands in the terminal (no Telegram, no token)",
+        "A terminal chat with the bot's real handlers: type /start, /signals, /subscribe, "
+        "/alert, /status, /backtest, /chart ...; type a number to press a button; Ctrl-D to "
+        "quit. Reads stdin, so commands can be piped in.",
+        "bot.console_chat:cmd_chat",
+        chat_options,
+    ),
+)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line. Options are added to subcommand ``only`` alone when it is given
+    (``""``: to none, for the top-level ``--help``), so parsing imports what that one needs."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Watch the US stock market for rotation and alert Telegram chats."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help, description=command.description)
+        if only is None or only == command.name:
+            command.options(p)
+        p.set_defaults(target=command.target)
+    return parser
 
 
 if __name__ == "__main__":

@@ -31,10 +31,10 @@ from typing import Any, TextIO
 from telegram import Update
 from telegram.ext import Application
 
+from bot.cli import provider_for
 from bot.console import BOT_USER, ConsoleRequest, html_to_text
 from bot.settings import Settings
-from market.base import MarketDataError, Provider
-from storage import StorageError
+from market.base import Provider
 
 USER = {"id": 424242, "is_bot": False, "first_name": "You", "username": "console_user"}
 CHAT = {"id": USER["id"], "type": "private", "first_name": USER["first_name"]}
@@ -47,41 +47,25 @@ BANNER = (
 NO_REPLY = "  (no reply: the bot answers commands such as /help; a number presses a button)\n"
 
 
-def add_command(sub: argparse._SubParsersAction) -> None:
-    """Add ``rotation-bot chat`` to the CLI's subcommands."""
-    p = sub.add_parser(
-        "chat",
-        help="try the bot's commands in the terminal (no Telegram, no token)",
-        description="A terminal chat with the bot's real handlers: type /start, /signals, "
-        "/subscribe, /alert, /status, /backtest, /chart ...; type a number to press a button; "
-        "Ctrl-D to quit. Reads stdin, so commands can be piped in.",
-    )
-    p.add_argument("--source", help="market data: sample (default), yahoo or csv:DIR")
-    p.add_argument(
-        "--db",
-        type=Path,
-        default=Path("rotation-bot-chat.sqlite"),
-        help="SQLite file for this chat's subscriptions and alerts (default: %(default)s)",
-    )
-    p.add_argument(
-        "--charts",
-        type=Path,
-        default=Path("charts"),
-        help="folder the /chart PNGs are written to (default: %(default)s)",
-    )
-    p.set_defaults(func=cmd_chat)
-
-
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """Chat on stdin/stdout (see :func:`chat`)."""
+    """``rotation-bot chat``: chat on stdin/stdout (see :func:`chat`; options:
+    :func:`bot.cli.chat_options`). An unusable ``--source`` is a usage error."""
     settings = settings.model_copy(
         update={"database_path": args.db, "data_source": args.source or "sample"}
     )
+    provider = provider_for(settings.data_source, settings)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if interactive:
         print(BANNER)
     return asyncio.run(
-        chat(settings, stdin_lines(sys.stdin), sys.stdout, args.charts, prompt=interactive)
+        chat(
+            settings,
+            stdin_lines(sys.stdin),
+            sys.stdout,
+            args.charts,
+            prompt=interactive,
+            provider=provider,
+        )
     )
 
 
@@ -96,17 +80,13 @@ async def chat(
 ) -> int:
     """Feed ``lines`` to the bot as one private chat; print every reply to ``out``.
 
-    0 at the end of the lines (or ``quit``); 1, said in one line on stderr, when the database
-    or the data source cannot be opened. ``provider`` replaces the one
-    ``settings.data_source`` names."""
+    0 at the end of the lines (or ``quit``). ``provider`` replaces the one
+    ``settings.data_source`` names. A database or data source that cannot be opened raises
+    (:data:`bot.cli.EXIT_STATUS` says how the command exits)."""
     from bot.app import build_application
     from bot.services import open_services
 
-    try:
-        services = open_services(settings, provider)
-    except (OSError, StorageError, MarketDataError) as e:
-        print(f"rotation-bot: cannot start the chat: {e}", file=sys.stderr)
-        return 1
+    services = open_services(settings, provider)
     services.charts_dir = charts_dir
     request = ConsoleRequest(out, charts_dir)
     app = build_application(

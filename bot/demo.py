@@ -30,6 +30,7 @@ import pandas as pd
 from telegram import Bot
 
 from bot.app import OFFLINE_TOKEN
+from bot.cli import UsageError, progress_bar
 from bot.console import ConsoleRequest
 from bot.delivery import DeliveryConfig, DeliveryWorker
 from bot.pipeline import DEFAULT_CHARTS, run_scan
@@ -64,47 +65,8 @@ class DemoSummary:
     seconds: float
 
 
-def add_command(sub: argparse._SubParsersAction) -> None:
-    """Add ``rotation-bot demo`` to the CLI's subcommands."""
-    p = sub.add_parser(
-        "demo",
-        help="replay the synthetic sample through the bot, printing its alerts (no token)",
-        description="Replay the bundled SYNTHETIC sample market session by session through "
-        "the real evening scan, outbox and delivery worker, with a demo chat subscribed to "
-        "every preset; each alert is printed as the chat would see it and its chart written "
-        "to a folder. Needs no token and no network.",
-    )
-    p.add_argument(
-        "--months", type=int, default=12, help="replay the sample's last N months (default: 12)"
-    )
-    p.add_argument("--start", type=_date, help="first session, YYYY-MM-DD (overrides --months)")
-    p.add_argument("--end", type=_date, help=f"last session, YYYY-MM-DD (default: {SAMPLE_END})")
-    p.add_argument(
-        "--charts",
-        type=Path,
-        help=f"folder for the charts (default: ./{DEFAULT_CHARTS_DIR}, numbered if taken)",
-    )
-    p.add_argument("--no-charts", action="store_true", help="alerts without charts (faster)")
-    p.add_argument(
-        "--db",
-        type=Path,
-        help="keep the demo's SQLite database in this new file, the bot's own chart files in "
-        "charts/ beside it (default: a temporary file, deleted at the end)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(func=cmd_demo)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
-
-
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import UsageError, _progress
-
+    """``rotation-bot demo`` (its options: :func:`bot.cli.demo_options`)."""
     try:
         start, end = window(args.start, args.end, args.months)
     except ValueError as e:
@@ -112,7 +74,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     if args.db is not None and args.db.exists():
         raise UsageError(f"--db {args.db} exists: the demo starts from an empty database")
     charts_dir = args.charts or free_folder(DEFAULT_CHARTS_DIR)
-    progress = None if args.quiet else _progress()
+    progress = None if args.quiet else progress_bar()
     with _scan_logs_quiet():
         summary = asyncio.run(
             replay(

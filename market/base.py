@@ -50,6 +50,10 @@ class Provider(Protocol):
         ...
 
 
+Coverage = dict[str, tuple[dt.date, dt.date]]
+"""Ticker -> the (first, last) dates of closes already fetched for it."""
+
+
 class PriceCache(Protocol):
     """Where :class:`~market.cached.CachedProvider` keeps closes between runs.
 
@@ -58,7 +62,7 @@ class PriceCache(Protocol):
     can be cached by anything that keeps closes per source.
     """
 
-    def coverage(self, source: str, tickers: Sequence[str]) -> dict[str, tuple[dt.date, dt.date]]:
+    def coverage(self, source: str, tickers: Sequence[str]) -> Coverage:
         """Ticker -> (first, last) date range already fetched, for the tickers that have one."""
         ...
 
@@ -69,12 +73,7 @@ class PriceCache(Protocol):
         ...
 
     def save(
-        self,
-        source: str,
-        frame: pd.DataFrame,
-        covered: dict[str, tuple[dt.date, dt.date]],
-        *,
-        replace: Sequence[str] = (),
+        self, source: str, frame: pd.DataFrame, covered: Coverage, *, replace: Sequence[str] = ()
     ) -> int:
         """Store closes and widen coverage; ``replace`` tickers lose their cached history first."""
         ...

@@ -28,19 +28,8 @@ ME = USER["id"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHART_LINE = re.compile(r"🖼 +chart: (\S+\.png)")
 
-WRAPPER = """
-import argparse, sys
-from bot import console_chat
-from bot.settings import Settings
-parser = argparse.ArgumentParser(prog="rotation-bot")
-console_chat.add_command(parser.add_subparsers())
-args = parser.parse_args(["chat", *sys.argv[1:]])
-try:
-    sys.exit(args.func(args, Settings()))
-except KeyboardInterrupt:
-    sys.exit(130)
-"""
-"""``rotation-bot chat`` as bot/cli.py runs it (argparse subcommand, func(args, settings))."""
+CHAT = ["-m", "bot", "chat"]
+"""``rotation-bot chat`` as the installed command runs it (``python -m bot`` is the same)."""
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -170,7 +159,7 @@ def environment() -> dict[str, str]:
 def run_process(cwd: Path, text: str, *args: str) -> subprocess.CompletedProcess:
     """The chat as a process in ``cwd``, ``text`` piped to its stdin."""
     return subprocess.run(
-        [sys.executable, "-c", WRAPPER, *args], input=text, capture_output=True, text=True,
+        [sys.executable, *CHAT, *args], input=text, capture_output=True, text=True,
         cwd=cwd, env=environment(), timeout=120, check=False,
     )  # fmt: skip
 
@@ -192,7 +181,7 @@ def test_piped_session_in_a_fresh_directory(tmp_path: Path) -> None:
 
 
 def test_stdin_from_a_file_and_options(tmp_path: Path) -> None:
-    command = [sys.executable, "-c", WRAPPER, "--db", "my.db", "--charts", "pics"]
+    command = [sys.executable, *CHAT, "--db", "my.db", "--charts", "pics"]
     (tmp_path / "input.txt").write_text("/alert ^RUT record high\n/alerts\n/chart XLE")
     with (tmp_path / "input.txt").open() as stdin:
         done = subprocess.run(
@@ -206,17 +195,17 @@ def test_stdin_from_a_file_and_options(tmp_path: Path) -> None:
     assert (tmp_path / "my.db").is_file() and not (tmp_path / "rotation-bot-chat.sqlite").exists()
 
 
-def test_bad_source_is_one_line_and_status_1(tmp_path: Path) -> None:
+def test_bad_source_is_a_usage_error(tmp_path: Path) -> None:
     done = run_process(tmp_path, "/start\n", "--source", "nowhere")
-    assert done.returncode == 1
-    assert done.stderr.strip().startswith("rotation-bot: cannot start the chat: unknown data")
-    assert "Traceback" not in done.stderr
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("rotation-bot: error: unknown data source 'nowhere'")
+    assert "Traceback" not in done.stderr and done.stdout == ""
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
 def test_ctrl_c_while_waiting_for_input_stops_at_once(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-u", "-c", WRAPPER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, "-u", *CHAT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(),
     )  # fmt: skip
     try:

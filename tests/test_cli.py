@@ -1,25 +1,48 @@
-"""The rotation-bot command: backtest and scan on the sample, JSON output, bad arguments."""
+"""The rotation-bot command: backtest and scan on the sample, JSON output, bad arguments,
+the options every subcommand shares, exit statuses, a closed pipe, and a light ``--help``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import EXIT_STATUS, exit_status, main
 from bot.scanner import backtest
 from market.sample import SAMPLE_END, SampleProvider
 from signals.presets import preset
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.chdir(tmp_path)  # no .env, a throw-away database
-    monkeypatch.delenv("DATA_SOURCE", raising=False)
+    for name in ("DATA_SOURCE", "DATABASE_PATH", "TELEGRAM_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.setLevel(level)  # main() configures logging for the process
+
+
+def environment() -> dict[str, str]:
+    """This process's environment for a ``python -m bot`` child, without local settings."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "DATA_SOURCE", "DATABASE_PATH"))
+    }
+    return {**env, "PYTHONPATH": str(ROOT)}
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -192,3 +215,104 @@ def test_empty_range_is_zero_events_and_names_the_problem(
     )
     assert code == 0
     assert "0 events over 0 sessions." in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["backtest", "--source", "bloomberg"],
+        ["scan", "--source", "bloomberg"],
+        ["chat", "--source", "bloomberg", "--db", "chat.sqlite"],
+    ],
+)
+def test_every_source_option_refuses_an_unknown_source_alike(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith("rotation-bot: error: unknown data source 'bloomberg'")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["backtest", "--start", "2026-02-30"],
+        ["backtest", "--end", "2026-02-30"],
+        ["scan", "--date", "2026-02-30"],
+        ["demo", "--start", "2026-02-30"],
+        ["demo", "--end", "2026-02-30"],
+    ],
+)
+def test_every_date_option_reads_dates_alike(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.splitlines()[-1].endswith("'2026-02-30' is not a date; use YYYY-MM-DD")
+
+
+def test_scan_has_no_quiet_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "scan", "--quiet")
+    assert code == 2 and "unrecognized arguments: --quiet" in err
+
+
+def test_a_storage_failure_exits_1_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database that cannot be opened, the same for every subcommand that opens one."""
+    (tmp_path / "taken").mkdir()  # a folder where the database file should be
+    monkeypatch.setattr("sys.stdin", open(os.devnull))  # noqa: SIM115 (closed by pytest)
+    code, out, err = run(capsys, "chat", "--db", "taken")
+    assert (code, out) == (1, "")
+    assert err.startswith("rotation-bot: cannot open the database") and err.count("\n") == 1
+
+
+def test_every_listed_failure_is_an_exception_class_where_it_is_named() -> None:
+    """EXIT_STATUS names classes rather than importing them: a class that moved would no
+    longer be caught, so each name must still resolve."""
+    for name, status in EXIT_STATUS.items():
+        module, _, qualname = name.rpartition(".")
+        cls = getattr(importlib.import_module(module), qualname)
+        assert issubclass(cls, BaseException), name
+        assert exit_status(cls("x")) == status, name
+    from storage.db import StorageError
+
+    class Locked(StorageError):
+        pass
+
+    assert exit_status(Locked("busy")) == 1  # subclasses too
+    assert exit_status(ValueError("x")) is None  # anything else is a bug: its traceback shows
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``rotation-bot scan | head -1``: the reader is gone before the first line."""
+    read, write = os.pipe()
+    os.close(read)  # no reader at all: the first write fails, whatever its timing
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "scan"], stdout=write, stderr=subprocess.PIPE,
+            text=True, cwd=tmp_path, env=environment(), timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_help_imports_no_data_or_telegram_library(tmp_path: Path) -> None:
+    """``rotation-bot --help`` loads the standard library only: each subcommand imports what
+    it needs when it runs."""
+    code = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('pandas', 'numpy', 'matplotlib', 'telegram', 'exchange_calendars', "
+        "'pydantic', 'sqlite_utils', 'signals', 'market', 'storage')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+        env=environment(), timeout=120, check=True,
+    )  # fmt: skip
+    assert "usage: rotation-bot" in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"

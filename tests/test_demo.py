@@ -3,7 +3,6 @@ happened — the engine's backtest, the database, the files on disk, the printed
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import io
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot import demo
-from bot.cli import UsageError
+from bot.cli import UsageError, build_parser
 from bot.console import html_to_text
 from bot.messages import event_html, headline
 from bot.scanner import backtest
@@ -128,15 +127,10 @@ def test_the_throwaway_database_is_gone_and_no_charts_means_none(tmp_path: Path)
     assert "crossed above its 200-day average" in out.getvalue()
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser()
-    demo.add_command(p.add_subparsers(dest="command", required=True))
-    return p
-
-
 def run_cli(*argv: str) -> int:
-    args = parser().parse_args(["demo", *argv])
-    return args.func(args, settings())
+    """``rotation-bot demo ARGV`` through the CLI, on the default settings (no .env)."""
+    args = build_parser().parse_args(["demo", *argv])
+    return demo.cmd_demo(args, settings())
 
 
 def test_the_command_prints_a_summary_that_matches_the_files(

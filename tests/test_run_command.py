@@ -1,9 +1,9 @@
 """``rotation-bot run``: a bad token is one line and exit status 2; the token never reaches
-a log, not even at DEBUG with a real polling loop."""
+a log, not even at DEBUG with a real polling loop. Run through the CLI (:func:`bot.cli.main`),
+which configures logging and maps failures to exit statuses for every subcommand."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import io
 import logging
@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import RedactToken, add_command, configure_logging, run
+from bot.cli import main
 from bot.fake_api.server import FakeBotApi
+from bot.logs import RedactToken, configure_logging
 from bot.settings import Settings
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
@@ -29,8 +30,17 @@ def settings(**values: object) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def no_token_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+def no_token_in_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env
+    for name in ("TELEGRAM_BOT_TOKEN", "DATA_SOURCE", "DATABASE_PATH"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(monkeypatch: pytest.MonkeyPatch, **env: str) -> int:
+    """``rotation-bot run`` with these settings in the environment."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return main(["run"])
 
 
 @pytest.fixture(autouse=True)
@@ -52,21 +62,16 @@ def logging_restored() -> Iterator[None]:
     [(None, "TELEGRAM_BOT_TOKEN is not set"), ("not-a-token", "does not look like a bot token")],
 )
 def test_a_bad_token_is_one_line_and_exit_status_2(
-    token: str | None, message: str, capsys: pytest.CaptureFixture[str]
+    token: str | None,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    values = {"telegram_bot_token": token} if token else {}
-    assert run(settings(**values)) == 2
+    values = {"TELEGRAM_BOT_TOKEN": token} if token else {}
+    assert run(monkeypatch, **values) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and err.startswith("rotation-bot: error: ")
     assert message in err and "Traceback" not in err and "not-a-token" not in err
-
-
-def test_add_command_adds_run_to_a_parser(capsys: pytest.CaptureFixture[str]) -> None:
-    parser = argparse.ArgumentParser(prog="rotation-bot")
-    add_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["run"])
-    assert args.func(args, settings()) == 2
-    assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
 
 
 def test_the_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
@@ -93,7 +98,7 @@ def test_the_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
 
 def test_configure_logging_quiets_httpx_and_filters_every_handler() -> None:
     extra = logging.StreamHandler(io.StringIO())
-    configure_logging(settings(log_level="DEBUG"), TOKEN, [extra])
+    configure_logging(settings(log_level="DEBUG", telegram_bot_token=TOKEN), [extra])
     assert logging.getLogger("httpx").level == logging.WARNING
     for handler in (*logging.getLogger().handlers, extra):
         assert any(isinstance(f, RedactToken) for f in handler.filters)
@@ -112,10 +117,8 @@ async def test_run_polls_answers_and_never_logs_the_token(tmp_path: Path) -> Non
             "ADMIN_IDS": "",
             "LOG_LEVEL": "DEBUG",
         }
-        code = "import sys; from bot.app import run; from bot.settings import Settings; "
-        code += "sys.exit(run(Settings()))"
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", code, cwd=tmp_path, env=env,
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         try:
@@ -141,12 +144,9 @@ async def test_run_polls_answers_and_never_logs_the_token(tmp_path: Path) -> Non
 
 
 def test_an_unusable_data_source_is_one_line_and_exit_status_1(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = settings(
-        telegram_bot_token=TOKEN, data_source="nowhere", database_path=tmp_path / "b.sqlite"
-    )
-    assert run(config) == 1
+    assert run(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, DATA_SOURCE="nowhere") == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown data source 'nowhere'" in err
 
@@ -174,10 +174,9 @@ def test_the_installed_command_has_run(tmp_path: Path) -> None:
 
 
 def test_an_unusable_database_is_one_line_and_exit_status_1(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "taken").mkdir()  # a folder where the database file should be
-    config = settings(telegram_bot_token=TOKEN, database_path=tmp_path / "taken")
-    assert run(config) == 1
+    assert run(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "taken")) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot open the database" in err and "Traceback" not in err
