@@ -198,13 +198,15 @@ async def _each(
 
 def stdin_lines(stream: TextIO) -> Iterable[str] | AsyncIterable[str]:
     """Lines of ``stream``: read off the event loop's back from a terminal or a pipe (so the
-    loop, and Ctrl-C, are never stuck in a blocking read), plainly from a file or StringIO."""
+    loop, and Ctrl-C, are never stuck in a blocking read), plainly from a file, /dev/null or
+    a StringIO."""
     try:
         fd = stream.fileno()
         mode = os.fstat(fd).st_mode
     except (AttributeError, OSError, ValueError):
         return stream
-    selectable = stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+    terminal = stat.S_ISCHR(mode) and os.isatty(fd)  # not /dev/null: epoll refuses it
+    selectable = stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or terminal
     if sys.platform == "win32" or not selectable:
         return stream
     return _fd_lines(fd, stream.encoding or "utf-8")

@@ -195,6 +195,16 @@ def test_stdin_from_a_file_and_options(tmp_path: Path) -> None:
     assert (tmp_path / "my.db").is_file() and not (tmp_path / "rotation-bot-chat.sqlite").exists()
 
 
+def test_stdin_from_dev_null_is_an_empty_chat(tmp_path: Path) -> None:
+    """``rotation-bot chat </dev/null`` (a character device that cannot be polled) ends at
+    once, like an empty pipe."""
+    done = subprocess.run(
+        [sys.executable, *CHAT], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        cwd=tmp_path, env=environment(), timeout=120, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
 def test_bad_source_is_a_usage_error(tmp_path: Path) -> None:
     done = run_process(tmp_path, "/start\n", "--source", "nowhere")
     assert done.returncode == 2

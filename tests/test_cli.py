@@ -316,3 +316,18 @@ def test_help_imports_no_data_or_telegram_library(tmp_path: Path) -> None:
     )  # fmt: skip
     assert "usage: rotation-bot" in done.stdout
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_chat_starts_without_the_chart_library(tmp_path: Path) -> None:
+    """``rotation-bot chat`` loads matplotlib at the first /chart, not at start."""
+    code = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "status = main(['chat', '--db', 'chat.sqlite'])\n"
+        "print(status, 'matplotlib' in sys.modules, 'telegram' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        cwd=tmp_path, env=environment(), timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[-1] == "0 False True", done.stderr

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 import pytest_asyncio
 
+from bot import charts
 from bot.charts import SECTORS, SIZE
 from bot.fake_api import Fault, LocalBotApi
-from bot.handlers import chart as chart_handler
 from bot.handlers.commands import COMMANDS
 from market.base import Closes, MarketDataError, NoData, tidy
 from market.sample import SampleProvider
@@ -89,13 +89,13 @@ async def test_pair_chart_is_drawn_off_the_event_loop_and_captioned(
 ) -> None:
     harness, request, provider = bot
     drawn: list[tuple[str, int, bool]] = []
-    real = chart_handler.charts.chart_for_subject
+    real = charts.chart_for_subject
 
     def recording(subject: str, closes: pd.DataFrame, *, synthetic: bool = False) -> bytes:
         drawn.append((subject, threading.get_ident(), synthetic))
         return real(subject, closes, synthetic=synthetic)
 
-    monkeypatch.setattr(chart_handler.charts, "chart_for_subject", recording)
+    monkeypatch.setattr(charts, "chart_for_subject", recording)
     sent = await harness.send("/chart iwm / spy")
     assert [s.method for s in sent] == ["sendPhoto"]
     [photo] = request.photos

@@ -8,7 +8,9 @@ the 11 sectors' relative rotation graph against SPY, each with its last weeks as
 The closes are fetched and the chart drawn in worker threads (a live provider blocks on the
 network; drawing holds the GIL for ~0.15 s), so other chats are answered meanwhile. Without a
 subject the reply is the usage, with buttons for the common subjects; a button carries
-``chart:<subject>`` as its callback data and draws that chart.
+``chart:<subject>`` as its callback data and draws that chart. :mod:`bot.charts` (matplotlib)
+is imported at the first chart, not with the handlers, so the bot and ``rotation-bot chat``
+start without it.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import TelegramError
 
-from bot import charts
-from bot.charts import base as chart_base
 from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, reply, services
@@ -63,7 +63,9 @@ class Subject:
 
     @property
     def fetch(self) -> tuple[str, ...]:
-        return (*charts.SECTORS, BENCHMARK) if self.kind == "sectors" else self.tickers
+        from bot.charts import SECTORS
+
+        return (*SECTORS, BENCHMARK) if self.kind == "sectors" else self.tickers
 
     @property
     def filename(self) -> str:
@@ -78,8 +80,10 @@ def parse_subject(text: str) -> Subject:
     """``iwm / spy`` -> pair IWM/SPY; ``xle`` -> ticker XLE; ``sectors``/``rrg`` -> sectors.
 
     Raises :class:`SubjectError` with a sentence for the chat."""
+    from bot.charts import RRG_WORDS
+
     words = text.strip()
-    if words.lower() in charts.RRG_WORDS:
+    if words.lower() in RRG_WORDS:
         return Subject("sectors", "sectors", (BENCHMARK,))
     legs = [leg.strip().upper().removeprefix("$") for leg in words.split("/")]
     if len(legs) > 2:
@@ -99,6 +103,8 @@ def parse_subject(text: str) -> Subject:
 
 def caption_html(subject: Subject, last: dt.date, synthetic: bool) -> str:
     """What the chart shows, as of which close, and whether the data is real."""
+    from bot.charts import base as chart_base
+
     if subject.kind == "sectors":
         head = f"🔄 <b>Sectors vs {esc(chart_base.BENCHMARK)}</b> — relative rotation graph"
         what = (
@@ -199,10 +205,10 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
         await reply(update, f"No closes for {code(subject.text)} yet, so no chart.")
         return
     synthetic = got.synthetic or svc.provider.synthetic
+    from bot.charts import chart_for_subject
+
     try:
-        png = await asyncio.to_thread(
-            charts.chart_for_subject, subject.text, frame, synthetic=synthetic
-        )
+        png = await asyncio.to_thread(chart_for_subject, subject.text, frame, synthetic=synthetic)
     except ValueError as e:  # too little history, and the like: the message says which
         await reply(update, f"❌ Can't chart {code(subject.text)}: {esc(e)}.\n{EXAMPLE}")
         return
