@@ -33,7 +33,7 @@ import pandas as pd
 
 from bot.charts import chart_for_event
 from bot.messages import digest_html, event_html, session_label
-from bot.scanner import BENCHMARK, HISTORY_START, ScanResult, scan_closes, tickers_for
+from bot.scanner import BENCHMARK, ScanResult, scan_closes, tickers_for
 from market.base import Closes, Provider
 from signals.events import Event
 from signals.rules import Rule
@@ -147,7 +147,7 @@ async def _evaluate(
 async def fetch_closes(provider: Provider, tickers: Sequence[str], session: dt.date) -> Closes:
     """The closes a scan of ``session`` reads, fetched off the event loop (yfinance blocks;
     a Yahoo provider's price cache has a thread-safe connection of its own)."""
-    return await asyncio.to_thread(provider.closes, tickers, HISTORY_START, session)
+    return await asyncio.to_thread(provider.closes, tickers, None, session)
 
 
 # --- charts ---------------------------------------------------------------------------------

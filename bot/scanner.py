@@ -6,10 +6,17 @@ events and data problems — and knows nothing of Telegram or of how results are
 A ticker whose data is missing (Yahoo returned nothing: delisted, unknown) or stale (its last
 close is not the session being scanned) is reported as a data problem and every rule that
 reads it is left out of that scan: no alert is ever computed from missing data.
+
+Every frame is validated first (:mod:`market.validate`): an event whose rule reads a ticker on
+a session where that ticker is *quiet* (a bad print, a move held for a re-check, the refill
+after a gap) is held back and the problem reported instead; an event held one evening for a
+re-check that the next session confirmed fires that next evening, a session late, saying so.
+History is never cut: the providers are asked for everything they have.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,13 +25,11 @@ import pandas as pd
 
 from market import calendar
 from market.base import Closes, Provider
+from market.validate import validate
 from signals.engine import evaluate
 from signals.events import Event
 from signals.rules import Rule, unique
 
-HISTORY_START = dt.date(1990, 1, 2)
-"""Scans read history from here: record highs are all-time, and "what happened next" wants
-every earlier firing."""
 BENCHMARK = "SPY"
 
 Progress = Callable[[int, int, str], None]
@@ -38,6 +43,7 @@ class ScanResult:
     skipped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule key -> tickers
     source: str = ""
     synthetic: bool = False
+    closes: Closes | None = None  # the validated closes: kinds, first and last dates
 
 
 @dataclass(slots=True)
@@ -50,6 +56,9 @@ class BacktestResult:
     skipped: dict[str, tuple[str, ...]]
     source: str = ""
     synthetic: bool = False
+    closes: Closes | None = None
+    first: dt.date | None = None  # the first and last sessions with data in start..end
+    last: dt.date | None = None
 
 
 def tickers_for(rules: Iterable[Rule], benchmark: str | None = BENCHMARK) -> list[str]:
@@ -83,10 +92,47 @@ def data_problems(closes: Closes, session: dt.date) -> dict[str, str]:
     for t in closes.frame.columns:
         last = closes.frame[t].loc[:day].last_valid_index()
         if last is None:
-            problems[t] = f"no data for {t} up to {session}"
+            first = closes.frame[t].first_valid_index()
+            problems[t] = f"no data for {t} up to {session}" + (
+                f" (its data starts on {first.date()})" if first is not None else ""
+            )
         elif last != day:
             problems[t] = f"stale data for {t}: last close {last.date()}, expected {session}"
     return problems
+
+
+def validation_problems(
+    closes: Closes, lo: dt.date | None, hi: dt.date | None
+) -> dict[str, list[str]]:
+    """Ticker -> what validation found that touches ``lo..hi``, one line each."""
+    out: dict[str, list[str]] = {}
+    for t, check in (closes.checks or {}).items():
+        lines = [p.text for p in check.between(lo, hi)]
+        if lines:
+            out[t] = lines
+    return out
+
+
+LATE_NOTE = " (a session late: {tickers} moved far on {day}; the next close confirmed it)"
+
+
+def screen(events: Iterable[Event], rules: Sequence[Rule], closes: Closes) -> list[Event]:
+    """Hold back events whose rule reads a ticker that is quiet that session; say "a session
+    late" on events of a session whose suspicious move the next session confirmed."""
+    checks = closes.checks or {}
+    by_key = {r.key: r for r in rules}
+    out = []
+    for e in events:
+        rule = by_key.get(e.rule)
+        tickers = [t for t in (rule.tickers if rule else ()) if t in checks]
+        if any(checks[t].is_quiet(e.date) for t in tickers):
+            continue
+        late = [t for t in tickers if e.date in checks[t].late]
+        if late:
+            note = LATE_NOTE.format(tickers=", ".join(late), day=e.date.isoformat())
+            e = dataclasses.replace(e, text=e.text + note)
+        out.append(e)
+    return out
 
 
 def scan(
@@ -98,7 +144,7 @@ def scan(
 ) -> ScanResult:
     """The events ``rules`` fire on ``session``, computed from data up to that session only."""
     rules = unique(rules)
-    closes = provider.closes(tickers_for(rules, benchmark), HISTORY_START, session)
+    closes = provider.closes(tickers_for(rules, benchmark), None, session)
     return scan_closes(closes, rules, session, benchmark=benchmark, source=provider.name)
 
 
@@ -110,39 +156,65 @@ def scan_closes(
     benchmark: str = BENCHMARK,
     source: str = "",
 ) -> ScanResult:
-    """:func:`scan` on closes already fetched (the bot fetches them off the event loop)."""
+    """:func:`scan` on closes already fetched (the bot fetches them off the event loop).
+
+    Besides ``session``, the scan looks at the session before it for tickers whose move that
+    evening was held for a re-check and is now confirmed: those events fire tonight, late."""
     rules = unique(rules)
+    closes = validate(closes)
     problems = data_problems(closes, session)
     frame = closes.frame.loc[: pd.Timestamp(session)].drop(columns=list(problems), errors="ignore")
+    held: dict[dt.date, set[str]] = {}  # a session held for a re-check -> its tickers
+    for t, check in (closes.checks or {}).items():
+        before = _previous_row(frame[t], session) if t in frame.columns else None
+        if before in check.late:
+            held.setdefault(before, set()).add(t)
     result = evaluate(
         rules,
         frame,
         calendar.context(frame.index),
-        start=session,
+        start=min(held, default=session),
         end=session,
         benchmark=benchmark,
     )
+    by_key = {r.key: r for r in rules}
+    events = [
+        e
+        for e in screen(result.events, rules, closes)
+        if e.date == session or held.get(e.date, set()) & set(by_key[e.rule].tickers)
+    ]
+    for t, lines in validation_problems(closes, session, session).items():
+        problems[t] = "; ".join([problems[t], *lines] if t in problems else lines)
     return ScanResult(
         session=session,
-        events=result.events,
+        events=events,
         problems=problems,
         skipped=result.skipped,
         source=closes.source or source,
         synthetic=closes.synthetic,
+        closes=closes,
     )
+
+
+def _previous_row(column: pd.Series, session: dt.date) -> dt.date | None:
+    """The ticker's own session before ``session``, if it has a close on ``session``."""
+    rows = column.loc[: pd.Timestamp(session)].dropna()
+    if len(rows) < 2 or rows.index[-1] != pd.Timestamp(session):
+        return None
+    return rows.index[-2].date()
 
 
 def backtest(
     provider: Provider,
     rules: Sequence[Rule],
-    start: dt.date,
+    start: dt.date | None,
     end: dt.date,
     *,
     benchmark: str = BENCHMARK,
     progress: Progress | None = None,
 ) -> BacktestResult:
     """Every event the rules would have fired from ``start`` to ``end``, as the evening scans
-    would have seen them.
+    would have seen them. ``start`` ``None``: from the first session the source has.
 
     The engine is causal (an event on day D reads rows up to D only, and the calendar's
     knowledge of which sessions end a month), so one pass over the history gives exactly the
@@ -152,7 +224,7 @@ def backtest(
     rules = unique(rules)
     if progress:
         progress(0, len(rules), "fetching closes")
-    closes = provider.closes(tickers_for(rules, benchmark), HISTORY_START, end)
+    closes = validate(provider.closes(tickers_for(rules, benchmark), None, end))
     frame = closes.frame.loc[: pd.Timestamp(end)]
     ctx = calendar.context(frame.index)
     events: list[Event] = []
@@ -163,17 +235,35 @@ def backtest(
         skipped.update(part.skipped)
         if progress:
             progress(min(done * 8, len(rules)), len(rules), "evaluating rules")
+    events = screen(events, rules, closes)
     events.sort(key=lambda e: (e.date, e.kind, e.subject, e.variant))
-    in_range = frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
+    in_range = frame.loc[None if start is None else pd.Timestamp(start) : pd.Timestamp(end)]
+    with_data = in_range.index[in_range.notna().any(axis=1)]
+    problems = {t: str(why) for t, why in closes.missing.items()}
+    for t, lines in validation_problems(closes, start, end).items():
+        problems[t] = "; ".join(lines)
+    last_overall = with_data[-1].date() if len(with_data) else None
+    for t, check in (closes.checks or {}).items():
+        if (
+            check.last
+            and last_overall
+            and (start is None or check.last >= start)
+            and (check.last < last_overall)
+        ):
+            ended = f"{t}'s data ends on {check.last}, before the others' ({last_overall})"
+            problems[t] = f"{problems[t]}; {ended}" if t in problems else ended
     return BacktestResult(
-        start=start,
+        start=start if start is not None else (with_data[0].date() if len(with_data) else end),
         end=end,
-        sessions=int(in_range.notna().any(axis=1).sum()),
+        sessions=len(with_data),
         events=events,
-        problems={t: str(why) for t, why in closes.missing.items()},
+        problems=problems,
         skipped=skipped,
         source=closes.source or provider.name,
         synthetic=closes.synthetic,
+        closes=closes,
+        first=with_data[0].date() if len(with_data) else None,
+        last=last_overall,
     )
 
 

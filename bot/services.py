@@ -75,6 +75,7 @@ def market_provider(settings: Settings, spec: str | None = None) -> Provider:
     from market.base import PriceCache
     from market.cached import CachedProvider
     from market.sources import open_provider
+    from market.validate import Validated
     from storage import connect
     from storage.prices import PriceStore
 
@@ -84,7 +85,7 @@ def market_provider(settings: Settings, spec: str | None = None) -> Provider:
     if provider.name == "yahoo":
         cache: PriceCache = PriceStore(connect(settings.database_path, any_thread=True))
         provider = CachedProvider(provider, cache)
-    return provider
+    return Validated(provider)  # every frame checked before anything reads it
 
 
 def open_services(settings: Settings, provider: Provider | None = None) -> Services:

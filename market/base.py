@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from market.validate import TickerCheck
 
 
 class MarketDataError(Exception):
@@ -35,6 +38,11 @@ class Closes:
     missing: dict[str, NoData] = field(default_factory=dict)
     source: str = ""
     synthetic: bool = False
+    quote_types: dict[str, str] = field(default_factory=dict)
+    """The source's own word for a ticker's kind (Yahoo's quote type), where it gives one."""
+    checks: dict[str, TickerCheck] | None = None
+    """Set by :func:`market.validate.validate`: per ticker, its kind, first and last dates,
+    and every data problem found. ``None`` until the closes are validated."""
 
     @property
     def tickers(self) -> list[str]:
@@ -45,8 +53,9 @@ class Provider(Protocol):
     name: str
     synthetic: bool
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
-        """Daily closes for ``tickers`` on sessions ``start``..``end`` inclusive."""
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
+        """Daily closes for ``tickers`` on sessions ``start``..``end`` inclusive; ``start``
+        ``None`` means from the first close the source has (no history is cut)."""
         ...
 
 

@@ -23,6 +23,8 @@ import pandas as pd
 
 from market.base import Closes, NoData, PriceCache, Provider, split_missing, tidy
 
+FROM_THE_START = dt.date.min
+"""Coverage of a request for "everything the source has" (``start=None``)."""
 OVERLAP_DAYS = 7
 RESTATED_TOLERANCE = 1e-6
 
@@ -36,9 +38,9 @@ class CachedProvider:
         self.fetches: list[tuple[tuple[str, ...], dt.date, dt.date]] = []  # for /stats and tests
         self.lock = threading.Lock()
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         with self.lock:
-            return self._closes(tickers, start, end)
+            return self._closes(tickers, start or FROM_THE_START, end)
 
     def _closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
         tickers = list(dict.fromkeys(tickers))
@@ -69,7 +71,7 @@ class CachedProvider:
 
     def _get(self, tickers: list[str], start: dt.date, end: dt.date) -> Closes:
         self.fetches.append((tuple(tickers), start, end))
-        return self.inner.closes(tickers, start, end)
+        return self.inner.closes(tickers, None if start == FROM_THE_START else start, end)
 
     def _save(self, frame: pd.DataFrame, start: dt.date, *, replace: bool = False) -> None:
         """Store closes; coverage runs from ``start`` to each ticker's last close."""

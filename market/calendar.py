@@ -16,7 +16,9 @@ import pandas as pd
 from signals.rules import Context
 
 NEW_YORK = "America/New_York"
-FIRST = "1990-01-02"
+FIRST = "1970-01-01"
+"""The calendar starts where exchange_calendars starts listing the NYSE's regular holidays
+(before 1970 it calls every weekday a session); older data keeps its own dates."""
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +84,7 @@ def context(index: pd.DatetimeIndex) -> Context:
     if len(cal_sessions) == 0 or cal_sessions[-1] <= pd.Timestamp(index[-1]):
         return from_data
     from_cal = Context.from_sessions(cal_sessions)
-    # Before the calendar's first session (1990), fall back to the data's own period ends.
+    # Before the calendar's first session (1970), fall back to the data's own period ends.
     first = cal_sessions[0]
     return Context(
         month_ends=from_data.month_ends[from_data.month_ends < first].append(from_cal.month_ends),

@@ -41,28 +41,45 @@ class CsvProvider:
             raise MarketDataError(f"csv source {self.path}: no such file or folder")
         self.name = f"csv:{self.path}"
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
+        """Closes for ``tickers``; a file that cannot be read (a bad row, a duplicated date, a
+        header and no rows) costs its own ticker only, reported with its name and line."""
+        unreadable: dict[str, NoData] = {}
         if self.path.is_file():
             frame = _read_wide(self.path, _stamp(self.path))
         else:
             files = self.files()
-            series = {
-                t: _read_one(files[t.upper()], _stamp(files[t.upper()]))
-                for t in dict.fromkeys(tickers)
-                if t.upper() in files
-            }
-            frame = pd.concat(series, axis=1) if series else pd.DataFrame()
+            series = {}
+            for t in dict.fromkeys(tickers):
+                if t.upper() not in files:
+                    continue
+                try:
+                    series[t] = _read_one(files[t.upper()], _stamp(files[t.upper()]))
+                except MarketDataError as e:
+                    unreadable[t] = NoData(t, str(e))
+            frame = pd.concat(series, axis=1, sort=True) if series else pd.DataFrame()
         frame = tidy(frame)
-        rows = frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
+        rows = frame.loc[None if start is None else pd.Timestamp(start) : pd.Timestamp(end)]
         result = split_missing(
             rows.reindex(columns=[t for t in tickers if t in rows.columns]),
             tickers,
             reason=f"no closes in {self.path} for the requested dates",
         )
         for t in tickers:
-            if t not in frame.columns:
+            if t in unreadable:
+                result.missing[t] = unreadable[t]
+            elif t not in frame.columns:
                 where = "column" if self.path.is_file() else f"file {t}.csv"
                 result.missing[t] = NoData(t, f"no {where} in {self.path}")
+            elif t in result.missing:
+                first = frame[t].first_valid_index()
+                last = frame[t].last_valid_index()
+                if first is not None and pd.Timestamp(end) < first:
+                    result.missing[t] = NoData(
+                        t, f"its data in {self.path} starts on {first.date()}"
+                    )
+                elif first is not None and start is not None and pd.Timestamp(start) > last:
+                    result.missing[t] = NoData(t, f"its data in {self.path} ends on {last.date()}")
         result.source = self.name
         return result
 

@@ -132,9 +132,9 @@ class SampleProvider:
     synthetic = True
     last_session = SAMPLE_END  # the synthetic market has no "today": scans default to its end
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         full = sample_closes()
-        rows = full.loc[pd.Timestamp(start) : pd.Timestamp(end)]
+        rows = full.loc[_stamp(start) : pd.Timestamp(end)]
         result = split_missing(
             rows.reindex(columns=[t for t in tickers if t in full.columns]),
             tickers,
@@ -142,6 +142,10 @@ class SampleProvider:
         )
         result.source, result.synthetic = self.name, True
         return result
+
+
+def _stamp(day: dt.date | None) -> pd.Timestamp | None:
+    return None if day is None else pd.Timestamp(day)
 
 
 @lru_cache(maxsize=1)

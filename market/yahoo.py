@@ -165,7 +165,7 @@ class YahooProvider:
 
     # ---- the Provider interface -------------------------------------------------------------
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         """Adjusted daily closes for ``tickers`` on XNYS sessions ``start``..``end`` inclusive
         that have closed by ``now()``.
 
@@ -174,10 +174,12 @@ class YahooProvider:
         nothing at all could be had for a transient reason; tickers Yahoo does not know go to
         ``missing`` and never stop the others.
         """
-        start = pd.Timestamp(start).date()
+        start = None if start is None else pd.Timestamp(start).date()
         end = pd.Timestamp(end).date()
         wanted = list(dict.fromkeys(tickers))
-        if not wanted or start > end:  # nothing to ask Yahoo; answer like the other providers
+        if not wanted or (
+            start is not None and start > end
+        ):  # nothing to ask Yahoo; answer like the other providers
             reason = f"empty date range ({start} is after {end})"
             return Closes(
                 frame=tidy(pd.DataFrame()),
@@ -221,7 +223,7 @@ class YahooProvider:
     # ---- one attempt ------------------------------------------------------------------------
 
     def _download(
-        self, symbols: list[str], start: dt.date, end: dt.date
+        self, symbols: list[str], start: dt.date | None, end: dt.date
     ) -> tuple[dict[str, pd.Series], dict[str, Failure]]:
         """One ``yf.download`` for ``symbols``: the close series that have at least one price,
         and why each of the others has none."""
@@ -229,6 +231,7 @@ class YahooProvider:
             try:
                 raw = yf.download(
                     symbols,
+                    # None: everything Yahoo has (yfinance then asks from 99 years back)
                     start=start,
                     # yfinance's end is exclusive (midnight New York, the exchange's zone).
                     end=end + dt.timedelta(days=1),
@@ -279,7 +282,7 @@ class YahooProvider:
         got: dict[str, pd.Series],
         gone: dict[str, str],
         left: dict[str, Failure],
-        start: dt.date,
+        start: dt.date | None,
         end: dt.date,
     ) -> Closes:
         frame = tidy(pd.DataFrame(got)) if got else tidy(pd.DataFrame())
@@ -309,7 +312,9 @@ class YahooProvider:
         out.index = pd.DatetimeIndex(out.index.to_numpy(), name="date")
         return Closes(frame=out, missing=missing, source=self.name, synthetic=False)
 
-    def _closed_sessions(self, frame: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    def _closed_sessions(
+        self, frame: pd.DataFrame, start: dt.date | None, end: dt.date
+    ) -> pd.DataFrame:
         """Keep rows in ``start``..``end`` that are XNYS sessions closed by ``now()``.
 
         * Today's bar before the close is a live quote, not a close: it moves until 16:00
@@ -318,13 +323,14 @@ class YahooProvider:
         * A bar on a day the NYSE was shut (a holiday quirk of Yahoo's, or an instrument that
           trades when the NYSE does not) would add a row where every other ticker is blank;
           everything downstream reasons in XNYS sessions, so it goes. Dates before the
-          calendar's first session (1990) cannot be checked and are kept.
+          calendar's first session (1970) cannot be checked and are kept.
         """
         if frame.empty:
             return frame
-        frame = frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
+        lo = None if start is None else pd.Timestamp(start)
+        frame = frame.loc[lo : pd.Timestamp(end)]
         first = calendar.xnys().first_session.tz_localize(None)
-        sessions = calendar.sessions(max(pd.Timestamp(start), first), pd.Timestamp(end))
+        sessions = calendar.sessions(first if lo is None else max(lo, first), pd.Timestamp(end))
         on_calendar = (frame.index < first) | frame.index.isin(sessions)
         if not on_calendar.all():
             log.info(

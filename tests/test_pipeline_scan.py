@@ -15,7 +15,7 @@ import pytest
 
 from bot.messages import event_html
 from bot.pipeline import fetch_closes, run_scan
-from bot.scanner import HISTORY_START, tickers_for
+from bot.scanner import tickers_for
 from bot.schedule import scan_time
 from bot.services import Services
 from market import calendar
@@ -77,7 +77,7 @@ def all_rules() -> list[Rule]:
 def expected_events() -> list[Event]:
     """The engine directly, over the whole period: what the evening scans must have found."""
     rules = all_rules()
-    closes = SampleProvider().closes(tickers_for(rules), HISTORY_START, END).frame
+    closes = SampleProvider().closes(tickers_for(rules), None, END).frame
     return evaluate(rules, closes, calendar.context(closes.index), start=START, end=END).events
 
 
@@ -267,6 +267,7 @@ async def test_no_active_chat_means_nothing_fetched() -> None:
 async def test_a_cached_provider_fetches_in_a_worker_thread(tmp_path: Path) -> None:
     """The price cache is SQLite used from the fetch thread: a connection of its own."""
     from market.cached import CachedProvider
+    from market.validate import Validated
     from storage.db import connect
     from storage.prices import PriceStore
 
@@ -286,12 +287,16 @@ async def test_services_for_yahoo_use_the_cache_from_threads(tmp_path: Path) -> 
     from bot.services import market_provider
     from bot.settings import Settings
     from market.cached import CachedProvider
+    from market.validate import Validated
 
     settings = Settings(database_path=tmp_path / "bot.sqlite", data_source="yahoo")
     provider = market_provider(settings)
-    assert isinstance(provider, CachedProvider)
-    provider.inner = SampleProvider()  # the network is not here; the threads and SQLite are
+    assert isinstance(provider, Validated)  # every frame is checked before anything reads it
+    cached = provider.inner
+    assert isinstance(cached, CachedProvider)
+    cached.inner = SampleProvider()  # the network is not here; the threads and SQLite are
     day = dt.date(2026, 10, 30)
     got = await asyncio.gather(*(fetch_closes(provider, ["IWM", "SPY"], day) for _ in range(4)))
     assert all(list(g.frame.columns) == ["IWM", "SPY"] for g in got)
-    assert len(provider.fetches) == 1  # the lock made the others read the cache
+    assert all(g.checks is not None for g in got)
+    assert len(cached.fetches) == 1  # the lock made the others read the cache

@@ -88,17 +88,27 @@ def test_missing_ticker_is_typed_no_data(tmp_path: Path) -> None:
     ],
 )
 def test_malformed_file_names_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
+    """A bad file costs its own ticker only: the others are served."""
     path = write(tmp_path, "SPY.csv", text)
-    with pytest.raises(MarketDataError) as err:
-        CsvProvider(tmp_path).closes(["SPY"], START, END)
+    write(tmp_path, "IWM.csv", "Date,Close\n2025-01-02,220\n")
+    closes = CsvProvider(tmp_path).closes(["SPY", "IWM"], START, END)
+    assert list(closes.frame.columns) == ["IWM"]
+    reason = str(closes.missing["SPY"])
+    assert str(path) in reason
+    assert expected in reason
+
+
+def test_malformed_wide_file_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "closes.csv", "Date,SPY,IWM\n2025-01-02,585,220\n2025-01-03,x,221\n")
+    with pytest.raises(MarketDataError, match="line 3: 'x' is not a number") as err:
+        CsvProvider(path).closes(["SPY", "IWM"], START, END)
     assert str(path) in str(err.value)
-    assert expected in str(err.value)
 
 
-def test_binary_file_is_a_clear_error(tmp_path: Path) -> None:
+def test_binary_file_is_a_clear_problem(tmp_path: Path) -> None:
     (tmp_path / "SPY.csv").write_bytes(b"\xff\xfe\x00\x81garbage")
-    with pytest.raises(MarketDataError, match="not a text CSV file"):
-        CsvProvider(tmp_path).closes(["SPY"], START, END)
+    closes = CsvProvider(tmp_path).closes(["SPY"], START, END)
+    assert "not a text CSV file" in str(closes.missing["SPY"])
 
 
 def test_unknown_folder_and_bad_spec() -> None:

@@ -13,7 +13,7 @@ from bot.handlers.permissions import target
 from bot.handlers.topics import TOPICS, resolve, title
 from bot.messages import SYNTHETIC_NOTE, esc
 from bot.render import followup_text
-from bot.scanner import HISTORY_START, BacktestResult, backtest
+from bot.scanner import BacktestResult, backtest
 from market.base import MarketDataError
 from signals.events import Event
 from signals.kind import RuleError
@@ -178,7 +178,7 @@ async def backtest_command(update: Update, context: Context) -> None:
     svc = services(context)
     try:
         end = await fetch.latest_session(svc)
-        result = await asyncio.to_thread(backtest, svc.provider, rules, HISTORY_START, end)
+        result = await asyncio.to_thread(backtest, svc.provider, rules, None, end)
     except MarketDataError:
         await reply(update, UNAVAILABLE)
         return

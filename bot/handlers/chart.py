@@ -30,7 +30,6 @@ from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, reply, services
 from bot.messages import SYNTHETIC_NOTE, esc
-from bot.scanner import HISTORY_START
 from market.base import MarketDataError
 from signals.parse import TICKER
 
@@ -185,7 +184,7 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
         log.info("chat action for /chart in %s failed: %s", chat.id, e)
     try:
         end = await fetch.latest_session(svc)
-        got = await fetch.closes(svc, subject.fetch, HISTORY_START, end)
+        got = await fetch.closes(svc, subject.fetch, None, end)
     except MarketDataError:
         await reply(update, UNAVAILABLE)
         return

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from bot.context import BotData, HeldDashboard
-from bot.scanner import HISTORY_START, default_session
+from bot.scanner import default_session
 from bot.services import Services
 from market import calendar
 from market.base import Closes
@@ -30,7 +30,7 @@ async def latest_session(services: Services) -> dt.date:
 
 
 async def closes(
-    services: Services, tickers: Sequence[str], start: dt.date, end: dt.date
+    services: Services, tickers: Sequence[str], start: dt.date | None, end: dt.date
 ) -> Closes:
     return await asyncio.to_thread(services.provider.closes, list(tickers), start, end)
 
@@ -61,7 +61,7 @@ async def current_dashboard(services: Services, held: BotData) -> tuple[Dashboar
         return kept.board, kept.synthetic
 
     def compute() -> tuple[Dashboard, bool]:
-        got = services.provider.closes(list(TICKERS), HISTORY_START, session)
+        got = services.provider.closes(list(TICKERS), None, session)
         frame = got.frame.loc[: pd.Timestamp(session)]
         ctx = calendar.context(frame.index) if len(frame.index) else None
         return dashboard(frame, ctx), got.synthetic

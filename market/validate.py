@@ -1,0 +1,350 @@
+"""One validation step for every provider's closes: bad prints, gaps, and moves to re-check.
+
+Every frame of closes passes through :func:`validate` before a signal reads it (the providers
+built by :func:`market.sources.open_provider` are wrapped in :class:`Validated`, and the
+scanner validates any frame that has not been). Each ticker is checked on its own, by the
+rules of its kind (:mod:`market.kinds`), and one ticker's problems never touch another's.
+
+What is checked, and what happens:
+
+* **Impossible value** for the kind (a stock, ETF or index at or below zero; a yield beyond
+  +-50 points; anything infinite): a *bad print*. The value is quarantined — the previous
+  good close is held in its place — and the ticker's rules fire nothing on that session.
+* **Suspicious move**: a one-session move beyond the kind's generous bound (x5 or /5 for a
+  price, five times its recent level for a future, 3 points for a yield). A move alone never
+  condemns a series: if the next session goes back (more than half-way, measured the same
+  way) the value was a bad print (quarantined as above); if it stays, the move was real and
+  is kept. On the latest session, where there is no next session yet, the value is *pending*:
+  the ticker's rules fire nothing that evening, and the next evening's check decides; a real
+  move's events then fire a session late, saying so (``late``).
+* **Gap**: sessions missing inside a ticker's history. Stocks, ETFs and indices are compared
+  with NYSE sessions (from 1970, the first year exchange_calendars lists NYSE holidays; before
+  that, as below). Futures and yields trade on other calendars, so for them — and for older
+  history — a gap is what the data itself never shows as normal: more than
+  :data:`MAX_QUIET_WEEKDAYS` weekdays in a row without a close (the longest real closures in
+  the record are the 1933 bank holiday, 7 weekdays, and September 2001, 4). After a gap the
+  ticker's rules fire nothing until its windows are whole again: :data:`REFILL_SESSIONS`
+  sessions of its own after the gap (the longest window a signal reads, the 52-week high), so
+  no rolling window silently spans a gap.
+
+Nothing is dropped silently: every problem names the ticker, the date and the value, and
+``first``/``last`` give the dates each ticker's data really covers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from market import calendar
+from market.base import Closes, NoData
+from market.kinds import SeriesKind, kind_of
+
+PRICE_FACTOR = 5.0
+"""A price moving beyond x5 or /5 in one session is suspicious (the largest real moves in the
+shared data: RGEN +104% 1998-05-04, OVV -72% 2020-03-09, ^GSPC -20.5% 1987-10-19)."""
+FUTURE_FACTOR = 5.0
+"""A future moving by more than 5x the median absolute level of its previous 20 closes (CL=F's
+-37.63 on 2020-04-20 moved 2.5x its level; it is accepted)."""
+FUTURE_LOOKBACK = 20
+RATE_POINTS = 3.0
+"""A yield moving more than 3 points in a session (the largest real move in the shared data:
+^IRX, 1.34 points on 1981-05-04)."""
+RATE_LIMIT = 50.0
+"""A yield beyond +-50 points is not a yield."""
+REVERT = 0.5
+"""A suspicious move is a bad print when the next session undoes more than half of it."""
+MAX_QUIET_WEEKDAYS = 7
+"""Own-calendar gap: more weekdays than this in a row without a close."""
+REFILL_SESSIONS = 252
+"""After a gap, a ticker's rules wait this many of its sessions (a year: the 52-week high is
+the longest window any signal reads) before firing again."""
+NYSE_HOLIDAYS_FROM = pd.Timestamp(calendar.FIRST)
+"""exchange_calendars lists XNYS's regular holidays from 1970 on; before, it calls every
+weekday a session, so older history is checked by the own-calendar rule instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class DataProblem:
+    """One thing wrong with one ticker's data, for a human (``text``) and for the scanner."""
+
+    ticker: str
+    what: str  # "bad print" | "gap" | "pending"
+    date: dt.date
+    text: str
+    quiet: tuple[dt.date, dt.date | None]
+    """The sessions (inclusive; ``None``: to the end of the data) on which the ticker's rules
+    fire nothing because of this problem."""
+
+    def touches(self, lo: dt.date | None, hi: dt.date | None) -> bool:
+        """Whether the problem, or its quiet span, falls in ``lo..hi``."""
+        start = min(self.date, self.quiet[0])
+        end = self.quiet[1]
+        return (hi is None or start <= hi) and (lo is None or end is None or end >= lo)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(slots=True)
+class TickerCheck:
+    """What validation found for one ticker."""
+
+    ticker: str
+    kind: SeriesKind
+    first: dt.date | None = None
+    last: dt.date | None = None
+    problems: list[DataProblem] = field(default_factory=list)
+    late: list[dt.date] = field(default_factory=list)
+    """Sessions whose suspicious move the next session confirmed: an evening scan held their
+    events and fired them a session late."""
+
+    def is_quiet(self, day: dt.date) -> bool:
+        """Whether the ticker's rules fire nothing on ``day`` (a bad print, a pending move, the
+        refill after a gap)."""
+        return any(
+            lo <= day and (hi is None or day <= hi) for lo, hi in (p.quiet for p in self.problems)
+        )
+
+    def between(self, lo: dt.date | None, hi: dt.date | None) -> list[DataProblem]:
+        """The problems that touch ``lo..hi``."""
+        return [p for p in self.problems if p.touches(lo, hi)]
+
+
+def validate(closes: Closes, quote_types: Mapping[str, str] | None = None) -> Closes:
+    """``closes`` checked ticker by ticker: quarantined values held, problems recorded in
+    ``closes.checks``. Already-validated closes come back unchanged."""
+    if closes.checks is not None:
+        return closes
+    quote_types = {**closes.quote_types, **(quote_types or {})}
+    frame = closes.frame.copy()
+    checks: dict[str, TickerCheck] = {}
+    missing = dict(closes.missing)
+    for t in list(frame.columns):
+        check = TickerCheck(t, kind_of(t, quote_types.get(t)))
+        checks[t] = check
+        column = frame[t]
+        fixed = _check_series(column, check)
+        if fixed is None:
+            frame = frame.drop(columns=[t])
+            missing[t] = NoData(t, "; ".join(p.text for p in check.problems) or "no valid close")
+            continue
+        frame[t] = fixed
+    for t in missing:
+        if t not in checks:
+            checks[t] = TickerCheck(t, kind_of(t, quote_types.get(t)))
+    return Closes(
+        frame=frame,
+        missing=missing,
+        source=closes.source,
+        synthetic=closes.synthetic,
+        quote_types=dict(quote_types),
+        checks=checks,
+    )
+
+
+class Validated:
+    """A provider whose every answer has passed :func:`validate`."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.synthetic = inner.synthetic
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)  # last_session, files(), fetches ...
+
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
+        return validate(self.inner.closes(tickers, start, end))
+
+
+# ---- one ticker ------------------------------------------------------------------------------
+
+
+def _check_series(column: pd.Series, check: TickerCheck) -> pd.Series | None:
+    """The column with bad prints held at the previous good close; ``None`` if nothing valid."""
+    t, kind = check.ticker, check.kind
+    rows = column.dropna()
+    if rows.empty:
+        return None
+    values = rows.to_numpy(dtype=float).copy()
+    dates = rows.index
+    bad = ~np.isfinite(values)
+    if kind.is_price:
+        bad |= values <= 0
+    elif kind is SeriesKind.RATE:
+        bad |= np.abs(values) > RATE_LIMIT
+    for i in np.flatnonzero(bad).tolist():
+        check.problems.append(
+            DataProblem(
+                t,
+                "bad print",
+                dates[i].date(),
+                f"bad print in {t} on {dates[i].date()}: close {_fmt(values[i])} is "
+                f"impossible for {_a(kind)}; held at the previous close, no alert that session",
+                (dates[i].date(), dates[i].date()),
+            )
+        )
+    good = ~bad
+    _moves(values, dates, good, check)
+    if not good.any():
+        return None
+    keep = pd.Series(np.where(good, values, np.nan), index=dates).ffill()
+    # quarantined values before the first good close have nothing to hold: leave them out
+    keep = keep.dropna()
+    check.first, check.last = keep.index[0].date(), keep.index[-1].date()
+    _gaps(keep.index, check)
+    out = pd.Series(np.nan, index=column.index, dtype=float)
+    out.loc[keep.index] = keep.to_numpy()
+    return out
+
+
+def _measure(kind: SeriesKind, prev: float, value: float, scale: float) -> float:
+    """A one-session move in the kind's own terms, as a multiple of its bound."""
+    if kind.is_price:
+        return abs(math.log(value / prev)) / math.log(PRICE_FACTOR)
+    if kind is SeriesKind.RATE:
+        return abs(value - prev) / RATE_POINTS
+    return abs(value - prev) / (FUTURE_FACTOR * max(scale, 1e-9))
+
+
+def _moves(values: np.ndarray, dates: pd.DatetimeIndex, good: np.ndarray, check: TickerCheck):
+    """Find suspicious moves among the good values; quarantine those the next session undoes."""
+    t, kind = check.ticker, check.kind
+    idx = np.flatnonzero(good)
+    if len(idx) < 2:
+        return
+    v = values[idx]
+    if kind.is_price:
+        step = np.abs(np.diff(np.log(v))) / math.log(PRICE_FACTOR)
+    elif kind is SeriesKind.RATE:
+        step = np.abs(np.diff(v)) / RATE_POINTS
+    else:
+        level = pd.Series(np.abs(v)).rolling(FUTURE_LOOKBACK, min_periods=1).median().to_numpy()
+        step = np.abs(np.diff(v)) / (FUTURE_FACTOR * np.maximum(level[:-1], 1e-9))
+    candidates = (np.flatnonzero(step > 1.0) + 1).tolist()
+    if not candidates:
+        return
+    for j in candidates:  # positions in idx, ascending
+        i = int(idx[j])
+        if not good[i]:
+            continue
+        before = np.flatnonzero(good[:i])
+        if len(before) == 0:
+            continue
+        p = int(before[-1])
+        scale = _scale(values, good, p)
+        size = _measure(kind, values[p], values[i], scale)
+        if size <= 1.0:
+            continue  # an earlier quarantine made this step ordinary
+        after = np.flatnonzero(good[i + 1 :])
+        day = dates[i].date()
+        move = _describe(kind, values[p], values[i])
+        if len(after) == 0:
+            check.problems.append(
+                DataProblem(
+                    t,
+                    "pending",
+                    day,
+                    f"{t} on {day}: close {_fmt(values[i])} ({move} in a session) is held for "
+                    "a re-check against the next session; no alert from it tonight",
+                    (day, day),
+                )
+            )
+            continue
+        n = i + 1 + int(after[0])
+        back = _measure(kind, values[p], values[n], scale)
+        if back < size * REVERT:
+            good[i] = False
+            check.problems.append(
+                DataProblem(
+                    t,
+                    "bad print",
+                    day,
+                    f"bad print in {t} on {day}: close {_fmt(values[i])} ({move}) reverted "
+                    f"the next session ({_fmt(values[n])}); held at the previous close, "
+                    "no alert that session",
+                    (day, day),
+                )
+            )
+        else:
+            check.late.append(day)
+
+
+def _scale(values: np.ndarray, good: np.ndarray, upto: int) -> float:
+    prior = values[: upto + 1][good[: upto + 1]][-FUTURE_LOOKBACK:]
+    return float(np.median(np.abs(prior))) if len(prior) else 0.0
+
+
+def _gaps(index: pd.DatetimeIndex, check: TickerCheck) -> None:
+    """Record every gap in the ticker's own dates and the refill span after it."""
+    t = check.ticker
+    if len(index) < 2:
+        return
+    holes: list[tuple[int, pd.Timestamp, pd.Timestamp, int]] = []  # (row after, from, to, n)
+    nyse = check.kind.on_nyse_calendar and index[-1] >= NYSE_HOLIDAYS_FROM
+    own_until = max(index[0], NYSE_HOLIDAYS_FROM) if nyse else index[-1] + pd.Timedelta(days=1)
+    # own-calendar rule: before 1970, and for futures and yields
+    own = index[index < own_until] if nyse else index
+    if len(own) >= 2:
+        days = own.to_numpy().astype("datetime64[D]")
+        between = np.busday_count(days[:-1] + 1, days[1:])
+        for k in np.flatnonzero(between > MAX_QUIET_WEEKDAYS).tolist():
+            lo = pd.Timestamp(days[k] + 1)
+            hi = pd.Timestamp(days[k + 1] - 1)
+            holes.append((k + 1, lo, hi, int(between[k])))
+    if nyse:
+        lo = max(index[0], NYSE_HOLIDAYS_FROM)
+        sessions = calendar.sessions(lo, index[-1])
+        absent = sessions.difference(index)
+        if len(absent):
+            pos = sessions.get_indexer(absent)
+            runs = np.split(np.arange(len(pos)), np.flatnonzero(np.diff(pos) > 1) + 1)
+            for run in runs:
+                first, last = absent[run[0]], absent[run[-1]]
+                after = int(index.searchsorted(last, side="right"))
+                holes.append((after, first, last, len(run)))
+    for after, first, last, n in sorted(holes, key=lambda h: h[0]):
+        nyse_unit = check.kind.on_nyse_calendar and first >= NYSE_HOLIDAYS_FROM
+        unit = "NYSE session" if nyse_unit else "weekday"
+        resume_at = after + REFILL_SESSIONS
+        resume = index[resume_at].date() if resume_at < len(index) else None
+        span = f"{first.date()}" if first == last else f"{first.date()} to {last.date()}"
+        quiet_from = (
+            index[after].date() if after < len(index) else (last + pd.Timedelta(days=1)).date()
+        )
+        quiet_to = index[resume_at - 1].date() if resume_at - 1 < len(index) else None
+        check.problems.append(
+            DataProblem(
+                t,
+                "gap",
+                first.date(),
+                f"gap in {t}: no close for {n} {unit}{'s' if n != 1 else ''} ({span}); its "
+                "alerts wait until its windows are whole again"
+                + (f" (from {resume})" if resume else f" ({REFILL_SESSIONS} sessions after)"),
+                (quiet_from, quiet_to),
+            )
+        )
+
+
+def _describe(kind: SeriesKind, prev: float, value: float) -> str:
+    if kind.is_price and prev > 0:
+        return f"{(value / prev - 1) * 100:+,.1f}% from {_fmt(prev)}"
+    if kind is SeriesKind.RATE:
+        return f"{value - prev:+,.2f} points from {_fmt(prev)}"
+    return f"{value - prev:+,.2f} from {_fmt(prev)}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.6g}" if math.isfinite(x) else str(x)
+
+
+def _a(kind: SeriesKind) -> str:
+    return {"etf": "an ETF", "index": "an index", "rate": "a yield", "future": "a future"}.get(
+        kind.value, "a stock"
+    )
