@@ -78,6 +78,12 @@ def _print_problems(result: BacktestResult | ScanResult) -> None:
 
 
 def _print_json(result: BacktestResult | ScanResult) -> None:
+    checks = (result.closes.checks if result.closes else None) or {}
     for event in result.events:
-        line = event.to_dict() | {"source": result.source, "synthetic": result.synthetic}
+        legs = [t for t in event.subject.split("/") if t in checks]
+        line = event.to_dict() | {
+            "kinds": {t: checks[t].kind.value for t in legs},
+            "source": result.source,
+            "synthetic": result.synthetic,
+        }
         print(json.dumps(line, ensure_ascii=False))

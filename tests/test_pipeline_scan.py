@@ -267,7 +267,6 @@ async def test_no_active_chat_means_nothing_fetched() -> None:
 async def test_a_cached_provider_fetches_in_a_worker_thread(tmp_path: Path) -> None:
     """The price cache is SQLite used from the fetch thread: a connection of its own."""
     from market.cached import CachedProvider
-    from market.validate import Validated
     from storage.db import connect
     from storage.prices import PriceStore
 
