@@ -37,6 +37,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -122,7 +123,7 @@ def validate(closes: Closes, quote_types: Mapping[str, str] | None = None) -> Cl
     if closes.checks is not None:
         return closes
     quote_types = {**closes.quote_types, **(quote_types or {})}
-    frame = closes.frame.copy()
+    frame = closes.frame.copy(deep=False)
     checks: dict[str, TickerCheck] = {}
     missing = dict(closes.missing)
     for t in list(frame.columns):
@@ -134,7 +135,8 @@ def validate(closes: Closes, quote_types: Mapping[str, str] | None = None) -> Cl
             frame = frame.drop(columns=[t])
             missing[t] = NoData(t, "; ".join(p.text for p in check.problems) or "no valid close")
             continue
-        frame[t] = fixed
+        if fixed is not column:
+            frame[t] = fixed
     for t in missing:
         if t not in checks:
             checks[t] = TickerCheck(t, kind_of(t, quote_types.get(t)))
@@ -194,14 +196,18 @@ def _check_series(column: pd.Series, check: TickerCheck) -> pd.Series | None:
     _moves(values, dates, good, check)
     if not good.any():
         return None
+    if good.all():  # the usual case: nothing to hold
+        check.first, check.last = dates[0].date(), dates[-1].date()
+        _gaps(dates, check)
+        return column
     keep = pd.Series(np.where(good, values, np.nan), index=dates).ffill()
     # quarantined values before the first good close have nothing to hold: leave them out
     keep = keep.dropna()
     check.first, check.last = keep.index[0].date(), keep.index[-1].date()
     _gaps(keep.index, check)
-    out = pd.Series(np.nan, index=column.index, dtype=float)
-    out.loc[keep.index] = keep.to_numpy()
-    return out
+    out = np.full(len(column), np.nan)
+    out[column.index.get_indexer(keep.index)] = keep.to_numpy()
+    return pd.Series(out, index=column.index, name=column.name)
 
 
 def _measure(kind: SeriesKind, prev: float, value: float, scale: float) -> float:
@@ -300,7 +306,8 @@ def _gaps(index: pd.DatetimeIndex, check: TickerCheck) -> None:
             holes.append((k + 1, lo, hi, int(between[k])))
     if nyse:
         lo = max(index[0], NYSE_HOLIDAYS_FROM)
-        sessions = calendar.sessions(lo, index[-1])
+        every = _nyse_sessions()
+        sessions = every[every.searchsorted(lo) : every.searchsorted(index[-1], side="right")]
         absent = sessions.difference(index)
         if len(absent):
             pos = sessions.get_indexer(absent)
@@ -330,6 +337,15 @@ def _gaps(index: pd.DatetimeIndex, check: TickerCheck) -> None:
                 (quiet_from, quiet_to),
             )
         )
+
+
+@lru_cache(maxsize=1)
+def _nyse_sessions() -> pd.DatetimeIndex:
+    """Every NYSE session the calendar knows (built once: slicing it is cheaper than asking)."""
+    cal = calendar.xnys()
+    return calendar.sessions(
+        cal.first_session.tz_localize(None), cal.last_session.tz_localize(None)
+    )
 
 
 def _describe(kind: SeriesKind, prev: float, value: float) -> str:

@@ -25,7 +25,7 @@ class RecordingProvider(SampleProvider):
         self.down = down
         self.threads: list[int] = []
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         self.threads.append(threading.get_ident())
         if self.down:
             raise MarketDataError("Yahoo unreachable after 3 tries")

@@ -48,13 +48,13 @@ class RecordingProvider(SampleProvider):
         self.asked: list[list[str]] = []
         self.threads: list[int] = []
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         self.asked.append(list(tickers))
         self.threads.append(threading.get_ident())
         if self.down:
             raise MarketDataError("Yahoo unreachable after 3 tries")
         if self.days is not None:
-            start = max(start, end - dt.timedelta(days=self.days))
+            start = max(start or dt.date.min, end - dt.timedelta(days=self.days))
         return super().closes(tickers, start, end)
 
 
@@ -242,7 +242,7 @@ async def test_too_little_history_is_refused_with_the_reason() -> None:
 class EmptyProvider(SampleProvider):
     """Knows no closes at all for the range (a new listing, a gap in the source)."""
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         empty = tidy(pd.DataFrame())
         return Closes(empty, {t: NoData(t, "no closes in the range") for t in tickers})
 

@@ -168,7 +168,7 @@ class Gappy:
         self.inner, self.missing, self.stale = SampleProvider(), missing, stale
         self.threads: list[int] = []
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         self.threads.append(threading.get_ident())
         frame = self.inner.closes(tickers, start, end).frame.drop(columns=list(self.missing))
         for t in self.stale:

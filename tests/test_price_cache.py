@@ -24,7 +24,7 @@ class CountingProvider:
         self.frame = frame
         self.calls: list[tuple[tuple[str, ...], dt.date, dt.date]] = []
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         self.calls.append((tuple(tickers), start, end))
         rows = self.frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
         return split_missing(rows.reindex(columns=list(tickers)), tickers)
