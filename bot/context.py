@@ -1,17 +1,15 @@
-"""What handlers and jobs share, typed: PTB's ``context.bot_data`` is a :class:`BotData`.
-
-PTB makes ``bot_data`` from the class ``ContextTypes`` names (as in PTB's contexttypesbot
-example), so ``context.bot_data.services`` is typed where a dict needed string keys and
-``# type: ignore``. :func:`bot.app.build_application` fills it in; :func:`bot.schedule.install_jobs`
-adds the delivery worker and the scan plan.
-"""
+"""What handlers and jobs share, typed: ``context.bot_data`` is a :class:`BotData`, made by
+PTB from ``ContextTypes`` (as in PTB's contexttypesbot example), where a dict needed string
+keys and ``# type: ignore``s."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from telegram import Update
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 if TYPE_CHECKING:
@@ -32,16 +30,17 @@ class HeldDashboard:
 
 
 class BotData:
-    """The application's shared state (PTB builds it without arguments, then we fill it)."""
+    """PTB builds it without arguments; build_application and install_jobs fill it in."""
 
-    services: Services  # set by build_application before the bot starts
+    services: Services
     with_jobs: bool = True  # False: no scan or delivery jobs (tests, the console)
-    delivery: DeliveryWorker | None = None  # set by install_jobs
-    scan_plan: ScanPlan | None = None  # set by install_jobs
+    delivery: DeliveryWorker | None = None
+    scan_plan: ScanPlan | None = None
     dashboard: HeldDashboard | None = None
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
 """The type of ``context`` in every handler and job."""
-CONTEXT_TYPES = ContextTypes(bot_data=BotData)
-"""For ``Application.builder().context_types(...)``: every application of the bot uses it."""
+Callback = Callable[[Update, Context], Awaitable[None]]
+"""A handler, as PTB calls it."""
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)  # for Application.builder().context_types()

@@ -100,9 +100,8 @@ async def run_scan(
     if maker is not None and fresh:
         folder = Path(services.charts_dir) / session.isoformat()
         charts = await asyncio.to_thread(draw_charts, fresh, frame, maker, folder)
-    html = {e.key: event_html(e, result.synthetic) for e in result.events}
-    label = session_label(session)
-
+    # gathered: the events and their charts; now the messages, then one transaction
+    html, digest = messages(result)
     done = record_evening(
         services.db,
         session,
@@ -111,7 +110,7 @@ async def run_scan(
         charts=charts,
         now=clock(),
         problems=result.problems,
-        digest=lambda events: digest_html(events, label, result.synthetic),
+        digest=digest,
     )
     new, fan = done.new, done.fanout
     log.info(
@@ -128,6 +127,13 @@ async def run_scan(
     return ScanReport(
         session, "ok", len(rules), len(result.events), len(new), fan.messages, result.problems
     )
+
+
+def messages(result: ScanResult) -> tuple[dict[str, str], Callable[[list[Event]], str]]:
+    """Each event's alert (by key) and the evening digest of a chat's events, in HTML."""
+    label, synthetic = session_label(result.session), result.synthetic
+    html = {e.key: event_html(e, synthetic) for e in result.events}
+    return html, lambda events: digest_html(events, label, synthetic)
 
 
 async def _evaluate(

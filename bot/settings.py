@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from signals.rules import NEW_YORK
+
 TOKEN_PATTERN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
 
 
@@ -28,7 +30,7 @@ class Settings(BaseSettings):
     data_source: str = "sample"
     cache_dir: Path = Path("~/.cache/rotation-bot").expanduser()
     scan_delay_minutes: int = Field(default=30, ge=0, le=600)
-    default_timezone: str = "America/New_York"
+    default_timezone: str = NEW_YORK
     max_rules_per_chat: int = Field(default=50, ge=1, le=1000)
     paid_broadcast: bool = False
     log_level: str = "INFO"

@@ -13,9 +13,8 @@ from functools import lru_cache
 import exchange_calendars as xc
 import pandas as pd
 
-from signals.rules import Context
+from signals.rules import NEW_YORK, Context
 
-NEW_YORK = "America/New_York"
 FIRST = "1970-01-01"
 """The calendar starts where exchange_calendars starts listing the NYSE's regular holidays
 (before 1970 it calls every weekday a session); older data keeps its own dates."""

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -69,12 +68,6 @@ _DOWNLOAD_LOCK = threading.Lock()
 
 _cache_lock = threading.Lock()
 _cache_location: Path | None = None
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/rotation-bot/yfinance`` (``~/.cache/...`` without XDG)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "rotation-bot" / "yfinance"
 
 
 def configure_cache(cache_dir: Path) -> Path:
@@ -127,7 +120,8 @@ class YahooProvider:
 
     ``session``: the HTTP session yfinance should use (default: curl_cffi impersonating
     Chrome, as yfinance would build). Tests pass an offline fake here.
-    ``cache_dir``: yfinance's own cache folder (see ``configure_cache``).
+    ``cache_dir``: yfinance's own cache folder (see ``configure_cache``); the bot passes
+    ``CACHE_DIR/yfinance`` from its settings, the one default. None leaves yfinance's.
     ``attempts``: downloads tried in all before a rate limit or network failure is final.
     ``wait``: a tenacity wait strategy, or the base in seconds of an exponential backoff
     (``wait``, ``2*wait``, ``4*wait``... capped at 60 s); 0 means no wait (tests).
@@ -150,7 +144,7 @@ class YahooProvider:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         self.session = session if session is not None else _new_session()
-        self.cache_dir = configure_cache(Path(cache_dir) if cache_dir else default_cache_dir())
+        self.cache_dir = configure_cache(Path(cache_dir)) if cache_dir else None
         self.attempts = attempts
         if isinstance(wait, int | float):
             if wait < 0:

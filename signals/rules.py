@@ -17,6 +17,8 @@ import pandas as pd
 
 ParamValue = int | float | str
 
+NEW_YORK = "America/New_York"
+"""The exchange's time zone (NYSE sessions close there), and every chat's until it sets one."""
 RATE_TICKERS = frozenset({"^TNX", "^IRX", "^FVX", "^TYX"})
 """Yields: their level, not their return, is what moves; forward changes are in points."""
 

@@ -7,13 +7,29 @@ A *topic* is what a chat subscribes to: ``preset:NAME`` (a bundle of rules) or
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
+from signals.rules import NEW_YORK
 from storage.db import transaction
 
-KINDS = ("private", "group", "supergroup", "channel")
+log = logging.getLogger(__name__)
+
+CHAT_KINDS = ("private", "group", "supergroup", "channel")
+
+
+def chat_zone(tz: str) -> ZoneInfo:
+    """A chat's clock. A name this machine does not know (a bad DEFAULT_TIMEZONE, a zone
+    gone from tzdata) counts as New York, every chat's default: the one fallback, for quiet
+    hours and for the times the bot shows alike."""
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r; using %s", tz, NEW_YORK)
+        return ZoneInfo(NEW_YORK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +50,11 @@ class Chat:
     @property
     def is_group(self) -> bool:
         return self.kind in ("group", "supergroup")
+
+    @property
+    def label(self) -> str:
+        """How a command names the chat: ``@username``, or its id."""
+        return f"@{self.username}" if self.username else str(self.id)
 
 
 COLUMNS = (
@@ -61,7 +82,7 @@ def _chat(row: tuple) -> Chat:
 
 
 class ChatStore:
-    def __init__(self, db: sqlite_utils.Database, default_tz: str = "America/New_York") -> None:
+    def __init__(self, db: sqlite_utils.Database, default_tz: str = NEW_YORK) -> None:
         self.db = db
         self.default_tz = default_tz
 
@@ -75,7 +96,7 @@ class ChatStore:
         linked_by: int | None = None,
     ) -> Chat:
         """Create the chat, or refresh its title and reactivate it; returns it."""
-        if kind not in KINDS:
+        if kind not in CHAT_KINDS:
             raise ValueError(f"unknown chat kind {kind!r}")
         self.db.execute(
             "INSERT INTO chats (id, kind, title, username, tz, linked_by) VALUES (?,?,?,?,?,?) "

@@ -22,10 +22,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
+from storage.chats import chat_zone
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,9 @@ def quiet_until(now: dt.datetime, tz: str, start: str, end: str) -> dt.datetime 
     """When a chat's quiet window (``"22:00"``-``"07:00"`` local) ends, if ``now`` is in it.
 
     The window may wrap midnight; ``start == end`` means no window. An unknown time zone
-    counts as New York (the default) rather than losing the message.
+    counts as New York (see :func:`storage.chats.chat_zone`) rather than losing the message.
     """
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown time zone %r for quiet hours; using America/New_York", tz)
-        zone = ZoneInfo("America/New_York")
+    zone = chat_zone(tz)
     begin, finish = dt.time.fromisoformat(start), dt.time.fromisoformat(end)
     local = now.astimezone(zone)
     t = local.time().replace(tzinfo=None)

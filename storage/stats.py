@@ -68,6 +68,31 @@ def _problems(text: str | None) -> list[str]:
     return [str(value)]
 
 
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What /stats shows of the database, read in one go before any of it is formatted."""
+
+    counts: dict[str, int]  # chats, active_chats, subscriptions, rules (ChatStore.counts)
+    kinds: dict[str, int]
+    topics: dict[str, int]
+    distinct_rules: int
+    outbox: dict[str, int]
+    scan: ScanRow | None
+
+
+def overview(db: sqlite_utils.Database) -> Overview:
+    from storage.chats import ChatStore
+
+    return Overview(
+        ChatStore(db).counts(),
+        chats_by_kind(db),
+        topics_in_use(db),
+        distinct_rules(db),
+        outbox_depth(db),
+        last_scan(db),
+    )
+
+
 def chats_by_kind(db: sqlite_utils.Database) -> dict[str, int]:
     """Active chats by kind (private, group, supergroup, channel)."""
     rows = db.execute(

@@ -90,3 +90,9 @@ def test_forget_deletes_the_chat_and_unlinks_its_channels() -> None:
     assert chats.get(7) is None and chats.topics(7) == []
     assert chats.get(-1007).linked_by is None
     assert chats.counts() == {"chats": 1, "active_chats": 1, "subscriptions": 0, "rules": 0}
+
+
+def test_label_is_how_a_command_names_the_chat() -> None:
+    chats = store()
+    assert chats.ensure(-1001, "channel", "Rotation", "rotation_daily").label == "@rotation_daily"
+    assert chats.ensure(-1002, "channel", "No handle").label == "-1002"

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from bot.handlers.common import local_time
 from bot.handlers.settings_cmd import clock, time_zone
 from tests.support.bot_harness import USER_ID, BotHarness, group, user
 
@@ -58,6 +59,11 @@ def test_clock_reads_times_of_day(text: str, expected: str | None) -> None:
 
 def test_time_zone_names_forgive_case() -> None:
     assert time_zone("asia/TOKYO") == "Asia/Tokyo" and time_zone("Nowhere") is None
+
+
+def test_times_shown_in_an_unknown_zone_fall_back_to_new_york_as_quiet_hours_do() -> None:
+    when = dt.datetime(2026, 3, 2, 21, 30, tzinfo=dt.UTC)
+    assert local_time(when, "Mars/Olympus") == "Mon 02 Mar 2026 16:30 (America/New_York)"
 
 
 async def test_mute_for_days_then_off(harness: BotHarness) -> None:

@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
-from signals import dashboard
+from signals import dashboard, series
 from signals.rules import RATE_TICKERS, split_subject
 
 SIZE = (1280, 960)
@@ -171,15 +171,35 @@ def require(closes: pd.DataFrame, tickers: Sequence[str]) -> None:
         raise ValueError(f"no data for {', '.join(missing)}")
 
 
-def window_start(last: np.datetime64, years: float) -> np.datetime64:
-    """The first day shown when the chart covers ``years`` up to ``last``."""
-    return last - np.timedelta64(round(years * 365.25), "D")
+@dataclass(frozen=True, slots=True)
+class History:
+    """A ticker's closes or a pair's ratio over the whole frame (averages and records need
+    all of it), and the window a chart shows of it."""
+
+    days: np.ndarray  # datetime64[D], one per value
+    x: np.ndarray
+    start: np.datetime64  # the first day shown
+    shown: np.ndarray  # days >= start
+
+    @property
+    def last_day(self) -> dt.date:
+        return pd.Timestamp(self.days[-1]).date()
 
 
-def too_short(subject: str, n: int) -> ValueError:
-    return ValueError(
-        f"too little history for {subject}: {n} sessions, a chart needs at least {MIN_SESSIONS}"
-    )
+def history(closes: pd.DataFrame, subject: str, years: float) -> History:
+    """``subject`` with its last ``years`` shown. Raises ValueError when a ticker has no data
+    or fewer than MIN_SESSIONS sessions fall in the window."""
+    require(closes, split_subject(subject))
+    ser = series.subject_series(closes, subject)
+    days = pd.DatetimeIndex(closes.index).values.astype("M8[D]")[ser.rows]
+    last = days[-1] if len(days) else np.datetime64("NaT")
+    start = last - np.timedelta64(round(years * 365.25), "D")
+    shown = days >= start
+    if (n := int(shown.sum())) < MIN_SESSIONS:
+        raise ValueError(
+            f"too little history for {subject}: {n} sessions, a chart needs at least {MIN_SESSIONS}"
+        )
+    return History(days, ser.values, start, shown)
 
 
 # ---------------------------------------------------------------------------- drawing

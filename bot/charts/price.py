@@ -43,33 +43,27 @@ def price_chart(
     horizontal line each (a level_cross alert's level); ``highlight`` rings one session.
 
     Raises ValueError when the ticker has no data or too few sessions in the window."""
-    base.require(closes, [ticker])
-    col = series.column(closes, ticker)
-    days = pd.DatetimeIndex(closes.index).values.astype("M8[D]")[col.rows]
-    x = col.values
-    start = base.window_start(days[-1], years)
-    shown = days >= start
-    if int(shown.sum()) < base.MIN_SESSIONS:
-        raise base.too_short(ticker, int(shown.sum()))
-    last_day = pd.Timestamp(days[-1]).date()
-    fig = base.new_figure()
-    if base.is_rate(ticker):
-        month = x[-1] - x[max(0, len(x) - 22)]
-        detail = f"{x[-1]:.2f}%, {month:+.2f} points in a month"
-        head = base.heading(ticker, last_day, detail=detail, synthetic=synthetic)
-        ax = fig.add_axes((0.035, 0.09, 0.83, 0.7))
-        _rate_panel(ax, days[shown], x[shown], levels)
-        handles = [Line2D([], [], color=base.MAIN, linewidth=3, label=f"{ticker}, %")]
+    h = base.history(closes, ticker, years)
+    days, x, start, shown = h.days, h.x, h.start, h.shown
+    rate = base.is_rate(ticker)
+    if rate:
+        detail = f"{x[-1]:.2f}%, {x[-1] - x[max(0, len(x) - 22)]:+.2f} points in a month"
     else:
         high = series.rolling_max(x, HIGH_WINDOW)
         dd = (x / high - 1.0) * 100.0
         recs = record_rows(x)[1:]  # the first close is where the data starts, not a record
-        head = base.heading(
-            ticker, last_day, detail=_price_detail(x, days, recs), synthetic=synthetic
-        )
+        detail = _price_detail(x, days, recs)
+        recs = recs[days[recs] >= start]
+    head = base.heading(ticker, h.last_day, detail=detail, synthetic=synthetic)
+    # the data is gathered: draw it
+    fig = base.new_figure()
+    if rate:
+        ax = fig.add_axes((0.035, 0.09, 0.83, 0.7))
+        _rate_panel(ax, days[shown], x[shown], levels)
+        handles = [Line2D([], [], color=base.MAIN, linewidth=3, label=f"{ticker}, %")]
+    else:
         top = fig.add_axes((0.035, 0.37, 0.83, 0.42))
         low = fig.add_axes((0.035, 0.09, 0.83, 0.215), sharex=top)
-        recs = recs[days[recs] >= start]
         _price_panel(top, days, x, high, recs, shown, levels)
         _drawdown_panel(low, days[shown], dd[shown], drawdowns, alert_drawdown)
         fig.text(

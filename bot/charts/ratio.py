@@ -39,32 +39,19 @@ def ratio_chart(
     Raises ValueError when a ticker has no data or fewer than MIN_SESSIONS sessions
     fall in the window."""
     subject = a if b is None else f"{a}/{b}"
-    base.require(closes, [a] if b is None else [a, b])
-    ser = series.subject_series(closes, subject)
-    days = pd.DatetimeIndex(closes.index).values.astype("M8[D]")[ser.rows]
-    x = ser.values
-    if len(x) == 0:
-        raise base.too_short(subject, 0)
-    start = base.window_start(days[-1], years)
-    shown = days >= start
-    if int(shown.sum()) < base.MIN_SESSIONS:
-        raise base.too_short(subject, int(shown.sum()))
-
+    h = base.history(closes, subject, years)
+    days, x, start, shown = h.days, h.x, h.start, h.shown
     windows = sorted({*WINDOWS, int(window)})
     averages = {w: series.rolling_mean(x, w) for w in windows}
     pos, new = crossings(x, averages[window], band, "both")
     keep = days[pos] >= start
     pos, new = pos[keep], new[keep]
-
-    last = ser.values[-1]
-    detail = f"{'ratio ' if b else ''}{series.fmt_ratio(last)}"
-    ma_last = averages[window][-1]
-    if np.isfinite(ma_last):
-        gap = (last / ma_last - 1) * 100
-        side = "above" if gap >= 0 else "below"
-        detail += f", {abs(gap):.1f}% {side} {window}-day"
-    head = base.heading(subject, pd.Timestamp(days[-1]).date(), detail=detail, synthetic=synthetic)
-
+    detail = f"{'ratio ' if b else ''}{series.fmt_ratio(x[-1])}"
+    if np.isfinite(ma_last := averages[window][-1]):
+        gap = (x[-1] / ma_last - 1) * 100
+        detail += f", {abs(gap):.1f}% {'above' if gap >= 0 else 'below'} {window}-day"
+    head = base.heading(subject, h.last_day, detail=detail, synthetic=synthetic)
+    # the data is gathered: draw it
     fig = base.new_figure()
     ax = fig.add_axes((0.035, 0.09, 0.83, 0.7))
     base.style_axes(ax)
@@ -79,30 +66,21 @@ def ratio_chart(
         color, dash, width = styles.get(w, ("#2a9d8f", "--", 2.2))
         ax.plot(d, ma, color=color, linestyle=dash, linewidth=width, zorder=2)
         handles.append(Line2D([], [], color=color, linestyle=dash, linewidth=3, label=f"{w}-day"))
-    ups, downs = pos[new > 0], pos[new < 0]
     size = 170 if len(pos) <= 16 else 80  # many crossings (a long window): smaller marks
     lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
     nudge = (hi - lo) * 0.035
-    ax.scatter(
-        days[ups],
-        x[ups] - nudge,
-        marker="^",
-        s=size,
-        color=base.UP,
-        zorder=5,
-        edgecolors="white",
-        linewidths=0.8,
-    )
-    ax.scatter(
-        days[downs],
-        x[downs] + nudge,
-        marker="v",
-        s=size,
-        color=base.DOWN,
-        zorder=5,
-        edgecolors="white",
-        linewidths=0.8,
-    )
+    for way, marker, color in ((1, "^", base.UP), (-1, "v", base.DOWN)):
+        at = pos[new * way > 0]
+        ax.scatter(
+            days[at],
+            x[at] - way * nudge,
+            marker=marker,
+            s=size,
+            color=color,
+            zorder=5,
+            edgecolors="white",
+            linewidths=0.8,
+        )
     if len(pos):
         marks = (
             Line2D([], [], marker="^", color=base.UP, linestyle="", markersize=11),

@@ -23,26 +23,23 @@ async def stats_command(update: Update, context: Context) -> None:
         await unknown(update, context)
         return
     svc = services(context)
-    db = svc.db
-    counts = svc.chats.counts()
-    kinds = stats.chats_by_kind(db)
-    depth = stats.outbox_depth(db)
-    scan = stats.last_scan(db)
-    topics = stats.topics_in_use(db)
+    view = stats.overview(svc.db)
     uptime = dt.datetime.now(dt.UTC) - svc.started_at
     source = svc.provider.name + (" (synthetic)" if svc.provider.synthetic else "")
+    await reply(update, stats_html(view, source, uptime))
+
+
+def stats_html(view: stats.Overview, source: str, uptime: dt.timedelta) -> str:
+    """The operator's view as a chat message."""
+    counts, topics, scan = view.counts, view.topics, view.scan
+    top = ", ".join(f"{esc(t)} {n}" for t, n in list(topics.items())[:3])
     lines = [
         "🛠 <b>Operator stats</b>",
         f"Chats: {counts['active_chats']} active of {counts['chats']} "
-        f"({', '.join(f'{k} {n}' for k, n in kinds.items()) or 'none'})",
-        f"Subscriptions: {counts['subscriptions']}"
-        + (
-            f" (top: {', '.join(f'{esc(t)} {n}' for t, n in list(topics.items())[:3])})"
-            if topics
-            else ""
-        ),
-        f"Custom alerts: {counts['rules']} in chats, {stats.distinct_rules(db)} distinct rules",
-        "Outbox: " + ", ".join(f"{k} {n}" for k, n in depth.items()),
+        f"({', '.join(f'{k} {n}' for k, n in view.kinds.items()) or 'none'})",
+        f"Subscriptions: {counts['subscriptions']}" + (f" (top: {top})" if topics else ""),
+        f"Custom alerts: {counts['rules']} in chats, {view.distinct_rules} distinct rules",
+        "Outbox: " + ", ".join(f"{k} {n}" for k, n in view.outbox.items()),
         f"Data source: {esc(source)} · up {_duration(uptime)}",
     ]
     if scan is None:
@@ -59,7 +56,7 @@ async def stats_command(update: Update, context: Context) -> None:
             lines += [f"• {esc(p)}" for p in scan.problems[:MAX_PROBLEMS]]
         else:
             lines.append("Data health: no problems in the last scan")
-    await reply(update, "\n".join(lines))
+    return "\n".join(lines)
 
 
 def _duration(delta: dt.timedelta) -> str:

@@ -9,7 +9,7 @@ from telegram import Update
 from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, ensure_chat, reply, services, upper_first
-from bot.handlers.permissions import target
+from bot.handlers.permissions import Target, for_target
 from bot.handlers.topics import TOPICS, resolve, title
 from bot.messages import SYNTHETIC_NOTE, esc
 from bot.render import followup_text
@@ -79,12 +79,9 @@ async def _refuse_unknown(update: Update, context: Context, rule: Rule) -> bool:
     return True
 
 
-async def alert(update: Update, context: Context) -> None:
+@for_target(manage=True)
+async def alert(update: Update, context: Context, where: Target, words: list[str]) -> None:
     """Add a custom alert rule for this chat (or a linked channel)."""
-    found = await target(update, context, list(context.args or []), manage=True)
-    if found is None:
-        return
-    where, words = found
     text = " ".join(words)
     if not text:
         await reply(update, USAGE)
@@ -115,12 +112,9 @@ async def alert(update: Update, context: Context) -> None:
     )
 
 
-async def list_alerts(update: Update, context: Context) -> None:
+@for_target(manage=False)
+async def list_alerts(update: Update, context: Context, where: Target, _: list[str]) -> None:
     """This chat's custom alerts, numbered for /delete."""
-    found = await target(update, context, list(context.args or []), manage=False)
-    if found is None:
-        return
-    where, _ = found
     rules = services(context).rules.list(where.id)
     if not rules:
         await reply(update, f"No custom alerts for {esc(where.label)} yet.\n{USAGE}")
@@ -131,12 +125,9 @@ async def list_alerts(update: Update, context: Context) -> None:
     await reply(update, "\n".join(lines))
 
 
-async def delete(update: Update, context: Context) -> None:
+@for_target(manage=True)
+async def delete(update: Update, context: Context, where: Target, words: list[str]) -> None:
     """Delete custom alert number N."""
-    found = await target(update, context, list(context.args or []), manage=True)
-    if found is None:
-        return
-    where, words = found
     if len(words) != 1 or not words[0].lstrip("#").isdigit():
         await reply(update, f"Which one? /delete{where.mention} 2 — the numbers are in /alerts.")
         return

@@ -10,7 +10,7 @@ The evening pipeline broadcasts to the channel from its subscriptions.
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Bot, ChatFullInfo, ChatMember, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -52,58 +52,67 @@ async def channel(update: Update, context: Context) -> None:
 async def _add(update: Update, context: Context, name: str) -> None:
     user = update.effective_user
     assert user is not None
-    bot = context.bot
-    try:
-        info = await bot.get_chat(name if name.startswith("@") else int(name))
-    except ValueError:
-        info = None
-    except (BadRequest, Forbidden):
-        info = None
-    if info is None:
-        await reply(
-            update,
-            f"❌ I can't see {esc(name)}. Add me to the channel as an administrator first "
-            "(channel settings → Administrators → Add admin), then try again.",
-        )
+    info, user_is_admin, me = await _look_up(context.bot, name, user.id)
+    refusal = link_refusal(name, info, user_is_admin, me)
+    if refusal or info is None:
+        await reply(update, f"❌ {refusal}")
         return
-    if info.type != ChatType.CHANNEL:
-        await reply(
-            update,
-            f"❌ {esc(name)} is not a channel. For a group, add me to the "
-            "group itself and use the commands there.",
-        )
-        return
-    if not await is_admin(bot, info.id, user.id):
-        await reply(update, f"❌ Only administrators of {esc(name)} can link it.")
-        return
-    try:
-        me = await bot.get_chat_member(info.id, bot.id)
-    except TelegramError:
-        me = None
-    if me is None or me.status not in ADMIN_STATUSES:
-        await reply(
-            update,
-            f"❌ I'm not an administrator of {esc(name)} yet. Add me as an "
-            "administrator allowed to post messages, then try again.",
-        )
-        return
-    if me.status == ChatMemberStatus.ADMINISTRATOR and not getattr(me, "can_post_messages", False):
-        await reply(
-            update,
-            f"❌ I'm an administrator of {esc(name)} but may not post messages. "
-            "Give me the “Post messages” right, then try again.",
-        )
-        return
-    services(context).chats.ensure(
+    linked = services(context).chats.ensure(
         info.id, ChatType.CHANNEL, info.title, info.username, linked_by=user.id
     )
-    label = f"@{info.username}" if info.username else str(info.id)
+    label = esc(linked.label)
     await reply(
         update,
-        f"✅ Linked {esc(info.title or label)} ({code(label)}).\n"
-        f"Now choose what it gets: /signals {esc(label)} or /subscribe {esc(label)} breadth, "
-        f"and your own: /alert {esc(label)} ^RUT record high",
+        f"✅ Linked {esc(linked.title or linked.label)} ({code(linked.label)}).\n"
+        f"Now choose what it gets: /signals {label} or /subscribe {label} breadth, "
+        f"and your own: /alert {label} ^RUT record high",
     )
+
+
+async def _look_up(
+    bot: Bot, name: str, user_id: int
+) -> tuple[ChatFullInfo | None, bool, ChatMember | None]:
+    """What linking ``name`` depends on: the chat, whether the person administers it, and
+    the bot's own membership (each left out once an earlier answer rules the link out)."""
+    try:
+        info = await bot.get_chat(name if name.startswith("@") else int(name))
+    except (ValueError, BadRequest, Forbidden):
+        return None, False, None
+    if info.type != ChatType.CHANNEL or not await is_admin(bot, info.id, user_id):
+        return info, False, None
+    try:
+        return info, True, await bot.get_chat_member(info.id, bot.id)
+    except TelegramError:
+        return info, True, None
+
+
+def link_refusal(
+    name: str, info: ChatFullInfo | None, user_is_admin: bool, me: ChatMember | None
+) -> str | None:
+    """Why ``name`` cannot be linked, from what :func:`_look_up` found; None if it can."""
+    if info is None:
+        return (
+            f"I can't see {esc(name)}. Add me to the channel as an administrator first "
+            "(channel settings → Administrators → Add admin), then try again."
+        )
+    if info.type != ChatType.CHANNEL:
+        return (
+            f"{esc(name)} is not a channel. For a group, add me to the "
+            "group itself and use the commands there."
+        )
+    if not user_is_admin:
+        return f"Only administrators of {esc(name)} can link it."
+    if me is None or me.status not in ADMIN_STATUSES:
+        return (
+            f"I'm not an administrator of {esc(name)} yet. Add me as an "
+            "administrator allowed to post messages, then try again."
+        )
+    if me.status == ChatMemberStatus.ADMINISTRATOR and not getattr(me, "can_post_messages", False):
+        return (
+            f"I'm an administrator of {esc(name)} but may not post messages. "
+            "Give me the “Post messages” right, then try again."
+        )
+    return None
 
 
 async def _list(update: Update, context: Context) -> None:
@@ -116,11 +125,9 @@ async def _list(update: Update, context: Context) -> None:
         return
     lines = ["📣 <b>Your channels</b>"]
     for c in linked:
-        label = f"@{c.username}" if c.username else str(c.id)
-        topics = len(svc.chats.topics(c.id))
-        rules = svc.rules.count(c.id)
+        topics, rules = len(svc.chats.topics(c.id)), svc.rules.count(c.id)
         lines.append(
-            f"• {esc(c.title or label)} ({code(label)}): {topics} subscriptions, "
+            f"• {esc(c.title or c.label)} ({code(c.label)}): {topics} subscriptions, "
             f"{rules} custom alerts"
         )
     lines.append("/list @name for the details.")

@@ -30,7 +30,7 @@ from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, reply, services
 from bot.messages import SYNTHETIC_NOTE, esc
-from market.base import MarketDataError
+from market.base import MarketDataError, NoData
 from signals.parse import TICKER
 
 log = logging.getLogger(__name__)
@@ -188,20 +188,12 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
     except MarketDataError:
         await reply(update, UNAVAILABLE)
         return
-    unknown = [t for t in subject.tickers if t in got.missing or t not in got.frame.columns]
-    if unknown:
-        reasons = [
-            f"❌ No market data for {code(t)}"
-            + (f": {esc(got.missing[t].reason)}." if t in got.missing else ".")
-            for t in unknown
-        ]
-        hint = fetch.ticker_hint(unknown[0]).strip()
-        await reply(update, "\n".join([*reasons, hint, EXAMPLE]))
-        return
+    missing = [t for t in subject.tickers if t in got.missing or t not in got.frame.columns]
+    unknown = {t: got.missing.get(t) for t in missing}
     frame = got.frame.loc[: pd.Timestamp(end)]
-    last = last_close(frame, subject)
+    last = None if unknown else last_close(frame, subject)
     if last is None:
-        await reply(update, f"No closes for {code(subject.text)} yet, so no chart.")
+        await reply(update, no_chart_html(subject, unknown))
         return
     synthetic = got.synthetic or svc.provider.synthetic
     from bot.charts import chart_for_subject
@@ -219,6 +211,18 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
         parse_mode=ParseMode.HTML,
         message_thread_id=_thread(update),
     )
+
+
+def no_chart_html(subject: Subject, unknown: dict[str, NoData | None]) -> str:
+    """Why there is no chart: the tickers without data (with the reason when known), or no
+    closes yet."""
+    if not unknown:
+        return f"No closes for {code(subject.text)} yet, so no chart."
+    lines = [
+        f"❌ No market data for {code(t)}" + (f": {esc(why.reason)}." if why else ".")
+        for t, why in unknown.items()
+    ]
+    return "\n".join([*lines, fetch.ticker_hint(next(iter(unknown))).strip(), EXAMPLE])
 
 
 def _thread(update: Update) -> int | None:

@@ -6,7 +6,6 @@ clients show (:func:`bot_commands`, sent with setMyCommands), so the two cannot 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import BotCommand, Update
@@ -19,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import Context
+from bot.context import Callback, Context
 from bot.handlers import (
     admin,
     alerts,
@@ -32,8 +31,6 @@ from bot.handlers import (
     stop,
     subscriptions,
 )
-
-Callback = Callable[[Update, Context], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)

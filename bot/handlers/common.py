@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
@@ -11,7 +10,7 @@ from telegram.constants import ParseMode
 from bot.context import Context
 from bot.messages import TEXT_LIMIT, esc, fit
 from bot.services import Services
-from storage.chats import Chat
+from storage.chats import Chat, chat_zone
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -64,8 +63,5 @@ def upper_first(text: str) -> str:
 
 def local_time(when: dt.datetime, tz: str) -> str:
     """``when`` (UTC) on the chat's clock: "Sat 28 Nov 2026 03:09 (America/New_York)"."""
-    try:
-        zone: dt.tzinfo = zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone, tz = dt.UTC, "UTC"
-    return f"{when.astimezone(zone):%a %d %b %Y %H:%M} ({tz})"
+    zone = chat_zone(tz)
+    return f"{when.astimezone(zone):%a %d %b %Y %H:%M} ({zone.key})"

@@ -11,14 +11,16 @@ Reading (/list, /status, /help ...) is open to everyone in the chat.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import Bot, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
-from bot.context import Context
+from bot.context import Callback, Context
 from bot.handlers.common import reply, services
 from bot.messages import esc
 from storage.stats import channel_by_username
@@ -95,20 +97,43 @@ def looks_like_channel(word: str) -> bool:
     return (word.startswith("@") and len(word) > 1) or word.startswith("-100")
 
 
+Manage = bool | Callable[[list[str]], bool]
+"""Whether a command changes the chat: yes, no, or a function of its remaining arguments."""
+TargetHandler = Callable[[Update, Context, Target, list[str]], Awaitable[None]]
+
+
+def for_target(manage: Manage) -> Callable[[TargetHandler], Callback]:
+    """A command about one chat (see :func:`target`): the handler gets that :class:`Target`
+    and the remaining arguments, and never runs after a refusal."""
+
+    def decorate(handler: TargetHandler) -> Callback:
+        @functools.wraps(handler)
+        async def callback(update: Update, context: Context) -> None:
+            found = await target(update, context, list(context.args or []), manage=manage)
+            if found is not None:
+                await handler(update, context, *found)
+
+        return callback
+
+    return decorate
+
+
 async def target(
-    update: Update, context: Context, args: list[str], *, manage: bool
+    update: Update, context: Context, args: list[str], *, manage: Manage
 ) -> tuple[Target, list[str]] | None:
     """Where a command applies, and its remaining arguments; None after replying a refusal.
 
     A first argument ``@name`` names a linked channel (private chats only); otherwise the
-    command is about the chat it was sent in. ``manage`` is True for changes, which in a
-    group need an administrator. A channel always needs one of its administrators.
+    command is about the chat it was sent in. ``manage`` says whether it changes the chat:
+    a change in a group needs an administrator. A channel always needs one of its
+    administrators.
     """
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return None
     if not args or not looks_like_channel(args[0]):
-        if manage and not await may_manage_here(update, context):
+        changes = manage(args) if callable(manage) else manage
+        if changes and not await may_manage_here(update, context):
             await reply(update, GROUP_REFUSAL)
             return None
         return here(update), args
@@ -144,7 +169,7 @@ async def linked_channel(context: Context, name: str) -> Target | None:
     stored = store.get(channel_id) if channel_id is not None else None
     if stored is None or stored.kind != ChatType.CHANNEL or not stored.active:
         return None
-    label = f"@{stored.username}" if stored.username else (stored.title or str(stored.id))
+    label = stored.label if stored.username else (stored.title or stored.label)
     return Target(stored.id, label, stored.kind)
 
 

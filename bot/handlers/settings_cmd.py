@@ -21,7 +21,7 @@ from telegram.error import BadRequest
 from bot.context import Context
 from bot.handlers import keyboards
 from bot.handlers.common import ensure_chat, local_time, reply, services
-from bot.handlers.permissions import Target, looks_like_channel, may_manage, target
+from bot.handlers.permissions import Target, for_target, may_manage
 from bot.messages import esc
 from storage.chats import Chat
 
@@ -69,14 +69,9 @@ def settings_html(chat: Chat, where: Target) -> str:
     )
 
 
-async def settings(update: Update, context: Context) -> None:
+@for_target(manage=bool)  # showing them is open to all; any word is a change
+async def settings(update: Update, context: Context, where: Target, words: list[str]) -> None:
     """Show or change the chat's time zone, quiet hours and instant/digest delivery."""
-    args = list(context.args or [])
-    changes = args[1:] if args and looks_like_channel(args[0]) else args
-    found = await target(update, context, args, manage=bool(changes))
-    if found is None:
-        return
-    where, words = found
     store = services(context).chats
     chat = store.get(where.id) if where.is_channel else ensure_chat(update, context)
     assert chat is not None
@@ -124,12 +119,9 @@ async def _quiet(update: Update, context: Context, where: Target, rest: list[str
     await reply(update, f"✅ Quiet hours {begin}–{finish} ({zone}): alerts wait until {finish}.")
 
 
-async def mute(update: Update, context: Context) -> None:
+@for_target(manage=True)
+async def mute(update: Update, context: Context, where: Target, words: list[str]) -> None:
     """Pause every alert for N days (/mute off resumes)."""
-    found = await target(update, context, list(context.args or []), manage=True)
-    if found is None:
-        return
-    where, words = found
     store = services(context).chats
     if not where.is_channel:
         ensure_chat(update, context)

@@ -7,7 +7,7 @@ from telegram import Update
 from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import reply, services
-from bot.handlers.permissions import target
+from bot.handlers.permissions import Target, for_target
 from bot.messages import SYNTHETIC_NOTE, TEXT_LIMIT, esc
 from market.base import MarketDataError
 from signals.dashboard import Dashboard, Gauge
@@ -77,12 +77,9 @@ async def status(update: Update, context: Context) -> None:
     await reply(update, dashboard_html(board, synthetic))
 
 
-async def history(update: Update, context: Context) -> None:
+@for_target(manage=False)
+async def history(update: Update, context: Context, where: Target, _: list[str]) -> None:
     """This chat's last alerts, newest first, from the messages actually sent."""
-    found = await target(update, context, list(context.args or []), manage=False)
-    if found is None:
-        return
-    where, _ = found
     db = services(context).db
     sent = recent_messages(db, where.id, HISTORY_SIZE)
     waiting = waiting_messages(db, where.id)

@@ -7,16 +7,13 @@ from telegram import Update
 from bot.context import Context
 from bot.handlers import keyboards
 from bot.handlers.common import reply, services, upper_first
-from bot.handlers.permissions import may_manage, target
+from bot.handlers.permissions import Target, for_target, may_manage
 from bot.messages import esc
 
 
-async def stop(update: Update, context: Context) -> None:
+@for_target(manage=True)
+async def stop(update: Update, context: Context, where: Target, _: list[str]) -> None:
     """Unsubscribe this chat (or a linked channel) from every preset, signal and alert."""
-    found = await target(update, context, list(context.args or []), manage=True)
-    if found is None:
-        return
-    where, _ = found
     store = services(context).chats
     if store.get(where.id) is None:
         label = upper_first(esc(where.label))
@@ -53,7 +50,7 @@ async def on_forget(update: Update, context: Context) -> None:
     store = services(context).chats
     stored = store.get(chat_id)
     here = update.effective_chat is not None and update.effective_chat.id == chat_id
-    label = "this chat" if here or stored is None or not stored.username else f"@{stored.username}"
+    label = "this chat" if here or stored is None or not stored.username else stored.label
     store.forget(chat_id)
     await query.answer("Deleted.")
     await query.edit_message_text(

@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from bot.context import Context
 from bot.handlers import keyboards
 from bot.handlers.common import code, ensure_chat, local_time, reply, services
-from bot.handlers.permissions import Target, may_manage, target
+from bot.handlers.permissions import Target, for_target, may_manage
 from bot.handlers.topics import TOPICS, resolve, short_name, title
 from bot.messages import esc
 from signals.catalogue import KINDS
@@ -31,31 +31,28 @@ def catalogue_html(where: Target) -> str:
     return "\n".join(lines)
 
 
-async def signals(update: Update, context: Context) -> None:
+@for_target(manage=False)
+async def signals(update: Update, context: Context, where: Target, _: list[str]) -> None:
     """The catalogue and presets, with a keyboard to subscribe or unsubscribe in one tap."""
-    found = await target(update, context, list(context.args or []), manage=False)
-    if found is None:
-        return
-    where, _ = found
     topics = services(context).chats.topics(where.id)
     await reply(update, catalogue_html(where), keyboards.topics_keyboard(where.id, topics))
 
 
-async def subscribe(update: Update, context: Context) -> None:
+@for_target(manage=True)
+async def subscribe(update: Update, context: Context, where: Target, names: list[str]) -> None:
     """Subscribe this chat (or a linked channel) to presets or signal kinds."""
-    await _change(update, context, on=True)
+    await _change(update, context, where, names, on=True)
 
 
-async def unsubscribe(update: Update, context: Context) -> None:
+@for_target(manage=True)
+async def unsubscribe(update: Update, context: Context, where: Target, names: list[str]) -> None:
     """Unsubscribe this chat (or a linked channel) from presets or signal kinds."""
-    await _change(update, context, on=False)
+    await _change(update, context, where, names, on=False)
 
 
-async def _change(update: Update, context: Context, *, on: bool) -> None:
-    found = await target(update, context, list(context.args or []), manage=True)
-    if found is None:
-        return
-    where, names = found
+async def _change(
+    update: Update, context: Context, where: Target, names: list[str], *, on: bool
+) -> None:
     store = services(context).chats
     if not where.is_channel:
         ensure_chat(update, context)
@@ -93,12 +90,9 @@ def _names(topics: list[str]) -> str:
     return ", ".join(f"{esc(title(t))} ({len(TOPICS.get(t, []))} rules)" for t in topics)
 
 
-async def list_subscriptions(update: Update, context: Context) -> None:
+@for_target(manage=False)
+async def list_subscriptions(update: Update, context: Context, where: Target, _: list[str]) -> None:
     """What this chat (or a linked channel) gets: topics, custom alerts, delivery."""
-    found = await target(update, context, list(context.args or []), manage=False)
-    if found is None:
-        return
-    where, _ = found
     svc = services(context)
     topics = svc.chats.topics(where.id)
     rules = svc.rules.list(where.id)
