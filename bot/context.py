@@ -5,7 +5,7 @@ keys and ``# type: ignore``s."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,6 @@ class BotData:
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
 """The type of ``context`` in every handler and job."""
-Callback = Callable[[Update, Context], Awaitable[None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 """A handler, as PTB calls it."""
 CONTEXT_TYPES = ContextTypes(bot_data=BotData)  # for Application.builder().context_types()
