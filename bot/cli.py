@@ -226,6 +226,11 @@ def chat_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def backup_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, metavar="FILE", help="where to write the copy")
+    p.add_argument("--db", type=Path, help="the database to copy (default: DATABASE_PATH)")
+
+
 def _no_options(p: argparse.ArgumentParser) -> None:
     pass
 
@@ -280,6 +285,15 @@ COMMANDS = (
         "quit. Reads stdin, so commands can be piped in.",
         "bot.console_chat:cmd_chat",
         chat_options,
+    ),
+    Command(
+        "backup",
+        "copy the database to FILE, safely while the bot runs",
+        "Copy the database (DATABASE_PATH, or --db) to FILE with SQLite's online backup: a "
+        "consistent snapshot, taken without stopping the bot. The copy is checked with "
+        "PRAGMA quick_check before it replaces FILE; restore it with the bot stopped (README).",
+        "bot.db_commands:cmd_backup",
+        backup_options,
     ),
 )
 
