@@ -186,6 +186,19 @@ def scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--date", type=date, help="scan this session instead (YYYY-MM-DD)")
 
 
+def rrg_options(p: argparse.ArgumentParser) -> None:
+    source_option(p, "DATA_SOURCE or sample")
+    p.add_argument("--start", type=date, help="first week, YYYY-MM-DD (default: 8 weeks to --end)")
+    p.add_argument("--end", type=date, help="last day, YYYY-MM-DD (default: the latest session)")
+    p.add_argument(
+        "--sectors",
+        nargs="+",
+        metavar="TICKER",
+        help="tickers to rotate against SPY (default: the 11 SPDR sectors)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per sector-week")
+
+
 def demo_options(p: argparse.ArgumentParser) -> None:
     from bot.demo import DEFAULT_CHARTS_DIR
     from market.sample import SAMPLE_END
@@ -259,6 +272,15 @@ COMMANDS = (
         "synthetic sample, its last session) and print the events it fires.",
         "bot.scan_commands:cmd_scan",
         scan_options,
+    ),
+    Command(
+        "rrg",
+        "the relative rotation (JdK-style) table: RS-Ratio, RS-Momentum, quadrant",
+        "Per week and sector, the JdK-style RS-Ratio and RS-Momentum against SPY and the "
+        "quadrant the point lies in, computed as in schuler-ph/RelativeRotationGraphs on "
+        "weekly closes (the numbers behind the sector alerts, /status and /chart sectors).",
+        "bot.rotation:cmd_rrg",
+        rrg_options,
     ),
     Command(
         "run",

@@ -26,9 +26,10 @@ import pandas as pd
 from market import calendar
 from market.base import Closes, Provider
 from market.validate import validate
+from signals.catalogue import KINDS
 from signals.engine import evaluate
 from signals.events import Event
-from signals.rules import Rule, unique
+from signals.rules import Context, Rule, unique
 
 BENCHMARK = "SPY"
 
@@ -169,13 +170,9 @@ def scan_closes(
         before = _previous_row(frame[t], session) if t in frame.columns else None
         if before in check.late:
             held.setdefault(before, set()).add(t)
+    ctx = calendar.context(frame.index)
     result = evaluate(
-        rules,
-        frame,
-        calendar.context(frame.index),
-        start=min(held, default=session),
-        end=session,
-        benchmark=benchmark,
+        rules, frame, ctx, start=min(held, default=session), end=session, benchmark=benchmark
     )
     by_key = {r.key: r for r in rules}
     events = [
@@ -185,6 +182,7 @@ def scan_closes(
     ]
     for t, lines in validation_problems(closes, session, session).items():
         problems[t] = "; ".join([problems[t], *lines] if t in problems else lines)
+    problems |= warming_up(rules, frame, ctx, set(result.skipped))
     return ScanResult(
         session=session,
         events=events,
@@ -202,6 +200,22 @@ def _previous_row(column: pd.Series, session: dt.date) -> dt.date | None:
     if len(rows) < 2 or rows.index[-1] != pd.Timestamp(session):
         return None
     return rows.index[-2].date()
+
+
+def warming_up(
+    rules: Sequence[Rule], frame: pd.DataFrame, ctx: Context, skipped: set[str]
+) -> dict[str, str]:
+    """Subject -> why a rule on it cannot fire yet for lack of history (a sector that listed
+    months ago has too few weekly closes for relative rotation): said, not silent."""
+    out: dict[str, str] = {}
+    for r in rules:
+        check = KINDS[r.kind].history_check if r.kind in KINDS else None
+        if check is None or r.key in skipped or r.subject in out:
+            continue
+        why = check(r, frame, ctx)
+        if why:
+            out[r.subject] = why
+    return out
 
 
 def backtest(

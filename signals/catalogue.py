@@ -42,6 +42,8 @@ def rule(kind: str, subject: str, **params: ParamValue) -> Rule:
         raise RuleError(f"{kind} needs a single ticker like ^RUT, not {subject!r}")
     if len(legs) == 2 and legs[0] == legs[1]:
         raise RuleError(f"a pair needs two different tickers, not {subject!r}")
+    if spec.check_subject is not None:
+        spec.check_subject(legs)
     unknown = set(params) - set(spec.defaults)
     if unknown:
         raise RuleError(
@@ -65,17 +67,18 @@ def _coerce(
         if text not in choices:
             raise RuleError(f"{kind} {name} must be one of {', '.join(choices)}, not {value!r}")
         return text
-    try:
-        if isinstance(default, int) and not isinstance(default, bool):
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        try:
             number = float(value)
-            if not number.is_integer() or number < 1:
-                raise ValueError
-            return int(number)
+        except (TypeError, ValueError):
+            raise RuleError(f"{kind} {name} must be a number, not {value!r}") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise RuleError(f"{kind} {name} must be a number, not {value!r}")
         if isinstance(default, float):
-            number = float(value)
-            if number != number or number in (float("inf"), float("-inf")):
-                raise ValueError
-            return float(number)
-    except (TypeError, ValueError):
-        raise RuleError(f"{kind} {name} must be a number, not {value!r}") from None
+            return number
+        if not number.is_integer():
+            raise RuleError(f"{kind} {name} must be a whole number, not {number:g}")
+        if number < 1:
+            raise RuleError(f"{kind} {name} must be at least 1, not {number:g}")
+        return int(number)
     return value

@@ -7,9 +7,9 @@ formats it. What it measures:
   equal vs cap weight, i.e. breadth (RSP/SPY) — each against its 50- and 200-day averages,
   and its change over the last month (21 sessions);
 * the 11 sector ETFs ranked by relative strength: their 3-month (63-session) return
-  relative to SPY, and the quadrant each sits in on the weekly relative rotation graph
-  (signals/rrg.py, with the same dead band as the ``sectors`` preset, so /status agrees
-  with the alerts);
+  relative to SPY, and the quadrant each sits in on the weekly relative rotation
+  (JdK-style) graph (signals/rrg.py's one computation, as the chart and ``rotation-bot rrg``
+  show it: where the latest point lies);
 * the Russell 2000 (^RUT): its distance from its record close, and that record's date;
 * the 10-year yield (^TNX) and its change over the month, in points, when present.
 
@@ -25,10 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from signals import series
-from signals.presets import RRG_BAND, SECTORS
-from signals.rrg import NAMES as QUADRANTS
-from signals.rrg import quadrant_codes, rrg_lines
+from signals import rrg, series
+from signals.presets import SECTORS
 from signals.rules import Context, split_subject
 
 PAIRS: tuple[tuple[str, str], ...] = (
@@ -54,7 +52,6 @@ RECORD = "^RUT"
 YIELD = "^TNX"
 MONTH = 21
 QUARTER = 63
-RRG_WINDOW, RRG_MOMENTUM = 10, 4  # the rrg_quadrant defaults, as the preset uses them
 
 TICKERS: tuple[str, ...] = tuple(
     dict.fromkeys([t for pair, _ in PAIRS for t in split_subject(pair)] + [*SECTORS, RECORD, YIELD])
@@ -174,10 +171,8 @@ def _sectors(closes: pd.DataFrame, ctx: Context, present: set[str]) -> tuple[Sec
             continue
         pair = f"{ticker}/{BENCHMARK}"
         rel = _change(series.subject_series(closes, pair).values, QUARTER)
-        _, rs_ratio, rs_mom = rrg_lines(closes, pair, ctx, RRG_WINDOW, RRG_MOMENTUM)
-        codes = quadrant_codes(rs_ratio, rs_mom, RRG_BAND)
-        code = int(codes[-1]) if len(codes) else 0
-        quadrant = QUADRANTS[code - 1] if code else None
+        got = rrg.lines(closes, pair, ctx)  # the preset's defaults
+        quadrant = rrg.quadrant_name(got.ratio[-1], got.momentum[-1]) if got.weeks else None
         out.append(SectorStrength(ticker, SECTOR_NAMES.get(ticker, ticker), rel, quadrant))
     known = sorted((s for s in out if s.relative_3m is not None), key=lambda s: -s.relative_3m)
     return (*known, *(s for s in out if s.relative_3m is None))

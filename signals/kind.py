@@ -31,6 +31,15 @@ cannot use (a negative drawdown threshold, a band of 80%). Called with every def
 Describer = Callable[[Mapping[str, ParamValue]], str]
 """``describe(params)``: one sentence saying when the kind fires, with these values in it."""
 
+SubjectCheck = Callable[[tuple[str, ...]], None]
+"""``check_subject(legs)``: raise :class:`RuleError` for tickers the kind cannot mean anything
+of (a yield in a relative rotation). Called with the normalised legs."""
+
+HistoryCheck = Callable[[Rule, pd.DataFrame, Context], "str | None"]
+"""``history_check(rule, closes, ctx)``: why the rule cannot fire yet on the last row of
+``closes`` for lack of history (``None`` if it can), so a scan says so instead of staying
+silent."""
+
 
 class RuleError(ValueError):
     """A rule that cannot be built: the message says what is wrong, for a human."""
@@ -67,6 +76,8 @@ class SignalKind:
     example: str = ""
     validate: Validator | None = None
     followup: Basis = performance  # what "what happened next" measures for a subject
+    check_subject: SubjectCheck | None = None
+    history_check: HistoryCheck | None = None
 
     def detect(self, rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
         """Every event the rule fires over the whole frame, oldest first, without follow-up

@@ -1,14 +1,17 @@
 """The custom alert language: a few forgiving phrases over the signal catalogue.
 
     IWM/SPY crosses above 200d          ratio_cross   (also "50-day", "200 day ma", "band 1%",
-                                                       "IWM/SPY above 200d", "IWM vs SPY 200d")
+                                                       "IWM/SPY above 200d", "IWM vs SPY 200d";
+                                                       "IWM/SPY band 1%" alone: the 200d)
     SPY crosses below 50d               ratio_cross on a price (a single ticker vs its average)
     ^RUT record high                    record_high   (also "new high", "all-time high")
     ^TNX below 4.0                      level_cross   (also "above", "crosses 80", "> 4.5")
     XLE drawdown 20%                    drawdown      (also "correction" = 10%, "bear market" = 20%)
     IWM/SPY beats by 3% month           monthly_move on a pair (also "IWM beats SPY by 3 points")
     ^RUT moves 5% month                 monthly_move on one ticker (also "monthly 5%")
-    XLE rrg                             rrg_quadrant vs SPY (also "XLE/SPY quadrant")
+    XLE rrg                             rrg_quadrant vs SPY: into Leading or Lagging (also
+                                        "XLE/SPY quadrant"; "all" for every quadrant,
+                                        "band 1", "confirm 2", "window 12", "momentum 5")
 
 Tickers are Yahoo's (^RUT, CL=F, BRK-B); a leading ``$`` (a cashtag, ``$IWM``) is dropped.
 Numbers may use a decimal comma (4,5) or thousands separators (2,500).
@@ -45,6 +48,8 @@ KEYWORDS = frozenset(
 """Words that start a phrase, not a ticker: "crosses above 200d" lacks its subject, and
 "IWM/ crosses 200d" its second ticker."""
 MAX_WINDOW = 1000
+DEFAULT_WINDOW = 200
+"""The average a ratio is watched against when only a band is given."""
 """Sessions: a moving average longer than four years is almost surely a typo."""
 
 EXAMPLES = (
@@ -98,7 +103,8 @@ def parse_rule(text: str) -> Rule:
         try:
             found = reader(subject, rest)
         except RuleError as e:
-            raise ParseError(f"{_sentence(str(e))} Example: {example}") from None
+            said = _sentence(str(e))
+            raise ParseError(said if "Example:" in said else f"{said} Example: {example}") from None
         if found is not None:
             return found
     raise ParseError(
@@ -144,6 +150,8 @@ def _crosses_average(subject: str, rest: str) -> Rule | None:
         rest,
     )
     if not m:
+        if re.fullmatch(r"band\s*" + NUMBER + r"\s*%?", rest):  # "IWM/SPY band 1%": the 200d
+            return rule("ratio_cross", subject, window=DEFAULT_WINDOW, band=_band(rest))
         return None
     window = int(m.group("n"))
     if not 2 <= window <= MAX_WINDOW:
@@ -201,11 +209,20 @@ def _monthly(subject: str, rest: str) -> Rule | None:
 
 
 def _rrg(subject: str, rest: str) -> Rule | None:
-    if not re.search(r"\b(rrg|quadrant|rotation)\b", rest):
+    if not re.search(r"\b(rrg|quadrants?|rotation)\b", rest):
         return None
     if "/" not in subject:
         subject = f"{subject}/SPY"
-    return rule("rrg_quadrant", subject)
+    params: dict[str, float | int | str] = {}
+    if re.search(r"\b(all|any|every)\b", rest):
+        params["into"] = "any"
+    for name in ("window", "momentum", "confirm"):
+        m = re.search(rf"\b{name}\s*" + NUMBER, rest)
+        if m:
+            params[name] = _number(m.group("num"))
+    if re.search(r"\bband\b", rest):
+        params["band"] = _band(rest)
+    return rule("rrg_quadrant", subject, **params)
 
 
 def _level(subject: str, rest: str) -> Rule | None:

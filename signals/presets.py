@@ -19,10 +19,8 @@ SECTORS = ("XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP", "XLRE", "XLU", "XLV"
 """The 11 Select Sector SPDR ETFs."""
 TREND_SECTORS = ("XLC", "XLRE", "XLE", "XLV")
 """Communication services, real estate, energy and health care: the sectors whose 200-day
-ratio against SPY the sectors preset also watches, besides every sector's RRG quadrant."""
-RRG_BAND = 1.0
-"""RRG points around 100 a line must pass before its axis flips: without it the 11 sectors
-changed quadrant ~212 times in the sample's last year (4 a week); with 1.0, ~118."""
+ratio against SPY the sectors preset also watches, besides every sector's relative rotation
+(JdK-style) quadrant."""
 LEVEL_BAND = 1.0
 """Percent of the level: ^TNX must close beyond 4.04/3.96 to cross 4.00 (whipsaw: 28 -> 11
 level crosses in the sample's last year)."""
@@ -77,12 +75,11 @@ def _presets() -> dict[str, Preset]:
         Preset(
             "sectors",
             "Sector rotation",
-            "The 11 S&P sectors against SPY on a weekly relative rotation graph: an alert "
-            "when a sector moves into a new quadrant (Leading, Weakening, Lagging, "
-            "Improving); plus 200-day ratio crosses for communication services, real "
-            "estate, energy and health care.",
+            "The 11 S&P sectors against SPY on a weekly relative rotation (JdK-style) graph: "
+            "an alert when a sector moves into Leading or Lagging; plus 200-day ratio "
+            "crosses for communication services, real estate, energy and health care.",
             (
-                *(rule("rrg_quadrant", f"{s}/SPY", band=RRG_BAND) for s in SECTORS),
+                *(rule("rrg_quadrant", f"{s}/SPY") for s in SECTORS),
                 *(rule("ratio_cross", f"{s}/SPY", window=200, **band) for s in TREND_SECTORS),
             ),
         ),

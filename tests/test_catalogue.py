@@ -14,7 +14,10 @@ EXPECTED = {
     "monthly_move": ("any", {"pct": 5.0}),
     "ratio_cross": ("any", {"window": 200, "band": 0.0, "direction": "both"}),
     "level_cross": ("ticker", {"level": 0.0, "direction": "both", "band": 0.0}),
-    "rrg_quadrant": ("pair", {"window": 10, "momentum": 4, "band": 0.0}),
+    "rrg_quadrant": (
+        "pair",
+        {"window": 12, "momentum": 5, "band": 0.0, "confirm": 1, "into": "leading_lagging"},
+    ),
 }
 
 
@@ -97,6 +100,10 @@ def test_canonical_keys() -> None:
         ("rrg_quadrant", "XLE/SPY", {"window": 1}),
         ("rrg_quadrant", "XLE/SPY", {"momentum": 60}),
         ("rrg_quadrant", "XLE/SPY", {"band": 7}),
+        ("rrg_quadrant", "XLE/SPY", {"momentum": 0}),
+        ("rrg_quadrant", "XLE/SPY", {"confirm": 20}),
+        ("rrg_quadrant", "XLE/SPY", {"into": "weakening"}),
+        ("rrg_quadrant", "^TNX/SPY", {}),
         ("record_high", "^RUT", {"quiet": 10_000}),
         ("nope", "SPY", {}),
         ("record_high", "", {}),

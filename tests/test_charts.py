@@ -134,7 +134,7 @@ def test_each_chart_on_the_synthetic_sample() -> None:
         (charts.ratio_chart(closes, "IWM", "SPY", synthetic=True), "small caps vs large caps"),
         (charts.price_chart(closes, "^RUT", synthetic=True), "Russell 2000"),
         (charts.price_chart(closes, "^TNX", synthetic=True), "10-year Treasury yield"),
-        (charts.rrg_chart(closes, synthetic=True), "relative rotation vs S&P 500"),
+        (charts.rrg_chart(closes, synthetic=True), "relative rotation (JdK-style) vs S&P 500"),
     ]:
         text = assert_chart(png, synthetic=True)
         assert title in text["Title"] and last in text["Description"]
@@ -192,8 +192,8 @@ def test_titles_fit_the_width() -> None:
 @pytest.mark.parametrize(
     ("subject", "title"),
     [
-        ("sectors", "Sectors — relative rotation vs S&P 500"),
-        ("RRG", "Sectors — relative rotation vs S&P 500"),
+        ("sectors", "Sectors — relative rotation (JdK-style) vs S&P 500"),
+        ("RRG", "Sectors — relative rotation (JdK-style) vs S&P 500"),
         ("IWM/SPY", "IWM/SPY — small caps vs large caps"),
         (" iwd/iwf ", "IWD/IWF — value vs growth"),
         ("XLE", "XLE — Energy"),

@@ -13,6 +13,7 @@ from market.sample import SampleProvider
 from signals.dashboard import TICKERS, dashboard
 from signals.engine import evaluate
 from signals.presets import PRESETS, SECTORS
+from signals.rrg_table import table
 
 N = 300
 
@@ -91,13 +92,19 @@ def test_missing_and_empty_data_are_reported_not_raised() -> None:
     assert "SPY" in dashboard(nan).missing and dashboard(nan).gauges == ()
 
 
-def test_sector_quadrants_agree_with_the_sectors_preset_alerts() -> None:
-    """On the sample: each sector's quadrant in /status is where its last RRG alert put it."""
+def test_sector_quadrants_agree_with_the_table_and_the_sectors_preset_alerts() -> None:
+    """On the sample: /status shows where each sector's latest point lies, as the rrg table
+    (rotation-bot rrg, /rrg) does; and it never contradicts the last alert: a sector last
+    alerted into Leading cannot sit in Lagging without a new alert, and vice versa."""
     closes = SampleProvider().closes(list(TICKERS), dt.date(2001, 1, 2), dt.date(2026, 10, 30))
     ctx = calendar.context(closes.frame.index)
     board = dashboard(closes.frame, ctx)
+    latest = table(closes.frame, [f"{s}/SPY" for s in SECTORS], ctx).latest()
     rrg_rules = [r for r in PRESETS["sectors"].rules if r.kind == "rrg_quadrant"]
     events = evaluate(rrg_rules, closes.frame, ctx, followups=False).events
     last = {e.subject.split("/")[0]: e.variant for e in events}
-    assert len(board.sectors) == 11
-    assert {s.ticker: s.quadrant for s in board.sectors} == last
+    assert len(board.sectors) == 11 and set(last) == set(SECTORS)
+    status = {s.ticker: s.quadrant for s in board.sectors}
+    assert status == {p.subject.split("/")[0]: p.quadrant for p in latest}
+    other = {"Leading": "Lagging", "Lagging": "Leading"}
+    assert all(status[t] != other[q] for t, q in last.items())

@@ -133,7 +133,8 @@ async def test_sectors_chart_is_the_rotation_graph(bot: Bot, word: str) -> None:
     await harness.send(f"/chart {word}")
     [photo] = request.photos
     assert_png(photo)
-    assert "relative rotation graph" in photo["caption"] and "8 weeks" in photo["caption"]
+    assert "relative rotation (JdK-style) graph" in photo["caption"]
+    assert "8 weeks" in photo["caption"]
     assert photo["filename"] == "sectors.png"
     assert provider.asked[-1] == [*SECTORS, "SPY"]
 
@@ -197,7 +198,7 @@ async def test_no_subject_shows_usage_and_buttons_that_draw(bot: Bot) -> None:
     assert request.photos == []
     sent = await harness.press(usage.button("Sectors")["callback_data"], usage)
     assert [s.method for s in sent] == ["sendPhoto"]
-    assert "relative rotation graph" in request.photos[0]["caption"]
+    assert "relative rotation (JdK-style) graph" in request.photos[0]["caption"]
     assert request.callback_answers[-1]["text"] == "Drawing sectors…"
     sent = await harness.press(usage.button("^RUT")["callback_data"], usage)
     assert "<b>^RUT</b> — Russell 2000" in sent[0].text

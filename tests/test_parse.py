@@ -15,6 +15,8 @@ from signals.catalogue import KINDS, rule
 from signals.parse import EXAMPLES, MAX_LENGTH, ParseError, parse_rule
 from signals.presets import PRESETS
 
+RRG_KEY = "band=0 confirm=1 into=leading_lagging momentum=5 window=12"
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -152,10 +154,16 @@ ACCEPTED = [
     ("IWM beats SPY by 3 points month", "monthly_move IWM/SPY pct=3"),
     ("^RUT moves 5% month", "monthly_move ^RUT pct=5"),
     ("^RUT monthly 5%", "monthly_move ^RUT pct=5"),
+    ("IWM/SPY band 1%", "ratio_cross IWM/SPY band=1 direction=both window=200"),
     # rrg_quadrant
-    ("XLE rrg", "rrg_quadrant XLE/SPY band=0 momentum=4 window=10"),
-    ("XLE/SPY quadrant", "rrg_quadrant XLE/SPY band=0 momentum=4 window=10"),
-    ("xle vs. spy rrg", "rrg_quadrant XLE/SPY band=0 momentum=4 window=10"),
+    ("XLE rrg", "rrg_quadrant XLE/SPY " + RRG_KEY),
+    ("XLE rrg all", "rrg_quadrant XLE/SPY band=0 confirm=1 into=any momentum=5 window=12"),
+    ("XLE rrg band 1 confirm 2",
+     "rrg_quadrant XLE/SPY band=1 confirm=2 into=leading_lagging momentum=5 window=12"),
+    ("XLK/XLU quadrant window 10 momentum 4",
+     "rrg_quadrant XLK/XLU band=0 confirm=1 into=leading_lagging momentum=4 window=10"),
+    ("XLE/SPY quadrant", "rrg_quadrant XLE/SPY " + RRG_KEY),
+    ("xle vs. spy rrg", "rrg_quadrant XLE/SPY " + RRG_KEY),
 ]  # fmt: skip
 
 
@@ -194,6 +202,13 @@ REFUSED = [
     ("XLE crosses", ["what it crosses", "IWM/SPY crosses above 200d", "^TNX below 4.0"]),
     ("^RUT record high quiet 5000", ["quiet spell", "Example: ^RUT record high"]),
     ("hello world", ["could not read", "^RUT record high"]),
+    ("^TNX rrg", ["^TNX is a level", "means nothing", "Example: XLE rrg"]),
+    ("XLE vs ^IRX rrg", ["^IRX is a level", "Example: XLE rrg"]),
+    ("XLE rrg window 1", ["at least 2 weeks", "never fires", "Example: XLE rrg"]),
+    ("XLE rrg momentum 1", ["RS-Momentum is always 100", "Example: XLE rrg"]),
+    ("XLE rrg momentum 0", ["at least 1", "Example: XLE rrg"]),
+    ("XLE rrg window 80", ["at most 52", "weeks of closes", "Example: XLE rrg"]),
+    ("XLE rrg band 6", ["almost never", "Example: XLE rrg band 1"]),
 ]  # fmt: skip
 
 

@@ -90,3 +90,24 @@ def test_the_main_command_runs_on_embedded_defaults(tmp_path: Path) -> None:
     pngs = list((tmp_path / summary.group(5)).glob("*.png"))
     assert len(pngs) == charts > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [summary.group(5)]  # no DB left behind
+
+
+def test_every_rule_example_the_readme_shows_is_accepted() -> None:
+    """The custom-alert table's "you write" column, its bracketed variants included: a bare
+    variant ("50d", "band 1%") is read after the row's own subject."""
+    from signals.parse import parse_rule
+
+    section = README[README.index("| you write | it fires when |") :].split("\n\n")[0]
+    rows = [line for line in section.splitlines()[2:] if line.startswith("|")]
+    assert len(rows) >= 7
+    checked = 0
+    for row in rows:
+        cell = row.split("|")[1]
+        examples = re.findall(r"`([^`]+)`", cell)
+        subject = examples[0].split()[0]
+        for text in examples:
+            first = text.split()[0]
+            complete = first.startswith("^") or any(c.isupper() for c in first)
+            parse_rule(text if complete else f"{subject} {text}")  # ParseError says why not
+            checked += 1
+    assert checked >= 12

@@ -1,9 +1,11 @@
-"""The sector relative rotation graph: RS-Ratio across, RS-Momentum up, a tail per sector.
+"""The sector relative rotation (JdK-style) graph: RS-Ratio across, RS-Momentum up, a tail
+per sector.
 
-The lines are :func:`signals.rrg.rrg_lines` with the ``rrg_quadrant`` defaults (10-week
-window, 4-week momentum), on the calendar's week-end sessions (market/calendar.py): the
-same numbers the alerts and /status use. Each sector's quadrant in the key is where its
-latest point lies (no dead band: the chart shows positions, the alerts add hysteresis).
+The lines are :func:`signals.rrg.lines` with the ``rrg_quadrant`` defaults (12-week
+window, 5-week momentum, after schuler-ph/RelativeRotationGraphs), on the calendar's
+week-end sessions (market/calendar.py): the same numbers the alerts, /status, /rrg and
+``rotation-bot rrg`` use. Each sector's quadrant in the key is where its latest point lies
+(the chart shows positions; the alerts add their filters).
 """
 
 from __future__ import annotations
@@ -62,10 +64,10 @@ def tails(
     for s in sectors:
         if s not in closes.columns:
             continue
-        rows, x, y = rrg.rrg_lines(closes, f"{s}/{benchmark}", ctx, WINDOW, MOMENTUM)
-        ok = np.isfinite(x) & np.isfinite(y)
+        got = rrg.lines(closes, f"{s}/{benchmark}", ctx, WINDOW, MOMENTUM)
+        ok = np.isfinite(got.ratio) & np.isfinite(got.momentum)
         if ok.any():
-            found.append((s, rows[ok], x[ok], y[ok]))
+            found.append((s, got.rows[ok], got.ratio[ok], got.momentum[ok]))
     if not found:
         return []
     latest = max(int(r[-1]) for _, r, _, _ in found)
@@ -96,13 +98,13 @@ def rrg_chart(
     of ``ctx.week_ends``; by default the exchange calendar's (market.calendar.context).
 
     Raises ValueError when the benchmark has no data or no sector has enough weekly history
-    (about 24 weeks: a 10-week z-score of a 4-week change of a 10-week z-score)."""
+    (:func:`signals.rrg.weeks_needed`: 31 weekly closes with the defaults)."""
     base.require(closes, [benchmark])
     drawn = tails(closes, sectors, benchmark, tail_weeks, ctx)
     if not drawn:
         raise ValueError(
             f"too little history for a rotation graph of {', '.join(sectors)} vs {benchmark}: "
-            f"it needs about {2 * WINDOW + MOMENTUM} weeks of closes"
+            f"it needs {rrg.weeks_needed(WINDOW, MOMENTUM)} weekly closes"
         )
     last_close = pd.Timestamp(pd.DatetimeIndex(closes.index)[-1]).date()
     week = drawn[0].last.date()
@@ -111,9 +113,9 @@ def rrg_chart(
         detail = f"weekly to {week.isoformat()}, {tail_weeks}-week tails"
     name = base.TICKER_NAMES.get(benchmark, benchmark)
     if len(drawn) == 1 and len(sectors) == 1:
-        subject, label = f"{drawn[0].ticker}/{benchmark}", f"relative rotation vs {name}"
+        subject, label = f"{drawn[0].ticker}/{benchmark}", f"{rrg.TITLE} vs {name}"
     else:
-        subject, label = "Sectors", f"relative rotation vs {name}"
+        subject, label = "Sectors", f"{rrg.TITLE} vs {name}"
     head = base.heading(subject, last_close, detail=detail, label=label, synthetic=synthetic)
 
     fig = base.new_figure()

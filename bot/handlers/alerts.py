@@ -19,6 +19,7 @@ from signals.events import Event
 from signals.kind import RuleError
 from signals.parse import EXAMPLES, ParseError, parse_rule
 from signals.presets import all_preset_rules
+from signals.rrg import describe_rule as rrg_description
 from signals.rules import Rule
 from storage.rules import DuplicateRuleError, NoSuchRuleError, RuleLimitError
 
@@ -59,7 +60,7 @@ def describe(rule: Rule) -> str:
             return f"{a} beats or lags {b} by {p.get('pct'):g} points or more in a month"
         return f"{s} moves {p.get('pct'):g}% or more in a month"
     if rule.kind == "rrg_quadrant":
-        return f"{s} moves to a new quadrant of the weekly relative rotation graph"
+        return rrg_description(rule)
     return rule.key
 
 

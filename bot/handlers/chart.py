@@ -3,7 +3,7 @@
 ``/chart IWM/SPY`` (a pair) draws the ratio with its 50- and 200-day averages and the
 crossings of the 200-day marked; ``/chart XLE`` (one ticker) the price with its record closes
 and its drawdown from the 52-week high (a yield: its level); ``/chart sectors`` (or ``rrg``)
-the 11 sectors' relative rotation graph against SPY, each with its last weeks as a tail.
+the 11 sectors' relative rotation (JdK-style) graph against SPY, each with its last weeks as a tail.
 
 The closes are fetched and the chart drawn in worker threads (a live provider blocks on the
 network; drawing holds the GIL for ~0.15 s), so other chats are answered meanwhile. Without a
@@ -45,7 +45,7 @@ USAGE = (
     "📈 <b>Charts</b> — what to draw? e.g.\n"
     "/chart IWM/SPY — a ratio with its 50- and 200-day averages and the crossings marked\n"
     "/chart XLE — a price with its record highs and its drawdown from the high\n"
-    "/chart sectors — the sectors' relative rotation graph\n"
+    "/chart sectors — the sectors' relative rotation (JdK-style) graph\n"
     "Tickers are Yahoo's: ^RUT, ^TNX, CL=F, BRK-B. Or tap one:"
 )
 EXAMPLE = "Example: /chart IWM/SPY, /chart XLE or /chart sectors"
@@ -105,7 +105,10 @@ def caption_html(subject: Subject, last: dt.date, synthetic: bool) -> str:
     from bot.charts import base as chart_base
 
     if subject.kind == "sectors":
-        head = f"🔄 <b>Sectors vs {esc(chart_base.BENCHMARK)}</b> — relative rotation graph"
+        head = (
+            f"🔄 <b>Sectors vs {esc(chart_base.BENCHMARK)}</b> — relative rotation (JdK-style) "
+            "graph"
+        )
         what = (
             "Each sector's last 8 weeks as a tail, ending at its latest week: "
             "Leading, Weakening, Lagging or Improving."

@@ -39,7 +39,8 @@ HELP_DETAILS = """
 <code>XLE drawdown 20%</code> — from the 52-week high (also correction, bear market)
 <code>IWM/SPY beats by 3% month</code> — a month's lead of one over the other
 <code>^RUT moves 5% month</code> — a big monthly move
-<code>XLE rrg</code> — a sector's quadrant on the relative rotation graph
+<code>XLE rrg</code> — a sector moves into Leading or Lagging on the relative rotation \
+(JdK-style) graph
 Tickers are Yahoo's: ^RUT, ^TNX, CL=F, BRK-B.
 
 <b>Settings</b>: /settings tz Europe/Berlin · /settings quiet 22:00-07:00 · \

@@ -38,7 +38,10 @@ def dashboard_html(board: Dashboard, synthetic: bool) -> str:
     lines.append("")
     lines += [_gauge_line(g) for g in board.gauges]
     if board.sectors:
-        lines.append("\n<b>Sectors vs SPY</b> (3-month relative return · RRG quadrant)")
+        lines.append(
+            "\n<b>Sectors vs SPY</b> (3-month relative return · relative rotation (JdK-style) "
+            "quadrant)"
+        )
         for rank, s in enumerate(board.sectors, start=1):
             quadrant = f" · {s.quadrant}" if s.quadrant else ""
             lines.append(

@@ -1,0 +1,29 @@
+"""/rrg: the latest week's relative rotation (JdK-style) table, as ``rotation-bot rrg`` shows."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from telegram import Update
+
+from bot.context import Context
+from bot.handlers import fetch
+from bot.handlers.common import reply, services
+from bot.rotation import fetch as fetch_rotation
+from bot.rotation import latest_html
+from market.base import MarketDataError
+from signals.presets import SECTORS
+
+
+async def rrg(update: Update, context: Context) -> None:
+    """Each sector's RS-Ratio, RS-Momentum and quadrant for the latest week."""
+    found = services(context)
+    try:
+        end = await fetch.latest_session(found)
+        start = end - dt.timedelta(days=13)  # two week ends: a sector a week behind shows
+        rotation = await asyncio.to_thread(fetch_rotation, found.provider, SECTORS, start, end)
+    except MarketDataError:
+        await reply(update, "I can't reach the market data right now. Try again later.")
+        return
+    await reply(update, latest_html(rotation))
