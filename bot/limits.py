@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import Awaitable, Callable
 
 WINDOW = 1.0
 """Seconds in which :class:`Pace` allows ``rate`` sends (Telegram's second). A margin (1.1 s)
@@ -26,32 +27,43 @@ class Pace:
     sends in a second, which is what Telegram counts.
     """
 
-    def __init__(self, rate: float, burst: int = 4) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 4,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        """``clock`` defaults to the running loop's; tests pass a fake clock and ``sleep``."""
+        self.clock, self.sleep = clock, sleep
         self.interval = 1.0 / rate
         self.tolerance = min(self.interval * burst, 0.02)  # at 30/s, less than one message
         self.tat = 0.0  # theoretical arrival time of the next message
         self.paused_until = 0.0
         self.recent: collections.deque[float] = collections.deque(maxlen=max(1, int(rate)))
 
-    def pause(self, seconds: float) -> None:
-        now = asyncio.get_running_loop().time()
-        self.paused_until = max(self.paused_until, now + seconds)
+    def now(self) -> float:
+        return self.clock() if self.clock is not None else asyncio.get_running_loop().time()
 
-    async def acquire(self) -> None:
-        loop = asyncio.get_running_loop()
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self.now() + seconds)
+
+    async def acquire(self) -> float:
+        """Wait for the next send's turn; returns the instant it was given (on ``clock``)."""
         while True:
-            now = loop.time()
+            now = self.now()
             wait = self.paused_until - now
             tat = max(self.tat, now)
             wait = max(wait, tat - now - self.tolerance)
             if len(self.recent) == self.recent.maxlen:
                 wait = max(wait, self.recent[0] + WINDOW - now)
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
                 continue
             self.tat = tat + self.interval
             self.recent.append(now)
-            return
+            return now
 
 
 class ChatWindows:

@@ -1,4 +1,10 @@
-"""The delivery worker against a local Bot API with injected faults: exactly once, or a reason."""
+"""The delivery worker against a local Bot API with injected faults: exactly once, or a reason.
+
+Timing is asserted on the worker's own clock (the instants its limiters admitted each send,
+:class:`LoggedPace` and :class:`LoggedWindows`), never on when the server happened to receive
+a request: on a busy machine that adds jitter, and how fast real sends go is bench/delivery.py's
+business.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from telegram.request import HTTPXRequest
 from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy, retry_after_seconds
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
+from bot.limits import WINDOW, ChatWindows, Pace
 from bot.services import Services
 from tests.support.pipeline_support import add_chat, make_services, rows, wait_for
 
@@ -70,8 +77,43 @@ def queue(services: Services, chat_id: int, n: int = 1, **kw: object) -> list[st
     return bodies
 
 
-async def deliver(bot: Bot, services: Services, cfg: DeliveryConfig) -> DeliveryWorker:
+class LoggedPace(Pace):
+    """The overall limiter, noting each instant it admitted a send or was told to pause."""
+
+    def __init__(self, rate: float) -> None:
+        super().__init__(rate)
+        self.log: list[tuple[str, float]] = []
+
+    async def acquire(self) -> float:
+        now = await super().acquire()
+        self.log.append(("send", now))
+        return now
+
+    def pause(self, seconds: float) -> None:
+        super().pause(seconds)
+        self.log.append(("pause", self.paused_until))
+
+
+class LoggedWindows(ChatWindows):
+    """The per-chat limiter, noting (chat, instant) for every send it let through."""
+
+    def __init__(self, cfg: DeliveryConfig) -> None:
+        super().__init__(cfg.group_limit, cfg.private_limit)
+        self.log: list[tuple[int, float]] = []
+
+    def note(self, chat_id: int, now: float) -> None:
+        self.log.append((chat_id, now))
+        super().note(chat_id, now)
+
+
+async def deliver(
+    bot: Bot, services: Services, cfg: DeliveryConfig, *, logged: bool = False
+) -> DeliveryWorker:
     worker = DeliveryWorker(bot, services.outbox, services.chats, cfg)
+    if logged:
+        worker.windows = LoggedWindows(cfg)
+        if cfg.rate:
+            worker.pace = LoggedPace(cfg.rate)
     await asyncio.wait_for(worker.run(until_idle=True), 30)
     return worker
 
@@ -177,11 +219,14 @@ async def test_retry_after_pauses_all_sending_then_resumes(
     for cid in range(1, 11):
         queue(services, cid)
     api.fail_chat(3, short_429(0.4), times=1)
-    await deliver(bot, services, config(rate=1000.0, concurrency=1))
+    worker = await deliver(bot, services, config(rate=1000.0, concurrency=1), logged=True)
     assert all(len(api.texts(cid)) == 1 for cid in range(1, 11))
-    times = [r.time for r in api.calls("sendMessage")]
-    [hit] = [i for i, r in enumerate(api.calls("sendMessage")) if r.fault]
-    assert times[hit + 1] - times[hit] >= 0.39  # nobody was sent anything during the pause
+    assert isinstance(worker.pace, LoggedPace)
+    log = worker.pace.log
+    [(hit, (_, until))] = [(i, e) for i, e in enumerate(log) if e[0] == "pause"]
+    sends_after = [t for kind, t in log[hit + 1 :] if kind == "send"]
+    assert len(sends_after) == 11 - hit  # the rest, and chat 3 again
+    assert all(t >= until for t in sends_after)  # nobody was sent anything during the pause
 
 
 def test_retry_after_accepts_int_float_and_timedelta() -> None:
@@ -240,11 +285,13 @@ async def test_overall_rate_never_exceeds_the_limit(
 ) -> None:
     for cid in range(1, 151):
         queue(services, cid)
-    await deliver(bot, services, config(rate=100.0))
-    times = [r.time for r in api.calls("sendMessage")]
-    rate = (len(times) - 1) / (times[-1] - times[0])
-    assert rate <= 105, rate  # over the limit is a bug; how close to it: bench/delivery.py
-    assert rate >= 60, rate  # pacing at half the rate would be a bug too (loose: a busy CI)
+    worker = await deliver(bot, services, config(rate=100.0), logged=True)
+    assert all(api.texts(cid) for cid in range(1, 151))
+    assert isinstance(worker.pace, LoggedPace)
+    times = [t for kind, t in worker.pace.log if kind == "send"]
+    assert len(times) >= 150  # a send that timed out on a busy machine goes again
+    for i, start in enumerate(times):  # how close to the rate it gets: bench/delivery.py
+        assert sum(1 for t in times[i:] if t < start + WINDOW) <= 100
 
 
 async def test_a_busy_group_is_postponed_without_holding_up_other_chats(
@@ -252,14 +299,15 @@ async def test_a_busy_group_is_postponed_without_holding_up_other_chats(
 ) -> None:
     group = queue(services, -77, 5)
     others = [queue(services, cid)[0] for cid in range(1, 6)]  # queued after the group's
-    await deliver(bot, services, config(group_limit=(2, 0.4)))
+    worker = await deliver(bot, services, config(group_limit=(2, 0.4)), logged=True)
     assert arrived(api, -77) == plain(group)  # all of them, in order
-    sends = api.calls("sendMessage")
-    group_times = [r.time for r in sends if r.params["chat_id"] == -77]
+    assert isinstance(worker.windows, LoggedWindows)
+    sends = worker.windows.log
+    group_times = [t for cid, t in sends if cid == -77]
     for i in range(2, len(group_times)):  # never more than 2 in any 0.4 s
-        assert group_times[i] - group_times[i - 2] >= 0.39
-    last_other = max(r.time for r in sends if r.params["chat_id"] > 0)
-    assert last_other < group_times[2]  # the private chats did not wait for the group
+        assert group_times[i] - group_times[i - 2] >= 0.4
+    third = sends.index((-77, group_times[2]))
+    assert {cid for cid, _ in sends[:third]} == {-77, 1, 2, 3, 4, 5}  # none waited for it
     assert [t for cid in range(1, 6) for t in arrived(api, cid)] == plain(others)
 
 
@@ -267,10 +315,11 @@ async def test_private_chat_gets_at_most_one_message_per_interval_in_order(
     api: FakeBotApi, bot: Bot, services: Services
 ) -> None:
     bodies = queue(services, 9, 4)
-    await deliver(bot, services, config(private_limit=(1, 0.1)))
+    worker = await deliver(bot, services, config(private_limit=(1, 0.1)), logged=True)
     assert arrived(api, 9) == plain(bodies)
-    times = [r.time for r in api.calls("sendMessage")]
-    assert all(b - a >= 0.099 for a, b in itertools.pairwise(times))
+    assert isinstance(worker.windows, LoggedWindows)
+    times = [t for _, t in worker.windows.log]
+    assert len(times) == 4 and all(b - a >= 0.1 for a, b in itertools.pairwise(times))
 
 
 async def test_paid_broadcast_sets_the_flag(api: FakeBotApi, bot: Bot, services: Services) -> None:
