@@ -1,7 +1,8 @@
 """Alert messages as Telegram HTML: a headline, the numbers, and what followed previous times.
 
 Only formatting lives here; the engine's events are plain data. Telegram limits a text message
-to 4096 characters and a photo caption to 1024; :func:`fit` keeps any text inside a limit.
+to 4096 characters and a photo caption to 1024; :func:`bot.telegram_html.fit` keeps any text
+inside a limit without breaking its HTML.
 An alert whose text is too long for a caption (:func:`fits_caption`) is sent as text without
 its chart, rather than as a photo plus a second message: one outbox row is one Telegram
 message, which is what lets delivery promise "once" (bot/delivery.py).
@@ -14,11 +15,11 @@ import html
 from collections.abc import Sequence
 
 from bot.render import followup_text
+from bot.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, fit, units
 from signals.catalogue import KINDS
 from signals.events import Event
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
+MORE_IN_HISTORY = "\n… (more in /history)"
 
 SYNTHETIC_NOTE = "<i>Synthetic sample data — not real prices.</i>"
 
@@ -40,7 +41,7 @@ def event_html(event: Event, synthetic: bool = False) -> str:
     lines = [headline(event), esc(event.text), f"<i>{esc(followup_text(event.followup))}</i>"]
     if synthetic:
         lines.append(SYNTHETIC_NOTE)
-    return "\n".join(lines)
+    return fit("\n".join(lines), TEXT_LIMIT, MORE_IN_HISTORY)
 
 
 def digest_html(events: Sequence[Event], session_label: str, synthetic: bool = False) -> str:
@@ -51,7 +52,7 @@ def digest_html(events: Sequence[Event], session_label: str, synthetic: bool = F
         parts.append(f"• <b>{esc(e.subject)}</b>: {esc(e.text)}")
     if synthetic:
         parts.append(SYNTHETIC_NOTE)
-    return fit("\n".join(parts), TEXT_LIMIT)
+    return fit("\n".join(parts), TEXT_LIMIT, MORE_IN_HISTORY)
 
 
 def session_label(day: dt.date) -> str:
@@ -60,21 +61,7 @@ def session_label(day: dt.date) -> str:
 
 
 def fits_caption(body: str) -> bool:
-    """Can ``body`` go under a photo? Telegram's caption limit is 1024 characters after
-    parsing; the HTML source is never shorter than that, so this errs on the safe side."""
-    return len(body) <= CAPTION_LIMIT
-
-
-def fit(text: str, limit: int) -> str:
-    """Cut ``text`` to ``limit`` characters at a line break, saying that it was cut.
-
-    Cutting at a line break keeps the HTML valid: every tag we emit opens and closes on
-    one line.
-    """
-    if len(text) <= limit:
-        return text
-    note = "\n… (more in /history)"
-    cut = text[: limit - len(note)]
-    if "\n" in cut:
-        cut = cut[: cut.rindex("\n")]
-    return cut + note
+    """Can ``body`` go under a photo? Telegram's caption limit is 1024 characters (UTF-16
+    units) after parsing; the HTML source is never shorter than that, so this errs on the
+    safe side."""
+    return units(body) <= CAPTION_LIMIT

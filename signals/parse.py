@@ -16,6 +16,14 @@
 Tickers are Yahoo's (^RUT, CL=F, BRK-B); a leading ``$`` (a cashtag, ``$IWM``) is dropped.
 Numbers may use a decimal comma (4,5) or thousands separators (2,500).
 
+Strict where it matters: a control character (NUL, escape, zero-width ...) refuses the rule,
+and so does anything after a complete rule that is not part of the language
+(``^RUT record high'; DROP TABLE chats;--``); the refusal shows the rule without it.
+Digits from other scripts are read as the digits they are, deliberately: a phone keyboard
+set to Arabic types ``٤٫٥`` for 4.5, a Japanese one ``４.５`` (full-width forms of ASCII
+become ASCII, so ``ＩＷＭ`` is IWM). Nothing else outside ASCII is part of a rule
+(superscripts, fractions and the like are refused, not guessed at).
+
 :func:`parse_rule` returns a canonical :class:`Rule` (so "iwm/spy crosses above 200 day" and
 "IWM/SPY crosses above 200d" are one rule, computed once) or raises :class:`ParseError`, whose
 message says what is wrong and shows a correct example. It never raises anything else.
@@ -24,6 +32,7 @@ message says what is wrong and shows a correct example. It never raises anything
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from signals.catalogue import rule
@@ -70,7 +79,14 @@ class ParseError(ValueError):
 
 def parse_rule(text: str) -> Rule:
     """Read one alert rule; see the module docstring for the phrases."""
-    raw = " ".join(str(text).split())
+    text = str(text)
+    control = next((c for c in text if _is_control(c)), None)
+    if control is not None:
+        raise ParseError(
+            f"That rule contains a control character (U+{ord(control):04X}), which no rule "
+            f"has. Type it as plain text, e.g. {AVERAGE}"
+        )
+    raw = " ".join(_ascii_forms(text).split())
     if not raw:
         raise ParseError(f"Write a rule after the command, e.g. {AVERAGE}")
     if len(raw) > MAX_LENGTH:
@@ -106,9 +122,99 @@ def parse_rule(text: str) -> Rule:
             said = _sentence(str(e))
             raise ParseError(said if "Example:" in said else f"{said} Example: {example}") from None
         if found is not None:
+            _refuse_trailing(subject, rest, found)
             return found
     raise ParseError(
         f"I could not read {rest!r} after {subject}. Try one of: {'; '.join(EXAMPLES)}."
+    )
+
+
+def _is_control(char: str) -> bool:
+    """Control, format (zero-width ...), private-use or unassigned: never part of a rule.
+    White space (tab, newline) is only white space."""
+    return unicodedata.category(char).startswith("C") and not char.isspace()
+
+
+FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+ARABIC_SEPARATORS = {0x066B: ".", 0x066C: ","}  # the Arabic decimal and thousands marks
+
+
+def _ascii_forms(text: str) -> str:
+    """Full-width ASCII as ASCII, any script's decimal digits as 0-9 (see the docstring)."""
+    text = text.translate(FULL_WIDTH).translate(ARABIC_SEPARATORS)
+    return "".join(
+        str(unicodedata.decimal(c)) if not c.isascii() and c.isdecimal() else c for c in text
+    )
+
+
+VOCABULARY = frozenset(
+    (
+        *("cross", "crosses", "crossed", "crossing", "above", "below", "over", "under"),
+        *("its", "the", "d", "dma", "day", "days", "-day", "-days", "sma", "ma", "average"),
+        *("moving", "band", "record", "high", "close", "new", "all-time", "all", "time"),
+        *("ath", "quiet", "drawdown", "down", "off", "from", "bear", "market", "correction"),
+        *("month", "monthly", "moves", "move", "beats", "beat", "by", "outperforms"),
+        *("outperform", "percent", "points", "point", "pts", "pt", "pp", "rrg", "quadrant"),
+        *("rotation", "is", "trades", "closes", "rises", "falls", "goes", "%", "<", ">"),
+        *("<=", ">=", "in", "a", "an", "of"),  # "beats SPY by 3 points in a month"
+    )
+)
+"""Every word the phrases read (see READERS); a rule holds nothing else."""
+RIVALS = frozenset(("beats", "beat", "outperforms", "outperform"))
+"""Words a second ticker may follow: "IWM beats SPY by 3% month"."""
+_WORD = re.compile(
+    r"(?P<num>\$?[-+]?\d+(?:,\d{3})*(?:[.,]\d+)?)|(?P<word>-?[a-z][a-z-]*)|[<>]=?|%"
+    r"|(?P<ticker>\$?\^?[a-z0-9][a-z0-9.=-]*)|\S"
+)
+
+
+def _refuse_trailing(subject: str, rest: str, found: Rule) -> None:
+    """Refuse a rule followed (or interrupted) by words that are not part of the language.
+
+    The refusal shows the longest start of the text, before the first unknown word, that is
+    a complete rule (what came after it is the junk); else examples for the subject."""
+    tokens = list(_WORD.finditer(rest))
+    first = next(
+        (m for i, m in enumerate(tokens) if not _known(m, tokens[i - 1] if i else None, rest)),
+        None,
+    )
+    if first is None:
+        return
+    ends = [m.end() for m in tokens if m.end() <= first.start() and m.group(0) not in OPERATORS]
+    for cut in reversed(ends):
+        example = f"{subject} {rest[:cut].strip()}"
+        try:
+            parse_rule(example)
+        except ParseError:
+            continue
+        junk = rest[cut:].strip()
+        raise ParseError(
+            f"{example} is a rule, but {junk[:40]!r} after it is not part of one. "
+            f"Write only the rule: {example}"
+        )
+    junk = rest[first.start() :].strip()
+    raise ParseError(
+        f"I can't read {junk[:40]!r} after {subject}: write only the rule, "
+        f"e.g. {_suggest(subject)}."
+    )
+
+
+OPERATORS = frozenset(("<", ">", "<=", ">="))
+
+
+def _known(m: re.Match[str], previous: re.Match[str] | None, rest: str) -> bool:
+    """Whether a token is part of the language: a number, a word of the phrases, a second
+    ticker after "beats", a full stop at the end."""
+    token = m.group(0)
+    return (
+        m.group("num") is not None
+        or token in VOCABULARY
+        or (
+            previous is not None
+            and previous.group(0) in RIVALS
+            and (m.group("word") or m.group("ticker")) is not None
+        )
+        or (token == "." and m.end() == len(rest))
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.bot_harness import ADMIN_ID, USER_ID, BotHarness, group, private, user
+from tests.support.bot_harness import ADMIN_ID, BOT, USER_ID, BotHarness, group, private, user
 
 OPERATOR = private(ADMIN_ID)
 
@@ -35,6 +35,13 @@ async def test_stats_is_an_unknown_command_for_everyone_else(harness: BotHarness
     [reply] = await harness.send("/stats")
     assert reply.text.startswith("I don't know /stats")
     assert await harness.send("/stats", group(), user(ADMIN_ID + 1)) == []
+
+
+async def test_stats_in_a_group_is_unknown_even_for_the_operator(harness: BotHarness) -> None:
+    """The operator's figures never go into a group: there /stats is any unknown command."""
+    assert await harness.send("/stats", group(), user(ADMIN_ID)) == []
+    [reply] = await harness.send(f"/stats@{BOT['username']}", group(), user(ADMIN_ID))
+    assert reply.text.startswith("I don't know /stats") and "Operator" not in reply.text
 
 
 async def test_history_shows_sent_alerts_newest_first(harness: BotHarness) -> None:

@@ -153,3 +153,13 @@ async def test_backtest_refuses_bad_rules_and_unknown_tickers(harness: BotHarnes
     assert "No market data for <code>FOO</code>" in reply.text
     [reply] = await harness.send("/backtest")
     assert "/backtest IWM/SPY crosses above 200d" in reply.text
+
+
+async def test_a_rule_with_trailing_junk_or_a_nul_is_refused_and_not_stored(
+    harness: BotHarness,
+) -> None:
+    [reply] = await harness.send("/alert ^RUT record high'; DROP TABLE chats;--")
+    assert "Write only the rule: ^RUT record high" in reply.text
+    [reply] = await harness.send("/alert ^RUT record high\x00")
+    assert "control character (U+0000)" in reply.text
+    assert harness.services.rules.count(ME) == 0

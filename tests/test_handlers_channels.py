@@ -122,3 +122,37 @@ async def test_channel_commands_only_in_private_chats(harness: BotHarness) -> No
     assert "from a private chat" in reply.text
     [reply] = await harness.send("/channel", ME, user(OWNER))
     assert "/channel add @name" in reply.text
+
+
+async def test_who_lost_admin_rights_can_no_longer_change_or_unlink_the_channel(
+    harness: BotHarness,
+) -> None:
+    await link(harness)
+    await harness.send("/subscribe @rotation_daily rates", ME, user(OWNER))
+    harness.request.members[(CHANNEL, OWNER)] = "member"  # demoted since linking it
+    asked = harness.request.methods().count("getChatMember")
+    for command in (
+        "/channel remove @rotation_daily",
+        "/subscribe @rotation_daily oil",
+        "/unsubscribe @rotation_daily rates",
+        "/alert @rotation_daily ^RUT record high",
+        "/settings @rotation_daily digest",
+        "/stop @rotation_daily",
+    ):
+        [reply] = await harness.send(command, ME, user(OWNER))
+        assert "Only administrators of @rotation_daily" in reply.text, command
+    assert harness.request.methods().count("getChatMember") == asked + 6  # asked each time
+    assert harness.services.chats.topics(CHANNEL) == ["preset:rates"]  # nothing changed
+    assert harness.services.rules.count(CHANNEL) == 0
+
+
+async def test_a_channel_the_bot_no_longer_sees_may_be_unlinked_by_who_linked_it(
+    harness: BotHarness,
+) -> None:
+    await link(harness)
+    harness.request.fail("getChatMember", 400, "Bad Request: chat not found", times=2)
+    [reply] = await harness.send("/channel remove @rotation_daily", OTHER, user(STRANGER))
+    assert "Only administrators" in reply.text
+    [reply] = await harness.send("/channel remove @rotation_daily", ME, user(OWNER))
+    assert "Unlinked @rotation_daily" in reply.text
+    assert harness.services.chats.get(CHANNEL) is None

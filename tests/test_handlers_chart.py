@@ -176,6 +176,16 @@ async def test_malformed_subject_is_refused_with_an_example(
     assert request.photos == [] and provider.asked == []  # refused before any fetch
 
 
+async def test_a_subject_longer_than_a_message_is_refused_in_valid_html(bot: Bot) -> None:
+    """4,000 ``&`` escape to 20,000 characters: the reply is cut between entities, with its
+    tags closed (the fake Bot API refuses what Telegram would)."""
+    harness, request, _ = bot
+    [refusal] = await harness.send("/chart " + "&" * 4000)
+    assert refusal.text.startswith("❌ Can't chart <code>&amp;&amp;")
+    assert "</code>\n… (cut: too long for one message)" in refusal.text
+    assert request.photos == []
+
+
 async def test_unknown_ticker_is_refused_by_name_with_a_hint(bot: Bot) -> None:
     harness, request, _ = bot
     [refusal] = await harness.send("/chart QQQ")

@@ -252,3 +252,56 @@ def test_any_text_or_phrase_soup_gives_a_rule_or_a_parse_error(text: str) -> Non
 def test_case_and_spacing_do_not_change_the_rule(text: str, case, space: str) -> None:
     variant = case(text).replace(" ", space)
     assert parse_rule(variant).key == parse_rule(text).key
+
+
+# ---- strict input: control characters, trailing junk, digits of other scripts ---------------
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\u200b", "\u202e", "\ue000"])
+def test_a_control_character_refuses_the_rule(char: str) -> None:
+    with pytest.raises(ParseError, match=rf"control character \(U\+{ord(char):04X}\)"):
+        parse_rule(f"^RUT record{char} high")
+
+
+@pytest.mark.parametrize(
+    ("text", "junk", "corrected"),
+    [
+        ("^RUT record high'; DROP TABLE chats;--", "'; drop table chats;--", "^RUT record high"),
+        ("IWM/SPY crosses above 200d please", "please", "IWM/SPY crosses above 200d"),
+        ("^TNX below 4.0 or above 5", "or above 5", "^TNX below 4.0"),
+        ("XLE drawdown 20% 🚀", "🚀", "XLE drawdown 20%"),
+        ("IWM/SPY crosses above 200d <b>", "<b>", "IWM/SPY crosses above 200d"),
+    ],
+)
+def test_anything_after_a_complete_rule_is_refused_with_the_rule_alone(
+    text: str, junk: str, corrected: str
+) -> None:
+    with pytest.raises(ParseError) as refused:
+        parse_rule(text)
+    message = str(refused.value)
+    assert repr(junk) in message and message.endswith(f"Write only the rule: {corrected}")
+    assert parse_rule(corrected) is not None  # the correction is itself a rule
+
+
+def test_filler_words_and_a_full_stop_are_part_of_the_language() -> None:
+    assert parse_rule("XLE drawdown 20%.") == parse_rule("XLE drawdown 20%")
+    assert parse_rule("IWM beats SPY by 3 points in a month") == parse_rule(
+        "IWM/SPY beats by 3% month"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("^TNX below ٤٫٥", "^TNX below 4.5"),  # Arabic-Indic digits and decimal mark
+        ("^TNX below ۴.۵", "^TNX below 4.5"),  # Persian digits
+        ("^TNX below ४.५", "^TNX below 4.5"),  # Devanagari digits
+        ("ＩＷＭ／ＳＰＹ　crosses above ２００d", "IWM/SPY crosses above 200d"),  # full width
+    ],
+)
+def test_other_scripts_digits_are_read_as_the_digits_they_are(text: str, same_as: str) -> None:
+    assert parse_rule(text) == parse_rule(same_as)
+
+
+@pytest.mark.parametrize("text", ["^TNX below 4²", "^TNX below ½", "XLE drawdown ⑳%"])
+def test_digit_lookalikes_are_refused_not_guessed(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse_rule(text)

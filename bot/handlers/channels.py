@@ -134,6 +134,27 @@ async def _list(update: Update, context: Context) -> None:
     await reply(update, "\n".join(lines))
 
 
+async def _may_unlink(
+    context: Context, channel_id: int, user_id: int, *, linked_by: int | None
+) -> bool:
+    """An administrator of the channel *now* may unlink it. Having linked it is not enough
+    (admin rights can be taken away since), except when Telegram no longer lets the bot see
+    the channel at all (it was deleted, or the bot removed): then nobody could prove their
+    rights, and whoever linked it may clean up the link."""
+    try:
+        member = await context.bot.get_chat_member(channel_id, user_id)
+    except (BadRequest, Forbidden) as e:
+        return linked_by == user_id and _channel_gone(e)
+    except TelegramError:
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+def _channel_gone(error: TelegramError) -> bool:
+    text = error.message.lower()
+    return isinstance(error, Forbidden) or "chat not found" in text
+
+
 async def _remove(update: Update, context: Context, name: str) -> None:
     user = update.effective_user
     assert user is not None
@@ -143,7 +164,7 @@ async def _remove(update: Update, context: Context, name: str) -> None:
     if found is None or stored is None:
         await reply(update, f"{esc(name)} is not linked.")
         return
-    if stored.linked_by != user.id and not await is_admin(context.bot, found.id, user.id):
+    if not await _may_unlink(context, found.id, user.id, linked_by=stored.linked_by):
         await reply(update, f"❌ Only administrators of {esc(name)} can unlink it.")
         return
     store.forget(found.id)

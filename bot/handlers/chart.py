@@ -29,7 +29,7 @@ from telegram.error import TelegramError
 from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, reply, services
-from bot.messages import SYNTHETIC_NOTE, esc
+from bot.messages import CAPTION_LIMIT, SYNTHETIC_NOTE, esc, fit
 from market.base import MarketDataError, NoData
 from signals.parse import TICKER
 
@@ -210,7 +210,7 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
         chat.id,
         photo=png,
         filename=subject.filename,
-        caption=caption_html(subject, last, synthetic),
+        caption=fit(caption_html(subject, last, synthetic), CAPTION_LIMIT),
         parse_mode=ParseMode.HTML,
         message_thread_id=_thread(update),
     )

@@ -4,7 +4,10 @@
 * a group: its administrators only (checked with getChatMember on every change, so a
   demoted admin loses the right at once); an anonymous admin posting as the group counts;
 * a channel: any current administrator of the channel, from a private chat with the bot,
-  once the channel is linked (/channel add).
+  once the channel is linked (/channel add). Every change (link, unlink, subscribe, alert,
+  settings, stop, a button) asks Telegram again (getChatMember): whoever linked a channel
+  and has since lost its admin rights can no longer change it, nor unlink it.
+* the operator's commands (/stats): ADMIN_IDS, in a private chat only.
 
 Reading (/list, /status, /help ...) is open to everyone in the chat.
 """
@@ -60,9 +63,15 @@ async def may_manage_here(update: Update, context: Context) -> bool:
 
 
 def is_operator(update: Update, context: Context) -> bool:
-    """Whether the sender is one of the operator's ADMIN_IDS."""
-    user = update.effective_user
-    return user is not None and user.id in services(context).settings.admins
+    """Whether the sender is one of the operator's ADMIN_IDS, in a private chat with the bot
+    (operator figures never go into a group, even when the operator asks there)."""
+    user, chat = update.effective_user, update.effective_chat
+    return (
+        user is not None
+        and chat is not None
+        and chat.type == ChatType.PRIVATE
+        and user.id in services(context).settings.admins
+    )
 
 
 @dataclass(frozen=True, slots=True)
