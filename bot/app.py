@@ -2,9 +2,10 @@
 
 :func:`build_application` wires every handler from :mod:`bot.handlers.commands`, the one
 global error handler and the services (``context.bot_data.services``, see :mod:`bot.context`).
-At start-up (:func:`post_init`) the bot learns its username (getMe), publishes its command
-menu from the same table (setMyCommands), syncs the topic -> rule table from the presets,
-and (unless told otherwise) installs the scan and delivery jobs.
+Updates run concurrently, each chat's in order (:mod:`bot.updates`), behind the flood gate
+(:mod:`bot.flood`). At start-up (:func:`post_init`) the bot learns its username (getMe),
+publishes its command menu from the same table (setMyCommands), syncs the topic -> rule table
+from the presets, and (unless told otherwise) installs the scan and delivery jobs.
 
 :func:`run` polls Telegram with ``TELEGRAM_BOT_TOKEN`` (``TELEGRAM_BASE_URL`` points it at a
 local Bot API server). A missing or malformed token is a one-line error and exit status 2.
@@ -19,16 +20,19 @@ import logging
 
 from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.cli import UsageError
 from bot.context import CONTEXT_TYPES
+from bot.flood import FloodControl
 from bot.handlers.commands import bot_commands, handlers
 from bot.handlers.errors import on_error
+from bot.handlers.throttle import heavy_update, throttle
 from bot.handlers.topics import topic_rules
 from bot.services import Services, open_services
 from bot.settings import Settings
+from bot.updates import ChatOrderedProcessor
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +63,14 @@ def build_application(
             if request is None:
                 raise
             token = OFFLINE_TOKEN
-    builder = Application.builder().token(token).context_types(CONTEXT_TYPES).post_init(post_init)
+    processor = ChatOrderedProcessor(lambda u: heavy_update(u, services.bot_username))
+    builder = (
+        Application.builder()
+        .token(token)
+        .context_types(CONTEXT_TYPES)
+        .post_init(post_init)
+        .concurrent_updates(processor)
+    )
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url.rstrip("/"))
     if request is not None:
@@ -69,6 +80,8 @@ def build_application(
     app = builder.build()
     app.bot_data.services = services
     app.bot_data.with_jobs = with_jobs
+    app.bot_data.flood = FloodControl()
+    app.add_handler(TypeHandler(Update, throttle), group=-1)  # before any other handler
     for handler in handlers():
         app.add_handler(handler)
     app.add_error_handler(on_error)

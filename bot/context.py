@@ -14,6 +14,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 if TYPE_CHECKING:
     from bot.delivery import DeliveryWorker
+    from bot.flood import FloodControl
     from bot.schedule import ScanPlan
     from bot.services import Services
     from signals.dashboard import Dashboard
@@ -37,6 +38,7 @@ class BotData:
     delivery: DeliveryWorker | None = None
     scan_plan: ScanPlan | None = None
     dashboard: HeldDashboard | None = None
+    flood: FloodControl | None = None  # set by build_application; None: no flood control
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

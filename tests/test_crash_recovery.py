@@ -27,7 +27,7 @@ from storage.chats import ChatStore
 from storage.outbox import Outbox
 from tests.support.pipeline_support import wait_for
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(900)  # generous: a loaded 2-core CI is slow, not wrong
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATS, PER_CHAT = 1000, 5
@@ -82,7 +82,7 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, concurrency: 
     total = CHATS * PER_CHAT
     async with FakeBotApi(send_latency=0.005) as api:
         first = await start_worker(db, api.base_url, concurrency)
-        await wait_for(lambda: api.delivered_count >= total * 2 // 5, 60, "2,000 deliveries")
+        await wait_for(lambda: api.delivered_count >= total // 10, 300, "500 deliveries")
         os.kill(first.pid, signal.SIGKILL)
         await first.wait()
         at_kill = api.delivered_count
@@ -90,7 +90,7 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, concurrency: 
         assert first.returncode == -signal.SIGKILL and 0 < left["sent"] < total
 
         second = await start_worker(db, api.base_url, concurrency)
-        out, err = await asyncio.wait_for(second.communicate(), 120)
+        out, err = await asyncio.wait_for(second.communicate(), 600)
         assert second.returncode == 0, err.decode()[-2000:]
         stats = json.loads(out.decode().strip().splitlines()[-1])
 

@@ -57,7 +57,7 @@ def short_429(seconds: float = 0.02) -> Fault:
 
 @pytest.fixture
 async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
-    request = HTTPXRequest(connection_pool_size=64, read_timeout=0.3, pool_timeout=5)
+    request = HTTPXRequest(connection_pool_size=64, read_timeout=2, pool_timeout=30)
     async with Bot("123456:FAKE", base_url=api.base_url, request=request) as b:
         yield b
 
@@ -142,7 +142,7 @@ async def test_every_message_exactly_once_under_random_faults(
             (0.05, short_429()),
             (0.05, Fault.server_error(500)),
             (0.03, Fault.bad_gateway()),
-            (0.02, Fault.timeout(delay=1.0)),  # longer than the 0.3 s read timeout
+            (0.02, Fault.timeout(delay=4.0)),  # longer than the 2 s read timeout
         ],
         seed=7,
     )

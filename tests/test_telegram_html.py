@@ -13,9 +13,9 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.fake_request import check_text
 
 from bot.telegram_html import CAPTION_LIMIT, CUT_NOTE, TEXT_LIMIT, fit, split, units
-from tests.support.fake_request import check_text
 
 TAG_NAMES = ["b", "i", "u", "s", "code", "pre", "tg-spoiler", "blockquote"]
 

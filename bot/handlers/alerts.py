@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import Update
 
 from bot.context import Context
@@ -12,8 +10,9 @@ from bot.handlers.common import arg_text, code, ensure_chat, reply, services, up
 from bot.handlers.permissions import Target, for_target
 from bot.handlers.topics import TOPICS, resolve, title
 from bot.messages import SYNTHETIC_NOTE, esc
+from bot.offload import POOLS
 from bot.render import followup_text
-from bot.scanner import BacktestResult, backtest
+from bot.scanner import BENCHMARK, BacktestResult, backtest, tickers_for
 from market.base import MarketDataError
 from signals.events import Event
 from signals.kind import RuleError
@@ -170,7 +169,9 @@ async def backtest_command(update: Update, context: Context) -> None:
     svc = services(context)
     try:
         end = await fetch.latest_session(svc)
-        result = await asyncio.to_thread(backtest, svc.provider, rules, None, end)
+        got = await fetch.closes(svc, tickers_for(rules, BENCHMARK), None, end)
+        fetched = fetch.Fetched(got, svc.provider.name, svc.provider.synthetic)
+        result = await POOLS.compute(backtest, fetched, rules, None, end)
     except MarketDataError:
         await reply(update, UNAVAILABLE)
         return

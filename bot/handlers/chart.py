@@ -5,8 +5,9 @@ crossings of the 200-day marked; ``/chart XLE`` (one ticker) the price with its 
 and its drawdown from the 52-week high (a yield: its level); ``/chart sectors`` (or ``rrg``)
 the 11 sectors' relative rotation (JdK-style) graph against SPY, each with its last weeks as a tail.
 
-The closes are fetched and the chart drawn in worker threads (a live provider blocks on the
-network; drawing holds the GIL for ~0.15 s), so other chats are answered meanwhile. Without a
+The closes are fetched (with a timeout) and the chart drawn in bounded worker pools
+(bot/offload.py: a live provider blocks on the network; drawing holds the GIL for ~0.15 s),
+so other chats are answered meanwhile. Without a
 subject the reply is the usage, with buttons for the common subjects; a button carries
 ``chart:<subject>`` as its callback data and draws that chart. :mod:`bot.charts` (matplotlib)
 is imported at the first chart, not with the handlers, so the bot and ``rotation-bot chat``
@@ -15,7 +16,6 @@ start without it.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
@@ -30,6 +30,7 @@ from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, reply, services
 from bot.messages import CAPTION_LIMIT, SYNTHETIC_NOTE, esc, fit
+from bot.offload import POOLS
 from market.base import MarketDataError, NoData
 from signals.parse import TICKER
 
@@ -202,7 +203,7 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
     from bot.charts import chart_for_subject
 
     try:
-        png = await asyncio.to_thread(chart_for_subject, subject.text, frame, synthetic=synthetic)
+        png = await POOLS.compute(chart_for_subject, subject.text, frame, synthetic=synthetic)
     except ValueError as e:  # too little history, and the like: the message says which
         await reply(update, f"❌ Can't chart {code(subject.text)}: {esc(e)}.\n{EXAMPLE}")
         return

@@ -1,19 +1,23 @@
-"""Market data fetched for handlers: the provider's blocking calls run in a worker thread.
+"""Market data fetched for handlers: the provider's blocking calls, off the event loop and
+bounded.
 
-A live provider (Yahoo) blocks on the network for seconds; ``asyncio.to_thread`` keeps the
-bot answering other chats meanwhile. The dashboard is computed once per session and kept in
-``context.bot_data.dashboard``.
+A live provider (Yahoo) blocks on the network for seconds: its calls run in the data pool
+with a timeout (:mod:`bot.offload`), so a data source that is down costs a command a few
+seconds and a short "unavailable", never another chat's answer. Computing from the closes
+(the dashboard, a backtest) runs in the CPU pool. The dashboard is computed once per session
+and kept in ``context.bot_data.dashboard``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from bot.context import BotData, HeldDashboard
+from bot.offload import POOLS
 from bot.scanner import default_session
 from bot.services import Services
 from market import calendar
@@ -26,13 +30,27 @@ INDEX_HINTS = frozenset({"RUT", "GSPC", "TNX", "IRX", "FVX", "TYX", "VIX", "DJI"
 
 
 async def latest_session(services: Services) -> dt.date:
-    return await asyncio.to_thread(default_session, services.provider)
+    return await POOLS.compute(default_session, services.provider)
 
 
 async def closes(
     services: Services, tickers: Sequence[str], start: dt.date | None, end: dt.date
 ) -> Closes:
-    return await asyncio.to_thread(services.provider.closes, list(tickers), start, end)
+    """The provider's closes, or :class:`MarketDataError` once the data timeout has passed."""
+    return await POOLS.fetch(services.provider.closes, list(tickers), start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """Closes already fetched, as a provider: computations that take a provider (a backtest)
+    run in the CPU pool on data fetched under the timeout, never on the network."""
+
+    got: Closes
+    name: str
+    synthetic: bool
+
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
+        return self.got
 
 
 async def unknown_tickers(services: Services, tickers: Sequence[str]) -> dict[str, str]:
@@ -60,12 +78,13 @@ async def current_dashboard(services: Services, held: BotData) -> tuple[Dashboar
     if kept is not None and (kept.source, kept.session) == (source, session):
         return kept.board, kept.synthetic
 
+    got = await closes(services, TICKERS, None, session)
+
     def compute() -> tuple[Dashboard, bool]:
-        got = services.provider.closes(list(TICKERS), None, session)
         frame = got.frame.loc[: pd.Timestamp(session)]
         ctx = calendar.context(frame.index) if len(frame.index) else None
         return dashboard(frame, ctx), got.synthetic
 
-    board, synthetic = await asyncio.to_thread(compute)
+    board, synthetic = await POOLS.compute(compute)
     held.dashboard = HeldDashboard(source, session, board, synthetic)
     return board, synthetic

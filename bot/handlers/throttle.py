@@ -1,0 +1,73 @@
+"""The flood gate every update passes first (handler group -1): commands and button presses
+beyond their chat's or sender's budget (:mod:`bot.flood`) get one polite "slow down", then
+nothing until the budget has refilled; nothing else in the update runs."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.context import Context
+from bot.flood import Verdict
+from bot.handlers.common import reply, services
+
+HEAVY_COMMANDS = frozenset({"chart", "backtest", "status"})
+"""Commands that draw a chart, run a backtest or compute the dashboard (CPU, data)."""
+HEAVY_BUTTONS = ("chart:",)
+"""Callback-data prefixes of buttons that do the same."""
+
+
+def command_of(update: Update, bot_username: str) -> str | None:
+    """The command an update asks for: ``chart`` for "/chart@thisbot XLE", ``button:<data>``
+    for a button press, None for anything else (chatter, a command for another bot, a
+    membership change), which no budget counts."""
+    if update.callback_query is not None:
+        return f"button:{update.callback_query.data or ''}"
+    message = update.message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return None
+    word = message.text.split(maxsplit=1)[0][1:]
+    name, _, addressee = word.partition("@")
+    if addressee and addressee.lower() != bot_username.lower():
+        return None
+    return name.lower()
+
+
+def is_heavy(command: str) -> bool:
+    return command in HEAVY_COMMANDS or command.removeprefix("button:").startswith(HEAVY_BUTTONS)
+
+
+def heavy_update(update: object, bot_username: str) -> bool:
+    """Whether an update asks for heavy work (for the update processor's heavy lane)."""
+    if not isinstance(update, Update):
+        return False
+    command = command_of(update, bot_username)
+    return command is not None and is_heavy(command)
+
+
+async def throttle(update: Update, context: Context) -> None:
+    """Let a command through, or answer "slow down" once and stop it (and its followers)."""
+    flood = context.bot_data.flood
+    chat, user = update.effective_chat, update.effective_user
+    command = command_of(update, services(context).bot_username)
+    if flood is None or chat is None or command is None:
+        return
+    heavy = is_heavy(command)
+    user_id = user.id if user is not None else None
+    verdict = flood.check(chat.id, user_id, heavy=heavy)
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.WARN:
+        wait = flood.wait(chat.id, user_id, heavy=heavy)
+        what = "charts and backtests" if heavy else "commands"
+        text = (
+            f"🐢 Slow down a little: that is more {what} than I answer at once. "
+            f"I'll listen again in {wait} s."
+        )
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await reply(update, text)
+    elif update.callback_query is not None:  # a button's spinner stops either way
+        await update.callback_query.answer()
+    raise ApplicationHandlerStop
