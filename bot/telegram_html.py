@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import unescape
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -156,7 +157,7 @@ class _Piece:
 
 def _visible(html: str) -> bool:
     """Whether a piece shows anything but white space (Telegram refuses an empty text)."""
-    return bool(re.sub(r"<[^<>]*>", "", html).strip())
+    return bool(unescape(re.sub(r"<[^<>]*>", "", html)).strip())
 
 
 def split(html: str, limit: int = TEXT_LIMIT) -> list[str]:

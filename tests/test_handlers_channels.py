@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.fake_api import Fault
 from tests.support.bot_harness import BOT, BotHarness, group, private, user
 
 CHANNEL = -1007000000001
@@ -129,7 +130,7 @@ async def test_who_lost_admin_rights_can_no_longer_change_or_unlink_the_channel(
 ) -> None:
     await link(harness)
     await harness.send("/subscribe @rotation_daily rates", ME, user(OWNER))
-    harness.request.members[(CHANNEL, OWNER)] = "member"  # demoted since linking it
+    harness.request.chat_members[(CHANNEL, OWNER)] = "member"  # demoted since linking it
     asked = harness.request.methods().count("getChatMember")
     for command in (
         "/channel remove @rotation_daily",
@@ -150,7 +151,7 @@ async def test_a_channel_the_bot_no_longer_sees_may_be_unlinked_by_who_linked_it
     harness: BotHarness,
 ) -> None:
     await link(harness)
-    harness.request.fail("getChatMember", 400, "Bad Request: chat not found", times=2)
+    harness.request.schedule("getChatMember", [Fault(400, "Bad Request: chat not found")] * 2)
     [reply] = await harness.send("/channel remove @rotation_daily", OTHER, user(STRANGER))
     assert "Only administrators" in reply.text
     [reply] = await harness.send("/channel remove @rotation_daily", ME, user(OWNER))

@@ -1,8 +1,8 @@
 """Telegram HTML within the limits: any input comes out as HTML Telegram accepts, never longer
 than the limit, and splitting loses no text.
 
-Validity is judged by tests/support/fake_request.check_text, which refuses what Telegram
-refuses ("can't parse entities", too long).
+Validity is judged by bot/fake_api/wire.check_text, which refuses what Telegram refuses
+("can't parse entities", too long).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.support.fake_request import check_text
 
+from bot.fake_api.wire import Rejected, check_text
 from bot.telegram_html import CAPTION_LIMIT, CUT_NOTE, TEXT_LIMIT, fit, split, units
 
 TAG_NAMES = ["b", "i", "u", "s", "code", "pre", "tg-spoiler", "blockquote"]
@@ -22,8 +22,8 @@ TAG_NAMES = ["b", "i", "u", "s", "code", "pre", "tg-spoiler", "blockquote"]
 
 def valid(text: str) -> bool:
     try:
-        check_text({"text": text, "parse_mode": "HTML"})
-    except LookupError as e:
+        check_text(text, "HTML")
+    except Rejected as e:
         assert "empty" in str(e), f"{e}: {text[:200]!r}"
         return False
     return True

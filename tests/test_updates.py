@@ -19,9 +19,9 @@ import pytest
 import pytest_asyncio
 from telegram import Update
 from telegram.ext import Application
-from tests.support.fake_request import FakeRequest
 
 from bot.app import build_application
+from bot.fake_api import LocalBotApi
 from bot.offload import POOLS
 from bot.updates import ChatOrderedProcessor
 from market.base import Closes
@@ -142,9 +142,9 @@ async def app(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Applicatio
     provider = HangingProvider("XLE")
     services.provider = provider
     monkeypatch.setattr(POOLS, "data_timeout", 0.5)
-    request = FakeRequest()
+    request = LocalBotApi()
     application = build_application(
-        services, request=request, get_updates_request=FakeRequest(), with_jobs=False
+        services, request=request, get_updates_request=LocalBotApi(), with_jobs=False
     )
     await application.initialize()
     await application.post_init(application)

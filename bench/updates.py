@@ -1,0 +1,140 @@
+"""How long one chat's /help waits while many chats ask for heavy work (prints; asserts nothing).
+
+    python bench/updates.py                       # 200 chats send /chart sectors, then a /help
+    python bench/updates.py --chats 30 --command "/backtest IWM/SPY crosses above 200d"
+    python bench/updates.py --down                # the data source hangs: 3 /status, then /help
+
+The real Application (build_application: the per-chat update processor, the flood gate, the
+handlers, the bounded pools) answers through the in-process fake Bot API of
+bot/fake_api (LocalBotApi), fed straight into its update queue as polling would. Every
+chat sends its command at once; then another chat sends /help. Printed: how long that /help
+waited for its answer, and how long until every heavy command was answered.
+
+``--down`` replaces the data source with one that hangs for 14 s on every call (Yahoo
+unreachable, with its retries): three chats send /status, then another chat /help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.fake_api import LocalBotApi
+from bot.offload import POOLS
+from bot.scanner import default_session
+from bot.services import Services
+from bot.settings import Settings
+from market.base import Closes, MarketDataError
+from market.sample import SampleProvider
+from storage import connect
+
+HELP_CHAT = 999_999
+
+
+class DeadSource:
+    """Every call blocks ``hang`` seconds, then fails (a server that never answers)."""
+
+    name = "yahoo"
+    synthetic = False
+
+    def __init__(self, hang: float) -> None:
+        self.hang = hang
+
+    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+        time.sleep(self.hang)
+        raise MarketDataError("Yahoo unreachable after 3 tries")
+
+
+def command(app: object, update_id: int, chat_id: int, text: str) -> Update:
+    chat = {"id": chat_id, "type": "private", "first_name": f"U{chat_id}"}
+    data = {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": chat_id, "is_bot": False, "first_name": f"U{chat_id}"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+        },
+    }
+    return Update.de_json(data, app.bot)  # type: ignore[attr-defined]
+
+
+def answered(request: LocalBotApi, chat_id: int) -> bool:
+    return any(
+        s.chat_id == chat_id and s.method in ("sendMessage", "sendPhoto") for s in request.sent
+    )
+
+
+async def until(condition, timeout: float) -> float:  # type: ignore[no-untyped-def]
+    """Seconds until ``condition()`` holds (checked every 5 ms)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while not condition():
+        if loop.time() - started > timeout:
+            return float("inf")
+        await asyncio.sleep(0.005)
+    return loop.time() - started
+
+
+async def bench(chats: int, text: str, down: bool) -> None:
+    settings = Settings(_env_file=None, database_path=Path(":memory:"))  # type: ignore[call-arg]
+    provider = DeadSource(14.0) if down else SampleProvider()
+    services = Services(settings=settings, db=connect(":memory:"), provider=provider)
+    request = LocalBotApi()
+    app = build_application(
+        services, request=request, get_updates_request=LocalBotApi(), with_jobs=False
+    )
+    await app.initialize()
+    await app.post_init(app)  # type: ignore[misc]
+    await app.start()
+    try:
+        default_session(provider)  # warm up: the NYSE calendar (the start-up scan does too)
+        if not down:  # and the sample's frames, the fonts, one chart
+            await app.update_queue.put(command(app, 1, 1, text))
+            await until(lambda: answered(request, 1), 120)
+        ids = iter(range(10, 10**9))
+        heavy = 3 if down else chats
+        heavy_text = "/status" if down else text
+        first = 1000
+        started = time.monotonic()
+        for chat in range(first, first + heavy):
+            await app.update_queue.put(command(app, next(ids), chat, heavy_text))
+        await app.update_queue.put(command(app, next(ids), HELP_CHAT, "/help"))
+        help_wait = await until(lambda: answered(request, HELP_CHAT), 600)
+        await until(lambda: all(answered(request, c) for c in range(first, first + heavy)), 1200)
+        all_done = time.monotonic() - started
+        print(f"{heavy} chats sent {heavy_text!r} at once, then one chat sent /help:")
+        print(f"  /help answered after {help_wait * 1000:.0f} ms")
+        print(
+            f"  every {heavy_text.split()[0]} answered after {all_done:.1f} s"
+            + (f" (data timeout {POOLS.data_timeout:g} s)" if down else "")
+        )
+    finally:
+        await app.stop()
+        await app.shutdown()
+        POOLS.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chats", type=int, default=200)
+    parser.add_argument("--command", default="/chart sectors")
+    parser.add_argument("--down", action="store_true", help="the data source hangs")
+    args = parser.parse_args()
+    asyncio.run(bench(args.chats, args.command, args.down))
+
+
+if __name__ == "__main__":
+    main()
