@@ -15,6 +15,7 @@ not use it (the price cache has a connection of its own, see bot/services.py).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import os
 from collections.abc import Callable
@@ -69,6 +70,17 @@ class Pools:
         try:
             return await asyncio.wait_for(future, self.data_timeout)
         except TimeoutError:
+            raise MarketDataError(
+                f"the data source did not answer within {self.data_timeout:g} s"
+            ) from None
+
+    def fetch_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like :meth:`fetch`, for a caller that is itself a worker thread (a computation
+        that reads the data source as it goes): waits at most ``data_timeout``."""
+        future = self.data.submit(fn, *args)
+        try:
+            return future.result(self.data_timeout)
+        except concurrent.futures.TimeoutError:
             raise MarketDataError(
                 f"the data source did not answer within {self.data_timeout:g} s"
             ) from None

@@ -157,6 +157,7 @@ VOCABULARY = frozenset(
         *("outperform", "percent", "points", "point", "pts", "pt", "pp", "rrg", "quadrant"),
         *("rotation", "is", "trades", "closes", "rises", "falls", "goes", "%", "<", ">"),
         *("<=", ">=", "in", "a", "an", "of"),  # "beats SPY by 3 points in a month"
+        *("quadrants", "any", "every", "window", "momentum", "confirm"),  # "XLE rrg confirm 2"
     )
 )
 """Every word the phrases read (see READERS); a rule holds nothing else."""

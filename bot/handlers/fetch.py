@@ -21,7 +21,7 @@ from bot.offload import POOLS
 from bot.scanner import default_session
 from bot.services import Services
 from market import calendar
-from market.base import Closes
+from market.base import Closes, Provider
 from signals.dashboard import TICKERS, Dashboard, dashboard
 
 CHECK_DAYS = 30
@@ -38,6 +38,25 @@ async def closes(
 ) -> Closes:
     """The provider's closes, or :class:`MarketDataError` once the data timeout has passed."""
     return await POOLS.fetch(services.provider.closes, list(tickers), start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounded:
+    """A provider whose every call waits at most the data timeout, for computations that
+    fetch as they go (run them in the CPU pool: this blocks its worker thread)."""
+
+    inner: Provider
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def synthetic(self) -> bool:
+        return self.inner.synthetic
+
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
+        return POOLS.fetch_blocking(self.inner.closes, tickers, start, end)
 
 
 @dataclass(frozen=True, slots=True)

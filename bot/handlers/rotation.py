@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from telegram import Update
@@ -10,6 +9,7 @@ from telegram import Update
 from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import reply, services
+from bot.offload import POOLS
 from bot.rotation import fetch as fetch_rotation
 from bot.rotation import latest_html
 from market.base import MarketDataError
@@ -22,7 +22,8 @@ async def rrg(update: Update, context: Context) -> None:
     try:
         end = await fetch.latest_session(found)
         start = end - dt.timedelta(days=13)  # two week ends: a sector a week behind shows
-        rotation = await asyncio.to_thread(fetch_rotation, found.provider, SECTORS, start, end)
+        bounded = fetch.Bounded(found.provider)
+        rotation = await POOLS.compute(fetch_rotation, bounded, SECTORS, start, end)
     except MarketDataError:
         await reply(update, "I can't reach the market data right now. Try again later.")
         return

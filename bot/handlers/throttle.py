@@ -11,8 +11,8 @@ from bot.context import Context
 from bot.flood import Verdict
 from bot.handlers.common import reply, services
 
-HEAVY_COMMANDS = frozenset({"chart", "backtest", "status"})
-"""Commands that draw a chart, run a backtest or compute the dashboard (CPU, data)."""
+HEAVY_COMMANDS = frozenset({"chart", "backtest", "status", "rrg"})
+"""Commands that draw a chart, run a backtest, compute the dashboard or the rotation table."""
 HEAVY_BUTTONS = ("chart:",)
 """Callback-data prefixes of buttons that do the same."""
 
