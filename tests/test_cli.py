@@ -294,7 +294,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     try:
         done = subprocess.run(
             [sys.executable, "-m", "bot", "scan"], stdout=write, stderr=subprocess.PIPE,
-            text=True, cwd=tmp_path, env=environment(), timeout=120, check=False,
+            text=True, cwd=tmp_path, env=environment(), timeout=600, check=False,
         )  # fmt: skip
     finally:
         os.close(write)
@@ -314,7 +314,7 @@ def test_help_imports_no_data_or_telegram_library(tmp_path: Path) -> None:
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
-        env=environment(), timeout=120, check=True,
+        env=environment(), timeout=600, check=True,
     )  # fmt: skip
     assert "usage: rotation-bot" in done.stdout
     assert done.stdout.splitlines()[-1] == "[]"
@@ -330,6 +330,6 @@ def test_chat_starts_without_the_chart_library(tmp_path: Path) -> None:
     )
     done = subprocess.run(
         [sys.executable, "-c", code], stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        cwd=tmp_path, env=environment(), timeout=120, check=True,
+        cwd=tmp_path, env=environment(), timeout=600, check=True,
     )  # fmt: skip
     assert done.stdout.splitlines()[-1] == "0 False True", done.stderr

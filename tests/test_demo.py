@@ -23,7 +23,7 @@ from signals.events import Event
 from signals.presets import all_preset_rules
 from storage import connect
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(900)  # hang guard; a loaded 2-core machine is slow
 
 RUT_RECORD = (dt.date(2026, 6, 1), dt.date(2026, 6, 12))  # ^RUT's first record since 2021
 IWM_CROSS = (dt.date(2025, 11, 24), dt.date(2025, 12, 5))  # IWM/SPY back above its 200-day
