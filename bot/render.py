@@ -20,9 +20,14 @@ def pct(value: float | None, basis: str = "ratio") -> str:
 
 def followup_text(fu: Followup | None) -> str:
     """ "Before: 6 times; median next month +1.2%, next 3 months +3.0% (IWM vs SPY)"."""
-    if fu is None or fu.count == 0:
+    if fu is None or fu.earlier == 0:
         return "First time in the available history."
+    before = "once" if fu.earlier == 1 else f"{fu.earlier} times"
+    if fu.count == 0:
+        return f"Fired {before} before, but no outcome of those is known yet."
     times = "once" if fu.count == 1 else f"{fu.count} times"
+    if fu.count < fu.earlier:
+        times = f"{before} ({fu.count} with a month since)"
     parts = [f"median next month {pct(fu.median_1m, fu.basis)}"]
     if fu.median_3m is not None:
         parts.append(f"next 3 months {pct(fu.median_3m, fu.basis)}")

@@ -12,10 +12,14 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
+import pandas as pd
+
 from bot import render
 from bot.cli import UsageError, progress_bar, provider_for, selected_rules
 from bot.scanner import BacktestResult, ScanResult, backtest, default_session, scan
 from bot.settings import Settings
+from market import calendar
+from market.base import Provider
 from signals.presets import PRESETS
 from signals.rules import Rule
 
@@ -32,7 +36,10 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(result)
         return 0
-    _print_header("backtest", result, f"{start} to {end}", rules, args.preset)
+    when = f"{result.first} to {result.last}" if result.first else f"no session in {start}..{end}"
+    if result.first and (result.first, result.last) != (start, end):
+        when += f" (asked for {start} to {end}; the data holds no other session)"
+    _print_header("backtest", result, when + _age(provider, end, args.end), rules, args.preset)
     for event in result.events:
         print(render.event_line(event, result.synthetic))
     print(f"{len(result.events)} events over {result.sessions} sessions.")
@@ -43,17 +50,46 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     rules = selected_rules(args.preset)
     provider = provider_for(args.source, settings)
+    if args.date:
+        _check_session(args.date, provider)
     session = args.date or default_session(provider)
     result = scan(provider, rules, session)
     if args.json:
         _print_json(result)
         return 0
-    _print_header("scan", result, str(session), rules, args.preset)
+    _print_header(
+        "scan", result, str(session) + _age(provider, session, args.date), rules, args.preset
+    )
     for event in result.events:
         print(render.event_line(event, result.synthetic))
     print(f"{len(result.events)} events on {session}.")
     _print_problems(result)
     return 0
+
+
+def _check_session(day: dt.date, provider: Provider) -> None:
+    """A date that is not a session, or before the source's data: one line, status 2."""
+    first = getattr(provider, "first_session", None)
+    if first is not None and day < first:
+        raise UsageError(f"no data on {day}: source {provider.name} starts on {first}")
+    cal = calendar.xnys()
+    known = cal.first_session.date() <= day <= cal.last_session.date()
+    if known and not calendar.is_session(day):
+        what = day.strftime("a %A") if day.weekday() >= 5 else "an NYSE holiday"
+        before = calendar.sessions(day - dt.timedelta(days=14), day - dt.timedelta(days=1))
+        prev = f"; the previous session was {before[-1].date()}" if len(before) else ""
+        raise UsageError(f"{day} is not an NYSE session ({what}){prev}")
+
+
+def _age(provider: Provider, session: dt.date, asked: dt.date | None) -> str:
+    """For a default session older than the latest closed NYSE session: say how old."""
+    if asked is not None:
+        return ""
+    latest = calendar.last_closed_session(pd.Timestamp.now(tz="UTC"))
+    if latest is None or session >= latest:
+        return ""
+    days = (latest - session).days
+    return f" (the latest session in {provider.name}: {days} days old)"
 
 
 def _print_header(

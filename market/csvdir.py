@@ -83,6 +83,22 @@ class CsvProvider:
         result.source = self.name
         return result
 
+    @property
+    def first_session(self) -> dt.date | None:
+        """The earliest date any file holds (read from each file's first and last rows)."""
+        spans = self._spans()
+        return min((a for a, _ in spans), default=None)
+
+    @property
+    def last_session(self) -> dt.date | None:
+        """The latest date any file holds: a folder's "latest session", however old it is."""
+        spans = self._spans()
+        return max((b for _, b in spans), default=None)
+
+    def _spans(self) -> list[tuple[dt.date, dt.date]]:
+        paths = [self.path] if self.path.is_file() else list(self.files().values())
+        return [s for s in (_span(p, _stamp(p)) for p in paths) if s is not None]
+
     def files(self) -> dict[str, Path]:
         """Ticker (upper-case) -> file, for every ``*.csv`` in the folder."""
         return {p.stem.upper(): p for p in sorted(self.path.glob("*.csv")) if p.is_file()}
@@ -91,6 +107,27 @@ class CsvProvider:
 def _stamp(path: Path) -> tuple[float, int]:
     st = path.stat()
     return (st.st_mtime, st.st_size)
+
+
+@lru_cache(maxsize=256)
+def _span(path: Path, _stamp: tuple[float, int]) -> tuple[dt.date, dt.date] | None:
+    """(first, last) date of a file from its first and last rows, without parsing the rest;
+    ``None`` when they cannot be read (the file's own problem is reported when it is read)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096).decode("utf-8-sig", errors="replace").splitlines()
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - 4096))
+            tail = fh.read().decode("utf-8", errors="replace").splitlines()
+        header = next(csv.reader([head[0]]))
+        col = [h.strip().lower() for h in header]
+        i = next(col.index(n) for n in DATE_COLUMNS if n in col)
+        rows = [r for r in (head[1:2], [t for t in tail if t.strip()][-1:]) if r]
+        first, last = (pd.Timestamp(next(csv.reader(r))[i].strip()).date() for r in rows)
+        return (first, last) if first <= last else (last, first)
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
 
 
 @lru_cache(maxsize=256)

@@ -131,6 +131,7 @@ class SampleProvider:
     name = "sample"
     synthetic = True
     last_session = SAMPLE_END  # the synthetic market has no "today": scans default to its end
+    first_session = SAMPLE_START
 
     def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         full = sample_closes()

@@ -115,6 +115,9 @@ class Dashboard:
     record: RecordDistance | None
     yield_10y: Level | None
     missing: tuple[str, ...]
+    stale: tuple[tuple[str, dt.date], ...] = ()
+    """Tickers whose last close is older than the dashboard's date, with that close's date:
+    their rows describe an earlier day than the others'."""
 
 
 def dashboard(closes: pd.DataFrame, ctx: Context | None = None) -> Dashboard:
@@ -137,7 +140,14 @@ def dashboard(closes: pd.DataFrame, ctx: Context | None = None) -> Dashboard:
         sectors = _sectors(closes, ctx, present)
         record = _record(closes) if RECORD in present else None
         level = _level(closes) if YIELD in present else None
-    return Dashboard(date, gauges, sectors, record, level, missing)
+    stale = tuple(
+        (t, last.date())
+        for t in TICKERS
+        if t in present
+        and (last := closes[t].last_valid_index()) is not None
+        and last.date() != date
+    )
+    return Dashboard(date, gauges, sectors, record, level, missing, stale)
 
 
 def _gauge(closes: pd.DataFrame, pair: str, label: str) -> Gauge:

@@ -26,15 +26,48 @@ class Followup:
     median_3m: float | None
     basis: str  # "ratio", "vs SPY", "level" ...
     count_3m: int = 0
+    earlier: int = 0
+    """Every earlier firing of the same rule and variant, whether its outcome was known or
+    not: 0 means this is the first time in the available history."""
+
+    @property
+    def unit(self) -> str:
+        return "points" if self.basis == "level" else "percent"
 
     def to_dict(self) -> dict[str, Any]:
+        """In JSON, medians are in percent (+2.1 = +2.1%) like every ``pct`` value, or in
+        points for a yield (``unit`` says which)."""
+        scale = 1.0 if self.basis == "level" else 100.0
         return {
             "count": self.count,
             "count_3m": self.count_3m,
-            "median_1m": self.median_1m,
-            "median_3m": self.median_3m,
+            "earlier": self.earlier,
+            "median_1m": _rounded(_scaled(self.median_1m, scale)),
+            "median_3m": _rounded(_scaled(self.median_3m, scale)),
             "basis": self.basis,
+            "unit": self.unit,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Followup:
+        """Inverse of :meth:`to_dict`; rows written before ``unit`` existed hold fractions."""
+        scale = 100.0 if data.get("unit") == "percent" else 1.0
+        return cls(
+            count=int(data["count"]),
+            median_1m=_scaled(data.get("median_1m"), 1 / scale),
+            median_3m=_scaled(data.get("median_3m"), 1 / scale),
+            basis=data["basis"],
+            count_3m=int(data.get("count_3m", 0)),
+            earlier=int(data.get("earlier", data["count"])),
+        )
+
+
+def _scaled(value: float | None, scale: float) -> float | None:
+    return None if value is None else value * scale
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +122,7 @@ class Event:
             variant=data["variant"],
             text=data["text"],
             values=dict(data.get("values") or {}),
-            followup=Followup(**fu) if fu else None,
+            followup=Followup.from_dict(fu) if fu else None,
             params=dict(data.get("params") or {}),  # absent from older stored payloads
         )
 

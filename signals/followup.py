@@ -21,9 +21,11 @@ event on a day the series lacks (e.g. the benchmark closed missing) is placed at
 last row on or before that day. Returns are fractions (0.021 = +2.1%).
 
 Choice: every event gets a :class:`Followup`, with ``count == 0`` and medians ``None`` when
-no earlier firing qualifies; the chat layer says "first time" for that. ``count`` is the
-number of earlier firings whose one-month window had elapsed, ``count_3m`` the same for three
-months; a non-finite forward return (a zero price) is left out of both.
+no earlier firing qualifies. ``count`` is the number of earlier firings whose one-month
+window had elapsed, ``count_3m`` the same for three months; a non-finite forward return (a
+zero price) is left out of both. ``earlier`` counts every earlier firing of the same rule and
+variant in the data, outcome known or not: the chat layer says "first time" only when it is 0
+(a firing too recent to judge, or one from before the benchmark had data, is not "first").
 """
 
 from __future__ import annotations
@@ -120,14 +122,14 @@ def _group_stats(
     n1, med1 = _prefix_medians(_forward(perf.values, pos[:top1], ONE_MONTH, level))
     n3, med3 = _prefix_medians(_forward(perf.values, pos[:top3], THREE_MONTHS, level))
     # firings close together see the same earlier firings: share the (immutable) Followup
-    made: dict[tuple[int, int], Followup] = {}
+    made: dict[tuple[int, int, int], Followup] = {}
     out: list[Followup] = []
-    for d, a, b in zip(mine.tolist(), k1, k3, strict=True):
+    for w, d, a, b in zip(np.asarray(want).tolist(), mine.tolist(), k1, k3, strict=True):
         if d < 0:
             a = b = 0
-        fu = made.get((a, b))
+        fu = made.get((a, b, w))
         if fu is None:
-            fu = made[(a, b)] = Followup(n1[a], med1[a], med3[b], basis, n3[b])
+            fu = made[(a, b, w)] = Followup(n1[a], med1[a], med3[b], basis, n3[b], earlier=w)
         out.append(fu)
     return out
 

@@ -35,7 +35,23 @@ def test_counts_only_elapsed_windows_and_takes_medians_of_level_changes() -> Non
     assert fu[3].count == 3 and fu[3].median_1m == pytest.approx(0.861)
     # at 100: four months (0.441, 0.861, 1.701, 2.583) -> (0.861 + 1.701) / 2;
     # three quarters (P0, P10, P30 end at 63, 73, 93): 3.969, 5.229, 7.749 -> 5.229
-    assert fu[4] == Followup(4, pytest.approx(1.281), pytest.approx(5.229), "level", 3)
+    assert fu[4] == Followup(4, pytest.approx(1.281), pytest.approx(5.229), "level", 3, earlier=4)
+    # every earlier firing counts towards "first time", known outcome or not
+    assert [f.earlier for f in fu] == [0, 1, 2, 3, 4]
+
+
+def test_json_medians_are_percent_like_every_pct_value_and_read_back() -> None:
+    fu = Followup(3, 0.021, -0.005, "vs SPY", 2, earlier=5)
+    data = fu.to_dict()
+    assert (data["median_1m"], data["median_3m"], data["unit"]) == (2.1, -0.5, "percent")
+    assert Followup.from_dict(data) == Followup(
+        3, pytest.approx(0.021), pytest.approx(-0.005), "vs SPY", 2, earlier=5
+    )
+    level = Followup(1, 0.25, None, "level", 0, earlier=1)
+    assert level.to_dict()["median_1m"] == 0.25 and level.to_dict()["unit"] == "points"
+    assert Followup.from_dict(level.to_dict()) == level
+    old = {"count": 2, "count_3m": 1, "median_1m": 0.01, "median_3m": 0.02, "basis": "ratio"}
+    assert Followup.from_dict(old).median_1m == 0.01  # stored before units were said
 
 
 def test_groups_are_rule_and_variant() -> None:

@@ -184,7 +184,7 @@ def backtest_html(name: str, result: BacktestResult) -> str:
     times = f"{len(events):,} time{'s' if len(events) != 1 else ''}"
     lines = [
         f"🧪 <b>Backtest</b> · {esc(name)}",
-        f"Over the available history: {result.sessions:,} sessions to {result.end:%d %b %Y}; "
+        f"Over the available history ({_span(result)}, {result.sessions:,} sessions): "
         f"it fired {times}.",
     ]
     if result.synthetic:
@@ -202,3 +202,10 @@ def backtest_html(name: str, result: BacktestResult) -> str:
         label = f"{subject} {variant}" if several else variant
         lines.append(f"• {esc(label)}: {esc(followup_text(e.followup))}")
     return "\n".join(line for line in lines if line)
+
+
+def _span(result: BacktestResult) -> str:
+    """The sessions the data really covers, not the dates asked for."""
+    if result.first is None or result.last is None:
+        return "no session"
+    return f"{result.first:%d %b %Y} to {result.last:%d %b %Y}"

@@ -62,6 +62,9 @@ def dashboard_html(board: Dashboard, synthetic: bool) -> str:
         y = board.yield_10y
         change = "" if y.change_1m is None else f" ({y.change_1m:+.2f} pts in a month)"
         lines.append(f"<b>10-year yield</b> ({esc(y.ticker)}) {y.value:.2f}%{change}")
+    if board.stale:
+        older = ", ".join(f"{t} ({day:%d %b %Y})" for t, day in board.stale)
+        lines.append(f"\n⚠️ <i>Older than the rest: {esc(older)} — its last close is shown.</i>")
     if board.missing:
         lines.append(f"\n<i>No data for {esc(', '.join(board.missing))}.</i>")
     return "\n".join(lines)
