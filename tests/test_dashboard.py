@@ -92,6 +92,15 @@ def test_missing_and_empty_data_are_reported_not_raised() -> None:
     assert "SPY" in dashboard(nan).missing and dashboard(nan).gauges == ()
 
 
+def test_a_ticker_older_than_the_rest_is_flagged_with_its_date() -> None:
+    rut = np.full(N, 2000.0)
+    rut[-30:] = np.nan  # the CSV folder's ^RUT ends months before the others
+    board = dashboard(frame(SPY=np.full(N, 500.0), IWM=np.full(N, 200.0), **{"^RUT": rut}))
+    older = dict(board.stale)
+    assert list(older) == ["^RUT"]
+    assert older["^RUT"] < board.date
+
+
 def test_sector_quadrants_agree_with_the_table_and_the_sectors_preset_alerts() -> None:
     """On the sample: /status shows where each sector's latest point lies, as the rrg table
     (rotation-bot rrg, /rrg) does; and it never contradicts the last alert: a sector last
