@@ -252,7 +252,9 @@ def backtest(
     events = screen(events, rules, closes)
     events.sort(key=lambda e: (e.date, e.kind, e.subject, e.variant))
     in_range = frame.loc[None if start is None else pd.Timestamp(start) : pd.Timestamp(end)]
-    with_data = in_range.index[in_range.notna().any(axis=1)]
+    read = [c for c in in_range.columns if any(c in r.tickers for r in rules)]
+    covered = in_range[read] if read else in_range  # the rules' own tickers, not the benchmark
+    with_data = covered.index[covered.notna().any(axis=1)]
     problems = {t: str(why) for t, why in closes.missing.items()}
     for t, lines in validation_problems(closes, start, end).items():
         problems[t] = "; ".join(lines)
