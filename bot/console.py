@@ -17,7 +17,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from bot.fake_api.local import LocalBotApi
 from bot.fake_api.wire import Upload
@@ -57,6 +57,15 @@ class Choice:
     data: str
 
 
+class Screen(Protocol):
+    """Where the console prints: a text stream, or anything that writes and flushes like one
+    (the demo's screen shares the terminal with a progress bar)."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
 class ConsoleRequest(LocalBotApi):
     """The in-process fake Bot API, printing each message and keyboard to ``out``.
 
@@ -65,7 +74,7 @@ class ConsoleRequest(LocalBotApi):
 
     def __init__(
         self,
-        out: TextIO | None = None,
+        out: Screen | None = None,
         charts_dir: Path | None = None,
         *,
         echo: bool = True,

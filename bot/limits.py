@@ -98,5 +98,5 @@ class ChatWindows:
             self.sent = {
                 c: ts
                 for c, ts in self.sent.items()
-                if ts[-1] > now - self._limit(c)[1]  # type: ignore[index]
+                if ts[-1] > now - self._limit(c)[1]  # type: ignore[index]  # note() keeps limited chats only
             }

@@ -184,7 +184,9 @@ def _sectors(closes: pd.DataFrame, ctx: Context, present: set[str]) -> tuple[Sec
         got = rrg.lines(closes, pair, ctx)  # the preset's defaults
         quadrant = rrg.quadrant_name(got.ratio[-1], got.momentum[-1]) if got.weeks else None
         out.append(SectorStrength(ticker, SECTOR_NAMES.get(ticker, ticker), rel, quadrant))
-    known = sorted((s for s in out if s.relative_3m is not None), key=lambda s: -s.relative_3m)
+    known = sorted(
+        (s for s in out if s.relative_3m is not None), key=lambda s: -(s.relative_3m or 0.0)
+    )
     return (*known, *(s for s in out if s.relative_3m is None))
 
 

@@ -18,21 +18,21 @@ which returns about a million events, several seconds (bench/signals.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from signals import series
 from signals.catalogue import KINDS
-from signals.events import Event
+from signals.events import Event, Followup
 from signals.followup import firing_followups
 from signals.kind import RuleError
 from signals.rules import Context, Rule
 
-DateLike = dt.date | dt.datetime | pd.Timestamp | str
+DateLike: TypeAlias = dt.date | dt.datetime | pd.Timestamp | str
 
 
 @dataclass
@@ -110,6 +110,7 @@ def evaluate(
             want = np.flatnonzero((fired.rows >= first) & (fired.rows < stop))
             if len(want) == 0:
                 continue
+            fus: Sequence[Followup | None]  # none when follow-ups are not asked for
             if followups:
                 fus = firing_followups(fired, closes, r.subject, benchmark, want, spec.followup)
             else:

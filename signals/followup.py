@@ -161,7 +161,7 @@ def firing_followups(
         stats = _group_stats(firings.rows[members], perf, basis, local)
         for slot, fu in zip(mine.tolist(), stats, strict=True):
             out[slot] = fu
-    return out  # type: ignore[return-value]
+    return out  # type: ignore[return-value]  # every slot filled: each firing has one variant
 
 
 def attach_followups(

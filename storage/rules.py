@@ -8,6 +8,7 @@ rules numbered 1, 2, 3 ... in the order it added them; the numbers close up afte
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable
 
@@ -113,7 +114,7 @@ class RuleStore:
             ).fetchone()[0]
         )
 
-    def distinct_active(self) -> list[Rule]:
+    def distinct_active(self) -> builtins.list[Rule]:
         """Every distinct rule an active chat needs computed, each once, in a stable order.
 
         That is the custom rules of active chats, plus the preset rules of the topics active
@@ -144,7 +145,7 @@ class RuleStore:
                     found[key] = catalogue[key]
         return [found[k] for k in sorted(found)]
 
-    def _rule_ids(self, chat_id: int) -> list[int]:
+    def _rule_ids(self, chat_id: int) -> builtins.list[int]:  # `list` here is the method
         rows = self.db.execute(
             "SELECT rule_id FROM chat_rules WHERE chat_id = ? ORDER BY id", [chat_id]
         ).fetchall()

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -213,7 +213,7 @@ def new_figure() -> Figure:
 
 def draw_heading(fig: Figure, h: Heading, *, left: float = 0.035, right: float = 0.965) -> None:
     """Title (shrunk to fit the width if need be), subtitle, and the synthetic badge."""
-    renderer = fig.canvas.get_renderer()
+    renderer = _renderer(fig)
     width_px = (right - left) * SIZE[0]
     if h.synthetic:
         badge = fig.text(
@@ -243,10 +243,17 @@ def draw_heading(fig: Figure, h: Heading, *, left: float = 0.035, right: float =
     fit(sub, (right - left) * SIZE[0], SMALL_PT)
 
 
+def _renderer(fig: object) -> RendererAgg:
+    """The renderer of a figure made by :func:`new_figure` (always on an Agg canvas)."""
+    canvas = getattr(fig, "canvas", None)
+    assert isinstance(canvas, FigureCanvasAgg), "figures here are made by new_figure"
+    return canvas.get_renderer()
+
+
 def fit(text: Text, width_px: float, min_pt: float) -> None:
     """Shrink a text to ``width_px`` (not below ``min_pt``), then cut it short with "…"."""
-    renderer = text.figure.canvas.get_renderer()
-    size = text.get_fontsize()
+    renderer = _renderer(text.figure)
+    size = float(text.get_fontsize())
     while text.get_window_extent(renderer).width > width_px and size > min_pt:
         size -= 0.5
         text.set_fontsize(size)

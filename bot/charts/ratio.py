@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
+from matplotlib.typing import LineStyleType
 
 from bot.charts import base
 from signals import series
@@ -56,8 +57,10 @@ def ratio_chart(
     ax = fig.add_axes((0.035, 0.09, 0.83, 0.7))
     base.style_axes(ax)
     d, v = days[shown], x[shown]
+    handles: list[Line2D | tuple[Line2D, Line2D]]  # a tuple: two marks in one legend entry
     handles = [Line2D([], [], color=base.MAIN, linewidth=2.4, label=subject)]
     ax.plot(d, v, color=base.MAIN, linewidth=1.8, zorder=3)
+    styles: dict[int, tuple[str, LineStyleType, float]]
     styles = {50: (base.FAST, "-", 2.2), 200: (base.SLOW, "-", 2.6)}
     for w in windows:
         ma = averages[w][shown]
@@ -86,14 +89,14 @@ def ratio_chart(
             Line2D([], [], marker="^", color=base.UP, linestyle="", markersize=11),
             Line2D([], [], marker="v", color=base.DOWN, linestyle="", markersize=11),
         )
-        handles.append(marks)  # type: ignore[arg-type]
+        handles.append(marks)
     if highlight is not None:
         mark_day(ax, days, x, highlight, start)
     base.x_limits(ax, d)
     ax.set_ylim(lo - 2.2 * nudge, hi + 2.2 * nudge)
     ax.yaxis.set_major_formatter(base.value_formatter(hi - lo))
     base.date_axis(ax)
-    labels = [h.get_label() for h in handles if isinstance(h, Line2D)]
+    labels = [str(h.get_label()) for h in handles if isinstance(h, Line2D)]
     if len(pos):
         labels.append(f"crosses {window}-day")
     base.legend(fig, handles, labels, handler_map={tuple: HandlerTuple(ndivide=None, pad=0.3)})

@@ -134,8 +134,12 @@ def _quadrants(ax: Axes, drawn: list[Tail]) -> None:
     hy = max(1.5, float(np.max(np.abs(ys - 100))) * 1.15 + 0.3)
     ax.set_xlim(100 - hx, 100 + hx)
     ax.set_ylim(100 - hy, 100 + hy)
-    spans = (((100, 100 + hx), (100, 100 + hy)), ((100, 100 + hx), (100 - hy, 100)))
-    spans += (((100 - hx, 100), (100 - hy, 100)), ((100 - hx, 100), (100, 100 + hy)))
+    spans = (
+        ((100, 100 + hx), (100, 100 + hy)),
+        ((100, 100 + hx), (100 - hy, 100)),
+        ((100 - hx, 100), (100 - hy, 100)),
+        ((100 - hx, 100), (100, 100 + hy)),
+    )
     corners = (("right", "top"), ("right", "bottom"), ("left", "bottom"), ("left", "top"))
     for q, ((x0, x1), (y0, y1)) in enumerate(spans):
         ax.fill_between([x0, x1], y0, y1, color=TINTS[q], linewidth=0, zorder=0)
@@ -211,7 +215,9 @@ def _tail(ax: Axes, t: Tail, colour: str, width: float, alpha: float, lift: int)
     rgba = np.tile(to_rgba(colour), (n - 1, 1))
     rgba[:, 3] = fade
     ax.add_collection(
-        LineCollection(segments, colors=rgba, linewidths=width, zorder=3 + lift, capstyle="round")
+        LineCollection(
+            list(segments), colors=rgba, linewidths=width, zorder=3 + lift, capstyle="round"
+        )
     )
     dots = np.tile(to_rgba(colour), (n - 1, 1))
     dots[:, 3] = fade

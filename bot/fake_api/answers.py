@@ -286,7 +286,7 @@ class BotApi(Faults):
 
     def _find(self, params: dict[str, Any], what: str) -> dict[str, Any]:
         chat_id, message_id = params.get("chat_id"), params.get("message_id")
-        chat = self.chats.get(chat_id) or {"id": chat_id}
+        chat = (self.chats.get(chat_id) if chat_id is not None else None) or {"id": chat_id}
         for message in self.messages.get(chat["id"], []):
             if message["message_id"] == message_id:
                 return message

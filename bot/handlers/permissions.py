@@ -95,9 +95,8 @@ class Target:
 def here(update: Update) -> Target:
     chat = update.effective_chat
     assert chat is not None
-    label = {ChatType.PRIVATE: "this chat", ChatType.CHANNEL: "this channel"}.get(
-        chat.type, "this group"
-    )
+    labels: dict[str, str] = {ChatType.PRIVATE: "this chat", ChatType.CHANNEL: "this channel"}
+    label = labels.get(chat.type, "this group")
     return Target(chat.id, label, chat.type)
 
 

@@ -107,8 +107,9 @@ async def list_subscriptions(update: Update, context: Context, where: Target, _:
         lines.append("Nothing yet. /signals to choose, or /alert IWM/SPY crosses above 200d")
     if chat is not None:
         mode = "one evening digest" if chat.digest else "instant alerts"
-        muted = chat.muted_until and chat.muted_until > dt.datetime.now(dt.UTC)
-        extra = f", muted until {esc(local_time(chat.muted_until, chat.tz))}" if muted else ""
+        until = chat.muted_until
+        muted = until is not None and until > dt.datetime.now(dt.UTC)
+        extra = f", muted until {esc(local_time(until, chat.tz))}" if until and muted else ""
         lines.append(f"Delivery: {mode}{extra}. /settings{where.mention} to change.")
     await reply(update, "\n".join(lines))
 
