@@ -39,11 +39,9 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     when = f"{result.first} to {result.last}" if result.first else f"no session in {start}..{end}"
     if result.first and (result.first, result.last) != (start, end):
         when += f" (asked for {start} to {end}; the data holds no other session)"
-    _print_header("backtest", result, when + _age(provider, end, args.end), rules, args.preset)
-    for event in result.events:
-        print(render.event_line(event, result.synthetic))
-    print(f"{len(result.events)} events over {result.sessions} sessions.")
-    _print_problems(result)
+    when += _age(provider, end, args.end)
+    total = f"{len(result.events)} events over {result.sessions} sessions."
+    _print_report("backtest", result, when, rules, args.preset, total)
     return 0
 
 
@@ -57,13 +55,9 @@ def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(result)
         return 0
-    _print_header(
-        "scan", result, str(session) + _age(provider, session, args.date), rules, args.preset
-    )
-    for event in result.events:
-        print(render.event_line(event, result.synthetic))
-    print(f"{len(result.events)} events on {session}.")
-    _print_problems(result)
+    when = str(session) + _age(provider, session, args.date)
+    total = f"{len(result.events)} events on {session}."
+    _print_report("scan", result, when, rules, args.preset, total)
     return 0
 
 
@@ -90,6 +84,22 @@ def _age(provider: Provider, session: dt.date, asked: dt.date | None) -> str:
         return ""
     days = (latest - session).days
     return f" (the latest session in {provider.name}: {days} days old)"
+
+
+def _print_report(
+    what: str,
+    result: BacktestResult | ScanResult,
+    when: str,
+    rules: list[Rule],
+    names: Sequence[str] | None,
+    total: str,
+) -> None:
+    """The text report: a header, one line per event, the total, then any data problem."""
+    _print_header(what, result, when, rules, names)
+    for event in result.events:
+        print(render.event_line(event, result.synthetic))
+    print(total)
+    _print_problems(result)
 
 
 def _print_header(
