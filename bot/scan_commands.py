@@ -54,6 +54,7 @@ def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     result = scan(provider, rules, session)
     if args.json:
         _print_json(result)
+        _print_json_tickers(result)
         return 0
     when = str(session) + _age(provider, session, args.date)
     total = f"{len(result.events)} events on {session}."
@@ -131,5 +132,22 @@ def _print_json(result: BacktestResult | ScanResult) -> None:
             "kinds": {t: checks[t].kind.value for t in legs},
             "source": result.source,
             "synthetic": result.synthetic,
+        }
+        print(json.dumps(line, ensure_ascii=False))
+
+
+def _print_json_tickers(result: ScanResult) -> None:
+    """After a scan's events, one object per ticker its rules read: the kind that decides how
+    its closes are checked, the dates its data covers and what validation found — so the kinds
+    show even on an evening without events."""
+    checks = (result.closes.checks if result.closes else None) or {}
+    for ticker, check in sorted(checks.items()):
+        line = {
+            "ticker": ticker,
+            "kind": check.kind.value,
+            "first": check.first.isoformat() if check.first else None,
+            "last": check.last.isoformat() if check.last else None,
+            "problems": [str(p) for p in check.problems],
+            "source": result.source,
         }
         print(json.dumps(line, ensure_ascii=False))

@@ -102,8 +102,14 @@ def test_backtest_text_is_labelled_synthetic_and_counts(capsys: pytest.CaptureFi
 def test_scan_defaults_to_the_sample_s_last_session(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "scan", "--json")
     assert code == 0
-    dates = {json.loads(line)["date"] for line in out.splitlines()}
-    assert dates <= {SAMPLE_END.isoformat()}
+    lines = [json.loads(line) for line in out.splitlines()]
+    events = [line for line in lines if "date" in line]
+    assert {e["date"] for e in events} <= {SAMPLE_END.isoformat()}
+    tickers = {line["ticker"]: line for line in lines if "ticker" in line}
+    assert len(events) + len(tickers) == len(lines)
+    assert tickers["IWM"]["kind"] == "etf" and tickers["^RUT"]["kind"] == "index"
+    assert tickers["^TNX"]["kind"] == "rate" and tickers["CL=F"]["kind"] == "future"
+    assert tickers["SPY"]["last"] == SAMPLE_END.isoformat() and tickers["SPY"]["problems"] == []
 
 
 @pytest.mark.parametrize(
