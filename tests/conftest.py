@@ -1,6 +1,7 @@
 """Shared pytest fixtures. Keep the fixtures themselves in tests/support/ and import them here."""
 
 from tests.support.bot_fixtures import api, harness
+from tests.support.cli import isolated_cli
 from tests.support.emulator import emulator, emulator_server
 from tests.support.yahoo_fixtures import fake, no_network, yf_cache
 
@@ -10,6 +11,7 @@ __all__ = [
     "emulator_server",
     "fake",
     "harness",
+    "isolated_cli",
     "no_network",
     "yf_cache",
 ]

@@ -6,33 +6,24 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_STATUS, exit_status, main
+from bot.cli import EXIT_STATUS, exit_status
 from bot.scanner import backtest
 from market.sample import SAMPLE_END, SampleProvider
 from signals.presets import preset
+from tests.support.cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)  # no .env, a throw-away database
-    for name in ("DATA_SOURCE", "DATABASE_PATH", "TELEGRAM_BOT_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    root = logging.getLogger()
-    level = root.level
-    yield
-    root.setLevel(level)  # main() configures logging for the process
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 def environment() -> dict[str, str]:
@@ -43,15 +34,6 @@ def environment() -> dict[str, str]:
         if not k.startswith(("TELEGRAM_", "DATA_SOURCE", "DATABASE_PATH"))
     }
     return {**env, "PYTHONPATH": str(ROOT)}
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as e:  # argparse errors
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_backtest_json_lines_match_the_engine(capsys: pytest.CaptureFixture[str]) -> None:

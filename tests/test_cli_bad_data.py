@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cli import main
 from market.sample import sample_closes
 from market.validate import REFILL_SESSIONS
+from tests.support.cli import run
 
 TICKERS = ("IWM", "SPY", "^TNX", "CL=F", "^RUT")
 PRESETS = (
@@ -26,19 +26,7 @@ PRESETS = (
 FRAME = sample_closes()[list(TICKERS)].loc["2019-01-02":"2021-06-30"]
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("DATA_SOURCE", raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 def write(folder: Path, frame: pd.DataFrame) -> Path:

@@ -13,32 +13,20 @@ import pandas as pd
 import pytest
 
 from bot.charts.rrg import tails
-from bot.cli import main
 from bot.rotation import fetch, latest_html, warm_up_start
 from market import calendar
 from market.sample import SAMPLE_END, SampleProvider
 from signals import rrg
 from signals.dashboard import TICKERS, dashboard
 from signals.presets import SECTORS
+from tests.support.cli import run
 from tests.support.yahoo_fixtures import ISOLATION, provider
 from tests.support.yahoo_responses import bar_timestamp
 
 QUADRANTS = set(rrg.NAMES)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("DATA_SOURCE", raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 def test_json_is_one_object_per_sector_week_and_agrees_with_chart_and_status(
