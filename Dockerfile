@@ -1,5 +1,8 @@
 # rotation-bot in a container: `docker build -t rotation-bot .` then
-#   docker run -d --name rotation-bot --env-file .env -v rotation-bot-data:/data rotation-bot
+#   docker run -d --name rotation-bot --stop-timeout 30 --env-file .env \
+#     -v rotation-bot-data:/data rotation-bot
+# SIGTERM (docker stop) stops the bot cleanly within ~20 s; --stop-timeout 30 (compose:
+# stop_grace_period: 30s) gives it that time, as Docker's default is 10 s.
 # The database (chats, subscriptions, alerts, outbox, price cache) lives in the /data volume.
 FROM python:3.11-slim
 
@@ -22,4 +25,5 @@ RUN pip install .
 
 USER rotation
 VOLUME ["/data"]
+STOPSIGNAL SIGTERM
 CMD ["rotation-bot", "run"]

@@ -1,4 +1,4 @@
-"""The Telegram application: build it from the command table, and ``rotation-bot run``.
+"""The Telegram application, built from the command table (``rotation-bot run`` is bot/run.py).
 
 :func:`build_application` wires every handler from :mod:`bot.handlers.commands`, the one
 global error handler and the services (``context.bot_data.services``, see :mod:`bot.context`).
@@ -7,15 +7,12 @@ Updates run concurrently, each chat's in order (:mod:`bot.updates`), behind the 
 publishes its command menu from the same table (setMyCommands), syncs the topic -> rule table
 from the presets, and (unless told otherwise) installs the scan and delivery jobs.
 
-:func:`run` polls Telegram with ``TELEGRAM_BOT_TOKEN`` (``TELEGRAM_BASE_URL`` points it at a
-local Bot API server). A missing or malformed token is a one-line error and exit status 2.
-The token never reaches a log: :func:`bot.logs.configure_logging`, which the CLI runs before
-any subcommand, keeps httpx quiet and scrubs the token from every record.
+``TELEGRAM_BASE_URL`` points the bot at a local Bot API server (with or without a trailing
+slash or ``/bot``: :meth:`bot.settings.Settings.bot_api_url`).
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 
 from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
@@ -23,15 +20,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, TypeHandler
 from telegram.request import BaseRequest
 
-from bot.cli import UsageError
 from bot.context import CONTEXT_TYPES
 from bot.flood import FloodControl
 from bot.handlers.commands import bot_commands, handlers
 from bot.handlers.errors import on_error
 from bot.handlers.throttle import heavy_update, throttle
 from bot.handlers.topics import topic_rules
-from bot.services import Services, open_services
-from bot.settings import Settings
+from bot.services import Services
 from bot.updates import ChatOrderedProcessor
 
 log = logging.getLogger(__name__)
@@ -72,7 +67,7 @@ def build_application(
         .concurrent_updates(processor)
     )
     if settings.telegram_base_url:
-        builder = builder.base_url(settings.telegram_base_url.rstrip("/"))
+        builder = builder.base_url(settings.bot_api_url())
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -105,32 +100,3 @@ async def post_init(app: Application) -> None:
         from bot.schedule import install_jobs
 
         install_jobs(app)
-
-
-# --- rotation-bot run -----------------------------------------------------------------------
-def run(settings: Settings) -> int:
-    """Poll Telegram until interrupted (0). A missing or malformed token is a
-    :class:`~bot.cli.UsageError`; a database or data source that cannot be opened raises
-    (:data:`bot.cli.EXIT_STATUS` says how the command exits)."""
-    try:
-        token = settings.token()
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    services = open_services(settings)
-    app = build_application(services, token=token)
-    source = services.provider.name + (" (synthetic)" if services.provider.synthetic else "")
-    log.info("starting rotation-bot: polling, data source %s", source)
-    if services.provider.synthetic:
-        log.warning(
-            "the data source is the synthetic sample, which ends on a fixed date: evening scans "
-            "will report stale data and send no alerts. Set DATA_SOURCE=yahoo (or csv:DIR) "
-            "for real closes"
-        )
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
-    log.info("rotation-bot stopped")
-    return 0
-
-
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """``rotation-bot run``."""
-    return run(settings)

@@ -38,9 +38,20 @@ EXIT_STATUS: dict[str, int] = {
     "bot.cli.UsageError": 2,
     "market.base.MarketDataError": 1,  # an unreadable CSV, Yahoo unreachable after retries
     "signals.kind.RuleError": 1,
-    "storage.db.StorageError": 1,  # a database that cannot be opened or migrated
+    "storage.checks.StorageError": 1,  # a database that cannot be opened (not a file, full disk)
     "builtins.OSError": 1,
     "builtins.KeyboardInterrupt": 130,
+    # rotation-bot run's start-up, one status per failure (bot/run.py; README "Exit statuses")
+    "bot.failures.ConfigError": 2,  # a missing or malformed token or TELEGRAM_BASE_URL
+    "bot.settings.SettingsError": 2,  # a malformed setting (ADMIN_IDS=abc)
+    "bot.failures.TokenRejected": 3,  # the Bot API refused the token (401)
+    "bot.failures.BotApiUnreachable": 4,  # for STARTUP_TIMEOUT seconds
+    "storage.lock.DatabaseInUse": 5,  # another rotation-bot holds the database
+    "storage.checks.FolderMissing": 6,
+    "storage.checks.ReadOnly": 7,
+    "storage.checks.Busy": 8,  # another program holds SQLite's write lock
+    "storage.checks.Damaged": 9,  # not SQLite, or quick_check found damage
+    "storage.checks.TooNew": 10,  # written by a newer rotation-bot
 }
 """Failure class (``module.QualifiedName``, subclasses included) -> exit status. Named rather
 than imported: a class whose module the command never loaded cannot have been raised, and
@@ -62,11 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=next((a for a in argv if not a.startswith("-")), ""))
     args = parser.parse_args(argv)  # argparse's own errors: usage, one line, status 2
+    token: str | None = None
     try:
         from bot.logs import configure_logging
-        from bot.settings import Settings
+        from bot.settings import load_settings
 
-        settings = Settings()
+        settings = load_settings()
+        token = settings.raw_token()
         configure_logging(settings)
         status = _resolve(args.target)(args, settings)
         sys.stdout.flush()  # a closed pipe shows here, not in a traceback at exit
@@ -79,8 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if status is None:
             raise
         if status != 130:
+            from bot.logs import scrub, secrets_of
+
             prefix = "error: " if status == 2 else ""
-            print(f"{PROG}: {prefix}{e}", file=sys.stderr)
+            line = f"{PROG}: {prefix}{e}".splitlines()[0]
+            print(scrub(line, secrets_of(token)), file=sys.stderr)
         return status
 
 
@@ -286,8 +302,9 @@ COMMANDS = (
         "run",
         "run the Telegram bot (polling; needs TELEGRAM_BOT_TOKEN)",
         "Run the bot: answer commands and send alerts. Needs TELEGRAM_BOT_TOKEN; "
-        "TELEGRAM_BASE_URL points it at a local Bot API server.",
-        "bot.app:cmd_run",
+        "TELEGRAM_BASE_URL points it at a local Bot API server. SIGTERM or Ctrl-C stops it "
+        "cleanly; each failure to start has its own exit status (README 'Exit statuses').",
+        "bot.run:cmd_run",
     ),
     Command(
         "demo",

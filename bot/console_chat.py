@@ -51,7 +51,11 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """``rotation-bot chat``: chat on stdin/stdout (see :func:`chat`; options:
     :func:`bot.cli.chat_options`). An unusable ``--source`` is a usage error."""
     settings = settings.model_copy(
-        update={"database_path": args.db, "data_source": args.source or "sample"}
+        update={
+            "database_path": args.db,
+            "data_source": args.source or "sample",
+            "telegram_base_url": None,  # no Telegram: a malformed one must not matter here
+        }
     )
     provider = provider_for(settings.data_source, settings)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
@@ -82,11 +86,19 @@ async def chat(
 
     0 at the end of the lines (or ``quit``). ``provider`` replaces the one
     ``settings.data_source`` names. A database or data source that cannot be opened raises
-    (:data:`bot.cli.EXIT_STATUS` says how the command exits)."""
+    (:data:`bot.cli.EXIT_STATUS` says how the command exits). The chat takes the database's
+    instance lock as ``run`` does, since a bot running on that database must not see a
+    console chat appear in it (:class:`storage.lock.DatabaseInUse`, exit status 5)."""
     from bot.app import build_application
     from bot.services import open_services
+    from storage.lock import InstanceLock
 
-    services = open_services(settings, provider)
+    lock = InstanceLock.acquire(settings.database_path, "chat")
+    try:
+        services = open_services(settings, provider)
+    except BaseException:
+        lock.release()
+        raise
     services.charts_dir = charts_dir
     request = ConsoleRequest(out, charts_dir)
     app = build_application(
@@ -109,6 +121,7 @@ async def chat(
                     await _say(app, request, out, text, next(ids))
     finally:
         services.close()
+        lock.release()
     if prompt:
         out.write("\n")
         out.flush()

@@ -188,6 +188,22 @@ class DeliveryWorker:
         self._stop.set()
         self._wake.set()
 
+    async def drain(self, grace: float) -> int:
+        """Stop dispatching and give the sends in flight ``grace`` seconds to finish (each
+        is then recorded ``sent``, or retried later, as usual); cancel those still running.
+        Returns how many were cancelled: they stay ``sending`` until the caller requeues
+        them (:meth:`storage.outbox.Outbox.requeue_in_flight`), and may reach their chat twice.
+        """
+        self.stop()
+        tasks = set(self._tasks)
+        if not tasks:
+            return 0
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        return len(pending)
+
     @property
     def in_flight(self) -> int:
         """Sends under way (one per chat at most; cleared before a send wakes the loop)."""
@@ -230,14 +246,18 @@ class DeliveryWorker:
                 self.outbox.postpone(due.id, held[due.chat_id])
                 continue
             await self._slots.acquire()
+            if self._stop.is_set():  # stopped while waiting for a slot: claim nothing more
+                self._slots.release()
+                break
             try:
                 if self.pace is not None:
                     await self.pace.acquire()
-                claimed = self.outbox.mark_sending(due.id)
+                stopping = self._stop.is_set()  # while waiting for the pace
+                claimed = None if stopping else self.outbox.mark_sending(due.id)
             except BaseException:  # cancelled while waiting: give the slot back
                 self._slots.release()
                 raise
-            if claimed is None:  # dropped (chat deactivated) since it was read
+            if claimed is None:  # stopping, or dropped (chat deactivated) since it was read
                 self._slots.release()
                 continue
             self.windows.note(claimed.chat_id, loop.time())

@@ -89,10 +89,21 @@ def market_provider(settings: Settings, spec: str | None = None) -> Provider:
 
 
 def open_services(settings: Settings, provider: Provider | None = None) -> Services:
-    """Connect the database (migrating it) and the market-data provider named in settings."""
-    from storage import connect
+    """Connect the database (migrating it) and the market-data provider named in settings.
 
+    If the provider cannot be opened, a database file this call created is removed again:
+    a failed start leaves nothing behind."""
+    from storage import connect
+    from storage.db import remove_files
+
+    fresh = not Path(settings.database_path).expanduser().exists()
     db = connect(settings.database_path)
-    provider = provider or market_provider(settings)
+    try:
+        provider = provider or market_provider(settings)
+    except BaseException:
+        close(db)
+        if fresh:
+            remove_files(settings.database_path)
+        raise
     charts = Path(settings.database_path).expanduser().resolve().parent / "charts"
     return Services(settings=settings, db=db, provider=provider, charts_dir=charts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     max_rules_per_chat: int = Field(default=50, ge=1, le=1000)
     paid_broadcast: bool = False
     log_level: str = "INFO"
+    startup_timeout: float = Field(default=60.0, ge=0, le=3600)
 
     @field_validator("cache_dir", "database_path", mode="after")
     @classmethod
@@ -53,6 +55,36 @@ class Settings(BaseSettings):
                 raise ValueError(f"ADMIN_IDS must be numeric Telegram user ids, not {part!r}")
         return value
 
+    def raw_token(self) -> str | None:
+        """The token as configured, whatever its shape (for redaction only)."""
+        if self.telegram_bot_token is None:
+            return None
+        return self.telegram_bot_token.get_secret_value().strip() or None
+
+    def bot_api_url(self) -> str | None:
+        """TELEGRAM_BASE_URL as PTB wants it (``http://host:port/bot``), or None for Telegram's
+        own. Accepted with or without a trailing slash or ``/bot``; raises ValueError with a
+        one-line reason when it is not an http(s) URL with a host."""
+        raw = (self.telegram_base_url or "").strip()
+        if not raw:
+            return None
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError(
+                f"TELEGRAM_BASE_URL {raw!r} is not a Bot API server URL: expected the form "
+                "http://HOST:PORT (or https://HOST/PATH), optionally ending in /bot"
+            )
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise ValueError(f"TELEGRAM_BASE_URL {raw!r} has a port that is not a number") from None
+        if "{token}" in raw:  # PTB's own placeholder form: taken as written
+            return raw
+        path = parts.path.rstrip("/")
+        if not path.endswith("/bot"):
+            path += "/bot"
+        return f"{parts.scheme}://{parts.netloc}{path}"
+
     def token(self) -> str:
         """The bot token, checked for shape; raises ValueError with a one-line reason."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
@@ -67,3 +99,21 @@ class Settings(BaseSettings):
                 "as @BotFather gives it)"
             )
         return value
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and ``.env``; a malformed value is a ValueError in one
+    line naming the variable (pydantic's own report spans several lines and may quote it)."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
+        )
+        raise SettingsError(problems) from None
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be read (``rotation-bot: error: ...``, exit status 2)."""

@@ -10,12 +10,12 @@ then renamed over the target: a failed or interrupted backup never replaces a go
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.checks import findings
 from storage.db import StorageError
 
 
@@ -63,35 +63,13 @@ def backup(source: str | Path, target: str | Path) -> Backup:
 
 def quick_check(path: str | Path) -> str:
     """``PRAGMA quick_check`` of the database file at ``path``: ``"ok"`` or its first finding
-    (and how many more).
-
-    A ``NULL value in T.C`` finding is confirmed with a query first: SQLite 3.40's quick_check
-    reports one for every row of a WITHOUT ROWID table whose key lists its columns in another
-    order than the table does (``topic_rules``), where integrity_check and the data say ok.
-    """
+    (and how many more), as :func:`storage.checks.findings` reads it (the start-up check's)."""
     with closing(_open_existing(Path(path))) as conn:
-        try:
-            findings = [str(r[0]) for r in conn.execute("PRAGMA quick_check")]
-        except sqlite3.DatabaseError as e:  # too broken to walk: "disk image is malformed"
-            return str(e)
-        findings = [f for f in findings if f != "ok" and not _null_is_absent(conn, f)]
-    if not findings:
+        found = findings(conn)
+    if not found:
         return "ok"
-    more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-    return findings[0] + more
-
-
-NULL_FINDING = re.compile(r"^NULL value in (\w+)\.(\w+)$")
-
-
-def _null_is_absent(conn: sqlite3.Connection, finding: str) -> bool:
-    """Whether ``finding`` is a NOT NULL complaint the table's rows contradict."""
-    match = NULL_FINDING.match(finding)
-    if match is None:
-        return False
-    table, column = match.groups()
-    query = f'SELECT 1 FROM "{table}" WHERE "{column}" IS NULL LIMIT 1'
-    return conn.execute(query).fetchone() is None
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return found[0] + more
 
 
 def _open_existing(path: Path) -> sqlite3.Connection:

@@ -1,12 +1,16 @@
 """Open a SQLite database the way rotation-bot needs it, and bring its schema up to date.
 
 WAL mode (readers never block the delivery worker's writes), foreign keys on, a busy timeout,
-and the schema version in ``PRAGMA user_version``: each migration in
-:data:`storage.schema.MIGRATIONS` runs once, in order, in its own transaction.
+and the schema version in ``PRAGMA user_version``. Before anything is written the file is
+checked (:mod:`storage.checks`: folder, write access, ``quick_check``, a version newer than
+this code); then every pending migration of :data:`storage.schema.MIGRATIONS` runs in one
+transaction, so an upgrade is all or nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,71 +18,122 @@ from pathlib import Path
 
 import sqlite_utils
 
+from storage.checks import (
+    StorageError,
+    check_file,
+    check_folder,
+    check_sound,
+    check_version,
+    explain,
+)
 from storage.schema import MIGRATIONS
+
+__all__ = ["Database", "StorageError", "check_folder", "close", "connect", "transaction"]
+
+log = logging.getLogger(__name__)
 
 SQLITE_VERSION = sqlite3.sqlite_version
 """The SQLite library's version (benchmarks print it with their figures)."""
+
+BUSY_TIMEOUT_MS = 5000
 
 Database = sqlite_utils.Database
 """The handle every store takes; callers outside storage/ only pass it along."""
 
 
-class StorageError(Exception):
-    """The database cannot be opened or brought up to date (a bad path, a locked, read-only or
-    corrupt file): said in one line by the commands, so that nothing outside storage/ needs to
-    know SQLite's own exceptions."""
-
-
 def connect(path: str | Path = ":memory:", *, any_thread: bool = False) -> Database:
-    """A migrated database at ``path`` (``":memory:"`` for a throw-away one).
+    """A checked, migrated database at ``path`` (``":memory:"`` for a throw-away one).
 
     ``any_thread`` lifts sqlite3's same-thread check, for a connection that its owner
     serialises itself with a lock (the price cache, used from worker threads).
-    Raises :class:`StorageError` when the file cannot be opened or migrated.
+    Raises :class:`StorageError` (a subclass saying what is wrong) when the file cannot be
+    opened, checked or migrated; a file this call created is removed again in that case.
     """
+    memory = str(path) == ":memory:"
+    check_file(path)
+    existed = memory or Path(path).expanduser().exists()
     try:
         return _connect(path, any_thread)
-    except (OSError, sqlite3.Error) as e:
-        raise StorageError(f"cannot open the database {path}: {e}") from e
+    except sqlite3.Error as e:
+        error: StorageError = explain(e, path)
+        cause: BaseException = e
+    except StorageError as e:
+        error, cause = e, e
+    except OSError as e:
+        error, cause = StorageError(f"cannot open the database {path}: {e}"), e
+    if not existed:
+        remove_files(path)
+    if error is cause:
+        raise error
+    raise error from cause
+
+
+def remove_files(path: str | Path) -> None:
+    """Remove a database file and its -wal and -shm companions (a start that failed)."""
+    file = Path(path).expanduser()
+    for p in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        with contextlib.suppress(OSError):  # gone already, or not ours (a folder)
+            if p.is_file():
+                p.unlink()
 
 
 def close(db: Database) -> None:
     """Close a connection (a file database folds its WAL back into the file first)."""
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as e:  # disk full, read-only: the WAL stays and is read next time
+        log.warning("could not fold the WAL back into the database: %s", e)
     db.conn.close()
 
 
 def _connect(path: str | Path, any_thread: bool) -> Database:
-    if str(path) != ":memory:":
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(  # autocommit; see transaction()
-        str(path), isolation_level=None, check_same_thread=not any_thread
+        str(Path(path).expanduser()) if str(path) != ":memory:" else ":memory:",
+        isolation_level=None,
+        check_same_thread=not any_thread,
     )
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 5000")
-    if str(path) != ":memory:":
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-    db = sqlite_utils.Database(conn)
-    migrate(db)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if str(path) != ":memory:":
+            check_sound(conn, path)
+            check_version(_version(conn), len(MIGRATIONS), path)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = sqlite_utils.Database(conn)
+        migrate(db)
+    except BaseException:
+        conn.close()
+        raise
     return db
 
 
+def _file_name(conn: sqlite3.Connection) -> str:
+    return str(conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:")
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
-    return int(db.execute("PRAGMA user_version").fetchone()[0])
+    return _version(db.conn)
 
 
 def migrate(db: sqlite_utils.Database) -> int:
-    """Apply every migration newer than the database; return the resulting version."""
-    version = schema_version(db)
-    for number, step in enumerate(MIGRATIONS, start=1):
-        if number <= version:
-            continue
-        with transaction(db):
+    """Apply every migration newer than the database, all in one transaction; return the
+    resulting version. A database newer than this code raises :class:`TooNew`."""
+    with transaction(db):  # BEGIN IMMEDIATE: the version cannot change under us
+        version = schema_version(db)
+        check_version(version, len(MIGRATIONS), _file_name(db.conn))
+        for number, step in enumerate(MIGRATIONS, start=1):
+            if number <= version:
+                continue
             for statement in step:
                 db.execute(statement)
-            db.execute(f"PRAGMA user_version = {number}")
-        version = number
+            version = number
+        if version != schema_version(db):
+            db.execute(f"PRAGMA user_version = {version}")
     return version
 
 
@@ -86,18 +141,27 @@ def migrate(db: sqlite_utils.Database) -> int:
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One atomic unit of work: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error.
 
-    Nested use joins the outer transaction, so helpers that write can be composed.
+    Nested use joins the outer transaction, so helpers that write can be composed. The error
+    that ended the unit is the one raised: when SQLite has already rolled back by itself (a
+    full disk, an I/O error), or the ROLLBACK fails, that is logged, never raised in its place.
     """
     conn = db.conn
     if conn.in_transaction:
         yield db
         return
     conn.execute("BEGIN IMMEDIATE")
-    committed = False
     try:
         yield db
         conn.execute("COMMIT")
-        committed = True
-    finally:
-        if not committed:  # an error or a cancellation: nothing of the unit is kept
-            conn.execute("ROLLBACK")
+    except BaseException as error:  # an error, a failed COMMIT or a cancellation
+        _rollback(conn, error)
+        raise
+
+
+def _rollback(conn: sqlite3.Connection, error: BaseException) -> None:
+    if not conn.in_transaction:  # SQLite rolled back itself (SQLITE_FULL, IOERR ...)
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error as e:
+        log.warning("rollback after %s failed too: %s", type(error).__name__, e)

@@ -314,14 +314,14 @@ class Outbox:
             [stamp(when), message_id],
         )
 
-    def requeue_in_flight(self) -> int:
-        """At start-up: messages left ``sending`` by a crash go back to ``pending``.
+    def requeue_in_flight(self, reason: str = "requeued after restart") -> int:
+        """At start-up: messages left ``sending`` by a crash go back to ``pending`` (and at a
+        shutdown, those whose send was cut short).
 
         Some of them reached Telegram before the crash and will be sent again: at most the
         worker's concurrency (tests/test_crash_recovery.py measures it)."""
         cur = self.db.execute(
-            "UPDATE outbox SET status = 'pending', error = 'requeued after restart' "
-            "WHERE status = 'sending'"
+            "UPDATE outbox SET status = 'pending', error = ? WHERE status = 'sending'", [reason]
         )
         return cur.rowcount
 

@@ -1,6 +1,8 @@
 """``rotation-bot run``: a bad token is one line and exit status 2; the token never reaches
 a log, not even at DEBUG with a real polling loop. Run through the CLI (:func:`bot.cli.main`),
-which configures logging and maps failures to exit statuses for every subcommand."""
+which configures logging and maps failures to exit statuses for every subcommand. (The
+failures of a real ``run`` process against a fake Bot API, one by one, are
+tests/test_faults.py.)"""
 
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ def logging_restored() -> Iterator[None]:
     handlers, level, httpx_level = list(root.handlers), root.level, httpx.level
     filters = {h: list(h.filters) for h in handlers}
     yield
+    logging.captureWarnings(False)
     root.handlers = handlers
     root.setLevel(level)
     httpx.setLevel(httpx_level)
@@ -143,12 +146,19 @@ async def test_run_polls_answers_and_never_logs_the_token(tmp_path: Path) -> Non
     assert all(r.token == TOKEN for r in api.requests)  # ... while every request carried it
 
 
-def test_an_unusable_data_source_is_one_line_and_exit_status_1(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+async def test_an_unusable_data_source_is_one_line_and_exit_status_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    assert run(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, DATA_SOURCE="nowhere") == 1
+    """After the token is accepted: one line, and the database it made is removed again."""
+    async with FakeBotApi() as api:  # run() checks the token with getMe first
+        status = await asyncio.to_thread(
+            run, monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url,
+            DATA_SOURCE="nowhere", DATABASE_PATH=str(tmp_path / "bot.sqlite"),
+        )  # fmt: skip
+    assert status == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown data source 'nowhere'" in err
+    assert list(tmp_path.iterdir()) == []  # no database, no lock file left behind
 
 
 def test_the_installed_command_has_run(tmp_path: Path) -> None:
@@ -173,10 +183,63 @@ def test_the_installed_command_has_run(tmp_path: Path) -> None:
     ]
 
 
-def test_an_unusable_database_is_one_line_and_exit_status_1(
+async def test_an_unusable_database_is_one_line_and_exit_status_1(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "taken").mkdir()  # a folder where the database file should be
-    assert run(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "taken")) == 1
+    async with FakeBotApi() as api:
+        status = await asyncio.to_thread(
+            run, monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url,
+            DATABASE_PATH=str(tmp_path / "taken"),
+        )  # fmt: skip
+    assert status == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot open the database" in err and "Traceback" not in err
+
+
+def test_uncaught_exceptions_and_warnings_print_without_the_token(
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The outermost layer: sys.excepthook, threading.excepthook, warnings."""
+    import threading
+    import warnings
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    logging.captureWarnings(False)  # under pytest's own warning capture: take it over anew
+    configure_logging(settings(telegram_bot_token=TOKEN))
+    try:
+        raise RuntimeError(f"GET https://api.telegram.org/bot{TOKEN}/getMe failed")
+    except RuntimeError as e:
+        sys.excepthook(type(e), e, e.__traceback__)
+    thread = threading.Thread(target=lambda: 1 / 0 if TOKEN else None, name=f"t-{TOKEN}")
+    thread.start()
+    thread.join()
+    warnings.warn(f"token {TOKEN} in a warning", UserWarning, stacklevel=1)
+    logging.captureWarnings(False)
+    err = capsys.readouterr().err + caplog.text  # warnings are logged
+    assert "RuntimeError" in err and "ZeroDivisionError" in err and "in a warning" in err
+    assert TOKEN not in err and TOKEN.split(":")[1] not in err
+    assert err.count("[REDACTED]") >= 3
+
+
+def test_a_failure_line_that_quotes_the_token_is_scrubbed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A malformed TELEGRAM_BASE_URL carrying the token: the one line hides it."""
+    url = f"127.0.0.1:8081/bot{TOKEN}"
+    assert run(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=url) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "TELEGRAM_BASE_URL" in err and "[REDACTED]" in err
+    assert TOKEN not in err and TOKEN.split(":")[1] not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_malformed_setting_is_one_line_and_exit_status_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, ADMIN_IDS="me") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("rotation-bot: error: ADMIN_IDS")

@@ -41,3 +41,34 @@ def test_bad_admin_ids_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADMIN_IDS", "12,bob")
     with pytest.raises(ValueError, match="ADMIN_IDS must be numeric"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "http://127.0.0.1:8081",
+        "http://127.0.0.1:8081/",
+        "http://127.0.0.1:8081/bot",
+        "http://127.0.0.1:8081/bot/",
+        " http://127.0.0.1:8081/bot ",
+    ],
+)
+def test_the_base_url_is_taken_with_or_without_slash_and_bot(given: str) -> None:
+    s = Settings(_env_file=None, telegram_base_url=given)  # type: ignore[call-arg]
+    assert s.bot_api_url() == "http://127.0.0.1:8081/bot"
+
+
+def test_a_base_url_under_a_path_keeps_it() -> None:
+    s = Settings(_env_file=None, telegram_base_url="https://proxy.example/tg/")  # type: ignore[call-arg]
+    assert s.bot_api_url() == "https://proxy.example/tg/bot"
+    assert Settings(_env_file=None).bot_api_url() is None  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "given", ["127.0.0.1:8081", "ftp://host/bot", "http:///bot", "http://host:port/bot"]
+)
+def test_a_malformed_base_url_is_one_line(given: str) -> None:
+    s = Settings(_env_file=None, telegram_base_url=given)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="TELEGRAM_BASE_URL") as raised:
+        s.bot_api_url()
+    assert "\n" not in str(raised.value)
