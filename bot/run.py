@@ -8,7 +8,7 @@ Start-up, in this order; each failure is one line on stderr and an exit status o
    back-off for ``STARTUP_TIMEOUT`` seconds (:func:`check_token`);
 3. the instance lock beside the database (:mod:`storage.lock`) -> 5 if another bot holds it;
 4. the database's checks (:mod:`storage.checks`: folder, read-only, locked, damaged, newer) ->
-   6 to 11;
+   6 to 10 (1 for any other reason it cannot be opened);
 5. the market-data source -> 1.
 
 Nothing touches the disk before step 3, and a database file created at step 4 is removed
