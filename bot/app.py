@@ -66,8 +66,9 @@ def build_application(
         .post_init(post_init)
         .concurrent_updates(processor)
     )
-    if settings.telegram_base_url:
-        builder = builder.base_url(settings.bot_api_url())
+    base_url = settings.bot_api_url()  # None: Telegram's own
+    if base_url is not None:
+        builder = builder.base_url(base_url)
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
