@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,8 +52,22 @@ def broadcast(path: Path) -> dict[int, list[str]]:
     return expected
 
 
+STARTED: list[asyncio.subprocess.Process] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_its_test() -> Iterator[None]:
+    """A failed wait must not leave a delivery worker sending into the next test's server."""
+    yield
+    while STARTED:
+        worker = STARTED.pop()
+        if worker.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGKILL)
+
+
 async def start_worker(db: Path, base_url: str, concurrency: int) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
+    worker = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tests.support.delivery_process",
@@ -65,6 +81,8 @@ async def start_worker(db: Path, base_url: str, concurrency: int) -> asyncio.sub
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    STARTED.append(worker)
+    return worker
 
 
 def statuses(db: Path) -> dict[str, int]:
