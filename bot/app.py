@@ -26,6 +26,7 @@ from bot.handlers.commands import bot_commands, handlers
 from bot.handlers.errors import on_error
 from bot.handlers.throttle import heavy_update, throttle
 from bot.handlers.topics import topic_rules
+from bot.metrics import Metrics, TimedUpdates
 from bot.services import Services
 from bot.updates import ChatOrderedProcessor
 
@@ -59,12 +60,13 @@ def build_application(
                 raise
             token = OFFLINE_TOKEN
     processor = ChatOrderedProcessor(lambda u: heavy_update(u, services.bot_username))
+    metrics = Metrics()
     builder = (
         Application.builder()
         .token(token)
         .context_types(CONTEXT_TYPES)
         .post_init(post_init)
-        .concurrent_updates(processor)
+        .concurrent_updates(TimedUpdates(processor, metrics.update_seconds))
     )
     base_url = settings.bot_api_url()  # None: Telegram's own
     if base_url is not None:
@@ -77,6 +79,8 @@ def build_application(
     app.bot_data.services = services
     app.bot_data.with_jobs = with_jobs
     app.bot_data.flood = FloodControl()
+    app.bot_data.metrics = metrics
+    metrics.track(app.bot_data)
     app.add_handler(TypeHandler(Update, throttle), group=-1)  # before any other handler
     for handler in handlers():
         app.add_handler(handler)
@@ -101,3 +105,5 @@ async def post_init(app: Application) -> None:
         from bot.schedule import install_jobs
 
         install_jobs(app)
+    if app.bot_data.monitor is not None:  # METRICS_PORT: rotation-bot run sets it up
+        await app.bot_data.monitor.start()

@@ -15,6 +15,8 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 if TYPE_CHECKING:
     from bot.delivery import DeliveryWorker
     from bot.flood import FloodControl
+    from bot.metrics import Metrics
+    from bot.monitor import Monitor
     from bot.schedule import ScanPlan
     from bot.services import Services
     from signals.dashboard import Dashboard
@@ -39,6 +41,8 @@ class BotData:
     scan_plan: ScanPlan | None = None
     dashboard: HeldDashboard | None = None
     flood: FloodControl | None = None  # set by build_application; None: no flood control
+    metrics: Metrics | None = None  # set by build_application
+    monitor: Monitor | None = None  # /healthz and /metrics, when METRICS_PORT is set (run)
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

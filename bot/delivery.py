@@ -58,6 +58,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.limits import ChatWindows, Pace
+from bot.log_json import CHAT_ID
 from bot.messages import fits_caption
 from bot.refusals import chat_gone
 from storage.chats import ChatStore
@@ -174,6 +175,9 @@ class DeliveryWorker:
         )
         self.photos = PhotoIds()
         self.stats: collections.Counter[str] = collections.Counter()
+        self.outcomes: collections.Counter[tuple[str, str]] = collections.Counter()
+        """(outcome, reason) -> messages: what /metrics counts ("retried", "RetryAfter")."""
+        self.paused_seconds = 0.0  # all sending held back by Telegram's 429 answers
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._slots = asyncio.Semaphore(self.config.concurrency)
@@ -279,6 +283,7 @@ class DeliveryWorker:
 
     async def _deliver(self, msg: Claimed) -> None:
         """Send one claimed message and record the outcome; never raises."""
+        CHAT_ID.set(msg.chat_id)  # this send's own task: its log records name the chat
         try:
             try:
                 sent = await self._send(msg)
@@ -287,10 +292,10 @@ class DeliveryWorker:
             except Exception as e:  # not Telegram's answer: a local fault (or a bug)
                 log.exception("sending message %d to %d failed", msg.id, msg.chat_id)
                 self.outbox.mark_failed(msg.id, f"{type(e).__name__}: {e}")
-                self.stats["failed"] += 1
+                self._count("failed", type(e).__name__)
             else:
                 self.outbox.mark_sent(msg.id, sent.message_id, utcnow())
-                self.stats["sent"] += 1
+                self._count("sent", "ok")
         except Exception:  # recording the outcome failed (database locked ...): restart fixes
             log.exception("could not record the outcome of message %d", msg.id)
         finally:
@@ -320,36 +325,43 @@ class DeliveryWorker:
                 wait = retry_after_seconds(error.retry_after)
             if self.pace is not None:
                 self.pace.pause(wait)
-            self._retry(msg, text, told=wait)
+            self.stats["paused"] += 1
+            self.paused_seconds += wait
+            self._retry(msg, text, "RetryAfter", told=wait)
         elif isinstance(error, ChatMigrated):
             self.chats.migrate(msg.chat_id, error.new_chat_id)
             self.outbox.retry_later(msg.id, utcnow(), text)  # the row moved with the chat
-            self.stats["migrated"] += 1
+            self._count("migrated", "ChatMigrated")
             log.info("chat %d moved to %d: resending there", msg.chat_id, error.new_chat_id)
         elif chat_gone(error):
             self.chats.deactivate(msg.chat_id, text)
-            self.stats["deactivated"] += 1
+            self._count("deactivated", type(error).__name__)
             log.info("chat %d deactivated: %s", msg.chat_id, text)
         elif isinstance(error, BadRequest):
             if msg.chart and "file" in error.message.lower() and self.photos.forget(msg.chart):
-                self._retry(msg, text, told=0.0)  # a stale file_id: upload the chart again
+                self._retry(msg, text, "StaleFileId", told=0.0)  # upload the chart again
             else:
                 self.outbox.mark_failed(msg.id, text)
-                self.stats["failed"] += 1
+                self._count("failed", "BadRequest")
                 log.warning("message %d to %d refused: %s", msg.id, msg.chat_id, text)
         elif isinstance(error, NetworkError):  # TimedOut, 5xx, connection refused ...
-            self._retry(msg, text)
+            self._retry(msg, text, type(error).__name__)
         else:  # InvalidToken, Conflict ...: retrying this message cannot help
             self.outbox.mark_failed(msg.id, text)
-            self.stats["failed"] += 1
+            self._count("failed", type(error).__name__)
             log.error("message %d to %d failed: %s", msg.id, msg.chat_id, text)
 
-    def _retry(self, msg: Claimed, reason: str, told: float | None = None) -> None:
+    def _retry(self, msg: Claimed, reason: str, cause: str, told: float | None = None) -> None:
         delay = self.config.retry.delay(msg.attempts, told)
         if delay is None:
             self.outbox.mark_failed(msg.id, f"{reason} (gave up after {msg.attempts} attempts)")
-            self.stats["failed"] += 1
+            self._count("failed", cause)
             log.warning("message %d to %d failed: %s", msg.id, msg.chat_id, reason)
             return
         self.outbox.retry_later(msg.id, utcnow() + dt.timedelta(seconds=delay), reason)
-        self.stats["retried"] += 1
+        self._count("retried", cause)
+
+    def _count(self, outcome: str, cause: str) -> None:
+        """One message's outcome (``stats``), and why (``outcomes``, by error class)."""
+        self.stats[outcome] += 1
+        self.outcomes[outcome, cause] += 1

@@ -74,13 +74,19 @@ class RedactToken(logging.Filter):
 
 
 def configure_logging(settings: Settings, handlers: Iterable[logging.Handler] = ()) -> None:
-    """Log to stderr at LOG_LEVEL, httpx quiet, warnings logged, the configured token
-    scrubbed from the root's handlers and from ``handlers``, and from uncaught exceptions."""
+    """Log to stderr at LOG_LEVEL (as JSON lines with ``LOG_FORMAT=json``), httpx quiet,
+    warnings logged, the configured token scrubbed from the root's handlers and from
+    ``handlers``, and from uncaught exceptions."""
     level = getattr(logging, str(settings.log_level).upper(), logging.INFO)
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=level, format=FORMAT, stream=sys.stderr)
     root.setLevel(level)
+    if settings.log_format == "json":
+        from bot.log_json import JsonFormatter
+
+        for handler in (*root.handlers, *handlers):
+            handler.setFormatter(JsonFormatter())
     for name in NOISY_LOGGERS:  # their request lines carry the token in the URL
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.captureWarnings(True)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bot.charts import chart_for_event
+from bot.log_json import log_context
 from bot.messages import digest_html, event_html, session_label
 from bot.scanner import BENCHMARK, ScanResult, scan_closes, tickers_for
 from market.base import Closes, Provider
@@ -75,8 +76,19 @@ async def run_scan(
     """Scan ``session`` and queue its alerts; never raises for bad data or a failed fetch.
 
     ``now`` fixes the clock (quiet hours, mute, timestamps) for tests; ``wake`` tells the
-    delivery worker there is new mail.
+    delivery worker there is new mail. Every record logged meanwhile names the session.
     """
+    with log_context(session=session):
+        return await _scan(services, session, now, chart_maker, wake)
+
+
+async def _scan(
+    services: Services,
+    session: dt.date,
+    now: dt.datetime | None,
+    chart_maker: ChartMaker | None,
+    wake: Callable[[], None] | None,
+) -> ScanReport:
 
     def clock() -> dt.datetime:
         return now or dt.datetime.now(dt.UTC)

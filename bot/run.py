@@ -79,6 +79,14 @@ async def _run(settings: Settings, token: str, base_url: str | None) -> int:
         with InstanceLock.acquire(settings.database_path, "run"):
             services = open_services(settings)
             app = build_application(services, token=token)
+            if settings.metrics_port is not None:  # started in post_init, stopped in serve
+                from bot.monitor import Monitor
+
+                metrics = app.bot_data.metrics
+                assert metrics is not None  # set by build_application
+                app.bot_data.monitor = Monitor(
+                    app.bot_data, metrics, settings.metrics_listen, settings.metrics_port
+                )
             try:
                 await serve(app, services, stopping)
             finally:
@@ -204,6 +212,8 @@ async def serve(app: App, services: Services, stopping: Stopping) -> None:
         await stopping.requested.wait()
     finally:
         await stop(app, services)
+        if app.bot_data.monitor is not None:
+            await app.bot_data.monitor.stop()
         await app.shutdown()
 
 

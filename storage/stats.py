@@ -142,3 +142,34 @@ def channel_by_username(db: sqlite_utils.Database, username: str) -> int | None:
         [username.lstrip("@")],
     ).fetchone()
     return int(row[0]) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFigures:
+    """The scans as monitoring sees them (``/metrics``)."""
+
+    last_success: str | None  # ISO-8601 UTC finish of the latest scan that ran to the end
+    last_duration: float | None  # seconds, of the latest finished scan
+    problems: int  # data problems the latest finished scan reported
+
+
+def scan_figures(db: sqlite_utils.Database) -> ScanFigures:
+    """When a scan last succeeded, how long the latest one took, its data problems."""
+    success = db.execute("SELECT max(finished_at) FROM scans WHERE status = 'ok'").fetchone()[0]
+    row = db.execute(
+        "SELECT (julianday(finished_at) - julianday(started_at)) * 86400.0, problems "
+        "FROM scans WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return ScanFigures(success, None, 0)
+    return ScanFigures(success, max(0.0, float(row[0])), len(_problems(row[1])))
+
+
+def subscriptions(db: sqlite_utils.Database) -> int:
+    """Subscriptions of active chats (each chat-topic pair once)."""
+    return int(
+        db.execute(
+            "SELECT count(*) FROM subscriptions s JOIN chats c ON c.id = s.chat_id "
+            "WHERE c.active = 1"
+        ).fetchone()[0]
+    )

@@ -1,0 +1,105 @@
+"""The real ``rotation-bot run`` with METRICS_PORT: /healthz and /metrics over HTTP while it
+polls the fake Bot API, its start-up evening scan, an update, then a clean stop; with
+LOG_FORMAT=json, every line it logs is a JSON object."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.fake_api.server import FakeBotApi
+from tests.test_monitoring import figures
+
+TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def until(check, what: str, timeout: float = 90.0):  # type: ignore[no-untyped-def]
+    """Await ``check()`` (an awaitable factory) until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            found = await check()
+        except httpx.TransportError:
+            found = None
+        if found:
+            return found
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+async def test_run_serves_healthz_and_metrics(tmp_path: Path) -> None:
+    port = free_port()
+    async with FakeBotApi(max_long_poll=0.2) as api:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": api.base_url,
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite"),
+            "DATA_SOURCE": "sample",
+            "ADMIN_IDS": "",
+            "METRICS_PORT": str(port),
+            "LOG_FORMAT": "json",
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as web:
+
+                async def scanned() -> dict | None:
+                    seen = figures((await web.get("/metrics")).text)
+                    return (
+                        seen
+                        if ("rotation_bot_scan_last_success_timestamp_seconds", ()) in seen
+                        else None
+                    )
+
+                seen = await until(scanned, "the start-up scan in /metrics")
+                assert ("rotation_bot_scan_duration_seconds", ()) in seen
+                healthz = await web.get("/healthz")
+                assert (healthz.status_code, healthz.text) == (200, "ok\n")
+
+                api.add_message(5150, 5150, "/start")
+
+                async def handled() -> dict | None:
+                    seen = figures((await web.get("/metrics")).text)
+                    return seen if seen["rotation_bot_update_seconds_count", ()] >= 1 else None
+
+                seen = await until(handled, "the update in /metrics")
+                assert seen["rotation_bot_chats", (("kind", "private"),)] == 1
+                assert api.texts(5150)
+            proc.send_signal(signal.SIGINT)
+            out, err = await asyncio.wait_for(proc.communicate(), 30)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    log = (out + err).decode()
+    assert proc.returncode == 0, log[-2000:]
+    records = [json.loads(line) for line in err.decode().splitlines()]  # every line is JSON
+    messages = [r["message"] for r in records]
+    assert f"monitoring on http://127.0.0.1:{port}/healthz and /metrics" in messages
+    scans = [r for r in records if r["message"].startswith("scan 20")]
+    assert scans and all(r["message"].startswith(f"scan {r['session']}:") for r in scans)
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    with pytest.raises(httpx.ConnectError):  # closed with the bot
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
