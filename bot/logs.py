@@ -75,8 +75,8 @@ class RedactToken(logging.Filter):
 
 def configure_logging(settings: Settings, handlers: Iterable[logging.Handler] = ()) -> None:
     """Log to stderr at LOG_LEVEL (as JSON lines with ``LOG_FORMAT=json``), httpx quiet,
-    warnings logged, the configured token scrubbed from the root's handlers and from
-    ``handlers``, and from uncaught exceptions."""
+    warnings logged, the configured token and webhook secret scrubbed from the root's handlers
+    and from ``handlers``, and the token from uncaught exceptions."""
     level = getattr(logging, str(settings.log_level).upper(), logging.INFO)
     root = logging.getLogger()
     if not root.handlers:
@@ -95,6 +95,9 @@ def configure_logging(settings: Settings, handlers: Iterable[logging.Handler] = 
         return
     assert token is not None
     redact = RedactToken(token)
+    webhook = settings.webhook_secret  # PTB logs setWebhook's parameters at DEBUG
+    if webhook is not None:
+        redact.secrets += secrets_of(webhook.get_secret_value().strip())
     for handler in (*root.handlers, *handlers):
         handler.filters = [f for f in handler.filters if not isinstance(f, RedactToken)]
         handler.addFilter(redact)

@@ -42,7 +42,7 @@ from bot.delivery import retry_after_seconds
 from bot.failures import BotApiUnreachable, ConfigError, TokenRejected
 from bot.logs import scrub, secrets_of
 from bot.services import Services, open_services
-from bot.settings import Settings
+from bot.settings import Settings, Webhook
 from storage.lock import InstanceLock
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,15 @@ def run(settings: Settings) -> int:
     try:
         token = settings.token()
         base_url = settings.bot_api_url()
+        webhook = settings.webhook()
     except ValueError as e:
         raise ConfigError(str(e)) from None
-    return asyncio.run(_run(settings, token, base_url))
+    return asyncio.run(_run(settings, token, base_url, webhook))
 
 
-async def _run(settings: Settings, token: str, base_url: str | None) -> int:
+async def _run(
+    settings: Settings, token: str, base_url: str | None, webhook: Webhook | None = None
+) -> int:
     stopping = Stopping()
     stopping.install()
     try:
@@ -88,7 +91,7 @@ async def _run(settings: Settings, token: str, base_url: str | None) -> int:
                     app.bot_data, metrics, settings.metrics_listen, settings.metrics_port
                 )
             try:
-                await serve(app, services, stopping)
+                await serve(app, services, stopping, webhook)
             finally:
                 services.close()
     finally:
@@ -186,8 +189,13 @@ async def check_token(
             pass
 
 
-async def serve(app: App, services: Services, stopping: Stopping) -> None:
-    """Poll and deliver until a stop is requested, then stop as the module says."""
+async def serve(
+    app: App, services: Services, stopping: Stopping, webhook: Webhook | None = None
+) -> None:
+    """Poll (or serve the webhook) and deliver until a stop is requested, then stop as the
+    module says. Webhook mode is PTB's own server (tornado): the same Application, updater
+    and stop as polling, the secret checked by it (403 without it), setWebhook with the
+    secret; polling deletes a webhook left from webhook mode first (PTB does)."""
     try:
         await app.initialize()  # getMe once more, for the application's own bot
         if app.post_init is not None:
@@ -199,10 +207,21 @@ async def serve(app: App, services: Services, stopping: Stopping) -> None:
         raise BotApiUnreachable(f"the Bot API failed during start-up: {reason}") from None
     try:
         assert app.updater is not None
-        await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        if webhook is None:
+            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            await app.updater.start_webhook(
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=webhook.path,
+                webhook_url=webhook.url,
+                secret_token=webhook.secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
         await app.start()
         source = services.provider.name + (" (synthetic)" if services.provider.synthetic else "")
-        log.info("rotation-bot is running: polling, data source %s", source)
+        mode = f"webhook at {webhook.url}" if webhook else "polling"
+        log.info("rotation-bot is running: %s, data source %s", mode, source)
         if services.provider.synthetic:
             log.warning(
                 "the data source is the synthetic sample, which ends on a fixed date: evening "

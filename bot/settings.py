@@ -8,6 +8,7 @@ as a :class:`pydantic.SecretStr`, so it prints as ``**********`` and never reach
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from signals.rules import NEW_YORK
 
 TOKEN_PATTERN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+"""Telegram allows 1-256 of these characters; fewer than 16 is too easy to guess."""
 
 
 class Settings(BaseSettings):
@@ -40,8 +43,12 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_listen: str = "127.0.0.1"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
 
-    @field_validator("metrics_port", mode="before")
+    @field_validator("metrics_port", "webhook_url", "webhook_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """``METRICS_PORT=`` (as .env.example has it) means off, not a bad number."""
@@ -114,6 +121,48 @@ class Settings(BaseSettings):
                 "as @BotFather gives it)"
             )
         return value
+
+    def webhook(self) -> Webhook | None:
+        """Webhook mode's parameters when WEBHOOK_URL is set (None: polling); raises
+        ValueError with a one-line reason for a bad URL or a missing or weak secret."""
+        if not self.webhook_url:
+            return None
+        url = urlsplit(self.webhook_url.strip())
+        if url.scheme not in ("https", "http") or not url.hostname:
+            raise ValueError(
+                f"WEBHOOK_URL must be the public https:// address Telegram posts updates to, "
+                f"not {self.webhook_url!r}"
+            )
+        secret = self.webhook_secret.get_secret_value().strip() if self.webhook_secret else ""
+        if not secret:
+            raise ValueError(
+                "WEBHOOK_SECRET is not set: webhook mode needs it (Telegram sends it with every "
+                "update; make one with: openssl rand -hex 32)"
+            )
+        if not WEBHOOK_SECRET_PATTERN.match(secret):
+            raise ValueError(
+                "WEBHOOK_SECRET must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - "
+                "(make one with: openssl rand -hex 32)"
+            )
+        return Webhook(
+            url=url.geturl(),
+            path=url.path.lstrip("/"),
+            listen=self.webhook_listen,
+            port=self.webhook_port,
+            secret=secret,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where Telegram posts updates (``url``) and where the bot listens for them: the proxy
+    in front forwards ``url``'s path to ``listen:port``."""
+
+    url: str
+    path: str  # the URL's path, without its leading slash (PTB's url_path)
+    listen: str
+    port: int
+    secret: str = field(repr=False)
 
 
 def load_settings() -> Settings:

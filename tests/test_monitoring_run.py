@@ -74,6 +74,7 @@ async def test_run_serves_healthz_and_metrics(tmp_path: Path) -> None:
                     )
 
                 seen = await until(scanned, "the start-up scan in /metrics")
+                assert "deleteWebhook" in api.methods()  # polling: a webhook left behind goes
                 assert ("rotation_bot_scan_duration_seconds", ()) in seen
                 healthz = await web.get("/healthz")
                 assert (healthz.status_code, healthz.text) == (200, "ok\n")
