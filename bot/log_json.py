@@ -17,7 +17,8 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from typing import Any
 
 CHAT_ID: ContextVar[int | None] = ContextVar("chat_id", default=None)
 SESSION: ContextVar[str | None] = ContextVar("session", default=None)
@@ -26,7 +27,7 @@ SESSION: ContextVar[str | None] = ContextVar("session", default=None)
 @contextlib.contextmanager
 def log_context(*, chat_id: int | None = None, session: object = None) -> Iterator[None]:
     """Records logged inside the block (in this task) name this chat and/or scan session."""
-    tokens = []
+    tokens: list[tuple[ContextVar[Any], Token[Any]]] = []
     if chat_id is not None:
         tokens.append((CHAT_ID, CHAT_ID.set(chat_id)))
     if session is not None:
@@ -35,7 +36,7 @@ def log_context(*, chat_id: int | None = None, session: object = None) -> Iterat
         yield
     finally:
         for var, token in reversed(tokens):
-            var.reset(token)  # type: ignore[attr-defined]
+            var.reset(token)
 
 
 class JsonFormatter(logging.Formatter):
