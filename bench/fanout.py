@@ -2,6 +2,7 @@
 
     python bench/fanout.py                        # 100,000 chats; all figures below
     python bench/fanout.py --chats 1000000 --repeat 5 --deliver-seconds 0
+    python bench/fanout.py --chats 1000000 --repeat 1 --events 1 --trace-seconds -1
 
 A file database (storage.connect, WAL) is seeded with ``--chats`` chats the way the bot would
 hold them: most subscribed to a preset (some to an overlapping signal topic as well), some
@@ -243,12 +244,16 @@ def main() -> None:
         "--trace-seconds", type=float, default=10.0,
         help="delivery run with tracemalloc: seconds (0: drain all; -1: skip; default 10)",
     )  # fmt: skip
+    parser.add_argument(
+        "--events", type=lambda t: [int(n) for n in t.split(",")], default=[1, 10],
+        help="events per fan-out, comma-separated (default 1,10; 1 alone for --chats 1000000)",
+    )  # fmt: skip
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"SQLite {SQLITE_VERSION}; command: python bench/fanout.py "
         f"--chats {args.chats} --repeat {args.repeat} --deliver-seconds {args.deliver_seconds:g} "
-        f"--trace-seconds {args.trace_seconds:g}"
+        f"--trace-seconds {args.trace_seconds:g} --events {','.join(map(str, args.events))}"
     )
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -260,7 +265,7 @@ def main() -> None:
             + ", ".join(f"{k} {v:,}" for k, v in mix.items())
         )
         print("(a) Outbox.fanout, fresh process and fresh copy of the database each run:")
-        for events in (1, 10):
+        for events in args.events:
             runs = [
                 in_child(fanout_child, fresh_copy(base, tmp, "run.sqlite"), events, False)
                 for _ in range(args.repeat)
@@ -274,7 +279,7 @@ def main() -> None:
                 f"{best['rows'] / best['seconds']:,.0f} rows/s"
             )
         print("(c) memory of one fan-out call, in a process of its own (one run traced, one not):")
-        for events in (1, 10):
+        for events in args.events:
             traced = in_child(fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, True)
             untraced = in_child(fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, False)
             print(

@@ -25,7 +25,6 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.log_json import log_context
-from bot.schedule import missed_scan
 from storage import stats
 from storage.health import write_problem
 
@@ -169,6 +168,8 @@ def health(data: BotData, now: dt.datetime | None = None) -> str | None:
     Healthy: this runs (the event loop answers: the server runs on it), the database takes a
     write, and the latest scan whose time has passed ran to the end (or has been running for
     less than :data:`SCAN_GRACE`)."""
+    from bot.schedule import missed_scan  # here: the scan's imports (charts) cost chat's start
+
     services = data.services
     problem = write_problem(services.db)
     if problem is not None:
