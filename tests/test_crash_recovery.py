@@ -24,32 +24,13 @@ import pytest
 
 from bot.delivery import PAID_CONCURRENCY, DeliveryConfig
 from bot.fake_api.server import FakeBotApi
-from storage import connect
-from storage.chats import ChatStore
-from storage.outbox import Outbox
+from tests.support.bot_process import outbox_depth, seed_broadcast
 from tests.support.pipeline_support import wait_for
 
 pytestmark = pytest.mark.timeout(900)  # generous: a loaded 2-core CI is slow, not wrong
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATS, PER_CHAT = 1000, 5
-
-
-def broadcast(path: Path) -> dict[int, list[str]]:
-    """5,000 queued messages: 1,000 chats (private, groups, channels) x 5."""
-    db = connect(path)
-    chats = ChatStore(db)
-    expected: dict[int, list[str]] = {}
-    for i in range(CHATS):
-        cid = 10_000 + i if i % 4 else -(10_000 + i)
-        chats.ensure(cid, "private" if cid > 0 else "supergroup")
-        expected[cid] = [f"alert {n} for {cid}" for n in range(PER_CHAT)]
-    db.conn.executemany(
-        "INSERT INTO outbox (chat_id, dedupe, body) VALUES (?, ?, ?)",
-        [(cid, f"k{n}", body) for cid, bodies in expected.items() for n, body in enumerate(bodies)],
-    )
-    db.conn.close()
-    return expected
 
 
 STARTED: list[asyncio.subprocess.Process] = []
@@ -85,18 +66,10 @@ async def start_worker(db: Path, base_url: str, concurrency: int) -> asyncio.sub
     return worker
 
 
-def statuses(db: Path) -> dict[str, int]:
-    conn = connect(db)
-    try:
-        return Outbox(conn).depth()
-    finally:
-        conn.conn.close()
-
-
 @pytest.mark.parametrize("concurrency", [DeliveryConfig().concurrency, PAID_CONCURRENCY])
 async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, concurrency: int) -> None:
     db = tmp_path / "bot.sqlite"
-    expected = broadcast(db)
+    expected = seed_broadcast(db, CHATS, PER_CHAT)
     total = CHATS * PER_CHAT
     async with FakeBotApi(send_latency=0.005) as api:
         first = await start_worker(db, api.base_url, concurrency)
@@ -104,7 +77,7 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, concurrency: 
         os.kill(first.pid, signal.SIGKILL)
         await first.wait()
         at_kill = api.delivered_count
-        left = statuses(db)
+        left = outbox_depth(db)
         assert first.returncode == -signal.SIGKILL and 0 < left["sent"] < total
 
         second = await start_worker(db, api.base_url, concurrency)
@@ -119,7 +92,7 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, concurrency: 
             duplicated += sum(n - 1 for n in got.values() if n > 1)
             assert set(got) <= set(bodies)
 
-    final = statuses(db)
+    final = outbox_depth(db)
     print(
         f"\ncrash test: killed after {at_kill} of {total} deliveries with "
         f"{left['sending']} messages marked 'sending' (concurrency {concurrency}); after the "

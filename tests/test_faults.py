@@ -248,15 +248,7 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
             await first.kill()
         at_kill, left = api.delivered_count, outbox_depth(db)
         assert 0 < left["sent"] < TOTAL
-        second = await BotProcess.start(env, tmp_path)
-        sent = SentCounter(db)
-        try:
-            await wait_for(lambda: sent() == TOTAL, 600, "all sent")
-            second.signal(signal.SIGTERM)
-            assert await second.wait() == 0, second.output[-3000:]
-        finally:
-            sent.close()
-            await second.kill()
+        second = await restart_until_all_sent(env, tmp_path, db)
         lost, duplicated = lost_and_duplicated(api, expected)
     print(
         f"\nSIGKILL after {at_kill} of {TOTAL} deliveries, {left['sending']} marked 'sending' "
@@ -268,6 +260,20 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
     assert final == {"pending": 0, "sending": 0, "sent": TOTAL, "failed": 0, "dropped": 0}
     assert_no_token(first)
     assert_no_token(second)
+
+
+async def restart_until_all_sent(env: dict[str, str], tmp_path: Path, db: Path) -> BotProcess:
+    """Start the bot again, let it send every queued message, stop it with SIGTERM (exit 0)."""
+    second = await BotProcess.start(env, tmp_path)
+    sent = SentCounter(db)
+    try:
+        await wait_for(lambda: sent() == TOTAL, 600, "all sent")
+        second.signal(signal.SIGTERM)
+        assert await second.wait() == 0, second.output[-3000:]
+    finally:
+        sent.close()
+        await second.kill()
+    return second
 
 
 async def test_sigterm_mid_broadcast_loses_and_repeats_nothing(tmp_path: Path) -> None:
@@ -286,15 +292,7 @@ async def test_sigterm_mid_broadcast_loses_and_repeats_nothing(tmp_path: Path) -
         assert code == 0, first.output[-3000:]
         assert left["sending"] == 0 and 0 < left["sent"] < TOTAL
         assert not db.with_name("bot.sqlite.lock").exists()
-        second = await BotProcess.start(env, tmp_path)
-        sent = SentCounter(db)
-        try:
-            await wait_for(lambda: sent() == TOTAL, 600, "all sent")
-            second.signal(signal.SIGTERM)
-            assert await second.wait() == 0, second.output[-3000:]
-        finally:
-            sent.close()
-            await second.kill()
+        second = await restart_until_all_sent(env, tmp_path, db)
         lost, duplicated = lost_and_duplicated(api, expected)
     print(
         f"\nSIGTERM after {at_stop} of {TOTAL} deliveries: exit {code}, {left['sending']} left "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import sys
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from bot.fake_api.server import FakeBotApi
+from tests.support.bot_process import bot_env
 from tests.test_monitoring import figures
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
@@ -47,17 +47,9 @@ async def until(check, what: str, timeout: float = 90.0):  # type: ignore[no-unt
 async def test_run_serves_healthz_and_metrics(tmp_path: Path) -> None:
     port = free_port()
     async with FakeBotApi(max_long_poll=0.2) as api:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BASE_URL": api.base_url,
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite"),
-            "DATA_SOURCE": "sample",
-            "ADMIN_IDS": "",
-            "METRICS_PORT": str(port),
-            "LOG_FORMAT": "json",
-        }
+        env = bot_env(
+            api.base_url, tmp_path / "bot.sqlite", METRICS_PORT=str(port), LOG_FORMAT="json"
+        )
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

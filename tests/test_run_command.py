@@ -22,6 +22,7 @@ from bot.cli import main
 from bot.fake_api.server import FakeBotApi
 from bot.logs import RedactToken, configure_logging
 from bot.settings import Settings
+from tests.support.bot_process import bot_env
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,16 +111,7 @@ def test_configure_logging_quiets_httpx_and_filters_every_handler() -> None:
 @pytest.mark.timeout(600)
 async def test_run_polls_answers_and_never_logs_the_token(tmp_path: Path) -> None:
     async with FakeBotApi(max_long_poll=0.2) as api:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BASE_URL": api.base_url,
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite"),
-            "DATA_SOURCE": "sample",
-            "ADMIN_IDS": "",
-            "LOG_LEVEL": "DEBUG",
-        }
+        env = bot_env(api.base_url, tmp_path / "bot.sqlite", LOG_LEVEL="DEBUG")
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -163,7 +155,6 @@ async def test_an_unusable_data_source_is_one_line_and_exit_status_1(
 
 def test_the_installed_command_has_run(tmp_path: Path) -> None:
     """`rotation-bot run` with no token, as a newcomer types it: one line, status 2."""
-    import os
     import subprocess
     import sys
 

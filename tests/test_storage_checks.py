@@ -14,6 +14,7 @@ from storage import connect
 from storage.checks import Busy, Damaged, FolderMissing, ReadOnly, StorageError, TooNew
 from storage.db import schema_version, transaction
 from storage.schema import MIGRATIONS
+from tests.support.bot_process import damaged_database
 
 ROOT_CAN_WRITE_ANYTHING = os.geteuid() == 0
 
@@ -84,23 +85,6 @@ def test_damaged_pages_are_refused_with_how_to_restore(tmp_path: Path) -> None:
         connect(path)
     message = one_line(raised.value)
     assert "is damaged" in message and "Where the data lives, and backups" in message
-
-
-def damaged_database(path: Path) -> Path:
-    """A database with a valid header whose table pages are overwritten with junk."""
-    db = connect(path)
-    db.conn.executemany(
-        "INSERT INTO chats (id, kind, title) VALUES (?, 'private', ?)",
-        [(i, "x" * 200) for i in range(2000)],
-    )
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.conn.close()
-    data = bytearray(path.read_bytes())
-    page = 4096
-    for start in range(3 * page, len(data) - page, 5 * page):
-        data[start + 8 : start + page] = b"\xa5" * (page - 8)
-    path.write_bytes(bytes(data))
-    return path
 
 
 @pytest.mark.skipif(ROOT_CAN_WRITE_ANYTHING, reason="root writes read-only files anyway")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 from bot.app import ALLOWED_UPDATES
 from bot.cli import main
 from bot.fake_api.server import FakeBotApi
+from tests.support.bot_process import bot_env
 from tests.test_monitoring_run import free_port, until
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
@@ -43,19 +43,14 @@ async def test_only_requests_with_the_secret_are_handled(tmp_path: Path) -> None
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/updates"
     async with FakeBotApi(max_long_poll=0.2) as api:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BASE_URL": api.base_url,
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite"),
-            "DATA_SOURCE": "sample",
-            "ADMIN_IDS": "",
-            "LOG_LEVEL": "DEBUG",  # PTB logs setWebhook's parameters: the secret must not show
-            "WEBHOOK_URL": url,
-            "WEBHOOK_PORT": str(port),
-            "WEBHOOK_SECRET": SECRET,
-        }
+        env = bot_env(
+            api.base_url,
+            tmp_path / "bot.sqlite",
+            LOG_LEVEL="DEBUG",  # PTB logs setWebhook's parameters: the secret must not show
+            WEBHOOK_URL=url,
+            WEBHOOK_PORT=str(port),
+            WEBHOOK_SECRET=SECRET,
+        )
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
