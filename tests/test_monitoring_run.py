@@ -8,14 +8,13 @@ import asyncio
 import json
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.fake_api.server import FakeBotApi
-from tests.support.bot_process import bot_env
+from tests.support.bot_process import BotProcess, bot_env
 from tests.test_monitoring import figures
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
@@ -50,10 +49,7 @@ async def test_run_serves_healthz_and_metrics(tmp_path: Path) -> None:
         env = bot_env(
             api.base_url, tmp_path / "bot.sqlite", METRICS_PORT=str(port), LOG_FORMAT="json"
         )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        bot = await BotProcess.start(env, tmp_path)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as web:
 
@@ -80,15 +76,13 @@ async def test_run_serves_healthz_and_metrics(tmp_path: Path) -> None:
                 seen = await until(handled, "the update in /metrics")
                 assert seen["rotation_bot_chats", (("kind", "private"),)] == 1
                 assert api.texts(5150)
-            proc.send_signal(signal.SIGINT)
-            out, err = await asyncio.wait_for(proc.communicate(), 30)
+            bot.signal(signal.SIGINT)
+            code = await bot.wait(30)
         finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    log = (out + err).decode()
-    assert proc.returncode == 0, log[-2000:]
-    records = [json.loads(line) for line in err.decode().splitlines()]  # every line is JSON
+            await bot.kill()
+    log = bot.output
+    assert code == 0, log[-2000:]
+    records = [json.loads(line) for line in log.splitlines()]  # every line is JSON
     messages = [r["message"] for r in records]
     assert f"monitoring on http://127.0.0.1:{port}/healthz and /metrics" in messages
     scans = [r for r in records if r["message"].startswith("scan 20")]

@@ -22,7 +22,7 @@ from bot.cli import main
 from bot.fake_api.server import FakeBotApi
 from bot.logs import RedactToken, configure_logging
 from bot.settings import Settings
-from tests.support.bot_process import bot_env
+from tests.support.bot_process import BotProcess, bot_env
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,25 +112,20 @@ def test_configure_logging_quiets_httpx_and_filters_every_handler() -> None:
 async def test_run_polls_answers_and_never_logs_the_token(tmp_path: Path) -> None:
     async with FakeBotApi(max_long_poll=0.2) as api:
         env = bot_env(api.base_url, tmp_path / "bot.sqlite", LOG_LEVEL="DEBUG")
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        bot = await BotProcess.start(env, tmp_path)
         try:
             api.add_message(5150, 5150, "/start")
             deadline = time.monotonic() + 240  # start-up on a loaded machine: a hang guard
             while not api.texts(5150):
-                assert proc.returncode is None, "the bot exited early"
+                assert bot.proc.returncode is None, "the bot exited early"
                 assert time.monotonic() < deadline, "no reply to /start"
                 await asyncio.sleep(0.05)
-            proc.send_signal(signal.SIGINT)
-            out, err = await asyncio.wait_for(proc.communicate(), 120)
+            bot.signal(signal.SIGINT)
+            code = await bot.wait(120)
         finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    log = (out + err).decode()
-    assert proc.returncode == 0, log[-2000:]
+            await bot.kill()
+    log = bot.output
+    assert code == 0, log[-2000:]
     assert "rotation-bot" in api.texts(5150)[0]
     assert "getUpdates" in log  # DEBUG really was on: PTB logged its calls
     assert TOKEN not in log and TOKEN.split(":")[1] not in log

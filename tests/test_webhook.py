@@ -4,10 +4,8 @@ a wrong one refused (403) and never handled; bad webhook settings are one line, 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest
 from bot.app import ALLOWED_UPDATES
 from bot.cli import main
 from bot.fake_api.server import FakeBotApi
-from tests.support.bot_process import bot_env
+from tests.support.bot_process import BotProcess, bot_env
 from tests.test_monitoring_run import free_port, until
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
@@ -51,10 +49,7 @@ async def test_only_requests_with_the_secret_are_handled(tmp_path: Path) -> None
             WEBHOOK_PORT=str(port),
             WEBHOOK_SECRET=SECRET,
         )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        bot = await BotProcess.start(env, tmp_path)
         try:
             async with httpx.AsyncClient(timeout=10) as web:
 
@@ -88,14 +83,12 @@ async def test_only_requests_with_the_secret_are_handled(tmp_path: Path) -> None
                 await until(replied, "the reply to /start")
             assert "rotation-bot" in str(api.texts(8)[0])
             assert api.texts(7) == []  # the refused updates were never handled
-            proc.send_signal(signal.SIGINT)
-            out, err = await asyncio.wait_for(proc.communicate(), 30)
+            bot.signal(signal.SIGINT)
+            code = await bot.wait(30)
         finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    log = (out + err).decode()
-    assert proc.returncode == 0, log[-2000:]
+            await bot.kill()
+    log = bot.output
+    assert code == 0, log[-2000:]
     assert f"webhook at {url}" in log
     assert SECRET not in log and TOKEN not in log and TOKEN.split(":")[1] not in log
     assert "secret_token" in log  # DEBUG really showed setWebhook's parameters, scrubbed
