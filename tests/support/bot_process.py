@@ -117,6 +117,13 @@ class BotProcess:
         await asyncio.gather(*self._readers)
         return code
 
+    async def stopped(self, sig: int = signal.SIGINT, timeout: float = STARTED) -> str:
+        """Send ``sig``, require a clean exit (status 0) in time, return all it printed."""
+        self.signal(sig)
+        code = await self.wait(timeout)
+        assert code == 0, self.output[-3000:]
+        return self.output
+
     async def kill(self) -> None:
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGKILL)
