@@ -117,9 +117,10 @@ class BotProcess:
         await asyncio.gather(*self._readers)
         return code
 
-    async def stopped(self, sig: int = signal.SIGINT, timeout: float = STARTED) -> str:
-        """Send ``sig``, require a clean exit (status 0) in time, return all it printed."""
-        self.signal(sig)
+    async def stopped(self, sig: int | None = None, timeout: float = STARTED) -> str:
+        """Send ``sig`` (default SIGINT, Ctrl-C), require a clean exit (status 0) in time,
+        return all it printed."""
+        self.proc.send_signal(signal.SIGINT if sig is None else sig)
         code = await self.wait(timeout)
         assert code == 0, self.output[-3000:]
         return self.output
