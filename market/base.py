@@ -115,3 +115,20 @@ def split_missing(
         else:
             keep.append(t)
     return Closes(frame=frame[keep] if keep else frame.iloc[:, :0], missing=missing)
+
+
+Valuations = dict[str, float | None]
+"""Ticker -> its trailing price/earnings ratio, or None where the source has none."""
+
+
+def valuation_of(provider: object, tickers: Sequence[str]) -> Valuations:
+    """Each ticker's trailing P/E from ``provider.valuation``; a provider without valuations
+    (the sample, a CSV folder, a stand-in) answers None for every ticker — never a guess.
+
+    Not part of :class:`Provider`: most sources have no fund data, and a provider that does
+    may block on the network (call it off the event loop, with a timeout)."""
+    method = getattr(provider, "valuation", None)
+    if method is None:
+        return dict.fromkeys(tickers)
+    got = method(tickers)
+    return {t: got.get(t) for t in tickers}

@@ -21,7 +21,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from market.base import Closes, NoData, PriceCache, Provider, split_missing, tidy
+from market.base import (
+    Closes,
+    NoData,
+    PriceCache,
+    Provider,
+    Valuations,
+    split_missing,
+    tidy,
+    valuation_of,
+)
 
 FROM_THE_START = dt.date.min
 """Coverage of a request for "everything the source has" (``start=None``)."""
@@ -41,6 +50,10 @@ class CachedProvider:
     def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         with self.lock:
             return self._closes(tickers, start or FROM_THE_START, end)
+
+    def valuation(self, tickers: Sequence[str]) -> Valuations:
+        """The inner provider's, uncached here (the Yahoo provider keeps its own for hours)."""
+        return valuation_of(self.inner, tickers)
 
     def _closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
         tickers = list(dict.fromkeys(tickers))

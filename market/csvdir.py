@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from market.base import Closes, MarketDataError, NoData, split_missing, tidy
+from market.base import Closes, MarketDataError, NoData, Valuations, split_missing, tidy
 
 DATE_COLUMNS = ("date", "datetime", "timestamp", "time")
 CLOSE_COLUMNS = ("adj close", "adj_close", "adjclose", "adjusted close", "close")
@@ -82,6 +82,10 @@ class CsvProvider:
                     result.missing[t] = NoData(t, f"its data in {self.path} ends on {last.date()}")
         result.source = self.name
         return result
+
+    def valuation(self, tickers: Sequence[str]) -> Valuations:
+        """None for every ticker: a folder of closes holds no earnings."""
+        return dict.fromkeys(tickers)
 
     @property
     def first_session(self) -> dt.date | None:

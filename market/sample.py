@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from market import calendar
-from market.base import Closes, split_missing
+from market.base import Closes, Valuations, split_missing
 
 SEED = 20250918
 SAMPLE_START = dt.date(2001, 1, 2)
@@ -143,6 +143,10 @@ class SampleProvider:
         )
         result.source, result.synthetic = self.name, True
         return result
+
+    def valuation(self, tickers: Sequence[str]) -> Valuations:
+        """None for every ticker: the synthetic market has prices, no earnings."""
+        return dict.fromkeys(tickers)
 
 
 def _stamp(day: dt.date | None) -> pd.Timestamp | None:

@@ -45,7 +45,7 @@ from tenacity.wait import wait_base
 from yfinance.exceptions import YFRateLimitError
 
 from market import calendar
-from market.base import Closes, MarketDataError, NoData, tidy
+from market.base import Closes, MarketDataError, NoData, Valuations, tidy
 from market.yahoo_traffic import (
     DEFAULT_REASON,
     Failure,
@@ -56,6 +56,7 @@ from market.yahoo_traffic import (
     one_line,
     watch,
 )
+from market.yahoo_valuation import YahooValuations
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ class YahooProvider:
             self.wait = wait
         self.now = now or (lambda: pd.Timestamp.now(tz="UTC"))
         self.timeout = timeout
+        self.valuations = YahooValuations(self.session, _DOWNLOAD_LOCK)
 
     # ---- the Provider interface -------------------------------------------------------------
 
@@ -213,6 +215,11 @@ class YahooProvider:
             log.warning("yahoo: %s; returning the rest", self._give_up_message(left))
 
         return self._assemble(wanted, symbol_of, got, gone, left, start, end)
+
+    def valuation(self, tickers: Sequence[str]) -> Valuations:
+        """Each fund's trailing P/E as Yahoo gives it, None where it gives none (see
+        market/yahoo_valuation.py); blocks on the network: call it off the event loop."""
+        return self.valuations(tickers)
 
     # ---- one attempt ------------------------------------------------------------------------
 

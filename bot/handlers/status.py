@@ -1,19 +1,51 @@
-"""/status (the rotation dashboard) and /history (this chat's last alerts)."""
+"""/status (the rotation dashboard) and /history (this chat's last alerts).
+
+The dashboard carries one line of valuation context where the data source has it: the
+trailing P/E of small-cap funds against large-cap ones (Yahoo's fund data, ``DATA_SOURCE=yahoo``),
+"n/a" where it has none (the sample, a CSV folder, Yahoo not answering in time). It is shown,
+never alerted on: there is no history of it to backtest yet.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from dataclasses import dataclass
+
 from telegram import Update
 
-from bot.context import Context
+from bot.context import BotData, Context
 from bot.handlers import fetch
 from bot.handlers.common import reply, services
 from bot.handlers.permissions import Target, for_target
 from bot.messages import SYNTHETIC_NOTE, TEXT_LIMIT, esc
-from market.base import MarketDataError
+from bot.offload import POOLS
+from bot.services import Services
+from market.base import MarketDataError, Valuations, valuation_of
 from signals.dashboard import Dashboard, Gauge
 from storage.stats import recent_messages, waiting_messages
 
+log = logging.getLogger(__name__)
+
 HISTORY_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ValuationPair:
+    """Small-cap fund against large-cap fund, each with its index's name."""
+
+    small: str
+    large: str
+    label: str
+
+
+VALUATION_PAIRS = (
+    ValuationPair("IWM", "SPY", "Russell 2000 vs S&P 500"),
+    ValuationPair("IJR", "IVV", "S&P 600 vs S&P 500"),
+)
+"""IWM/SPY is the pair the dashboard follows; the S&P 600 admits only profitable companies,
+so its P/E is not pulled up by the Russell 2000's loss-makers."""
+VALUATION_TICKERS = tuple(dict.fromkeys(t for p in VALUATION_PAIRS for t in (p.small, p.large)))
 
 
 def _pct(x: float | None) -> str:
@@ -29,14 +61,41 @@ def _gauge_line(g: Gauge) -> str:
     )
 
 
-def dashboard_html(board: Dashboard, synthetic: bool) -> str:
-    """The dashboard as a chat message."""
+def _pe(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1f}"
+
+
+def valuation_lines(values: Valuations, source: str) -> list[str]:
+    """Small vs large caps by trailing P/E, as the source gives it; "n/a" where it does not."""
+    if all(values.get(t) is None for t in VALUATION_TICKERS):
+        why = (
+            "Yahoo gave none just now"
+            if source == "yahoo"
+            else f"the {source.split(':')[0]} data source has no fund valuations"
+        )
+        return [f"<b>Valuation</b> (trailing P/E): n/a — {esc(why)}"]
+    lines = ["<b>Valuation</b> (trailing P/E, Yahoo's fund data)"]
+    for p in VALUATION_PAIRS:
+        small, large = values.get(p.small), values.get(p.large)
+        line = f"    {esc(p.label)}: {p.small} {_pe(small)} · {p.large} {_pe(large)}"
+        if small is not None and large is not None:
+            gap = small / large - 1
+            word = "discount" if gap < 0 else "premium"
+            line += f" — small caps at a {abs(gap) * 100:.0f}% {word}"
+        lines.append(line)
+    return lines
+
+
+def dashboard_html(board: Dashboard, synthetic: bool, valuation: list[str] | None = None) -> str:
+    """The dashboard as a chat message (``valuation``: :func:`valuation_lines`)."""
     when = f" · {board.date:%a %d %b %Y} close" if board.date else ""
     lines = [f"📊 <b>Rotation dashboard</b>{when}"]
     if synthetic:
         lines.append(SYNTHETIC_NOTE)
     lines.append("")
     lines += [_gauge_line(g) for g in board.gauges]
+    if valuation:
+        lines += valuation
     if board.sectors:
         lines.append(
             "\n<b>Sectors vs SPY</b> (3-month relative return · relative rotation (JdK-style) "
@@ -70,17 +129,40 @@ def dashboard_html(board: Dashboard, synthetic: bool) -> str:
     return "\n".join(lines)
 
 
+UNAVAILABLE = "I can't reach the market data right now. Try again later."
+NO_CLOSES = "No closes available yet, so no dashboard. Try again later."
+
+
+async def fund_valuations(svc: Services) -> Valuations:
+    """The valuation pairs' trailing P/E from the data source, off the loop and within the
+    data timeout; None for each when it has none or does not answer in time."""
+    try:
+        return await POOLS.fetch(valuation_of, svc.provider, VALUATION_TICKERS)
+    except MarketDataError as e:
+        log.info("valuations unavailable: %s", e)
+        return dict.fromkeys(VALUATION_TICKERS)
+
+
+async def dashboard_message(svc: Services, held: BotData) -> tuple[Dashboard | None, str]:
+    """(the dashboard, its message with the valuation line), or (None, why there is none).
+
+    The valuations are fetched alongside the closes, so a slow one adds no wait."""
+    try:
+        (board, synthetic), values = await asyncio.gather(
+            fetch.current_dashboard(svc, held), fund_valuations(svc)
+        )
+    except MarketDataError:
+        return None, UNAVAILABLE
+    if board.date is None:
+        return None, NO_CLOSES
+    valuation = valuation_lines(values, svc.provider.name)
+    return board, dashboard_html(board, synthetic, valuation)
+
+
 async def status(update: Update, context: Context) -> None:
     """A compact rotation dashboard from the latest closes."""
-    try:
-        board, synthetic = await fetch.current_dashboard(services(context), context.bot_data)
-    except MarketDataError:
-        await reply(update, "I can't reach the market data right now. Try again later.")
-        return
-    if board.date is None:
-        await reply(update, "No closes available yet, so no dashboard. Try again later.")
-        return
-    await reply(update, dashboard_html(board, synthetic))
+    _, text = await dashboard_message(services(context), context.bot_data)
+    await reply(update, text)
 
 
 @for_target(manage=False)

@@ -24,7 +24,10 @@ What is served:
   request, and only bars whose timestamp lies in ``[period1, period2)`` are returned.
 * ``/v10/finance/quoteSummary/{SYM}``, ``/v7/finance/quote`` and
   ``/ws/fundamentals-timeseries/...`` -- the ``Ticker.info`` fallback yfinance uses when the
-  timezone lookup fails (at most twice per process).
+  timezone lookup fails (at most twice per process), and ``Ticker.info`` itself (the
+  provider's valuations): ``summaryDetail`` carries a ``trailingPE`` set with ``valuation()``,
+  a field yfinance 1.7's ``_fetch_info`` flattens into ``info`` — built from that parser
+  code, not recorded from Yahoo, and no ratio is real.
 
 Faults, per symbol or for every request: delisted (HTTP 404 with Yahoo's "Not Found" error
 body), rate limit (HTTP 429, N times or always), a network error raised from ``request()``
@@ -132,6 +135,12 @@ class FakeYahooSession(requests.Session):
         if set(adj) != set(table):
             raise ValueError("adjclose must have the same dates as closes")
         self.symbols[symbol.upper()] = _Symbol(table, adj, instrument_type)
+        return self
+
+    def valuation(self, symbol: str, trailing_pe: Any) -> FakeYahooSession:
+        """Serve ``trailingPE`` in ``symbol``'s quoteSummary ``summaryDetail`` (a number, or
+        anything else Yahoo might put there); ``add()`` the symbol first."""
+        self.symbols[symbol.upper()].summary["trailingPE"] = trailing_pe
         return self
 
     def delist(self, symbol: str, description: str = DEFAULT_DELISTED) -> FakeYahooSession:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -74,6 +74,7 @@ class Listing:
     instrument_type: str
     currency: str = "USD"
     delisted: str | None = None  # Yahoo's error description when set
+    summary: dict[str, Any] = field(default_factory=dict)  # more summaryDetail fields
 
 
 def classify(host: str, path: str, query: Mapping[str, str]) -> tuple[str, str | None]:
@@ -127,7 +128,8 @@ def answer(call: Call, entry: Listing | None) -> tuple[int, str, str]:
                 "exchangeTimezoneName": NEW_YORK,
                 "timeZoneFullName": NEW_YORK,
             },
-            "summaryDetail": {"currency": entry.currency},
+            # formatted=false (as yfinance asks): numbers plain, not {"raw": .., "fmt": ..}
+            "summaryDetail": {"currency": entry.currency, **entry.summary},
         }
         return 200, json.dumps({"quoteSummary": {"result": [result], "error": None}}), js
     if call.kind == "quote":
