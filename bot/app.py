@@ -26,6 +26,8 @@ from bot.handlers.commands import bot_commands, handlers
 from bot.handlers.errors import on_error
 from bot.handlers.throttle import heavy_update, throttle
 from bot.handlers.topics import topic_rules
+from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
+from bot.i18n import LANGUAGES
 from bot.metrics import Metrics, TimedUpdates
 from bot.services import Services
 from bot.updates import ChatOrderedProcessor
@@ -94,6 +96,11 @@ async def post_init(app: Application) -> None:
     services.bot_username = app.bot.username or ""
     services.chats.sync_topics(topic_rules())
     await app.bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault())
+    for lang in LANGUAGES:  # Telegram shows a user the menu of their app's language
+        if lang != DEFAULT_LANGUAGE:
+            await app.bot.set_my_commands(
+                bot_commands(lang=lang), scope=BotCommandScopeDefault(), language_code=lang
+            )
     for admin in sorted(services.settings.admins):
         try:  # fails until that person has opened a chat with the bot: not fatal
             await app.bot.set_my_commands(

@@ -14,6 +14,7 @@ import datetime as dt
 import html
 from collections.abc import Sequence
 
+from bot.i18n import N_
 from bot.render import followup_text
 from bot.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, fit, units
 from signals.catalogue import KINDS
@@ -21,7 +22,7 @@ from signals.events import Event
 
 MORE_IN_HISTORY = "\n… (more in /history)"
 
-SYNTHETIC_NOTE = "<i>Synthetic sample data — not real prices.</i>"
+SYNTHETIC_NOTE = N_("<i>Synthetic sample data — not real prices.</i>")  # shown as t(...)
 
 
 def esc(text: object) -> str:

@@ -46,6 +46,7 @@ class Chat:
     active: bool
     inactive_reason: str | None
     linked_by: int | None  # for a channel: the user who linked it
+    lang: str = "en"  # the language of its replies and alerts (bot/i18n.py)
 
     @property
     def is_group(self) -> bool:
@@ -59,12 +60,12 @@ class Chat:
 
 COLUMNS = (
     "id, kind, title, username, tz, quiet_start, quiet_end, digest, muted_until, active, "
-    "inactive_reason, linked_by"
+    "inactive_reason, linked_by, lang"
 )
 
 
 def _chat(row: tuple) -> Chat:
-    (cid, kind, title, username, tz, qs, qe, digest, muted, active, why, linked) = row
+    (cid, kind, title, username, tz, qs, qe, digest, muted, active, why, linked, lang) = row
     return Chat(
         id=cid,
         kind=kind,
@@ -78,6 +79,7 @@ def _chat(row: tuple) -> Chat:
         active=bool(active),
         inactive_reason=why,
         linked_by=linked,
+        lang=lang,
     )
 
 
@@ -94,19 +96,22 @@ class ChatStore:
         title: str | None = None,
         username: str | None = None,
         linked_by: int | None = None,
+        lang: str | None = None,
     ) -> Chat:
-        """Create the chat, or refresh its title and reactivate it; returns it."""
+        """Create the chat, or refresh its title and reactivate it; returns it. ``lang`` is
+        the language of a chat seen for the first time (an existing chat keeps its own)."""
         if kind not in CHAT_KINDS:
             raise ValueError(f"unknown chat kind {kind!r}")
         self.db.execute(
-            "INSERT INTO chats (id, kind, title, username, tz, linked_by) VALUES (?,?,?,?,?,?) "
+            "INSERT INTO chats (id, kind, title, username, tz, linked_by, lang) "
+            "VALUES (?,?,?,?,?,?,coalesce(?, 'en')) "
             "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
             "title = coalesce(excluded.title, title), "
             "username = coalesce(excluded.username, username), "
             "linked_by = coalesce(excluded.linked_by, linked_by), active = 1, "
             "inactive_reason = NULL, "
             "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            [chat_id, kind, title, username, self.default_tz, linked_by],
+            [chat_id, kind, title, username, self.default_tz, linked_by, lang],
         )
         chat = self.get(chat_id)
         assert chat is not None
@@ -117,8 +122,8 @@ class ChatStore:
         return _chat(row) if row else None
 
     def update(self, chat_id: int, **fields: object) -> Chat:
-        """Change settings: tz, quiet_start, quiet_end, digest, muted_until, title."""
-        allowed = {"tz", "quiet_start", "quiet_end", "digest", "muted_until", "title"}
+        """Change settings: tz, quiet_start, quiet_end, digest, muted_until, title, lang."""
+        allowed = {"tz", "quiet_start", "quiet_end", "digest", "muted_until", "title", "lang"}
         bad = set(fields) - allowed
         if bad:
             raise ValueError(f"cannot update {', '.join(sorted(bad))}")

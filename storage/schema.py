@@ -91,4 +91,10 @@ V1 = [
         status TEXT NOT NULL DEFAULT 'running')""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1]
+V2 = [
+    # The chat's language (bot/i18n.py): set from Telegram's language_code when the chat is
+    # first seen, changed with /settings lang. Every chat stored before it speaks English.
+    "ALTER TABLE chats ADD COLUMN lang TEXT NOT NULL DEFAULT 'en'",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2]

@@ -395,5 +395,8 @@ class BotApi(Faults):
 
 
 def _scope(params: dict[str, Any]) -> str:
-    """The key commands are kept under: the scope (default: default) as sorted JSON."""
-    return json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+    """The key commands are kept under: the scope (default: default) as sorted JSON, and
+    ``/xx`` after it for a ``language_code`` (as Telegram keeps one list per language)."""
+    scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+    lang = params.get("language_code")
+    return f"{scope}/{lang}" if lang else scope

@@ -32,36 +32,42 @@ from bot.handlers import (
     stop,
     subscriptions,
 )
+from bot.handlers.common import tr
+from bot.i18n import N_, translator
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str
-    description: str  # shown in Telegram's command menu and in /help (3-256 characters)
+    description: str  # a msgid: the command menu and /help (3-256 characters, translated)
     callback: Callback
     menu: bool = True  # False: answered but not advertised (/stats, for the operator)
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start", "What I watch, and three commands to try", start.start),
-    Command("help", "Every command, with examples", start.help_command),
-    Command("signals", "Presets and signals: subscribe in one tap", subscriptions.signals),
-    Command("subscribe", "Subscribe: /subscribe PRESET or SIGNAL", subscriptions.subscribe),
-    Command("unsubscribe", "Unsubscribe: /unsubscribe PRESET or SIGNAL", subscriptions.unsubscribe),
-    Command("list", "What this chat gets", subscriptions.list_subscriptions),
-    Command("alert", "Your own alert: /alert IWM/SPY crosses above 200d", alerts.alert),
-    Command("alerts", "Your custom alerts, numbered", alerts.list_alerts),
-    Command("delete", "Delete a custom alert: /delete N", alerts.delete),
-    Command("backtest", "When a rule would have fired: /backtest RULE", alerts.backtest_command),
-    Command("status", "Rotation dashboard from the latest closes", status.status),
-    Command("chart", "A chart: /chart IWM/SPY, /chart XLE, /chart sectors", chart.chart),
-    Command("rrg", "Sectors' relative rotation (JdK-style) table, latest week", rotation.rrg),
-    Command("history", "This chat's last alerts", status.history),
-    Command("settings", "Time zone, quiet hours, instant or digest", settings_cmd.settings),
-    Command("mute", "Pause alerts: /mute DAYS (or /mute off)", settings_cmd.mute),
-    Command("channel", "Link and manage a channel: /channel add @name", channels.channel),
-    Command("stop", "Unsubscribe from everything", stop.stop),
-    Command("stats", "Operator statistics", admin.stats_command, menu=False),
+    Command("start", N_("What I watch, and three commands to try"), start.start),
+    Command("help", N_("Every command, with examples"), start.help_command),
+    Command("signals", N_("Presets and signals: subscribe in one tap"), subscriptions.signals),
+    Command("subscribe", N_("Subscribe: /subscribe PRESET or SIGNAL"), subscriptions.subscribe),
+    Command(
+        "unsubscribe", N_("Unsubscribe: /unsubscribe PRESET or SIGNAL"), subscriptions.unsubscribe
+    ),
+    Command("list", N_("What this chat gets"), subscriptions.list_subscriptions),
+    Command("alert", N_("Your own alert: /alert IWM/SPY crosses above 200d"), alerts.alert),
+    Command("alerts", N_("Your custom alerts, numbered"), alerts.list_alerts),
+    Command("delete", N_("Delete a custom alert: /delete N"), alerts.delete),
+    Command(
+        "backtest", N_("When a rule would have fired: /backtest RULE"), alerts.backtest_command
+    ),
+    Command("status", N_("Rotation dashboard from the latest closes"), status.status),
+    Command("chart", N_("A chart: /chart IWM/SPY, /chart XLE, /chart sectors"), chart.chart),
+    Command("rrg", N_("Sectors' relative rotation (JdK-style) table, latest week"), rotation.rrg),
+    Command("history", N_("This chat's last alerts"), status.history),
+    Command("settings", N_("Time zone, quiet hours, instant or digest"), settings_cmd.settings),
+    Command("mute", N_("Pause alerts: /mute DAYS (or /mute off)"), settings_cmd.mute),
+    Command("channel", N_("Link and manage a channel: /channel add @name"), channels.channel),
+    Command("stop", N_("Unsubscribe from everything"), stop.stop),
+    Command("stats", N_("Operator statistics"), admin.stats_command, menu=False),
 )
 
 BUTTONS: tuple[tuple[str, Callback], ...] = (
@@ -91,12 +97,13 @@ def handlers() -> list[BaseHandler]:
     return out
 
 
-def bot_commands(operator: bool = False) -> list[BotCommand]:
-    """The command menu: public commands, plus the hidden ones for the operator."""
-    return [BotCommand(c.name, c.description) for c in COMMANDS if c.menu or operator]
+def bot_commands(operator: bool = False, lang: str | None = None) -> list[BotCommand]:
+    """The command menu in ``lang``: public commands, plus the hidden ones for the operator."""
+    t = translator(lang)
+    return [BotCommand(c.name, t(c.description)) for c in COMMANDS if c.menu or operator]
 
 
 async def stale_button(update: Update, context: Context) -> None:
     """A button whose data no handler knows (an old keyboard, or a modified client)."""
     if update.callback_query is not None:
-        await update.callback_query.answer("That button is out of date.")
+        await update.callback_query.answer(tr(update, context)("That button is out of date."))

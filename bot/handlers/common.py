@@ -8,6 +8,7 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 
 from bot.context import Context
+from bot.i18n import Translator, pick_language, translator
 from bot.messages import TEXT_LIMIT, esc, fit
 from bot.services import Services
 from storage.chats import Chat, chat_zone
@@ -39,12 +40,29 @@ async def reply(
 
 
 def ensure_chat(update: Update, context: Context) -> Chat:
-    """The stored row of the chat the update came from, created (or reactivated) if need be."""
+    """The stored row of the chat the update came from, created (or reactivated) if need be.
+    A chat seen for the first time speaks its sender's Telegram language."""
     chat = update.effective_chat
     assert chat is not None
-    if chat.type == chat.PRIVATE:  # a person: keep nothing but the id
-        return services(context).chats.ensure(chat.id, chat.type)
-    return services(context).chats.ensure(chat.id, chat.type, chat.title, chat.username)
+    lang = first_language(update)
+    if chat.type == chat.PRIVATE:  # a person: keep nothing but the id (and the language)
+        return services(context).chats.ensure(chat.id, chat.type, lang=lang)
+    return services(context).chats.ensure(chat.id, chat.type, chat.title, chat.username, lang=lang)
+
+
+def first_language(update: Update) -> str:
+    """The language of a chat at first contact: its sender's ``language_code`` (the user's
+    Telegram app language), English when Telegram does not say or we do not speak it."""
+    user = update.effective_user
+    return pick_language(user.language_code if user else None)
+
+
+def tr(update: Update, context: Context) -> Translator:
+    """The translator of the chat the update came from: its stored language, or (a chat not
+    stored yet) its sender's."""
+    chat = update.effective_chat
+    stored = services(context).chats.get(chat.id) if chat is not None else None
+    return translator(stored.lang if stored else first_language(update))
 
 
 def arg_text(context: Context) -> str:
@@ -61,7 +79,7 @@ def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def local_time(when: dt.datetime, tz: str) -> str:
+def local_time(when: dt.datetime, tz: str, t: Translator | None = None) -> str:
     """``when`` (UTC) on the chat's clock: "Sat 28 Nov 2026 03:09 (America/New_York)"."""
     zone = chat_zone(tz)
-    return f"{when.astimezone(zone):%a %d %b %Y %H:%M} ({zone.key})"
+    return f"{(t or translator(None)).datetime(when.astimezone(zone))} ({zone.key})"

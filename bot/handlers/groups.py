@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.context import Context
-from bot.handlers.common import ensure_chat, reply, services
+from bot.handlers.common import ensure_chat, reply, services, tr
 from bot.handlers.start import GROUP_WELCOME
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,6 @@ async def membership(update: Update, context: Context) -> None:
         return
     if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
         ensure_chat(update, context)
-        await reply(update, GROUP_WELCOME)
+        await reply(update, tr(update, context)(GROUP_WELCOME))
     elif store.get(chat.id) is not None:  # unblocked, or re-added to a linked channel
         ensure_chat(update, context)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.handlers.topics import TOPICS, title
+from bot.i18n import Translator, translator
 
 SUBSCRIBED, NOT_SUBSCRIBED = "✅", "➕"
 
@@ -36,31 +37,35 @@ def topics_keyboard(chat_id: int, subscribed: Iterable[str]) -> InlineKeyboardMa
     return InlineKeyboardMarkup(rows)
 
 
-def digest_keyboard(chat_id: int, digest: bool) -> InlineKeyboardMarkup:
+def digest_keyboard(
+    chat_id: int, digest: bool, t: Translator | None = None
+) -> InlineKeyboardMarkup:
+    t = t or translator(None)
     mark = {True: "● ", False: "○ "}
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    f"{mark[not digest]}Instant alerts", callback_data=f"digest:{chat_id}:0"
+                    mark[not digest] + t("Instant alerts"), callback_data=f"digest:{chat_id}:0"
                 ),
                 InlineKeyboardButton(
-                    f"{mark[digest]}Evening digest", callback_data=f"digest:{chat_id}:1"
+                    mark[digest] + t("Evening digest"), callback_data=f"digest:{chat_id}:1"
                 ),
             ]
         ]
     )
 
 
-def forget_keyboard(chat_id: int) -> InlineKeyboardMarkup:
+def forget_keyboard(chat_id: int, t: Translator | None = None) -> InlineKeyboardMarkup:
+    t = t or translator(None)
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    "🗑 Delete all data about this chat", callback_data=f"forget:{chat_id}"
+                    t("🗑 Delete all data about this chat"), callback_data=f"forget:{chat_id}"
                 )
             ],
-            [InlineKeyboardButton("Keep my settings", callback_data=f"keep:{chat_id}")],
+            [InlineKeyboardButton(t("Keep my settings"), callback_data=f"keep:{chat_id}")],
         ]
     )
 

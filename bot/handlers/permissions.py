@@ -25,6 +25,7 @@ from telegram.error import TelegramError
 
 from bot.context import Callback, Context
 from bot.handlers.common import reply, services
+from bot.i18n import N_
 from bot.messages import esc
 from storage.stats import channel_by_username
 
@@ -95,8 +96,11 @@ class Target:
 def here(update: Update) -> Target:
     chat = update.effective_chat
     assert chat is not None
-    labels: dict[str, str] = {ChatType.PRIVATE: "this chat", ChatType.CHANNEL: "this channel"}
-    label = labels.get(chat.type, "this group")
+    labels: dict[str, str] = {
+        ChatType.PRIVATE: N_("this chat"),
+        ChatType.CHANNEL: N_("this channel"),
+    }
+    label = labels.get(chat.type, N_("this group"))  # a msgid: shown as t(label)
     return Target(chat.id, label, chat.type)
 
 

@@ -1,6 +1,7 @@
-"""/settings (time zone, quiet hours, instant vs digest) and /mute DAYS.
+"""/settings (time zone, quiet hours, instant vs digest, language) and /mute DAYS.
 
 /settings                     show them, with a button for instant vs digest
+/settings lang de             the language of replies and alerts (en, de, es)
 /settings tz Europe/Berlin    time zone (IANA name; for quiet hours and the digest)
 /settings quiet 22:00-07:00   no alerts in those local hours (they wait until the end)
 /settings quiet off
@@ -20,17 +21,19 @@ from telegram.error import BadRequest
 
 from bot.context import Context
 from bot.handlers import keyboards
-from bot.handlers.common import ensure_chat, local_time, reply, services
+from bot.handlers.common import ensure_chat, local_time, reply, services, tr
 from bot.handlers.permissions import Target, for_target, may_manage
+from bot.i18n import LANGUAGES, N_, Translator, pick_language, translator
 from bot.messages import esc
 from storage.chats import Chat
 
 MAX_MUTE_DAYS = 365
-USAGE = (
+USAGE = N_(
     "Change with:\n"
     "/settings tz Europe/Berlin — your time zone\n"
     "/settings quiet 22:00-07:00 — no alerts at night (or quiet off)\n"
     "/settings digest — one evening message instead of each alert (or instant)\n"
+    "/settings lang de — the language of replies and alerts (en, de, es)\n"
     "/mute 3 — pause alerts for 3 days (or /mute off)"
 )
 TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)?$")
@@ -54,18 +57,35 @@ def clock(text: str) -> str | None:
     return f"{int(m.group(1)):02d}:{m.group(2) or '00'}"
 
 
-def settings_html(chat: Chat, where: Target) -> str:
-    quiet = f"{chat.quiet_start}–{chat.quiet_end}" if chat.quiet_start else "off"
-    mode = "one evening digest" if chat.digest else "instant alerts"
-    muted = "no"
-    if chat.muted_until and chat.muted_until > dt.datetime.now(dt.UTC):
-        muted = f"until {local_time(chat.muted_until, chat.tz)}"
+def usage(t: Translator, where: Target) -> str:
+    """How to change the settings, with the channel's name after each command."""
     return (
-        f"⚙️ <b>Settings for {esc(where.label)}</b>\n"
-        f"Time zone: {esc(chat.tz)}\nQuiet hours: {quiet}\nDelivery: {mode}\nMuted: {muted}\n\n"
-        + USAGE.replace("/settings", f"/settings{where.mention}").replace(
-            "/mute", f"/mute{where.mention}"
-        )
+        t(USAGE)
+        .replace("/settings", f"/settings{where.mention}")
+        .replace("/mute", f"/mute{where.mention}")
+    )
+
+
+def settings_html(chat: Chat, where: Target, t: Translator) -> str:
+    quiet = f"{chat.quiet_start}–{chat.quiet_end}" if chat.quiet_start else t("off")
+    mode = t("one evening digest") if chat.digest else t("instant alerts")
+    muted = t("no")
+    if chat.muted_until and chat.muted_until > dt.datetime.now(dt.UTC):
+        muted = t("until {when}", when=local_time(chat.muted_until, chat.tz, t))
+    return (
+        t("⚙️ <b>Settings for {label}</b>", label=esc(t(where.label)))
+        + "\n"
+        + t("Time zone: {zone}", zone=esc(chat.tz))
+        + "\n"
+        + t("Quiet hours: {quiet}", quiet=quiet)
+        + "\n"
+        + t("Delivery: {mode}", mode=mode)
+        + "\n"
+        + t("Language: {language}", language=LANGUAGES.get(chat.lang, chat.lang))
+        + "\n"
+        + t("Muted: {muted}", muted=muted)
+        + "\n\n"
+        + usage(t, where)
     )
 
 
@@ -75,9 +95,10 @@ async def settings(update: Update, context: Context, where: Target, words: list[
     store = services(context).chats
     chat = store.get(where.id) if where.is_channel else ensure_chat(update, context)
     assert chat is not None
+    t = tr(update, context)
     if not words:
-        keyboard = keyboards.digest_keyboard(where.id, chat.digest)
-        await reply(update, settings_html(chat, where), keyboard)
+        keyboard = keyboards.digest_keyboard(where.id, chat.digest, t)
+        await reply(update, settings_html(chat, where, t), keyboard)
         return
     what, rest = words[0].lower(), words[1:]
     if what in ("tz", "timezone", "zone", "time_zone"):
@@ -85,38 +106,84 @@ async def settings(update: Update, context: Context, where: Target, words: list[
         if zone is None:
             await reply(
                 update,
-                "❌ Give an IANA time zone, e.g. /settings tz Europe/Berlin "
-                "or /settings tz America/New_York",
+                t(
+                    "❌ Give an IANA time zone, e.g. /settings tz Europe/Berlin "
+                    "or /settings tz America/New_York"
+                ),
             )
             return
         store.update(where.id, tz=zone)
-        await reply(update, f"✅ Time zone: {esc(zone)}.")
+        await reply(update, t("✅ Time zone: {zone}.", zone=esc(zone)))
     elif what == "quiet":
-        await _quiet(update, context, where, rest)
+        await _quiet(update, context, where, rest, t)
     elif what in ("digest", "instant"):
         store.update(where.id, digest=int(what == "digest"))
-        done = "one evening digest" if what == "digest" else "each alert as it fires"
-        await reply(update, f"✅ Delivery for {esc(where.label)}: {done}.")
+        done = t("one evening digest") if what == "digest" else t("each alert as it fires")
+        await reply(
+            update, t("✅ Delivery for {label}: {mode}.", label=esc(t(where.label)), mode=done)
+        )
+    elif what in ("lang", "language", "sprache", "idioma"):
+        await _language(update, context, where, rest)
     else:
-        await reply(update, f"❌ I don't know the setting {esc(words[0])!r}.\n{USAGE}")
+        await reply(
+            update,
+            t("❌ I don't know the setting {word}.", word=repr(esc(words[0])))
+            + "\n"
+            + usage(t, where),
+        )
 
 
-async def _quiet(update: Update, context: Context, where: Target, rest: list[str]) -> None:
+async def _language(update: Update, context: Context, where: Target, rest: list[str]) -> None:
+    """/settings lang de: from now on, replies and alerts in that language."""
+    store = services(context).chats
+    word = rest[0].lower() if len(rest) == 1 else ""
+    lang = pick_language(word) if word else None
+    if lang is None or (lang == "en" and not word.startswith("en")):
+        t = tr(update, context)
+        choices = ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+        await reply(
+            update,
+            t("❌ Choose a language: {choices}, e.g. /settings lang de", choices=esc(choices)),
+        )
+        return
+    store.update(where.id, lang=lang)
+    t = translator(lang) if not where.is_channel else tr(update, context)
+    await reply(
+        update,
+        t(
+            "✅ Language for {label}: {language}.",
+            label=esc(t(where.label)),
+            language=LANGUAGES[lang],
+        ),
+    )
+
+
+async def _quiet(
+    update: Update, context: Context, where: Target, rest: list[str], t: Translator
+) -> None:
     store = services(context).chats
     text = " ".join(rest).lower().replace("–", "-").replace(" to ", "-").replace(" ", "")
-    if text in ("off", "none", "no"):
+    if text in ("off", "none", "no", t("off").lower()):
         store.update(where.id, quiet_start=None, quiet_end=None)
-        await reply(update, "✅ Quiet hours off: alerts arrive whenever they fire.")
+        await reply(update, t("✅ Quiet hours off: alerts arrive whenever they fire."))
         return
     start, _, end = text.partition("-")
     begin, finish = clock(start), clock(end)
     if begin is None or finish is None or begin == finish:
-        await reply(update, "❌ Give two times, e.g. /settings quiet 22:00-07:00 (or quiet off)")
+        await reply(update, t("❌ Give two times, e.g. /settings quiet 22:00-07:00 (or quiet off)"))
         return
     store.update(where.id, quiet_start=begin, quiet_end=finish)
     chat = store.get(where.id)
     zone = esc(chat.tz) if chat else ""
-    await reply(update, f"✅ Quiet hours {begin}–{finish} ({zone}): alerts wait until {finish}.")
+    await reply(
+        update,
+        t(
+            "✅ Quiet hours {begin}–{end} ({zone}): alerts wait until {end}.",
+            begin=begin,
+            end=finish,
+            zone=zone,
+        ),
+    )
 
 
 @for_target(manage=True)
@@ -125,10 +192,11 @@ async def mute(update: Update, context: Context, where: Target, words: list[str]
     store = services(context).chats
     if not where.is_channel:
         ensure_chat(update, context)
+    t = tr(update, context)
     word = words[0].lower() if len(words) == 1 else ""
-    if word in ("off", "0", "no", "stop"):
+    if word in ("off", "0", "no", "stop", t("off").lower()):
         store.update(where.id, muted_until=None)
-        await reply(update, f"🔔 Alerts for {esc(where.label)} are back on.")
+        await reply(update, t("🔔 Alerts for {label} are back on.", label=esc(t(where.label))))
         return
     try:
         days = float(word.removesuffix("d").replace(",", "."))
@@ -137,16 +205,23 @@ async def mute(update: Update, context: Context, where: Target, words: list[str]
     if not 0 < days <= MAX_MUTE_DAYS:
         await reply(
             update,
-            f"How many days? /mute{where.mention} 3 (1 to {MAX_MUTE_DAYS}), "
-            f"or /mute{where.mention} off",
+            t(
+                "How many days? /mute{channel} 3 (1 to {most}), or /mute{channel} off",
+                channel=where.mention,
+                most=MAX_MUTE_DAYS,
+            ),
         )
         return
     until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).replace(microsecond=0)
     chat = store.update(where.id, muted_until=until)
     await reply(
         update,
-        f"🔕 Muted {esc(where.label)} until {esc(local_time(until, chat.tz))}. "
-        f"/mute{where.mention} off to resume.",
+        t(
+            "🔕 Muted {label} until {when}. /mute{channel} off to resume.",
+            label=esc(t(where.label)),
+            when=esc(local_time(until, chat.tz, t)),
+            channel=where.mention,
+        ),
     )
 
 
@@ -155,18 +230,19 @@ async def on_digest(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     fields = keyboards.parse(query.data, "digest", 2)
+    t = tr(update, context)
     if fields is None or fields[1] not in ("0", "1"):
-        await query.answer("That button is out of date: send /settings again.")
+        await query.answer(t("That button is out of date: send /settings again."))
         return
     chat_id, digest = int(fields[0]), fields[1] == "1"
     store = services(context).chats
     if not await may_manage(update, context, chat_id) or store.get(chat_id) is None:
-        await query.answer("Only administrators can change this.", show_alert=True)
+        await query.answer(t("Only administrators can change this."), show_alert=True)
         return
     store.update(chat_id, digest=int(digest))
-    await query.answer("Evening digest" if digest else "Instant alerts")
+    await query.answer(t("Evening digest") if digest else t("Instant alerts"))
     try:
-        await query.edit_message_reply_markup(keyboards.digest_keyboard(chat_id, digest))
+        await query.edit_message_reply_markup(keyboards.digest_keyboard(chat_id, digest, t))
     except BadRequest as e:
         if "not modified" not in str(e).lower():
             raise

@@ -6,10 +6,11 @@ from telegram import Update
 from telegram.constants import ChatType
 
 from bot.context import Context
-from bot.handlers.common import ensure_chat, reply, services
+from bot.handlers.common import ensure_chat, reply, services, tr
+from bot.i18n import N_
 from bot.messages import SYNTHETIC_NOTE, esc
 
-WELCOME = (
+WELCOME = N_(
     "👋 <b>rotation-bot</b> watches the US stock market for <b>rotation</b>: small vs large "
     "caps, value vs growth, sector leadership, Russell 2000 records, drawdowns and yields. "
     "When a signal fires, you get one message that evening, with what happened the previous "
@@ -20,7 +21,7 @@ WELCOME = (
     "/status — where rotation stands at the latest close\n\n"
     "/help lists everything."
 )
-GROUP_WELCOME = (
+GROUP_WELCOME = N_(
     "👋 <b>rotation-bot</b> here: I watch the US stock market for rotation (small vs large "
     "caps, value vs growth, sectors, Russell 2000 records, yields) and post alerts the "
     "evening they fire.\n\n"
@@ -28,7 +29,7 @@ GROUP_WELCOME = (
     "/alert ^RUT record high. Everyone can use /status, /list and /help."
 )
 
-HELP_DETAILS = """
+HELP_DETAILS = N_("""
 <b>Presets and signals</b>: /subscribe small_vs_large · /unsubscribe rates · \
 /subscribe record_high (every preset rule of one kind). /signals shows them all.
 
@@ -50,15 +51,16 @@ Tickers are Yahoo's: ^RUT, ^TNX, CL=F, BRK-B.
 <b>Channels</b>: add me to the channel as an administrator allowed to post, then here: \
 /channel add @name, and /subscribe @name breadth, /alert @name ^RUT record high, \
 /list @name, /channel remove @name.
-/stop unsubscribes this chat from everything (and offers to delete its data)."""
+/stop unsubscribes this chat from everything (and offers to delete its data).""")
 
 
 async def start(update: Update, context: Context) -> None:
     """Greet, say what the bot watches and the three commands to try."""
     chat = ensure_chat(update, context)
-    text = GROUP_WELCOME if chat.is_group else WELCOME
+    t = tr(update, context)
+    text = t(GROUP_WELCOME) if chat.is_group else t(WELCOME)
     if services(context).provider.synthetic:
-        text += "\n\n" + SYNTHETIC_NOTE
+        text += "\n\n" + t(SYNTHETIC_NOTE)
     await reply(update, text)
 
 
@@ -66,10 +68,11 @@ async def help_command(update: Update, context: Context) -> None:
     """Every command, from the command table, with examples."""
     from bot.handlers.commands import COMMANDS
 
-    listing = "\n".join(f"/{c.name} — {esc(c.description)}" for c in COMMANDS if c.menu)
-    text = f"<b>Commands</b>\n{listing}\n{HELP_DETAILS}"
+    t = tr(update, context)
+    listing = "\n".join(f"/{c.name} — {esc(t(c.description))}" for c in COMMANDS if c.menu)
+    text = t("<b>Commands</b>") + f"\n{listing}\n{t(HELP_DETAILS)}"
     if update.effective_chat and update.effective_chat.type != ChatType.PRIVATE:
-        text += "\n\nIn this group, only administrators can change what it gets."
+        text += "\n\n" + t("In this group, only administrators can change what it gets.")
     await reply(update, text)
 
 
@@ -86,4 +89,7 @@ async def unknown(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE and not addressee:
         return  # "/foo" in a group may be for another bot: stay quiet
-    await reply(update, f"I don't know {esc(command)}. /help lists what I can do.")
+    t = tr(update, context)
+    await reply(
+        update, t("I don't know {command}. /help lists what I can do.", command=esc(command))
+    )
