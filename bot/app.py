@@ -17,13 +17,14 @@ import logging
 
 from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, TypeHandler
+from telegram.ext import Application, InlineQueryHandler, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.context import CONTEXT_TYPES
 from bot.flood import FloodControl
 from bot.handlers.commands import bot_commands, handlers
 from bot.handlers.errors import on_error
+from bot.handlers.inline import inline_query
 from bot.handlers.throttle import heavy_update, throttle
 from bot.handlers.topics import topic_rules
 from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
@@ -36,8 +37,14 @@ log = logging.getLogger(__name__)
 
 OFFLINE_TOKEN = "0:offline"
 """The token for a bot whose requests never leave the process (console, tests)."""
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-"""What the handlers use: messages (commands, migrations), buttons, the bot's membership."""
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.INLINE_QUERY,
+]
+"""What the handlers use: messages (commands, migrations), buttons, the bot's membership,
+``@bot query`` typed in any chat (inline mode)."""
 
 
 def build_application(
@@ -86,6 +93,7 @@ def build_application(
     app.add_handler(TypeHandler(Update, throttle), group=-1)  # before any other handler
     for handler in handlers():
         app.add_handler(handler)
+    app.add_handler(InlineQueryHandler(inline_query))
     app.add_error_handler(on_error)
     return app
 
@@ -94,6 +102,8 @@ async def post_init(app: Application) -> None:
     """After getMe: remember the username, publish the commands, sync topics, add jobs."""
     services = app.bot_data.services
     services.bot_username = app.bot.username or ""
+    if not app.bot.supports_inline_queries:
+        log.info("inline mode is off: send /setinline to @BotFather to offer charts in any chat")
     services.chats.sync_topics(topic_rules())
     await app.bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault())
     for lang in LANGUAGES:  # Telegram shows a user the menu of their app's language

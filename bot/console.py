@@ -29,7 +29,7 @@ BOT_USER = {
     "username": "rotation_demo_bot",
     "can_join_groups": True,
     "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
+    "supports_inline_queries": True,
 }
 
 _TAG = re.compile(r"<(/?)(\w+)[^>]*>")
@@ -99,6 +99,30 @@ class ConsoleRequest(LocalBotApi):
         if params.get("text") and self.echo:
             self.out.write(f"  ({params['text']})\n")
         return await super()._answer_callback_query(params)
+
+    async def _answer_inline_query(self, params: dict[str, Any]) -> bool:
+        """The results a person sees above their keyboard, numbered; then what tapping the
+        first would post in their chat."""
+        answered = await super()._answer_inline_query(params)
+        if not self.echo:
+            return answered
+        results = params.get("results") or []
+        lines = [f"\n  ⌨ inline results ({len(results)}):"]
+        lines += [
+            f"  [{n}] {r.get('title', r.get('type'))} — {r.get('description', '')}"
+            for n, r in enumerate(results, 1)
+        ]
+        if results:
+            first = results[0]
+            content = first.get("input_message_content") or {}
+            body = html_to_text(content.get("message_text") or first.get("caption", ""))
+            lines.append("  ↳ tapping [1] posts:")
+            lines += [f"    {line}" for line in body.splitlines()]
+            if first.get("photo_file_id"):
+                lines.append(f"    🖼  the chart, by file_id {first['photo_file_id']}")
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+        return answered
 
     def _shown(self, method: str, params: dict[str, Any], message: dict[str, Any]) -> None:
         super()._shown(method, params, message)

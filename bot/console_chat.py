@@ -11,6 +11,9 @@ Input is read line by line until end of file (Ctrl-D), so it can be piped::
 
     printf '/start\\n/signals\\n1\\n/chart IWM/SPY\\n' | rotation-bot chat
 
+A line starting with ``@`` (``@bot IWM/SPY``) is an inline query, as typed after the bot's
+name in any chat: the results are printed, numbered, with what the first would post.
+
 A terminal or a pipe is read without blocking the event loop (Ctrl-C stops at once); a
 prompt is shown only when the input is a terminal.
 """
@@ -42,7 +45,8 @@ PROMPT = "you> "
 QUIT = frozenset({"quit", "exit", ":q"})
 BANNER = (
     "rotation-bot chat — the bot's own handlers, no Telegram. Try /start, /signals, /status, "
-    "/chart IWM/SPY; type a number to press a button; Ctrl-D (or quit) ends."
+    "/chart IWM/SPY, or @bot IWM/SPY (inline mode); type a number to press a button; "
+    "Ctrl-D (or quit) ends."
 )
 NO_REPLY = "  (no reply: the bot answers commands such as /help; a number presses a button)\n"
 
@@ -142,6 +146,8 @@ async def _say(
             shown = f"{request.choices[0].number}-{request.choices[-1].number}"
             out.write(f"  (no button {text}: type one of the numbers shown, {shown})\n")
             return
+    elif text.startswith("@"):
+        update = _inline(app, request, text, update_id)
     else:
         update = _message(app, text, update_id)
     await app.process_update(update)
@@ -171,6 +177,13 @@ def _press(app: Application, request: ConsoleRequest, number: int, update_id: in
         "message": message,
     }
     return Update.de_json({"update_id": update_id, "callback_query": query}, app.bot)
+
+
+def _inline(app: Application, request: ConsoleRequest, text: str, update_id: int) -> Update:
+    """``@bot QUERY``: the inline query Telegram sends as the person types it in any chat."""
+    _, _, query = text.partition(" ")
+    body = {**request.new_inline_query(int(USER["id"]), query.strip()), "from": USER}
+    return Update.de_json({"update_id": update_id, "inline_query": body}, app.bot)
 
 
 def _message(app: Application, text: str, update_id: int) -> Update:

@@ -47,8 +47,11 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    inline_chat_id: int | None = None
 
-    @field_validator("metrics_port", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "metrics_port", "webhook_url", "webhook_secret", "inline_chat_id", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """``METRICS_PORT=`` (as .env.example has it) means off, not a bad number."""

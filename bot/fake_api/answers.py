@@ -11,7 +11,8 @@ requests to it. Each answer is what Telegram's would be, as far as python-telegr
 reads it; texts are refused where Telegram refuses them (bad HTML, empty, too long).
 
 Methods: getMe, getUpdates (queue via :meth:`add_update` / :meth:`add_message`, honours
-offset/limit, long-polls up to ``max_long_poll``), sendMessage, sendPhoto, editMessageText,
+offset/limit, long-polls up to ``max_long_poll``), answerInlineQuery (bot/fake_api/inline.py),
+sendMessage, sendPhoto, editMessageText,
 editMessageReplyMarkup, deleteMessage, answerCallbackQuery, getChat, getChatMember,
 set/get/deleteMyCommands, and those that only answer True (sendChatAction,
 set/deleteWebhook, setMyDescription, setMyShortDescription, setChatMenuButton, close). Any
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.fake_api.faults import Fault, Faults
+from bot.fake_api.inline import InlineQueries
 from bot.fake_api.wire import (
     Rejected,
     Upload,
@@ -88,7 +90,7 @@ class Sent:
         raise AssertionError(f"no button {startswith!r} in {[b['text'] for b in self.buttons]}")
 
 
-class BotApi(Faults):
+class BotApi(Faults, InlineQueries):
     """The fake's world and the answer of each Bot API method it knows.
 
     Configure: ``chats`` (by id and ``@username``; :meth:`add_channel`); ``chat_members``
@@ -102,7 +104,7 @@ class BotApi(Faults):
     :meth:`texts` (each chat as it is now); ``sent`` (every send and edit, in order);
     ``photos`` (each sendPhoto's parameters, the upload's bytes in ``data``); ``uploads``
     (``(chat_id, field, upload)``);
-    ``callback_answers``; ``commands``; ``delivered_count``.
+    ``callback_answers``; ``inline_answers``; ``commands``; ``delivered_count``.
     """
 
     def __init__(
@@ -167,6 +169,7 @@ class BotApi(Faults):
             "deleteMessage": self._delete_message,
             **dict.fromkeys(_TRUE_METHODS, self._true),
         }
+        InlineQueries.__init__(self)  # inline_query updates and answerInlineQuery
 
     # -- one request ------------------------------------------------------------------------
     async def handle(

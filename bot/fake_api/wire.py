@@ -65,6 +65,9 @@ _JSON_FIELDS = frozenset(
         "show_caption_above_media",
         "has_spoiler",
         "allow_paid_broadcast",
+        "results",
+        "button",
+        "is_personal",
     }
 )
 _INT_FIELDS = frozenset(
@@ -206,3 +209,54 @@ def check_text(text: str, parse_mode: str | None, *, caption: bool = False) -> N
 
 def _unparsable(why: str) -> Rejected:
     return Rejected(400, f"Bad Request: can't parse entities: {why}")
+
+
+# -- answerInlineQuery ------------------------------------------------------------------------
+INLINE_RESULTS_LIMIT = 50
+INLINE_ID_BYTES = 64
+_START_PARAMETER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_NEEDS = {  # each result type this fake accepts, and the fields Telegram requires of it
+    "article": ("title", "input_message_content"),
+    "photo": ("photo_file_id",),  # a cached photo (InlineQueryResultCachedPhoto)
+}
+
+
+def check_inline_answer(params: dict[str, Any]) -> None:
+    """Refuse an answerInlineQuery Telegram would refuse: too many results, an id that is
+    empty, repeated or past 64 bytes, a type or field missing, a text or caption it cannot
+    parse, a negative cache_time, a button without its start parameter."""
+    results = params.get("results")
+    if not isinstance(results, list):
+        raise Rejected(400, "Bad Request: can't parse inline query results JSON object")
+    if len(results) > INLINE_RESULTS_LIMIT:
+        raise Rejected(400, "Bad Request: RESULTS_TOO_MUCH")
+    seen: set[str] = set()
+    for n, result in enumerate(results):
+        rid = result.get("id") if isinstance(result, dict) else None
+        if not isinstance(rid, str) or not 0 < len(rid.encode()) <= INLINE_ID_BYTES:
+            raise Rejected(400, f"Bad Request: RESULT_ID_INVALID (result {n})")
+        if rid in seen:
+            raise Rejected(400, "Bad Request: RESULT_ID_DUPLICATE")
+        seen.add(rid)
+        needs = _NEEDS.get(result.get("type", ""))
+        if needs is None:
+            raise Rejected(400, f"Bad Request: result type {result.get('type')!r} not supported")
+        for key in needs:
+            if not result.get(key):
+                raise Rejected(400, f"Bad Request: field {key!r} of result {n} must be non-empty")
+        content = result.get("input_message_content")
+        if content is not None:
+            check_text(str(content.get("message_text", "")), content.get("parse_mode"))
+        if "caption" in result:
+            check_text(str(result["caption"]), result.get("parse_mode"), caption=True)
+    cache_time = params.get("cache_time", 300)
+    if not isinstance(cache_time, int) or cache_time < 0:
+        raise Rejected(400, "Bad Request: cache_time must be a non-negative integer")
+    button = params.get("button")
+    if button is not None:
+        if not button.get("text"):
+            raise Rejected(400, "Bad Request: inline query results button text is empty")
+        if "web_app" not in button and not _START_PARAMETER.match(
+            str(button.get("start_parameter", ""))
+        ):
+            raise Rejected(400, "Bad Request: START_PARAM_INVALID")

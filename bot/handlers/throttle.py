@@ -1,6 +1,8 @@
 """The flood gate every update passes first (handler group -1): commands and button presses
 beyond their chat's or sender's budget (:mod:`bot.flood`) get one polite "slow down", then
-nothing until the budget has refilled; nothing else in the update runs."""
+nothing until the budget has refilled; nothing else in the update runs. An inline query
+(``@bot IWM/SPY``, no chat) counts against its sender, as their private chat would: the one
+"slow down" is a result only they see."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import Context
-from bot.flood import Verdict
+from bot.flood import FloodControl, Verdict
 from bot.handlers.common import reply, services
+from bot.handlers.inline import is_chart_query, slow_down
 
 HEAVY_COMMANDS = frozenset({"chart", "backtest", "status", "rrg"})
 """Commands that draw a chart, run a backtest, compute the dashboard or the rotation table."""
@@ -41,6 +44,8 @@ def heavy_update(update: object, bot_username: str) -> bool:
     """Whether an update asks for heavy work (for the update processor's heavy lane)."""
     if not isinstance(update, Update):
         return False
+    if update.inline_query is not None:
+        return is_chart_query(update.inline_query.query)
     command = command_of(update, bot_username)
     return command is not None and is_heavy(command)
 
@@ -48,6 +53,9 @@ def heavy_update(update: object, bot_username: str) -> bool:
 async def throttle(update: Update, context: Context) -> None:
     """Let a command through, or answer "slow down" once and stop it (and its followers)."""
     flood = context.bot_data.flood
+    if update.inline_query is not None and flood is not None:
+        await _throttle_inline(update, flood)
+        return
     chat, user = update.effective_chat, update.effective_user
     command = command_of(update, services(context).bot_username)
     if flood is None or chat is None or command is None:
@@ -70,4 +78,18 @@ async def throttle(update: Update, context: Context) -> None:
             await reply(update, text)
     elif update.callback_query is not None:  # a button's spinner stops either way
         await update.callback_query.answer()
+    raise ApplicationHandlerStop
+
+
+async def _throttle_inline(update: Update, flood: FloodControl) -> None:
+    """An inline query against its sender's budget; the one warning is a personal result."""
+    query = update.inline_query
+    assert query is not None
+    person = query.from_user.id
+    verdict = flood.check(person, person)
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.WARN:
+        offer = slow_down(flood.wait(person, person))
+        await query.answer(offer.results, cache_time=offer.cache_time, is_personal=True)
     raise ApplicationHandlerStop

@@ -6,6 +6,7 @@ replies = await harness.send("/subscribe breadth")                 # a private c
 replies = await harness.send("/alert ^RUT record high", group(), user(7))
 harness.request.chat_members[(group()["id"], 7)] = "administrator"     # getChatMember
 await harness.press("sub:4242:preset:breadth", replies[0])         # an inline button
+answer = await harness.inline("IWM/SPY")                           # @bot IWM/SPY
 """
 
 from __future__ import annotations
@@ -141,6 +142,13 @@ class BotHarness:
             },
         }
         return await self.process({"callback_query": query})
+
+    async def inline(self, query: str, user_id: int = USER_ID) -> dict[str, Any]:
+        """``@bot query`` typed by ``user_id`` in some chat: the answerInlineQuery parameters
+        (``results``, ``cache_time`` ...); AssertionError if the bot gave none."""
+        body = self.request.new_inline_query(user_id, query)
+        await self.process({"inline_query": body})
+        return self.request.inline_answer(body["id"])
 
     def texts(self, sent: Iterable[Sent]) -> list[str]:
         return [s.text for s in sent]

@@ -1,0 +1,344 @@
+"""Inline mode: ``@yourbot IWM/SPY`` (or ``^RUT``, ``XLE``, ``sectors``, ``status``) typed in
+any chat offers the chart with a one-line summary, and the rotation dashboard as text.
+
+Nothing is stored about the person asking: an inline query has no chat the bot is in, so it
+works for people who never started the bot, and no chat row is made (flood control counts
+their queries per person, :mod:`bot.handlers.throttle`).
+
+The chart is drawn once per subject and session and posted to ``INLINE_CHAT_ID`` (a private
+channel the operator set up for it); Telegram's ``file_id`` of that photo is then offered to
+everyone who asks, as a cached photo. Without that chat — or while the chat refuses the bot,
+or past the person's budget for new charts — the chart result is an article with the text
+summary, and ``/chart`` in a chat with the bot draws the picture. Answers stay within
+Telegram's limits: a few results of at most 50, ids of at most 64 bytes, captions of 1,024
+characters, and ``cache_time`` long for a good answer (the same for everyone until the next
+session), short for a refusal, and personal for a budget reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import html
+import logging
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+from telegram import (
+    InlineQueryResult,
+    InlineQueryResultArticle,
+    InlineQueryResultCachedPhoto,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.context import Context
+from bot.flood import Verdict
+from bot.handlers import fetch, status
+from bot.handlers.chart import Subject, SubjectError, caption_html, last_close, parse_subject
+from bot.handlers.common import NO_PREVIEW, services
+from bot.messages import CAPTION_LIMIT, TEXT_LIMIT, esc, fit
+from bot.offload import POOLS
+from market.base import MarketDataError
+from signals.dashboard import Dashboard
+from signals.rules import RATE_TICKERS
+
+log = logging.getLogger(__name__)
+
+STATUS_WORDS = frozenset({"", "status", "dashboard"})
+TRY = "Try IWM/SPY, ^RUT, XLE, sectors or status."
+KEEP_SECONDS = 300
+"""cache_time of a good answer: Telegram gives it to everyone typing the same query."""
+RETRY_SECONDS = 10
+"""cache_time of a refusal or an "unavailable": soon asked again."""
+MONTH = 21
+PHOTOS_KEPT = 256
+BUTTON = InlineQueryResultsButton(text="Get alerts: open the bot", start_parameter="inline")
+"""Above the results: opens a private chat with the bot (/start inline)."""
+
+
+@dataclass(slots=True)
+class Offer:
+    """One answer to an inline query."""
+
+    results: list[InlineQueryResult]
+    cache_time: int = KEEP_SECONDS
+    personal: bool = False
+
+
+@dataclass
+class PhotoCache:
+    """``file_id`` of each chart posted to ``INLINE_CHAT_ID``, by (source, session, subject);
+    one upload per key even when many ask at once; the oldest dropped past ``limit``."""
+
+    limit: int = PHOTOS_KEPT
+    ids: dict[tuple[str, dt.date, str], str] = field(default_factory=dict)
+    locks: dict[tuple[str, dt.date, str], asyncio.Lock] = field(default_factory=dict)
+    uploads: int = 0
+
+    def lock(self, key: tuple[str, dt.date, str]) -> asyncio.Lock:
+        if len(self.locks) > 2 * self.limit:
+            self.locks = {k: v for k, v in self.locks.items() if v.locked()}
+        return self.locks.setdefault(key, asyncio.Lock())
+
+    def keep(self, key: tuple[str, dt.date, str], file_id: str) -> None:
+        self.ids[key] = file_id
+        while len(self.ids) > self.limit:
+            del self.ids[next(iter(self.ids))]
+
+
+def is_chart_query(text: str) -> bool:
+    """Whether an inline query may draw a chart (it then waits in the heavy lane)."""
+    return " ".join(text.split()).lower() not in STATUS_WORDS
+
+
+async def inline_query(update: Update, context: Context) -> None:
+    """Answer ``@bot QUERY`` with the chart and the dashboard, or a hint what to type."""
+    query = update.inline_query
+    if query is None:
+        return
+    offer = await offer_for(query.query, query.from_user.id, context)
+    try:
+        await query.answer(
+            offer.results,
+            cache_time=offer.cache_time,
+            is_personal=offer.personal,
+            button=BUTTON,
+        )
+    except TelegramError as e:  # mostly "query is too old": the person typed on
+        log.info("inline answer to %r not taken: %s", query.query, e)
+
+
+async def offer_for(text: str, user_id: int, context: Context) -> Offer:
+    """The results for one query (never raises for bad input or missing data)."""
+    svc = services(context)
+    text = " ".join(text.split())
+    if text.lower() in STATUS_WORDS:
+        board, message = await status.dashboard_message(svc, context.bot_data)
+        if board is None:
+            return hint(message, "The dashboard is not available right now.")
+        results: list[InlineQueryResult] = [dashboard_result(board, message, svc.provider.name)]
+        if not text:
+            results.append(hint_result("Type a chart after my name", TRY))
+        return Offer(results)
+    try:
+        subject = parse_subject(text)
+    except SubjectError as e:
+        return hint(f"Can't chart {text}: {plain(str(e))}", TRY)
+    try:
+        end = await fetch.latest_session(svc)
+        got, (board, message) = await asyncio.gather(
+            fetch.closes(svc, subject.fetch, None, end),
+            status.dashboard_message(svc, context.bot_data),
+        )
+    except MarketDataError:
+        return hint("The market data is not available right now", "Try again in a minute.")
+    unknown = [t for t in subject.tickers if t in got.missing or t not in got.frame.columns]
+    if unknown:
+        why = got.missing.get(unknown[0])
+        return hint(f"No market data for {unknown[0]}", (f"{why.reason}. " if why else "") + TRY)
+    frame = got.frame.loc[: pd.Timestamp(end)]
+    last = last_close(frame, subject)
+    if last is None:
+        return hint(f"No closes for {subject.text} yet", TRY)
+    synthetic = got.synthetic or svc.provider.synthetic
+    summary = await POOLS.compute(summary_line, subject, frame, board)
+    caption = fit(f"<b>{esc(summary)}</b>\n{caption_html(subject, last, synthetic)}", CAPTION_LIMIT)
+    key = (svc.provider.name, last, subject.text)
+    file_id, personal = await chart_file_id(
+        context, user_id, key, subject, frame, caption, synthetic
+    )
+    results = [chart_result(key, subject, summary, caption, file_id, svc.bot_username)]
+    if board is not None:
+        results.append(dashboard_result(board, message, svc.provider.name))
+    return Offer(results, RETRY_SECONDS if personal else KEEP_SECONDS, personal)
+
+
+async def chart_file_id(
+    context: Context,
+    user_id: int,
+    key: tuple[str, dt.date, str],
+    subject: Subject,
+    frame: pd.DataFrame,
+    caption: str,
+    synthetic: bool,
+) -> tuple[str | None, bool]:
+    """(the chart's file_id or None, whether the answer is this person's alone): drawn and
+    posted to INLINE_CHAT_ID the first time, past the person's budget for charts not."""
+    chat_id = services(context).settings.inline_chat_id
+    if chat_id is None:
+        return None, False
+    bot_data = context.bot_data
+    if bot_data.inline_photos is None:
+        bot_data.inline_photos = PhotoCache()
+    photos = bot_data.inline_photos
+    async with photos.lock(key):
+        if key in photos.ids:
+            return photos.ids[key], False
+        flood = bot_data.flood
+        if flood is not None and flood.check(user_id, user_id, heavy=True) is not Verdict.ALLOW:
+            return None, True  # text now; the chart for whoever asks after the budget refills
+        from bot.charts import chart_for_subject
+
+        try:
+            png = await POOLS.compute(chart_for_subject, subject.text, frame, synthetic=synthetic)
+            posted = await context.bot.send_photo(
+                chat_id,
+                photo=png,
+                filename=subject.filename,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                disable_notification=True,
+            )
+        except ValueError as e:  # too little history to draw: the summary says what there is
+            log.info("inline chart %s not drawn: %s", subject.text, e)
+            return None, False
+        except TelegramError as e:
+            log.warning("inline chart %s not posted to INLINE_CHAT_ID: %s", subject.text, e)
+            return None, False
+        photos.uploads += 1
+        file_id = posted.photo[-1].file_id if posted.photo else None
+        if file_id is not None:
+            photos.keep(key, file_id)
+        return file_id, False
+
+
+# -- results ------------------------------------------------------------------------------------
+def result_id(kind: str, *parts: object) -> str:
+    """A result id unique to what it shows, 34 bytes (Telegram allows 64)."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+    return f"{kind}-{digest}"
+
+
+def chart_result(
+    key: tuple[str, dt.date, str],
+    subject: Subject,
+    summary: str,
+    caption: str,
+    file_id: str | None,
+    bot_username: str,
+) -> InlineQueryResult:
+    title = f"📈 {subject.text} chart" if subject.kind != "sectors" else "🔄 Sectors chart"
+    if file_id is not None:
+        return InlineQueryResultCachedPhoto(
+            result_id("c", *key),
+            file_id,
+            title=title,
+            description=summary,
+            caption=caption,
+            parse_mode=ParseMode.HTML,
+        )
+    where = f" with @{bot_username}" if bot_username else ""
+    text = f"{caption}\n<i>/chart {esc(subject.text)} in a chat{esc(where)} draws it.</i>"
+    return InlineQueryResultArticle(
+        result_id("s", *key),
+        title=f"{title} (summary)",
+        description=summary,
+        input_message_content=InputTextMessageContent(
+            fit(text, TEXT_LIMIT), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+        ),
+    )
+
+
+def dashboard_result(board: Dashboard, message: str, source: str) -> InlineQueryResult:
+    gauge = next(iter(board.gauges), None)
+    parts = [f"{board.date:%a %d %b %Y} close" if board.date else "latest closes"]
+    if gauge is not None:
+        parts.append(f"{gauge.subject} {gauge.value:.4f}")
+    if board.sectors:
+        parts.append(f"strongest sector {board.sectors[0].ticker}")
+    return InlineQueryResultArticle(
+        result_id("d", source, board.date),
+        title="📊 Rotation dashboard",
+        description=" · ".join(parts),
+        input_message_content=InputTextMessageContent(
+            fit(message, TEXT_LIMIT), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+        ),
+    )
+
+
+def hint_result(title: str, description: str) -> InlineQueryResultArticle:
+    text = (
+        "📈 <b>rotation-bot</b> in any chat: type my name, then <code>IWM/SPY</code>, "
+        "<code>^RUT</code>, <code>XLE</code>, <code>sectors</code> or <code>status</code>."
+    )
+    return InlineQueryResultArticle(
+        result_id("h", title),
+        title=title[:200],
+        description=description,
+        input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
+    )
+
+
+def plain(html_text: str) -> str:
+    """Telegram HTML as the plain text a title or description shows."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def hint(title: str, description: str) -> Offer:
+    """A refusal or an "unavailable", with what to type instead (asked again soon)."""
+    return Offer([hint_result(title, description)], RETRY_SECONDS)
+
+
+def slow_down(wait: int) -> Offer:
+    """Past the person's budget (bot/flood.py): said once, to them alone."""
+    return Offer([hint_result("🐢 Slow down a little", f"I'll answer again in {wait} s.")], 0, True)
+
+
+# -- the one-line summary -------------------------------------------------------------------------
+def summary_line(subject: Subject, frame: pd.DataFrame, board: Dashboard | None) -> str:
+    """Where the subject stands, in one line of plain text."""
+    if subject.kind == "sectors":
+        return sectors_line(board)
+    if subject.kind == "pair":
+        a, b = subject.tickers
+        rows = frame[[a, b]].dropna()
+        values = rows[a] / rows[b]
+        head = f"{subject.text} {values.iloc[-1]:.4f}"
+        parts = [head, _vs_average(values), _month(values)]
+    else:
+        values = frame[subject.text].dropna()
+        if subject.text in RATE_TICKERS:
+            parts = [f"{subject.text} {values.iloc[-1]:.2f}%"]
+            if len(values) > MONTH:
+                parts.append(f"{values.iloc[-1] - values.iloc[-1 - MONTH]:+.2f} pts in a month")
+        else:
+            parts = [f"{subject.text} {values.iloc[-1]:,.2f}", _from_record(values), _month(values)]
+    return " · ".join(p for p in parts if p)
+
+
+def _vs_average(values: pd.Series, days: int = 200) -> str:
+    if len(values) < days:
+        return ""
+    gap = values.iloc[-1] / values.iloc[-days:].mean() - 1
+    return f"{'above' if gap >= 0 else 'below'} its {days}-day average ({gap * 100:+.1f}%)"
+
+
+def _month(values: pd.Series) -> str:
+    if len(values) <= MONTH:
+        return ""
+    return f"{(values.iloc[-1] / values.iloc[-1 - MONTH] - 1) * 100:+.1f}% in a month"
+
+
+def _from_record(values: pd.Series) -> str:
+    gap = values.iloc[-1] / values.max() - 1
+    if gap >= 0:
+        return "at a record close"
+    return f"{-gap * 100:.1f}% below its record close ({values.idxmax():%d %b %Y})"
+
+
+def sectors_line(board: Dashboard | None) -> str:
+    """The sectors by quadrant of the relative rotation (JdK-style) graph."""
+    if board is None or not board.sectors:
+        return "The 11 sectors against SPY, relative rotation (JdK-style)"
+    groups: dict[str, list[str]] = {}
+    for s in board.sectors:
+        if s.quadrant:
+            groups.setdefault(s.quadrant, []).append(s.ticker)
+    order = ("Leading", "Improving", "Weakening", "Lagging")
+    return " · ".join(f"{q}: {', '.join(groups[q])}" for q in order if q in groups)
