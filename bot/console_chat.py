@@ -39,7 +39,8 @@ from bot.console import BOT_USER, ConsoleRequest, html_to_text
 from bot.settings import Settings
 from market.base import Provider
 
-USER = {"id": 424242, "is_bot": False, "first_name": "You", "username": "console_user"}
+USER_ID = 424242
+USER = {"id": USER_ID, "is_bot": False, "first_name": "You", "username": "console_user"}
 CHAT = {"id": USER["id"], "type": "private", "first_name": USER["first_name"]}
 PROMPT = "you> "
 QUIT = frozenset({"quit", "exit", ":q"})
@@ -182,7 +183,7 @@ def _press(app: Application, request: ConsoleRequest, number: int, update_id: in
 def _inline(app: Application, request: ConsoleRequest, text: str, update_id: int) -> Update:
     """``@bot QUERY``: the inline query Telegram sends as the person types it in any chat."""
     _, _, query = text.partition(" ")
-    body = {**request.new_inline_query(int(USER["id"]), query.strip()), "from": USER}
+    body = {**request.new_inline_query(USER_ID, query.strip()), "from": USER}
     return Update.de_json({"update_id": update_id, "inline_query": body}, app.bot)
 
 
