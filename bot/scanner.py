@@ -25,7 +25,7 @@ import pandas as pd
 
 from market import calendar
 from market.base import Closes, Provider
-from market.validate import validate
+from market.validate import quiet_rows, validate
 from signals.catalogue import KINDS
 from signals.engine import evaluate
 from signals.events import Event
@@ -118,16 +118,15 @@ LATE_NOTE = " (a session late: {tickers} moved far on {day}; the next close conf
 
 
 def screen(events: Iterable[Event], rules: Sequence[Rule], closes: Closes) -> list[Event]:
-    """Hold back events whose rule reads a ticker that is quiet that session; say "a session
-    late" on events of a session whose suspicious move the next session confirmed."""
+    """Say "a session late" on events of a session whose suspicious move the next session
+    confirmed. (Events on a ticker's quiet sessions never reach here: the engine drops them
+    before the follow-up statistics, given :func:`market.validate.quiet_rows`.)"""
     checks = closes.checks or {}
     by_key = {r.key: r for r in rules}
     out = []
     for e in events:
         rule = by_key.get(e.rule)
         tickers = [t for t in (rule.tickers if rule else ()) if t in checks]
-        if any(checks[t].is_quiet(e.date) for t in tickers):
-            continue
         late = [t for t in tickers if e.date in checks[t].late]
         if late:
             note = LATE_NOTE.format(tickers=", ".join(late), day=e.date.isoformat())
@@ -172,7 +171,13 @@ def scan_closes(
             held.setdefault(before, set()).add(t)
     ctx = calendar.context(frame.index)
     result = evaluate(
-        rules, frame, ctx, start=min(held, default=session), end=session, benchmark=benchmark
+        rules,
+        frame,
+        ctx,
+        start=min(held, default=session),
+        end=session,
+        benchmark=benchmark,
+        quiet=quiet_rows(closes, frame.index),
     )
     by_key = {r.key: r for r in rules}
     events = [
@@ -243,8 +248,9 @@ def backtest(
     ctx = calendar.context(frame.index)
     events: list[Event] = []
     skipped: dict[str, tuple[str, ...]] = {}
+    quiet = quiet_rows(closes, frame.index)
     for done, chunk in enumerate(_chunks(rules, 8), start=1):
-        part = evaluate(chunk, frame, ctx, start=start, end=end, benchmark=benchmark)
+        part = evaluate(chunk, frame, ctx, start=start, end=end, benchmark=benchmark, quiet=quiet)
         events.extend(part.events)
         skipped.update(part.skipped)
         if progress:

@@ -112,9 +112,31 @@ class TickerCheck:
             lo <= day and (hi is None or day <= hi) for lo, hi in (p.quiet for p in self.problems)
         )
 
+    def quiet_rows(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """:meth:`is_quiet` for every session of ``index`` at once (a boolean per row)."""
+        out = np.zeros(len(index), dtype=bool)
+        for lo, hi in (p.quiet for p in self.problems):
+            inside = index >= pd.Timestamp(lo)
+            if hi is not None:
+                inside &= index <= pd.Timestamp(hi)
+            out |= np.asarray(inside)
+        return out
+
     def between(self, lo: dt.date | None, hi: dt.date | None) -> list[DataProblem]:
         """The problems that touch ``lo..hi``."""
         return [p for p in self.problems if p.touches(lo, hi)]
+
+
+def quiet_rows(closes: Closes, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """Ticker -> a boolean per row of ``index``: True where its rules fire nothing; only the
+    tickers that have such sessions (the engine's ``quiet`` argument)."""
+    out = {}
+    for t, check in (closes.checks or {}).items():
+        if check.problems:
+            rows = check.quiet_rows(index)
+            if rows.any():
+                out[t] = rows
+    return out
 
 
 def validate(closes: Closes, quote_types: Mapping[str, str] | None = None) -> Closes:

@@ -3,8 +3,11 @@
 One call does, in order: drop duplicate rules (two chats watching "IWM/SPY 200d" cost one
 computation), set aside rules whose tickers are missing or all-NaN (reported, not fatal:
 a chat may watch a ticker the data source lost), find each rule's firings inside a shared
-memo (so rules reading the same ratio or average compute it once), compute follow-up
-statistics from the rule's whole history of firings, and write as events only the firings
+memo (so rules reading the same ratio or average compute it once), drop the firings on
+sessions where one of the rule's tickers is *quiet* (the caller's data check found a bad
+print or a gap there: such a firing was never announced, so it is neither an event nor an
+"earlier time" in the statistics), compute follow-up statistics from the rule's whole
+history of the remaining firings, and write as events only the firings
 between ``start`` and ``end``. Because the statistics never depend on the date filter, a
 one-day scan's follow-ups are identical to a backtest's (tests/test_engine.py,
 tests/test_no_lookahead.py).
@@ -18,7 +21,7 @@ which returns about a million events, several seconds (bench/signals.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -70,12 +73,15 @@ def evaluate(
     end: DateLike | None = None,
     benchmark: str = "SPY",
     followups: bool = True,
+    quiet: Mapping[str, np.ndarray] | None = None,
 ) -> Evaluation:
     """Every event the rules fire with ``start <= date <= end`` (inclusive; None = open).
 
-    ``ctx`` defaults to :meth:`Context.from_index` of the frame, which never treats the last
-    row as a period end; the scanner passes the exchange calendar's context instead. Follow-ups
-    use all history before each event, including events before ``start``.
+    ``quiet`` maps a ticker to a boolean per frame row: True where rules reading it fire
+    nothing (see the module docstring). ``ctx`` defaults to :meth:`Context.from_index` of the
+    frame, which never treats the last row as a period end; the scanner passes the exchange
+    calendar's context instead. Follow-ups use all history before each event, including events
+    before ``start``.
     """
     if not isinstance(closes.index, pd.DatetimeIndex):
         raise TypeError("closes must have a DatetimeIndex of sessions")
@@ -107,6 +113,9 @@ def evaluate(
             # "when it fired" apart from "what to say": follow-ups come from the firing
             # positions, and only the firings in range are written as events
             fired = spec.firings(r, closes, ctx)
+            silent = [quiet[t] for t in r.tickers if quiet is not None and t in quiet]
+            if silent and len(fired):
+                fired = fired.only(~np.logical_or.reduce([m[fired.rows] for m in silent]))
             want = np.flatnonzero((fired.rows >= first) & (fired.rows < stop))
             if len(want) == 0:
                 continue

@@ -272,6 +272,19 @@ class Firings:
         """Every firing as an event without follow-up: what ``detect`` returns."""
         return [self.render(k, None) for k in range(len(self.rows))]
 
+    def only(self, keep: np.ndarray) -> Firings:
+        """The firings where ``keep`` (a boolean per firing) is true, in the same order."""
+        if keep.all():
+            return self
+        picked = np.flatnonzero(keep)
+        render = self.render
+        return Firings(
+            self.rows[picked],
+            self.variants[picked],
+            self.names,
+            lambda k, fu: render(int(picked[k]), fu),
+        )
+
 
 def no_firings(names: tuple[str, ...] = ()) -> Firings:
     return Firings(_EMPTY_I, np.empty(0, dtype=np.int8), names, _nothing)

@@ -258,3 +258,20 @@ def test_first_time_sentence_matches_the_counts_of_earlier_firings(
         firsts += before == 0
         seen[group] = before + 1
     assert 0 < firsts < len(events)
+
+
+def test_firings_held_back_by_a_data_problem_are_not_earlier_times(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A firing on a quiet session (here: the year of refill after a hole in IWM) was never
+    announced: it is neither an event nor an "earlier time" in the follow-up statistics."""
+    frame = FRAME.copy()
+    frame.loc[frame.index[60:70], "IWM"] = float("nan")
+    events = backtest_events(capsys, write(tmp_path / "data", frame), "--start", "2019-01-01")
+    iwm = [e for e in events if "IWM" in e["subject"].split("/")]
+    assert iwm
+    seen: dict[tuple[str, str], int] = {}
+    for event in iwm:
+        group = (event["rule"], event["variant"])
+        assert event["followup"]["earlier"] == seen.get(group, 0), event
+        seen[group] = seen.get(group, 0) + 1

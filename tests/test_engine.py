@@ -161,3 +161,21 @@ def test_detect_and_engine_agree(closes: pd.DataFrame) -> None:
     r = RULES[1]
     plain = evaluate([r], closes, CTX, followups=False).events
     assert plain == level_cross.KIND.detect(r, closes, CTX)
+
+
+def test_quiet_sessions_fire_nothing_and_are_not_earlier_times(closes: pd.DataFrame) -> None:
+    """Firings on a ticker's quiet sessions are dropped before the follow-up statistics: the
+    later events count only the firings that were announced."""
+    cross = rule("ratio_cross", "IWM/SPY", window=50)
+    loud = evaluate([cross], closes, CTX).events
+    assert len(loud) >= 3
+    hush = loud[1].date
+    mask = np.asarray(IDX.date == hush)
+    quiet = evaluate([cross], closes, CTX, quiet={"IWM": mask}).events
+    assert [e.date for e in quiet] == [e.date for e in loud if e.date != hush]
+    by_variant: dict[str, int] = {}
+    for e in quiet:
+        assert e.followup is not None and e.followup.earlier == by_variant.get(e.variant, 0)
+        by_variant[e.variant] = by_variant.get(e.variant, 0) + 1
+    # a quiet mask on a ticker the rule does not read changes nothing
+    assert evaluate([cross], closes, CTX, quiet={"XLE": mask}).events == loud
