@@ -232,8 +232,10 @@ class YahooProvider:
             try:
                 raw = yf.download(
                     symbols,
-                    # None: everything Yahoo has (yfinance then asks from 99 years back)
+                    # None: everything Yahoo has. yfinance 1.7 reads a missing start with an
+                    # end as "one month before it" unless told period="max" (99 years back).
                     start=start,
+                    period="max" if start is None else None,
                     # yfinance's end is exclusive (midnight New York, the exchange's zone).
                     end=end + dt.timedelta(days=1),
                     interval="1d",

@@ -273,3 +273,17 @@ def test_a_ticker_whose_only_bar_is_unclosed_is_missing_not_zero(fake, yf_cache)
 def test_bar_timestamps_are_the_new_york_open():
     # The fake stamps daily bars at 09:30 New York, as Yahoo does.
     assert bar_timestamp("2025-01-02") == int(ny("2025-01-02 09:30").timestamp())
+
+
+def test_no_start_asks_for_everything_not_yfinances_one_month(fake, yf_cache):
+    # yfinance 1.7 turns start=None with an end into "a month before the end"; the provider's
+    # None means every close the source has (the dashboard's 200-day averages need them).
+    january = dict(zip(JAN, SPY_CLOSE, strict=True))
+    fake.add("SPY", {"2019-03-01": 280.0, "2024-06-03": 527.0, **january})
+
+    got = provider(fake, yf_cache).closes(["SPY"], None, d(JAN[-1]))
+
+    assert got.frame.index[0] == pd.Timestamp("2019-03-01")
+    assert len(got.frame) == 2 + len(JAN)
+    [history] = fake.chart_calls(kind="history")
+    assert int(history.params["period1"]) < int(ny("1930-01-01").timestamp())
