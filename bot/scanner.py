@@ -21,11 +21,13 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from market import calendar
 from market.base import Closes, Provider
 from market.validate import quiet_rows, validate
+from signals import series
 from signals.catalogue import KINDS
 from signals.engine import evaluate
 from signals.events import Event
@@ -90,8 +92,11 @@ def data_problems(closes: Closes, session: dt.date) -> dict[str, str]:
     """Missing and stale tickers for a scan of ``session``."""
     problems = {t: str(why) for t, why in closes.missing.items()}
     day = pd.Timestamp(session)
-    for t in closes.frame.columns:
-        last = closes.frame[t].loc[:day].last_valid_index()
+    upto = closes.frame.loc[:day]
+    present = upto.notna().to_numpy()
+    for j, t in enumerate(upto.columns):
+        rows = np.flatnonzero(present[:, j])
+        last = upto.index[rows[-1]] if len(rows) else None
         if last is None:
             first = closes.frame[t].first_valid_index()
             problems[t] = f"no data for {t} up to {session}" + (
@@ -166,19 +171,23 @@ def scan_closes(
     frame = closes.frame.loc[: pd.Timestamp(session)].drop(columns=list(problems), errors="ignore")
     held: dict[dt.date, set[str]] = {}  # a session held for a re-check -> its tickers
     for t, check in (closes.checks or {}).items():
-        before = _previous_row(frame[t], session) if t in frame.columns else None
+        if not check.late or t not in frame.columns:
+            continue  # no move of this ticker was ever held for a re-check
+        before = _previous_row(frame[t], session)
         if before in check.late:
             held.setdefault(before, set()).add(t)
     ctx = calendar.context(frame.index)
-    result = evaluate(
-        rules,
-        frame,
-        ctx,
-        start=min(held, default=session),
-        end=session,
-        benchmark=benchmark,
-        quiet=quiet_rows(closes, frame.index),
-    )
+    with series.shared(frame):  # the warm-up check reads the RRG lines the engine computed
+        result = evaluate(
+            rules,
+            frame,
+            ctx,
+            start=min(held, default=session),
+            end=session,
+            benchmark=benchmark,
+            quiet=quiet_rows(closes, frame.index),
+        )
+        warm = warming_up(rules, frame, ctx, set(result.skipped))
     by_key = {r.key: r for r in rules}
     events = [
         e
@@ -187,7 +196,7 @@ def scan_closes(
     ]
     for t, lines in validation_problems(closes, session, session).items():
         problems[t] = "; ".join([problems[t], *lines] if t in problems else lines)
-    problems |= warming_up(rules, frame, ctx, set(result.skipped))
+    problems |= warm
     return ScanResult(
         session=session,
         events=events,

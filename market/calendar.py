@@ -72,20 +72,42 @@ def context(index: pd.DatetimeIndex) -> Context:
     """Month and week ends for the sessions spanned by ``index``, from the calendar.
 
     The final session of the index is a month end only if the calendar says the next session
-    is in another month — a fact known that evening.
+    is in another month — a fact known that evening. The calendar's own period ends are
+    computed once (:func:`_calendar_ends`) and sliced: an evening scan, and a demo replaying
+    a year of them, no longer rebuilds them from 25 years of sessions each time.
     """
     if len(index) == 0:
         return Context()
+    index = pd.DatetimeIndex(index)
     start = pd.Timestamp(index[0])
     end = pd.Timestamp(index[-1]) + pd.Timedelta(days=10)
-    cal_sessions = sessions(start, end)
-    from_data = Context.from_index(pd.DatetimeIndex(index))
-    if len(cal_sessions) == 0 or cal_sessions[-1] <= pd.Timestamp(index[-1]):
-        return from_data
-    from_cal = Context.from_sessions(cal_sessions)
-    # Before the calendar's first session (1970), fall back to the data's own period ends.
-    first = cal_sessions[0]
+    every, month_ends, week_ends = _calendar_ends()
+    lo = int(every.searchsorted(max(start, every[0])))
+    hi = int(every.searchsorted(min(end, every[-1]), side="right"))  # sessions lo..hi-1
+    if hi - lo == 0 or every[hi - 1] <= index[-1]:
+        return Context.from_index(index)
+    first, last = every[lo], every[hi - 1]  # a period end needs its next session: < last
+    # Before the calendar's first session (1970), fall back to the data's own period ends;
+    # they read only the rows up to the first one on or after ``first``.
+    before = int(index.searchsorted(first))
+    early = Context.from_index(index[: before + 1]) if before else Context()
     return Context(
-        month_ends=from_data.month_ends[from_data.month_ends < first].append(from_cal.month_ends),
-        week_ends=from_data.week_ends[from_data.week_ends < first].append(from_cal.week_ends),
+        month_ends=early.month_ends[early.month_ends < first].append(
+            _between(month_ends, first, last)
+        ),
+        week_ends=early.week_ends[early.week_ends < first].append(_between(week_ends, first, last)),
     )
+
+
+def _between(ends: pd.DatetimeIndex, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """``ends`` from ``first`` (inclusive) to ``last`` (exclusive)."""
+    return ends[ends.searchsorted(first) : ends.searchsorted(last)]
+
+
+@lru_cache(maxsize=1)
+def _calendar_ends() -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Every session the calendar knows, and which of them end a month and a week."""
+    cal = xnys()
+    every = sessions(cal.first_session.tz_localize(None), cal.last_session.tz_localize(None))
+    ends = Context.from_sessions(every)
+    return every, ends.month_ends, ends.week_ends

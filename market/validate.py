@@ -193,11 +193,13 @@ class Validated:
 def _check_series(column: pd.Series, check: TickerCheck) -> pd.Series | None:
     """The column with bad prints held at the previous good close; ``None`` if nothing valid."""
     t, kind = check.ticker, check.kind
-    rows = column.dropna()
-    if rows.empty:
+    everything = column.to_numpy(dtype=float)
+    present = ~np.isnan(everything)  # what dropna() keeps, infinities included (bad prints)
+    if not present.any():
         return None
-    values = rows.to_numpy(dtype=float).copy()
-    dates = rows.index
+    whole = bool(present.all())
+    values = everything.copy() if whole else everything[present]
+    dates = column.index if whole else column.index[present]
     bad = ~np.isfinite(values)
     if kind.is_price:
         bad |= values <= 0
@@ -330,7 +332,11 @@ def _gaps(index: pd.DatetimeIndex, check: TickerCheck) -> None:
         lo = max(index[0], NYSE_HOLIDAYS_FROM)
         every = _nyse_sessions()
         sessions = every[every.searchsorted(lo) : every.searchsorted(index[-1], side="right")]
-        absent = sessions.difference(index)
+        tail = index[index.searchsorted(lo) :]
+        if len(tail) == len(sessions) and np.array_equal(tail.asi8, sessions.asi8):
+            absent = sessions[:0]  # the usual case: every session has its close
+        else:
+            absent = sessions.difference(index)
         if len(absent):
             pos = sessions.get_indexer(absent)
             runs = np.split(np.arange(len(pos)), np.flatnonzero(np.diff(pos) > 1) + 1)

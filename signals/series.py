@@ -43,7 +43,13 @@ _MEMO: ContextVar[_Memo | None] = ContextVar("signals_memo", default=None)
 
 @contextmanager
 def shared(closes: pd.DataFrame) -> Iterator[None]:
-    """Within this block, inputs derived from ``closes`` are computed once and reused."""
+    """Within this block, inputs derived from ``closes`` are computed once and reused. Inside
+    a scope already open for the same frame, the outer one serves (a scan shares the RRG
+    lines between the engine and its warm-up check)."""
+    current = _MEMO.get()
+    if current is not None and current.frame is closes:
+        yield
+        return
     token = _MEMO.set(_Memo(closes))
     try:
         yield
