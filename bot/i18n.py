@@ -10,8 +10,10 @@ bot.handlers.common, or ``t = translator(chat.lang)``) and wraps each sentence i
 
 A sentence that must exist before a language is known (a module constant, the command
 table) is marked with :func:`N_` where it is written and translated with ``t(CONSTANT)``
-where it is shown. ``pybabel extract`` finds ``t(...)``, ``t.n(...)`` and ``N_(...)``
-(keywords in pyproject.toml, ``[tool.babel.extract_messages]``).
+where it is shown. ``pybabel extract`` finds ``t(...)``, ``t.n(...)`` (keyword ``n``) and
+``N_(...)`` (keywords in pyproject.toml, ``[tool.babel.extract_messages]``). Inside a
+``t.n(...)`` call, pass no ``t`` as an argument (compute it before): pybabel would read the
+call as ``t(...)`` and lose the plural.
 
 The catalogs are the ``.po`` files in ``bot/locale/<lang>/LC_MESSAGES/`` (committed; no
 compiled ``.mo`` is kept): the first translator of a language reads its ``.po`` and compiles

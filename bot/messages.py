@@ -14,13 +14,13 @@ import datetime as dt
 import html
 from collections.abc import Sequence
 
-from bot.i18n import N_
-from bot.render import followup_text
+from bot.i18n import N_, Translator, translator
+from bot.signal_texts import event_text, followup_text, kind_short_title
 from bot.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, fit, units
 from signals.catalogue import KINDS
 from signals.events import Event
 
-MORE_IN_HISTORY = "\n… (more in /history)"
+MORE_IN_HISTORY = N_("\n… (more in /history)")
 
 SYNTHETIC_NOTE = N_("<i>Synthetic sample data — not real prices.</i>")  # shown as t(...)
 
@@ -29,36 +29,55 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
-def headline(event: Event) -> str:
+def headline(event: Event, t: Translator | None = None) -> str:
     """``🏔 <b>^RUT</b> · Record high · Fri 28 Nov 2025``: the kind's icon and short title
     (a kind no longer in the catalogue, from an old stored event, shows its id)."""
+    t = t or translator(None)
     kind = KINDS.get(event.kind)
-    icon, title = (kind.icon, kind.short_title) if kind else ("•", event.kind)
-    return f"{icon} <b>{esc(event.subject)}</b> · {esc(title)} · {event.date:%a %d %b %Y}"
+    icon = kind.icon if kind else "•"
+    title = kind_short_title(event.kind, t)
+    return f"{icon} <b>{esc(event.subject)}</b> · {esc(title)} · {t.date(event.date)}"
 
 
-def event_html(event: Event, synthetic: bool = False) -> str:
-    """One alert: headline, the sentence with its numbers, and the follow-up line."""
-    lines = [headline(event), esc(event.text), f"<i>{esc(followup_text(event.followup))}</i>"]
+def event_html(event: Event, synthetic: bool = False, t: Translator | None = None) -> str:
+    """One alert in the language of ``t`` (English by default): headline, the sentence with
+    its numbers, and the follow-up line."""
+    t = t or translator(None)
+    lines = [
+        headline(event, t),
+        esc(event_text(event, t)),
+        f"<i>{esc(followup_text(event.followup, t))}</i>",
+    ]
     if synthetic:
-        lines.append(SYNTHETIC_NOTE)
-    return fit("\n".join(lines), TEXT_LIMIT, MORE_IN_HISTORY)
+        lines.append(t(SYNTHETIC_NOTE))
+    return fit("\n".join(lines), TEXT_LIMIT, t(MORE_IN_HISTORY))
 
 
-def digest_html(events: Sequence[Event], session_label: str, synthetic: bool = False) -> str:
+def digest_html(
+    events: Sequence[Event],
+    session_label: str,
+    synthetic: bool = False,
+    t: Translator | None = None,
+) -> str:
     """One evening message for a digest chat: every event of the session, shortest form."""
-    head = f"🗞 <b>Rotation digest</b> · {esc(session_label)} · {len(events)} signals"
+    t = t or translator(None)
+    head = t.n(
+        "🗞 <b>Rotation digest</b> · {session} · {n} signal",
+        "🗞 <b>Rotation digest</b> · {session} · {n} signals",
+        len(events),
+        session=esc(session_label),
+    )
     parts = [head]
     for e in events:
-        parts.append(f"• <b>{esc(e.subject)}</b>: {esc(e.text)}")
+        parts.append(f"• <b>{esc(e.subject)}</b>: {esc(event_text(e, t))}")
     if synthetic:
-        parts.append(SYNTHETIC_NOTE)
-    return fit("\n".join(parts), TEXT_LIMIT, MORE_IN_HISTORY)
+        parts.append(t(SYNTHETIC_NOTE))
+    return fit("\n".join(parts), TEXT_LIMIT, t(MORE_IN_HISTORY))
 
 
-def session_label(day: dt.date) -> str:
+def session_label(day: dt.date, t: Translator | None = None) -> str:
     """How a session is named in a digest's heading: ``Fri 28 Nov 2025``."""
-    return f"{day:%a %d %b %Y}"
+    return (t or translator(None)).date(day)
 
 
 def fits_caption(body: str) -> bool:

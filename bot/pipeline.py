@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bot.charts import chart_for_event
+from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
+from bot.i18n import LANGUAGES, translator
 from bot.log_json import log_context
 from bot.messages import digest_html, event_html, session_label
 from bot.scanner import BENCHMARK, ScanResult, scan_closes, tickers_for
@@ -114,6 +116,7 @@ async def _scan(
         charts = await asyncio.to_thread(draw_charts, fresh, frame, maker, folder)
     # gathered: the events and their charts; now the messages, then one transaction
     html, digest = messages(result)
+    translated = {lang: messages(result, lang) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
     done = record_evening(
         services.db,
         session,
@@ -123,6 +126,7 @@ async def _scan(
         now=clock(),
         problems=result.problems,
         digest=digest,
+        translated=translated,
     )
     new, fan = done.new, done.fanout
     log.info(
@@ -141,11 +145,15 @@ async def _scan(
     )
 
 
-def messages(result: ScanResult) -> tuple[dict[str, str], Callable[[list[Event]], str]]:
-    """Each event's alert (by key) and the evening digest of a chat's events, in HTML."""
-    label, synthetic = session_label(result.session), result.synthetic
-    html = {e.key: event_html(e, synthetic) for e in result.events}
-    return html, lambda events: digest_html(events, label, synthetic)
+def messages(
+    result: ScanResult, lang: str | None = None
+) -> tuple[dict[str, str], Callable[[list[Event]], str]]:
+    """Each event's alert (by key) and the evening digest of a chat's events, in HTML, in
+    ``lang`` (English by default)."""
+    t = translator(lang)
+    label, synthetic = session_label(result.session, t), result.synthetic
+    html = {e.key: event_html(e, synthetic, t) for e in result.events}
+    return html, lambda events: digest_html(events, label, synthetic, t)
 
 
 async def _evaluate(

@@ -34,16 +34,28 @@ def record_evening(
     now: dt.datetime,
     problems: Mapping[str, str],
     digest: Callable[[list[Event]], str],
+    translated: Mapping[str, tuple[Mapping[str, str], Callable[[list[Event]], str]]] | None = None,
 ) -> Recorded:
     """Record ``events`` (those already known are ignored), queue the new ones' messages
     (``html`` and ``charts`` by event key; ``digest`` builds a digest chat's message from its
-    events), and close the session's scans row — all or nothing."""
+    events), and close the session's scans row — all or nothing. ``translated`` holds, by
+    language, the same two things for chats of that language."""
     store = EventStore(db)
+    translated = translated or {}
     with transaction(db):
         rerun = store.count(session) > 0  # a second digest must not clash with the first
         new_keys = set(store.record(events, session, html))
         new = [e for e in events if e.key in new_keys]
-        items = [FanoutItem(e.key, e.rule, html[e.key], charts.get(e.key)) for e in new]
+        items = [
+            FanoutItem(
+                e.key,
+                e.rule,
+                html[e.key],
+                charts.get(e.key),
+                {lang: bodies[e.key] for lang, (bodies, _) in translated.items()},
+            )
+            for e in new
+        ]
         key = f"digest:{session.isoformat()}" + (f":{new[0].key}" if rerun and new else "")
         fan = Outbox(db).fanout(
             items,
@@ -51,8 +63,15 @@ def record_evening(
             now=now,
             digest_body=lambda positions: digest([new[i] for i in positions]),
             digest_key=key,
+            digest_in={lang: _digest_of(new, build) for lang, (_, build) in translated.items()},
         )
         ScanLog(db).finish(
             session, now, events=len(new), messages=fan.messages, problems=dict(problems)
         )
     return Recorded(new, fan)
+
+
+def _digest_of(
+    new: list[Event], build: Callable[[list[Event]], str]
+) -> Callable[[Sequence[int]], str]:
+    return lambda positions: build([new[i] for i in positions])

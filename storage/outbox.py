@@ -19,9 +19,10 @@ they sort as text and compare with ``created_at``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import sqlite_utils
 
@@ -66,12 +67,14 @@ def quiet_until(now: dt.datetime, tz: str, start: str, end: str) -> dt.datetime 
 
 @dataclass(frozen=True, slots=True)
 class FanoutItem:
-    """One event to fan out: its key (the dedupe), rule key, message body and chart path."""
+    """One event to fan out: its key (the dedupe), rule key, message body and chart path;
+    ``translations`` (language -> body) for chats whose ``lang`` is not the body's."""
 
     key: str
     rule: str
     body: str
     chart: str | None = None
+    translations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +132,16 @@ _TEMP = (
     "(tz TEXT, qs TEXT, qe TEXT, not_before TEXT, PRIMARY KEY (tz, qs, qe))",
     "CREATE TEMP TABLE IF NOT EXISTS fan_digest "
     "(chat_id INTEGER, ord INTEGER, PRIMARY KEY (chat_id, ord)) WITHOUT ROWID",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_sets (chat_id INTEGER PRIMARY KEY, members TEXT)",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_bodies (members TEXT PRIMARY KEY, body TEXT)",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_sets "
+    "(chat_id INTEGER PRIMARY KEY, members TEXT, lang TEXT)",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_bodies "
+    "(members TEXT, lang TEXT, body TEXT, PRIMARY KEY (members, lang))",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_tr "
+    "(ord INTEGER, lang TEXT, body TEXT, PRIMARY KEY (ord, lang)) WITHOUT ROWID",
+)
+# The chat's language's body, else the item's own (one primary-key probe per message).
+_BODY = (
+    "coalesce((SELECT t.body FROM temp.fan_tr t WHERE t.ord = e.ord AND t.lang = c.lang), e.body)"
 )
 _COLUMNS = "id, chat_id, body, chart, attempts"
 
@@ -148,6 +159,7 @@ class Outbox:
         now: dt.datetime,
         digest_body: DigestBody | None = None,
         digest_key: str | None = None,
+        digest_in: Mapping[str, DigestBody] | None = None,
     ) -> Fanout:
         """Queue each item for every chat that should get it, in one transaction.
 
@@ -156,7 +168,8 @@ class Outbox:
         ``digest:SESSION``; the pipeline gives a re-run that finds new events a key of its
         own), built by ``digest_body`` once per distinct set of items, not once per chat.
         Muted and inactive chats get nothing; a chat inside its quiet hours gets
-        ``not_before`` = the end of its quiet window.
+        ``not_before`` = the end of its quiet window. A chat gets the body of its language
+        (``FanoutItem.translations``, ``digest_in``) where there is one.
         """
         if not items:
             return Fanout(0, 0)
@@ -167,7 +180,7 @@ class Outbox:
             for path in _PATHS:
                 instant += self.db.execute(
                     "INSERT INTO outbox (chat_id, dedupe, session, body, chart, not_before) "
-                    f"SELECT c.id, e.key, :session, e.body, e.chart, q.not_before "
+                    f"SELECT c.id, e.key, :session, {_BODY}, e.chart, q.not_before "
                     f"FROM temp.fan_events e {path} {_QUIET} "
                     f"WHERE c.digest = 0 AND {_LISTENING} ORDER BY e.ord "
                     "ON CONFLICT (chat_id, dedupe) DO NOTHING",
@@ -176,18 +189,26 @@ class Outbox:
             digest = 0
             if digest_body is not None:
                 key = digest_key or f"digest:{session.isoformat()}"
-                digest = self._digests(params, key, digest_body)
+                digest = self._digests(params, key, digest_body, digest_in or {})
         return Fanout(instant, digest)
 
     def _stage(self, items: Sequence[FanoutItem], now: dt.datetime) -> None:
         """Fill the temp tables: the items, and each quiet-hours group's ``not_before``."""
         for statement in _TEMP:
             self.db.execute(statement)
-        for table in ("fan_events", "fan_quiet", "fan_digest", "fan_sets", "fan_bodies"):
+        for table in ("fan_events", "fan_quiet", "fan_digest", "fan_sets", "fan_bodies", "fan_tr"):
             self.db.execute(f"DELETE FROM temp.{table}")
         self.db.conn.executemany(
             "INSERT INTO temp.fan_events (ord, key, rule, body, chart) VALUES (?, ?, ?, ?, ?)",
             [(i, it.key, it.rule, it.body, it.chart) for i, it in enumerate(items)],
+        )
+        self.db.conn.executemany(
+            "INSERT INTO temp.fan_tr (ord, lang, body) VALUES (?, ?, ?)",
+            [
+                (i, lang, body)
+                for i, it in enumerate(items)
+                for lang, body in it.translations.items()
+            ],
         )
         groups = self.db.execute(
             "SELECT DISTINCT tz, quiet_start, quiet_end FROM chats WHERE active = 1 "
@@ -204,7 +225,13 @@ class Outbox:
                 rows.append((tz, qs, qe, stamp(until)))
         self.db.conn.executemany("INSERT INTO temp.fan_quiet VALUES (?, ?, ?, ?)", rows)
 
-    def _digests(self, params: dict[str, str], key: str, digest_body: DigestBody) -> int:
+    def _digests(
+        self,
+        params: dict[str, str],
+        key: str,
+        digest_body: DigestBody,
+        digest_in: Mapping[str, DigestBody],
+    ) -> int:
         for path in _PATHS:
             self.db.execute(
                 "INSERT OR IGNORE INTO temp.fan_digest (chat_id, ord) "
@@ -212,21 +239,30 @@ class Outbox:
                 f"WHERE c.digest = 1 AND {_LISTENING}",
                 params,
             )
-        # Each chat's set of items as text ("0,3,7"): chats with one set share one body.
+        # Each chat's set of items as text ("0,3,7") and its language: chats with one set in
+        # one language share one body.
         self.db.execute(
-            "INSERT INTO temp.fan_sets (chat_id, members) SELECT chat_id, group_concat(ord) "
-            "FROM (SELECT chat_id, ord FROM temp.fan_digest ORDER BY chat_id, ord) "
-            "GROUP BY chat_id"
+            "INSERT INTO temp.fan_sets (chat_id, members, lang) "
+            "SELECT d.chat_id, d.members, CASE WHEN c.lang IN (SELECT value FROM json_each(?)) "
+            "THEN c.lang ELSE '' END "
+            "FROM (SELECT chat_id, group_concat(ord) AS members FROM "
+            "(SELECT chat_id, ord FROM temp.fan_digest ORDER BY chat_id, ord) GROUP BY chat_id) d "
+            "JOIN chats c ON c.id = d.chat_id",
+            [json.dumps(sorted(digest_in))],
         )
-        sets = [r[0] for r in self.db.execute("SELECT DISTINCT members FROM temp.fan_sets")]
+        sets = self.db.execute("SELECT DISTINCT members, lang FROM temp.fan_sets").fetchall()
         self.db.conn.executemany(
-            "INSERT INTO temp.fan_bodies (members, body) VALUES (?, ?)",
-            [(m, digest_body(sorted(int(i) for i in m.split(",")))) for m in sets],
+            "INSERT INTO temp.fan_bodies (members, lang, body) VALUES (?, ?, ?)",
+            [
+                (m, lang, digest_in.get(lang, digest_body)(sorted(int(i) for i in m.split(","))))
+                for m, lang in sets
+            ],
         )
         return self.db.execute(
             "INSERT INTO outbox (chat_id, dedupe, session, body, not_before) "
             "SELECT c.id, :key, :session, b.body, q.not_before FROM temp.fan_sets d "
-            "JOIN temp.fan_bodies b ON b.members = d.members JOIN chats c ON c.id = d.chat_id "
+            "JOIN temp.fan_bodies b ON b.members = d.members AND b.lang = d.lang "
+            "JOIN chats c ON c.id = d.chat_id "
             f"{_QUIET} WHERE true ON CONFLICT (chat_id, dedupe) DO NOTHING",
             {**params, "key": key},
         ).rowcount

@@ -134,7 +134,7 @@ def test_digest_chat_gets_one_message_per_session_with_all_its_events(year: tupl
     assert sorted(d[0] for d in digests) == sorted(per_session)
     for session, dedupe, body in digests:
         assert dedupe == f"digest:{session}"
-        assert f"{len(per_session[session])} signals" in body
+        assert f"· {len(per_session[session])} signal" in body  # "1 signal", "2 signals"
         for e in per_session[session]:
             assert e.subject.replace("&", "&amp;") in body
 
