@@ -32,6 +32,7 @@ UNAVAILABLE = (
 )
 SHOWN_EVENTS = 10
 MAX_FOLLOWUPS = 8
+MAX_PROBLEMS = 5
 
 
 def describe(rule: Rule) -> str:
@@ -190,7 +191,7 @@ def backtest_html(name: str, result: BacktestResult) -> str:
     if result.synthetic:
         lines.append(SYNTHETIC_NOTE)
     if not events:
-        return "\n".join([*lines, "It never fired over this history."])
+        return "\n".join([*lines, "It never fired over this history.", *_problem_lines(result)])
     shown = events[-SHOWN_EVENTS:]
     lines.append(f"\n<b>Last {len(shown)}</b>:" if len(events) > len(shown) else "")
     lines += [f"• {e.date:%d %b %Y}: {esc(e.text)}" for e in shown]
@@ -201,7 +202,19 @@ def backtest_html(name: str, result: BacktestResult) -> str:
     for (subject, variant), e in sorted(latest.items())[:MAX_FOLLOWUPS]:
         label = f"{subject} {variant}" if several else variant
         lines.append(f"• {esc(label)}: {esc(followup_text(e.followup))}")
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in [*lines, *_problem_lines(result)] if line)
+
+
+def _problem_lines(result: BacktestResult) -> list[str]:
+    """The data problems the history had: its rules fired nothing on those sessions."""
+    if not result.problems:
+        return []
+    texts = list(result.problems.values())
+    lines = ["\n⚠️ <b>Data problems</b> (nothing fired from the sessions they touch):"]
+    lines += [f"• {esc(t)}" for t in texts[:MAX_PROBLEMS]]
+    if len(texts) > MAX_PROBLEMS:
+        lines.append(f"… and {len(texts) - MAX_PROBLEMS} more (rotation-bot backtest lists all)")
+    return lines
 
 
 def _span(result: BacktestResult) -> str:
