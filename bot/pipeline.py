@@ -37,7 +37,7 @@ from bot.i18n import LANGUAGES, translator
 from bot.log_json import log_context
 from bot.messages import digest_html, event_html, session_label
 from bot.scanner import BENCHMARK, ScanResult, scan_closes, tickers_for
-from market.base import Closes, Provider
+from market.base import Closes, MarketDataError, Provider
 from signals.events import Event
 from signals.rules import Rule
 from storage.evening import record_evening
@@ -46,6 +46,11 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+FETCH_TIMEOUT = 300.0
+"""Seconds the evening scan waits for the data source (Yahoo's first full download of every
+preset ticker takes well under a minute). Past it the scan fails, saying so, and is retried
+like any failed scan; a source that hangs never holds the evening forever."""
 
 ChartMaker = Callable[[Event, pd.DataFrame], bytes | None]
 DEFAULT_CHARTS: Any = object()
@@ -172,8 +177,15 @@ async def _evaluate(
 
 async def fetch_closes(provider: Provider, tickers: Sequence[str], session: dt.date) -> Closes:
     """The closes a scan of ``session`` reads, fetched off the event loop (yfinance blocks;
-    a Yahoo provider's price cache has a thread-safe connection of its own)."""
-    return await asyncio.to_thread(provider.closes, tickers, None, session)
+    a Yahoo provider's price cache has a thread-safe connection of its own), within
+    :data:`FETCH_TIMEOUT`."""
+    fetch = asyncio.to_thread(provider.closes, tickers, None, session)
+    try:
+        return await asyncio.wait_for(fetch, FETCH_TIMEOUT)
+    except TimeoutError:
+        raise MarketDataError(
+            f"the data source ({provider.name}) did not answer within {FETCH_TIMEOUT:g} s"
+        ) from None
 
 
 # --- charts ---------------------------------------------------------------------------------

@@ -211,6 +211,37 @@ async def test_a_failed_fetch_is_recorded_and_retried_cleanly() -> None:
     assert report.status == "ok" and report.messages > 0 and services.scans.finished(day)
 
 
+async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hung fetch (a socket that never answers) fails the evening's scan, saying so, and the
+    retry works once the source is back; it never holds the scan forever."""
+    import bot.pipeline
+
+    release = threading.Event()
+
+    class Hung:
+        name, synthetic = "yahoo", False
+
+        def closes(self, *args: object) -> Closes:
+            release.wait(60)
+            raise MarketDataError("released")
+
+    monkeypatch.setattr(bot.pipeline, "FETCH_TIMEOUT", 0.5)
+    services = make_services(provider=Hung())  # type: ignore[arg-type]
+    setup(services)
+    day = dt.date(2026, 10, 30)
+    try:
+        report = await run_scan(services, day, now=scan_time(day, 30), chart_maker=None)
+    finally:
+        release.set()
+    assert report.status == "failed" and not services.scans.finished(day)
+    assert "did not answer within 0.5 s" in services.scans.problems(day)["scan"]
+    services.provider = SampleProvider()
+    report = await run_scan(services, day, now=scan_time(day, 30), chart_maker=None)
+    assert report.status == "ok" and services.scans.finished(day)
+
+
 async def test_each_chart_is_drawn_once_and_shared_by_every_chat(tmp_path: Path) -> None:
     day = dt.date(2026, 8, 21)  # IWM and ^RUT records, an XLV/SPY cross, two RRG moves
     services = make_services(charts_dir=tmp_path / "charts")
