@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import exchange_calendars as xc
 import pandas as pd
 
 from signals.rules import NEW_YORK, Context
+
+if TYPE_CHECKING:
+    import exchange_calendars as xc
 
 FIRST = "1970-01-01"
 """The calendar starts where exchange_calendars starts listing the NYSE's regular holidays
@@ -22,6 +25,10 @@ FIRST = "1970-01-01"
 
 @lru_cache(maxsize=1)
 def xnys() -> xc.ExchangeCalendar:
+    """The NYSE calendar, built on first use: importing exchange_calendars costs a command
+    that never asks for a session (``rotation-bot chat`` answering /help) a third of a second."""
+    import exchange_calendars as xc
+
     with warnings.catch_warnings():  # exchange_calendars 4.13 trips a pandas 3.1 deprecation
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -308,16 +308,20 @@ def test_help_imports_no_data_or_telegram_library(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[-1] == "[]"
 
 
-def test_chat_starts_without_the_chart_library(tmp_path: Path) -> None:
-    """``rotation-bot chat`` loads matplotlib at the first /chart, not at start."""
+def test_chat_answers_help_without_the_chart_library_or_the_calendar(tmp_path: Path) -> None:
+    """``rotation-bot chat`` loads matplotlib at the first /chart and exchange_calendars at
+    the first question about sessions, not to start and answer /help (bench/startup.py
+    times that start)."""
     code = (
         "import sys\n"
         "from bot.cli import main\n"
         "status = main(['chat', '--db', 'chat.sqlite'])\n"
-        "print(status, 'matplotlib' in sys.modules, 'telegram' in sys.modules)\n"
+        "heavy = ('matplotlib', 'exchange_calendars', 'telegram')\n"
+        "print(status, sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        [sys.executable, "-c", code], input="/help\n", capture_output=True, text=True,
         cwd=tmp_path, env=environment(), timeout=600, check=True,
     )  # fmt: skip
-    assert done.stdout.splitlines()[-1] == "0 False True", done.stderr
+    assert "/stop" in done.stdout  # /help was answered
+    assert done.stdout.splitlines()[-1] == "0 ['telegram']", done.stderr

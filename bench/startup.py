@@ -1,0 +1,148 @@
+"""Benchmark of start-up: how long a command takes before it is of use. Prints, asserts nothing.
+
+    python bench/startup.py [--runs 5]
+
+Two figures, each the median of ``--runs`` fresh processes (``python -m bot``, so the
+working tree's code is what runs):
+
+* ``--help``: from spawning ``rotation-bot --help`` until it has exited (it prints the
+  command list and ends; nothing else happens).
+* ``chat``: from spawning ``rotation-bot chat`` (a new temporary database, the bundled
+  sample) with ``/help`` already waiting on its stdin, until the last line of the bot's
+  answer to it has been printed — the prompt, the database, the Application and the
+  handlers are all ready by then, and whatever the answer needs has been imported. The
+  chat is then ended with end-of-file; its shutdown is not counted.
+
+Beside each wall time: the child's CPU time to the same moment (user + system, from
+``/proc/PID/stat`` while it runs, or its rusage once it has exited), the heavy modules
+(pandas, matplotlib, telegram, exchange_calendars, numpy) it had loaded when it ended — for
+the chat, one that was given /help alone — and the load average: on a shared 2-core
+machine the wall time is noisy, the CPU time less so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "matplotlib", "telegram", "exchange_calendars", "numpy")
+ANSWERED = "/stop"
+"""The /help answer lists every command, /stop last: once its line is out, the answer is."""
+PROBE = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(m for m in {heavy!r} "
+    "if m in sys.modules) + '\\n'))\n"
+    "from bot.cli import main\n"
+    "sys.exit(main())\n"
+)
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    return env
+
+
+def cpu_of(pid: int) -> float | None:
+    """User + system seconds of a running process (Linux), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_help() -> tuple[float, float, str]:
+    """Wall and CPU seconds of ``rotation-bot --help``, and the heavy modules it loaded."""
+    before = children_cpu()
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), "--help"],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        check=True,
+    )
+    wall = time.perf_counter() - t0
+    return wall, children_cpu() - before, loaded(done.stderr)
+
+
+def time_chat(folder: Path, run: int) -> tuple[float, float, str]:
+    """Wall and CPU seconds from spawning ``rotation-bot chat`` to its answer to /help."""
+    db, charts = folder / f"chat-{run}.sqlite", folder / f"charts-{run}"
+    t0 = time.perf_counter()
+    command = [sys.executable, "-c", PROBE.format(heavy=HEAVY), "chat", "--db", str(db)]
+    proc = subprocess.Popen(
+        [*command, "--charts", str(charts)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        cwd=folder,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("/help\n")
+    proc.stdin.flush()
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if ANSWERED in line:
+            break
+    else:
+        raise SystemExit(f"chat ended without answering /help:\n{''.join(lines)}")
+    wall = time.perf_counter() - t0
+    cpu = cpu_of(proc.pid)
+    proc.stdin.close()  # end of file: the chat ends
+    proc.stdin = None  # already closed: communicate() must not flush it
+    _, err = proc.communicate(timeout=120)
+    return wall, cpu if cpu is not None else float("nan"), loaded(err)
+
+
+def loaded(stderr: str) -> str:
+    for line in stderr.splitlines():
+        if line.startswith("LOADED"):
+            return line.removeprefix("LOADED").strip() or "none of them"
+    return "?"
+
+
+def report(name: str, runs: list[tuple[float, float, str]]) -> None:
+    walls, cpus = [r[0] for r in runs], [r[1] for r in runs]
+    print(
+        f"{name:<8} median of {len(runs)}: {statistics.median(walls) * 1000:6.0f} ms wall, "
+        f"{statistics.median(cpus) * 1000:6.0f} ms CPU   "
+        f"(wall {' '.join(f'{w * 1000:.0f}' for w in walls)} ms; "
+        f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
+    )
+    print(f"{'':<8} heavy modules loaded by the end of the run: {runs[-1][2]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    time_help()  # warm the file cache and the .pyc files once
+    report("--help", [time_help() for _ in range(args.runs)])
+    with tempfile.TemporaryDirectory(prefix="rotation-bot-startup-") as tmp:
+        time_chat(Path(tmp), 0)
+        report("chat", [time_chat(Path(tmp), n) for n in range(1, args.runs + 1)])
+
+
+if __name__ == "__main__":
+    main()
