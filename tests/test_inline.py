@@ -260,3 +260,32 @@ async def test_the_console_shows_inline_results_for_an_at_line(tmp_path):
     assert "↳ tapping [1] posts:\n    XLE " in shown
     assert "[1] Can't chart IWM/: a pair has two tickers, like IWM/SPY. — " + TRY in shown
     assert "no reply" not in shown
+
+
+# -- in the person's language -------------------------------------------------------------------
+@pytest.mark.parametrize("lang", ["de", "es"])
+async def test_results_speak_the_persons_telegram_language(harness, lang):
+    from bot.i18n import translator
+    from tests.support.untranslated import english_left
+
+    t = translator(lang)
+    chart, board = (await harness.inline("IWM/SPY", STRANGER, lang))["results"]
+    [hint] = (await harness.inline("IWM/", STRANGER, lang))["results"]
+    [alone] = (await harness.inline("status", STRANGER, lang))["results"]
+
+    assert board["title"] == t("📊 Rotation dashboard") != "📊 Rotation dashboard"
+    assert chart["title"] == t(
+        "{title} (summary)", title=t("📈 {subject} chart", subject="IWM/SPY")
+    )
+    assert hint["description"] == t(TRY) != TRY
+    # the reason after the colon is /chart's parser's (SubjectError), in its language
+    assert hint["title"].startswith(t("Can't chart {subject}: {why}", subject="IWM/", why=""))
+    shown = [chart["title"], chart["description"], board["description"], hint["description"]]
+    assert all(english_left(text, lang) == [] for text in shown), shown
+    valuation = next(
+        line
+        for line in alone["input_message_content"]["message_text"].splitlines()
+        if "n/a" in line
+    )
+    assert english_left(valuation, lang) == [], valuation
+    assert harness.services.chats.get(STRANGER) is None

@@ -39,14 +39,24 @@ class InlineQueries:
         raise NotImplementedError
 
     def new_inline_query(
-        self, user_id: int, query: str, *, chat_type: str = "sender", offset: str = ""
+        self,
+        user_id: int,
+        query: str,
+        *,
+        chat_type: str = "sender",
+        offset: str = "",
+        language_code: str | None = None,
     ) -> dict[str, Any]:
-        """The ``inline_query`` of an update, its id open for one answer (feed it yourself)."""
+        """The ``inline_query`` of an update, its id open for one answer (feed it yourself);
+        ``language_code``: the sender's Telegram app language."""
         query_id = f"{user_id}{next(self._inline_ids):06d}"  # Telegram's ids are digits too
         self._inline_open.add(query_id)
+        sender = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        if language_code:
+            sender["language_code"] = language_code
         return {
             "id": query_id,
-            "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
+            "from": sender,
             "query": query,
             "offset": offset,
             "chat_type": chat_type,

@@ -41,7 +41,8 @@ from bot.context import Context
 from bot.flood import Verdict
 from bot.handlers import fetch, status
 from bot.handlers.chart import Subject, SubjectError, caption_html, last_close, parse_subject
-from bot.handlers.common import NO_PREVIEW, services
+from bot.handlers.common import NO_PREVIEW, services, tr
+from bot.i18n import N_, Translator
 from bot.messages import CAPTION_LIMIT, TEXT_LIMIT, esc, fit
 from bot.offload import POOLS
 from market.base import MarketDataError
@@ -51,14 +52,14 @@ from signals.rules import RATE_TICKERS
 log = logging.getLogger(__name__)
 
 STATUS_WORDS = frozenset({"", "status", "dashboard"})
-TRY = "Try IWM/SPY, ^RUT, XLE, sectors or status."
+TRY = N_("Try IWM/SPY, ^RUT, XLE, sectors or status.")
 KEEP_SECONDS = 300
 """cache_time of a good answer: Telegram gives it to everyone typing the same query."""
 RETRY_SECONDS = 10
 """cache_time of a refusal or an "unavailable": soon asked again."""
 MONTH = 21
 PHOTOS_KEPT = 256
-BUTTON = InlineQueryResultsButton(text="Get alerts: open the bot", start_parameter="inline")
+BUTTON = N_("Get alerts: open the bot")
 """Above the results: opens a private chat with the bot (/start inline)."""
 
 
@@ -102,60 +103,63 @@ async def inline_query(update: Update, context: Context) -> None:
     query = update.inline_query
     if query is None:
         return
-    offer = await offer_for(query.query, query.from_user.id, context)
+    t = tr(update, context)  # the person's Telegram language: no chat to store one
+    offer = await offer_for(query.query, query.from_user.id, context, t)
     try:
         await query.answer(
             offer.results,
             cache_time=offer.cache_time,
             is_personal=offer.personal,
-            button=BUTTON,
+            button=InlineQueryResultsButton(text=t(BUTTON), start_parameter="inline"),
         )
     except TelegramError as e:  # mostly "query is too old": the person typed on
         log.info("inline answer to %r not taken: %s", query.query, e)
 
 
-async def offer_for(text: str, user_id: int, context: Context) -> Offer:
-    """The results for one query (never raises for bad input or missing data)."""
+async def offer_for(text: str, user_id: int, context: Context, t: Translator) -> Offer:
+    """The results for one query in ``t``'s language (never raises for bad input or missing
+    data)."""
     svc = services(context)
     text = " ".join(text.split())
     if text.lower() in STATUS_WORDS:
-        board, message = await status.dashboard_message(svc, context.bot_data)
+        board, message = await status.dashboard_message(svc, context.bot_data, t)
         if board is None:
-            return hint(message, "The dashboard is not available right now.")
-        results: list[InlineQueryResult] = [dashboard_result(board, message, svc.provider.name)]
+            return hint(t, plain(message), t("The dashboard is not available right now."))
+        results: list[InlineQueryResult] = [dashboard_result(board, message, svc.provider.name, t)]
         if not text:
-            results.append(hint_result("Type a chart after my name", TRY))
+            results.append(hint_result(t, t("Type a chart after my name"), t(TRY)))
         return Offer(results)
     try:
         subject = parse_subject(text)
     except SubjectError as e:
-        return hint(f"Can't chart {text}: {plain(str(e))}", TRY)
+        return hint(t, t("Can't chart {subject}: {why}", subject=text, why=plain(str(e))), t(TRY))
     try:
         end = await fetch.latest_session(svc)
         got, (board, message) = await asyncio.gather(
             fetch.closes(svc, subject.fetch, None, end),
-            status.dashboard_message(svc, context.bot_data),
+            status.dashboard_message(svc, context.bot_data, t),
         )
     except MarketDataError:
-        return hint("The market data is not available right now", "Try again in a minute.")
+        return hint(t, t("The market data is not available right now"), t("Try again in a minute."))
     unknown = [t for t in subject.tickers if t in got.missing or t not in got.frame.columns]
     if unknown:
         why = got.missing.get(unknown[0])
-        return hint(f"No market data for {unknown[0]}", (f"{why.reason}. " if why else "") + TRY)
+        title = t("No market data for {ticker}", ticker=unknown[0])
+        return hint(t, title, (f"{why.reason}. " if why else "") + t(TRY))
     frame = got.frame.loc[: pd.Timestamp(end)]
     last = last_close(frame, subject)
     if last is None:
-        return hint(f"No closes for {subject.text} yet", TRY)
+        return hint(t, t("No closes for {subject} yet", subject=subject.text), t(TRY))
     synthetic = got.synthetic or svc.provider.synthetic
-    summary = await POOLS.compute(summary_line, subject, frame, board)
+    summary = await POOLS.compute(summary_line, subject, frame, board, t)
     caption = fit(f"<b>{esc(summary)}</b>\n{caption_html(subject, last, synthetic)}", CAPTION_LIMIT)
     key = (svc.provider.name, last, subject.text)
     file_id, personal = await chart_file_id(
         context, user_id, key, subject, frame, caption, synthetic
     )
-    results = [chart_result(key, subject, summary, caption, file_id, svc.bot_username)]
+    results = [chart_result(key, subject, summary, caption, file_id, svc.bot_username, t)]
     if board is not None:
-        results.append(dashboard_result(board, message, svc.provider.name))
+        results.append(dashboard_result(board, message, svc.provider.name, t))
     return Offer(results, RETRY_SECONDS if personal else KEEP_SECONDS, personal)
 
 
@@ -222,8 +226,13 @@ def chart_result(
     caption: str,
     file_id: str | None,
     bot_username: str,
+    t: Translator,
 ) -> InlineQueryResult:
-    title = f"📈 {subject.text} chart" if subject.kind != "sectors" else "🔄 Sectors chart"
+    title = (
+        t("📈 {subject} chart", subject=subject.text)
+        if subject.kind != "sectors"
+        else t("🔄 Sectors chart")
+    )
     if file_id is not None:
         return InlineQueryResultCachedPhoto(
             result_id("c", *key),
@@ -233,11 +242,16 @@ def chart_result(
             caption=caption,
             parse_mode=ParseMode.HTML,
         )
-    where = f" with @{bot_username}" if bot_username else ""
-    text = f"{caption}\n<i>/chart {esc(subject.text)} in a chat{esc(where)} draws it.</i>"
+    command = f"/chart {esc(subject.text)}"
+    draws = (
+        t("{command} in a chat with @{bot} draws it.", command=command, bot=esc(bot_username))
+        if bot_username
+        else t("{command} in a chat with me draws it.", command=command)
+    )
+    text = f"{caption}\n<i>{draws}</i>"
     return InlineQueryResultArticle(
-        result_id("s", *key),
-        title=f"{title} (summary)",
+        result_id("s", t.lang, *key),
+        title=t("{title} (summary)", title=title),
         description=summary,
         input_message_content=InputTextMessageContent(
             fit(text, TEXT_LIMIT), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
@@ -245,16 +259,18 @@ def chart_result(
     )
 
 
-def dashboard_result(board: Dashboard, message: str, source: str) -> InlineQueryResult:
+def dashboard_result(
+    board: Dashboard, message: str, source: str, t: Translator
+) -> InlineQueryResult:
     gauge = next(iter(board.gauges), None)
-    parts = [f"{board.date:%a %d %b %Y} close" if board.date else "latest closes"]
+    parts = [t("{date} close", date=t.date(board.date)) if board.date else t("latest closes")]
     if gauge is not None:
-        parts.append(f"{gauge.subject} {gauge.value:.4f}")
+        parts.append(f"{gauge.subject} {t.number(gauge.value, 4)}")
     if board.sectors:
-        parts.append(f"strongest sector {board.sectors[0].ticker}")
+        parts.append(t("strongest sector {ticker}", ticker=board.sectors[0].ticker))
     return InlineQueryResultArticle(
-        result_id("d", source, board.date),
-        title="📊 Rotation dashboard",
+        result_id("d", t.lang, source, board.date),
+        title=t("📊 Rotation dashboard"),
         description=" · ".join(parts),
         input_message_content=InputTextMessageContent(
             fit(message, TEXT_LIMIT), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
@@ -262,13 +278,13 @@ def dashboard_result(board: Dashboard, message: str, source: str) -> InlineQuery
     )
 
 
-def hint_result(title: str, description: str) -> InlineQueryResultArticle:
-    text = (
+def hint_result(t: Translator, title: str, description: str) -> InlineQueryResultArticle:
+    text = t(
         "📈 <b>rotation-bot</b> in any chat: type my name, then <code>IWM/SPY</code>, "
         "<code>^RUT</code>, <code>XLE</code>, <code>sectors</code> or <code>status</code>."
     )
     return InlineQueryResultArticle(
-        result_id("h", title),
+        result_id("h", t.lang, title),
         title=title[:200],
         description=description,
         input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
@@ -280,62 +296,75 @@ def plain(html_text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
-def hint(title: str, description: str) -> Offer:
+def hint(t: Translator, title: str, description: str) -> Offer:
     """A refusal or an "unavailable", with what to type instead (asked again soon)."""
-    return Offer([hint_result(title, description)], RETRY_SECONDS)
+    return Offer([hint_result(t, title, description)], RETRY_SECONDS)
 
 
-def slow_down(wait: int) -> Offer:
+def slow_down(wait: int, t: Translator) -> Offer:
     """Past the person's budget (bot/flood.py): said once, to them alone."""
-    return Offer([hint_result("🐢 Slow down a little", f"I'll answer again in {wait} s.")], 0, True)
+    again = t("I'll answer again in {wait} s.", wait=t.number(wait))
+    return Offer([hint_result(t, t("🐢 Slow down a little"), again)], 0, True)
 
 
 # -- the one-line summary -------------------------------------------------------------------------
-def summary_line(subject: Subject, frame: pd.DataFrame, board: Dashboard | None) -> str:
+def summary_line(
+    subject: Subject, frame: pd.DataFrame, board: Dashboard | None, t: Translator
+) -> str:
     """Where the subject stands, in one line of plain text."""
     if subject.kind == "sectors":
-        return sectors_line(board)
+        return sectors_line(board, t)
     if subject.kind == "pair":
         a, b = subject.tickers
         rows = frame[[a, b]].dropna()
         values = rows[a] / rows[b]
-        head = f"{subject.text} {values.iloc[-1]:.4f}"
-        parts = [head, _vs_average(values), _month(values)]
+        head = f"{subject.text} {t.number(values.iloc[-1], 4)}"
+        parts = [head, _vs_average(values, t), _month(values, t)]
     else:
         values = frame[subject.text].dropna()
         if subject.text in RATE_TICKERS:
-            parts = [f"{subject.text} {values.iloc[-1]:.2f}%"]
+            parts = [f"{subject.text} {t.number(values.iloc[-1], 2)}%"]
             if len(values) > MONTH:
-                parts.append(f"{values.iloc[-1] - values.iloc[-1 - MONTH]:+.2f} pts in a month")
+                change = t.signed(values.iloc[-1] - values.iloc[-1 - MONTH], 2)
+                parts.append(t("{change} pts in a month", change=change))
         else:
-            parts = [f"{subject.text} {values.iloc[-1]:,.2f}", _from_record(values), _month(values)]
+            head = f"{subject.text} {t.number(values.iloc[-1], 2)}"
+            parts = [head, _from_record(values, t), _month(values, t)]
     return " · ".join(p for p in parts if p)
 
 
-def _vs_average(values: pd.Series, days: int = 200) -> str:
+def _vs_average(values: pd.Series, t: Translator, days: int = 200) -> str:
     if len(values) < days:
         return ""
     gap = values.iloc[-1] / values.iloc[-days:].mean() - 1
-    return f"{'above' if gap >= 0 else 'below'} its {days}-day average ({gap * 100:+.1f}%)"
+    if gap >= 0:
+        return t("above its {days}-day average ({gap})", days=days, gap=t.percent(gap))
+    return t("below its {days}-day average ({gap})", days=days, gap=t.percent(gap))
 
 
-def _month(values: pd.Series) -> str:
+def _month(values: pd.Series, t: Translator) -> str:
     if len(values) <= MONTH:
         return ""
-    return f"{(values.iloc[-1] / values.iloc[-1 - MONTH] - 1) * 100:+.1f}% in a month"
+    change = t.percent(values.iloc[-1] / values.iloc[-1 - MONTH] - 1)
+    return t("{change} in a month", change=change)
 
 
-def _from_record(values: pd.Series) -> str:
+def _from_record(values: pd.Series, t: Translator) -> str:
     gap = values.iloc[-1] / values.max() - 1
     if gap >= 0:
-        return "at a record close"
-    return f"{-gap * 100:.1f}% below its record close ({values.idxmax():%d %b %Y})"
+        return t("at a record close")
+    return t(
+        "{gap} below its record close ({date})",
+        gap=t.percent(-gap, sign=False),
+        date=t.date(values.idxmax().date()),
+    )
 
 
-def sectors_line(board: Dashboard | None) -> str:
-    """The sectors by quadrant of the relative rotation (JdK-style) graph."""
+def sectors_line(board: Dashboard | None, t: Translator) -> str:
+    """The sectors by quadrant of the relative rotation (JdK-style) graph (the quadrants
+    keep their English names, as the graph and the README use them)."""
     if board is None or not board.sectors:
-        return "The 11 sectors against SPY, relative rotation (JdK-style)"
+        return t("The 11 sectors against SPY, relative rotation (JdK-style)")
     groups: dict[str, list[str]] = {}
     for s in board.sectors:
         if s.quadrant:

@@ -16,8 +16,9 @@ from telegram import Update
 
 from bot.context import BotData, Context
 from bot.handlers import fetch
-from bot.handlers.common import reply, services
+from bot.handlers.common import reply, services, tr
 from bot.handlers.permissions import Target, for_target
+from bot.i18n import Translator, translator
 from bot.messages import SYNTHETIC_NOTE, TEXT_LIMIT, esc
 from bot.offload import POOLS
 from bot.services import Services
@@ -61,27 +62,31 @@ def _gauge_line(g: Gauge) -> str:
     )
 
 
-def _pe(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.1f}"
-
-
-def valuation_lines(values: Valuations, source: str) -> list[str]:
+def valuation_lines(values: Valuations, source: str, t: Translator | None = None) -> list[str]:
     """Small vs large caps by trailing P/E, as the source gives it; "n/a" where it does not."""
-    if all(values.get(t) is None for t in VALUATION_TICKERS):
+    t = t or translator(None)
+
+    def pe(x: float | None) -> str:
+        return "n/a" if x is None else t.number(x, 1)
+
+    if all(values.get(ticker) is None for ticker in VALUATION_TICKERS):
         why = (
-            "Yahoo gave none just now"
+            t("Yahoo gave none just now")
             if source == "yahoo"
-            else f"the {source.split(':')[0]} data source has no fund valuations"
+            else t("the {source} data source has no fund valuations", source=source.split(":")[0])
         )
-        return [f"<b>Valuation</b> (trailing P/E): n/a — {esc(why)}"]
-    lines = ["<b>Valuation</b> (trailing P/E, Yahoo's fund data)"]
+        return [t("<b>Valuation</b> (trailing P/E): n/a — {why}", why=esc(why))]
+    lines = [t("<b>Valuation</b> (trailing P/E, Yahoo's fund data)")]
     for p in VALUATION_PAIRS:
         small, large = values.get(p.small), values.get(p.large)
-        line = f"    {esc(p.label)}: {p.small} {_pe(small)} · {p.large} {_pe(large)}"
+        line = f"    {esc(p.label)}: {p.small} {pe(small)} · {p.large} {pe(large)}"
         if small is not None and large is not None:
-            gap = small / large - 1
-            word = "discount" if gap < 0 else "premium"
-            line += f" — small caps at a {abs(gap) * 100:.0f}% {word}"
+            gap = t.percent(abs(small / large - 1), digits=0, sign=False)
+            line += " — " + (
+                t("small caps at a {gap} discount", gap=gap)
+                if small < large
+                else t("small caps at a {gap} premium", gap=gap)
+            )
         lines.append(line)
     return lines
 
@@ -143,8 +148,11 @@ async def fund_valuations(svc: Services) -> Valuations:
         return dict.fromkeys(VALUATION_TICKERS)
 
 
-async def dashboard_message(svc: Services, held: BotData) -> tuple[Dashboard | None, str]:
-    """(the dashboard, its message with the valuation line), or (None, why there is none).
+async def dashboard_message(
+    svc: Services, held: BotData, t: Translator | None = None
+) -> tuple[Dashboard | None, str]:
+    """(the dashboard, its message with the valuation line in ``t``'s language), or (None,
+    why there is none).
 
     The valuations are fetched alongside the closes, so a slow one adds no wait."""
     try:
@@ -155,13 +163,13 @@ async def dashboard_message(svc: Services, held: BotData) -> tuple[Dashboard | N
         return None, UNAVAILABLE
     if board.date is None:
         return None, NO_CLOSES
-    valuation = valuation_lines(values, svc.provider.name)
+    valuation = valuation_lines(values, svc.provider.name, t)
     return board, dashboard_html(board, synthetic, valuation)
 
 
 async def status(update: Update, context: Context) -> None:
     """A compact rotation dashboard from the latest closes."""
-    _, text = await dashboard_message(services(context), context.bot_data)
+    _, text = await dashboard_message(services(context), context.bot_data, tr(update, context))
     await reply(update, text)
 
 

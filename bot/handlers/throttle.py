@@ -11,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import Context
 from bot.flood import FloodControl, Verdict
-from bot.handlers.common import reply, services
+from bot.handlers.common import reply, services, tr
 from bot.handlers.inline import is_chart_query, slow_down
 
 HEAVY_COMMANDS = frozenset({"chart", "backtest", "status", "rrg"})
@@ -54,7 +54,7 @@ async def throttle(update: Update, context: Context) -> None:
     """Let a command through, or answer "slow down" once and stop it (and its followers)."""
     flood = context.bot_data.flood
     if update.inline_query is not None and flood is not None:
-        await _throttle_inline(update, flood)
+        await _throttle_inline(update, context, flood)
         return
     chat, user = update.effective_chat, update.effective_user
     command = command_of(update, services(context).bot_username)
@@ -81,7 +81,7 @@ async def throttle(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-async def _throttle_inline(update: Update, flood: FloodControl) -> None:
+async def _throttle_inline(update: Update, context: Context, flood: FloodControl) -> None:
     """An inline query against its sender's budget; the one warning is a personal result."""
     query = update.inline_query
     assert query is not None
@@ -90,6 +90,6 @@ async def _throttle_inline(update: Update, flood: FloodControl) -> None:
     if verdict is Verdict.ALLOW:
         return
     if verdict is Verdict.WARN:
-        offer = slow_down(flood.wait(person, person))
+        offer = slow_down(flood.wait(person, person), tr(update, context))
         await query.answer(offer.results, cache_time=offer.cache_time, is_personal=True)
     raise ApplicationHandlerStop

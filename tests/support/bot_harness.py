@@ -143,10 +143,12 @@ class BotHarness:
         }
         return await self.process({"callback_query": query})
 
-    async def inline(self, query: str, user_id: int = USER_ID) -> dict[str, Any]:
+    async def inline(
+        self, query: str, user_id: int = USER_ID, language_code: str | None = None
+    ) -> dict[str, Any]:
         """``@bot query`` typed by ``user_id`` in some chat: the answerInlineQuery parameters
         (``results``, ``cache_time`` ...); AssertionError if the bot gave none."""
-        body = self.request.new_inline_query(user_id, query)
+        body = self.request.new_inline_query(user_id, query, language_code=language_code)
         await self.process({"inline_query": body})
         return self.request.inline_answer(body["id"])
 
