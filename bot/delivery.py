@@ -1,9 +1,13 @@
 """The delivery worker: drains the outbox to Telegram at its limits, never losing a message
 and sending one twice only if a crash caught it in flight.
 
-Per message: ``sending`` is committed before the HTTP call, ``sent`` (with Telegram's
-message id) right after, so a crash leaves at most ``concurrency`` rows whose fate is
-unknown; they are re-sent at start-up (:meth:`storage.outbox.Outbox.requeue_in_flight`).
+``sending`` is committed before the HTTP call (for as many messages at once as there is room
+in flight), ``sent`` (with Telegram's message id) after the reply (with the other replies of
+the same few milliseconds, one transaction), and a message counts as in flight from one commit
+to the other: a crash leaves at most ``concurrency`` rows whose fate is unknown; they are
+re-sent at start-up (:meth:`storage.outbox.Outbox.requeue_in_flight`). How many sends are kept
+in flight follows the rate and the measured round trip (:attr:`DeliveryWorker.target_in_flight`).
+Texts go out through a lean client (bot/lean_send.py) where the bot's requests allow it.
 
 Limits (our own limiter; tests/test_delivery.py and bench/delivery.py measure it):
 
@@ -39,14 +43,13 @@ import collections
 import contextlib
 import datetime as dt
 import logging
-import random
+import math
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InputFile, Message
+from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -57,99 +60,19 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.delivery_config import PAID_CONCURRENCY as PAID_CONCURRENCY
+from bot.delivery_config import ROUND_TRIP_GUESS, DeliveryConfig
+from bot.delivery_config import RetryPolicy as RetryPolicy
+from bot.lean_send import lean_client, message_fields
 from bot.limits import ChatWindows, Pace
 from bot.log_json import CHAT_ID
 from bot.messages import fits_caption
+from bot.photo_ids import PhotoIds
 from bot.refusals import chat_gone
 from storage.chats import ChatStore
 from storage.outbox import Claimed, Outbox
 
 log = logging.getLogger(__name__)
-
-PAID_CONCURRENCY = 32
-"""Sends in flight with paid broadcasts. More is slower, not faster: httpcore's pool does
-per-request work that grows with the open connections, and past ~40 in flight the bot's CPU
-collapses (``bench/delivery.py --only paid-rtt``, 50 ms round trip, 2 cores: 24 → 446 msg/s,
-32 → 582, 40 → 683, 44 → 288, 64 → 143). 32 keeps a margin below that cliff."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How long to wait before the next attempt, or None to give up (the only retry rule)."""
-
-    max_attempts: int = 8
-    base: float = 2.0  # seconds before the 2nd attempt; doubling, with jitter
-    cap: float = 600.0
-
-    def delay(self, attempts: int, told: float | None = None) -> float | None:
-        """After ``attempts`` tries: Telegram's own ``told`` wait (429), else back-off."""
-        if attempts >= self.max_attempts:
-            return None
-        if told is not None:
-            return told
-        return min(self.cap, self.base * 2 ** (attempts - 1)) * random.uniform(0.75, 1.0)
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryConfig:
-    concurrency: int = 8  # sends in flight; also the most a crash can repeat
-    rate: float | None = 30.0  # messages/s overall; None = no overall limit
-    group_limit: tuple[int, float] | None = (20, 60.0)  # per group/channel: count, seconds
-    private_limit: tuple[int, float] | None = (1, 1.0)  # per private chat
-    paid_broadcast: bool = False  # allow_paid_broadcast=True on every send
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    batch: int = 500  # due messages read per outbox query
-    poll_interval: float = 1.0  # seconds between looks at an idle outbox
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> DeliveryConfig:
-        if getattr(settings, "paid_broadcast", False):
-            return cls(concurrency=PAID_CONCURRENCY, rate=1000.0, paid_broadcast=True)
-        return cls()
-
-    @classmethod
-    def unlimited(cls, concurrency: int = 32, **kw: Any) -> DeliveryConfig:
-        """No rate limits at all (benchmarks; a local Bot API server)."""
-        return cls(concurrency=concurrency, rate=None, group_limit=None, private_limit=None, **kw)
-
-
-class PhotoIds:
-    """Telegram file_ids of uploaded charts: a chart is uploaded once, then reused.
-
-    The first send of a chart uploads it while later sends of the same chart wait for its
-    file_id (if that upload fails, the next one uploads). In memory: after a restart a chart
-    is uploaded once more, which costs one upload."""
-
-    def __init__(self, limit: int = 1024) -> None:
-        self.ids: collections.OrderedDict[str, str] = collections.OrderedDict()
-        self.locks: dict[str, asyncio.Lock] = {}
-        self.limit = limit
-        self.uploads = 0
-
-    def has(self, path: str) -> bool:
-        return path in self.ids
-
-    def forget(self, path: str) -> bool:
-        return self.ids.pop(path, None) is not None
-
-    async def send(self, path: str, send: Callable[[Any], Awaitable[Message]]) -> Message:
-        known = self.ids.get(path)
-        if known is None:
-            lock = self.locks.setdefault(path, asyncio.Lock())
-            async with lock:
-                known = self.ids.get(path)
-                if known is None:
-                    message = await send(
-                        InputFile(Path(path).read_bytes(), filename=Path(path).name)
-                    )
-                    self.uploads += 1
-                    if message.photo:
-                        self.ids[path] = message.photo[-1].file_id
-                        while len(self.ids) > self.limit:
-                            self.ids.popitem(last=False)
-                    self.locks.pop(path, None)
-                    return message
-        return await send(known)
 
 
 def retry_after_seconds(value: int | float | dt.timedelta) -> float:
@@ -173,16 +96,23 @@ class DeliveryWorker:
         self.windows = (
             ChatWindows(cfg.group_limit, cfg.private_limit) if own else ChatWindows(None, None)
         )
+        self.lean = lean_client(bot) if cfg.lean_send else None
         self.photos = PhotoIds()
         self.stats: collections.Counter[str] = collections.Counter()
         self.outcomes: collections.Counter[tuple[str, str]] = collections.Counter()
         """(outcome, reason) -> messages: what /metrics counts ("retried", "RetryAfter")."""
         self.paused_seconds = 0.0  # all sending held back by Telegram's 429 answers
+        self.round_trip = ROUND_TRIP_GUESS  # seconds a send holds its slot (moving average)
+        self.most_in_flight = 0
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self._slots = asyncio.Semaphore(self.config.concurrency)
+        self._room = asyncio.Event()
+        self._in_flight = 0  # marked sending, not yet recorded as anything else
         self._busy: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sent: list[tuple[int, int, int]] = []  # (row, Telegram's id, chat) to record
+        self._record_soon: asyncio.TimerHandle | None = None
+        self._fields: dict[tuple[Any, ...], bytes] = {}
 
     def wake(self) -> None:
         """New messages are queued: look now rather than at the next poll."""
@@ -191,6 +121,7 @@ class DeliveryWorker:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._room.set()
 
     async def drain(self, grace: float) -> int:
         """Stop dispatching and give the sends in flight ``grace`` seconds to finish (each
@@ -201,17 +132,28 @@ class DeliveryWorker:
         self.stop()
         tasks = set(self._tasks)
         if not tasks:
+            self._record_sent()
             return 0
         _, pending = await asyncio.wait(tasks, timeout=grace)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        self._record_sent()
         return len(pending)
 
     @property
     def in_flight(self) -> int:
-        """Sends under way (one per chat at most; cleared before a send wakes the loop)."""
-        return len(self._busy)
+        """Messages marked ``sending`` and not yet recorded (the most a crash can repeat)."""
+        return self._in_flight
+
+    @property
+    def target_in_flight(self) -> int:
+        """Sends to keep in flight: enough for the rate over the measured round trip, with
+        half again as margin, up to ``concurrency`` (without a rate: ``concurrency``)."""
+        cap = self.config.concurrency
+        if self.pace is None:
+            return cap
+        return max(1, min(cap, math.ceil(self.pace.rate * self.round_trip * 1.5) + 2))
 
     async def run(
         self, *, keep_running: Callable[[], bool] = lambda: True, until_idle: bool = False
@@ -232,45 +174,72 @@ class DeliveryWorker:
         finally:
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._record_sent()
+            if self.lean is not None:
+                self.lean.close()
 
     async def _dispatch(self, keep_running: Callable[[], bool]) -> int:
+        """Send what is due: choose (one message per chat not busy nor at its limit), then
+        mark as many as there is room in flight for ``sending`` in one statement, then send
+        each at its turn of the overall pace."""
         loop = asyncio.get_running_loop()
-        dispatched = 0
+        now = utcnow()
+        chosen: list[int] = []
+        taken: set[int] = set()
         held: dict[int, dt.datetime] = {}  # one instant per chat, so its messages keep order
-        for due in self.outbox.claim(utcnow(), self.config.batch):
-            if self._stop.is_set() or not keep_running():
-                break
-            if due.chat_id in self._busy:
+        for due in self.outbox.claim(now, self.config.batch):
+            chat = due.chat_id
+            if chat in self._busy or chat in taken:
                 continue
-            if due.chat_id not in held:
-                wait = self.windows.wait(due.chat_id, loop.time())
+            if chat not in held:
+                wait = self.windows.wait(chat, loop.time())
                 if wait > 0:
-                    held[due.chat_id] = utcnow() + dt.timedelta(seconds=wait)
-            if due.chat_id in held:
-                self.outbox.postpone(due.id, held[due.chat_id])
+                    held[chat] = now + dt.timedelta(seconds=wait)
+            if chat in held:
+                self.outbox.postpone(due.id, held[chat])
                 continue
-            await self._slots.acquire()
-            if self._stop.is_set():  # stopped while waiting for a slot: claim nothing more
-                self._slots.release()
+            taken.add(chat)
+            chosen.append(due.id)
+        dispatched = 0
+        while chosen and keep_running():
+            room = await self._wait_for_room()
+            if self._stop.is_set():
                 break
-            try:
-                if self.pace is not None:
-                    await self.pace.acquire()
-                stopping = self._stop.is_set()  # while waiting for the pace
-                claimed = None if stopping else self.outbox.mark_sending(due.id)
-            except BaseException:  # cancelled while waiting: give the slot back
-                self._slots.release()
-                raise
-            if claimed is None:  # stopping, or dropped (chat deactivated) since it was read
-                self._slots.release()
-                continue
-            self.windows.note(claimed.chat_id, loop.time())
-            self._busy.add(claimed.chat_id)
-            task = asyncio.create_task(self._deliver(claimed))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-            dispatched += 1
+            claimed = self.outbox.mark_sending_many(chosen[:room])
+            del chosen[:room]
+            self._in_flight += len(claimed)
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+            for i, msg in enumerate(claimed):
+                try:
+                    if self.pace is not None:
+                        await self.pace.acquire()
+                except BaseException:  # cancelled while waiting: nothing of these was sent
+                    self._give_back(claimed[i:])
+                    raise
+                if self._stop.is_set() or not keep_running():
+                    self._give_back(claimed[i:])
+                    return dispatched
+                self.windows.note(msg.chat_id, loop.time())
+                self._busy.add(msg.chat_id)
+                task = asyncio.create_task(self._deliver(msg))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                dispatched += 1
         return dispatched
+
+    async def _wait_for_room(self) -> int:
+        while True:
+            room = self.target_in_flight - self._in_flight
+            if room > 0 or self._stop.is_set():
+                return room
+            self._room.clear()
+            await self._room.wait()
+
+    def _give_back(self, claimed: list[Claimed]) -> None:
+        """Marked ``sending`` but never sent (stopping): pending again."""
+        self.outbox.release([m.id for m in claimed])
+        self._in_flight -= len(claimed)
+        self._room.set()
 
     async def _idle(self) -> None:
         now = utcnow()
@@ -282,39 +251,82 @@ class DeliveryWorker:
             await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def _deliver(self, msg: Claimed) -> None:
-        """Send one claimed message and record the outcome; never raises."""
+        """Send one claimed message and record the outcome; never raises. A delivery is
+        recorded with the others of the next few milliseconds (:meth:`_record_sent`), and
+        the message counts as in flight until then."""
         CHAT_ID.set(msg.chat_id)  # this send's own task: its log records name the chat
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        telegram_id: int | None = None
         try:
             try:
-                sent = await self._send(msg)
+                telegram_id = await self._send(msg)
             except TelegramError as e:
                 self._settle(msg, e)
             except Exception as e:  # not Telegram's answer: a local fault (or a bug)
                 log.exception("sending message %d to %d failed", msg.id, msg.chat_id)
                 self.outbox.mark_failed(msg.id, f"{type(e).__name__}: {e}")
                 self._count("failed", type(e).__name__)
-            else:
-                self.outbox.mark_sent(msg.id, sent.message_id, utcnow())
-                self._count("sent", "ok")
         except Exception:  # recording the outcome failed (database locked ...): restart fixes
             log.exception("could not record the outcome of message %d", msg.id)
         finally:
-            self._busy.discard(msg.chat_id)
-            self._slots.release()
-            self._wake.set()
+            if telegram_id is None:
+                self._done([msg.chat_id])
+        if telegram_id is not None:
+            took = loop.time() - started + self.config.record_delay
+            self.round_trip += (took - self.round_trip) * 0.05
+            self._sent.append((msg.id, telegram_id, msg.chat_id))
+            if self._record_soon is None:
+                self._record_soon = loop.call_later(self.config.record_delay, self._record_sent)
 
-    async def _send(self, msg: Claimed) -> Message:
+    def _record_sent(self) -> None:
+        """Record the deliveries gathered so far in one transaction, then free their slots."""
+        if self._record_soon is not None:
+            self._record_soon.cancel()
+            self._record_soon = None
+        sent, self._sent = self._sent, []
+        if not sent:
+            return
+        try:
+            self.outbox.mark_sent_many([(row, tid) for row, tid, _ in sent], utcnow())
+        except Exception:  # database locked ...: they stay 'sending', and go again at restart
+            log.exception("could not record %d delivered messages", len(sent))
+        else:
+            self.stats["sent"] += len(sent)
+            self.outcomes["sent", "ok"] += len(sent)
+        self._done([chat for _, _, chat in sent])
+
+    def _done(self, chats: list[int]) -> None:
+        self._busy.difference_update(chats)
+        self._in_flight -= len(chats)
+        self._room.set()
+        self._wake.set()
+
+    def _options(self) -> dict[str, Any]:
         kw: dict[str, Any] = {"parse_mode": ParseMode.HTML}
         if self.config.paid_broadcast:
             kw["allow_paid_broadcast"] = True
+        return kw
+
+    async def _send(self, msg: Claimed) -> int:
+        """Send one message; Telegram's id for it."""
+        kw = self._options()
         chart = msg.chart
         if chart and fits_caption(msg.body) and (self.photos.has(chart) or Path(chart).is_file()):
 
             def photo(media: Any) -> Awaitable[Message]:
                 return self.bot.send_photo(msg.chat_id, media, caption=msg.body, **kw)
 
-            return await self.photos.send(chart, photo)
-        return await self.bot.send_message(msg.chat_id, msg.body, **kw)
+            return (await self.photos.send(chart, photo)).message_id
+        if self.lean is None:
+            return (await self.bot.send_message(msg.chat_id, msg.body, **kw)).message_id
+        key = (msg.body, *kw.items())
+        fields = self._fields.get(key)
+        if fields is None:
+            if len(self._fields) >= 256:  # one evening's texts; a new one starts afresh
+                self._fields.clear()
+            fields = self._fields[key] = message_fields(msg.body, **kw)
+        return await self.lean.send_message(msg.chat_id, fields)
 
     def _settle(self, msg: Claimed, error: TelegramError) -> None:
         """Record what Telegram's refusal means for this message and its chat."""

@@ -37,6 +37,7 @@ class Pace:
     ) -> None:
         """``clock`` defaults to the running loop's; tests pass a fake clock and ``sleep``."""
         self.clock, self.sleep = clock, sleep
+        self.rate = rate
         self.interval = 1.0 / rate
         self.tolerance = min(self.interval * burst, 0.02)  # at 30/s, less than one message
         self.tat = 0.0  # theoretical arrival time of the next message

@@ -6,11 +6,14 @@ few statements (bench/fanout.py). ``UNIQUE (chat_id, dedupe)`` makes a re-run of
 harmless: a chat's message for an event (dedupe = the event key) or for a session's digest
 (``digest:SESSION``) is written once, whatever happens.
 
-Delivery moves each row ``pending -> sending -> sent`` and commits each step on its own:
-``sending`` is committed *before* the HTTP call and ``sent`` right after it, so after a crash
-the only rows whose fate is unknown are those still ``sending``; :meth:`Outbox.requeue_in_flight`
-puts them back at start-up. A message is therefore never lost, and repeated only if it was
-in flight at the instant of the crash (at most the delivery worker's concurrency).
+Delivery moves each row ``pending -> sending -> sent``: ``sending`` is committed *before* the
+HTTP call (a few rows per statement, :meth:`Outbox.mark_sending_many`) and ``sent`` after the
+reply (the replies of a few milliseconds per transaction, :meth:`Outbox.mark_sent_many`), so
+after a crash the only rows whose fate is unknown are those still ``sending``;
+:meth:`Outbox.requeue_in_flight` puts them back at start-up. The worker counts a message in
+flight from its ``sending`` commit to its ``sent`` one, so a message is never lost, and
+repeated only if it was in flight at the instant of the crash (at most the delivery worker's
+concurrency).
 
 Times are UTC text in SQLite's own ``strftime('%Y-%m-%dT%H:%M:%fZ')`` shape (:func:`stamp`), so
 they sort as text and compare with ``created_at``.
@@ -320,6 +323,41 @@ class Outbox:
             [message_id],
         ).fetchone()
         return Claimed(*row) if row else None
+
+    def mark_sending_many(self, ids: Sequence[int]) -> list[Claimed]:
+        """Take several pending messages for sending in one statement (committed), in the
+        order given; those no longer pending are left out."""
+        if not ids:
+            return []
+        rows = self.db.execute(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
+            f"WHERE id IN ({','.join('?' * len(ids))}) AND status = 'pending' "
+            f"RETURNING {_COLUMNS}",
+            list(ids),
+        ).fetchall()
+        order = {message_id: i for i, message_id in enumerate(ids)}
+        return [Claimed(*row) for row in sorted(rows, key=lambda row: order[row[0]])]
+
+    def release(self, ids: Sequence[int]) -> None:
+        """Messages taken for sending but never sent (stopping): pending again, as if never
+        taken (the attempt is given back)."""
+        if ids:
+            self.db.execute(
+                "UPDATE outbox SET status = 'pending', attempts = attempts - 1 "
+                f"WHERE id IN ({','.join('?' * len(ids))}) AND status = 'sending'",
+                list(ids),
+            )
+
+    def mark_sent_many(self, sent: Sequence[tuple[int, int | None]], now: dt.datetime) -> None:
+        """Several deliveries, (row id, Telegram's message id) each, in one transaction: the
+        worker records a moment's worth of replies at once instead of one commit each."""
+        at = stamp(now)
+        with transaction(self.db):
+            self.db.conn.executemany(
+                "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, error = NULL "
+                "WHERE id = ?",
+                [(telegram_id, at, message_id) for message_id, telegram_id in sent],
+            )
 
     def mark_sent(self, message_id: int, telegram_id: int | None, now: dt.datetime) -> None:
         """Delivered: recorded whatever happened to the row meanwhile, as that is the truth."""
