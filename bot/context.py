@@ -15,7 +15,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 if TYPE_CHECKING:
     from bot.delivery import DeliveryWorker
     from bot.flood import FloodControl
-    from bot.handlers.inline import PhotoCache
+    from bot.handlers.inline import InlineCache
     from bot.metrics import Metrics
     from bot.monitor import Monitor
     from bot.schedule import ScanPlan
@@ -44,7 +44,7 @@ class BotData:
     flood: FloodControl | None = None  # set by build_application; None: no flood control
     metrics: Metrics | None = None  # set by build_application
     monitor: Monitor | None = None  # /healthz and /metrics, when METRICS_PORT is set (run)
-    inline_photos: PhotoCache | None = None  # inline mode's chart file_ids (INLINE_CHAT_ID)
+    inline: InlineCache | None = None  # inline mode's chart file_ids and answers
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

@@ -289,3 +289,36 @@ async def test_results_speak_the_persons_telegram_language(harness, lang):
     )
     assert english_left(valuation, lang) == [], valuation
     assert harness.services.chats.get(STRANGER) is None
+
+
+class Counting:
+    """The sample, counting each fetch of closes by the tickers asked for."""
+
+    name, synthetic = "sample", True
+    last_session = SampleProvider.last_session
+
+    def __init__(self) -> None:
+        self.inner = SampleProvider()
+        self.fetched: list[tuple[str, ...]] = []
+
+    def closes(self, tickers, start, end):
+        self.fetched.append(tuple(tickers))
+        return self.inner.closes(tickers, start, end)
+
+
+async def test_an_answer_is_computed_once_per_session_and_language_even_for_a_crowd():
+    services = make_services(inline_chat_id=STORE)
+    services.provider = source = Counting()
+    bot = await BotHarness.start(services)
+    try:
+        crowd = await asyncio.gather(*(bot.inline("XLK", 500 + n) for n in range(10)))
+        later = await bot.inline(" xlk ", 600)
+        german = await bot.inline("XLK", 601, "de")
+    finally:
+        await bot.stop()
+
+    assert source.fetched.count(("XLK",)) == 2  # English once (the crowd and later), German once
+    assert all(a["results"] == crowd[0]["results"] for a in [*crowd, later])
+    assert [p["chat_id"] for p in bot.request.photos] == [STORE]  # one upload for both
+    assert german["results"][0]["photo_file_id"] == crowd[0]["results"][0]["photo_file_id"]
+    assert german["results"][0]["caption"] != crowd[0]["results"][0]["caption"]

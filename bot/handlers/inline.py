@@ -24,6 +24,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from telegram import (
@@ -58,7 +59,7 @@ KEEP_SECONDS = 300
 RETRY_SECONDS = 10
 """cache_time of a refusal or an "unavailable": soon asked again."""
 MONTH = 21
-PHOTOS_KEPT = 256
+KEPT = 512
 BUTTON = N_("Get alerts: open the bot")
 """Above the results: opens a private chat with the bot (/start inline)."""
 
@@ -70,27 +71,49 @@ class Offer:
     results: list[InlineQueryResult]
     cache_time: int = KEEP_SECONDS
     personal: bool = False
+    complete: bool = False  # the same for everyone until the next session: kept
+
+
+Key = tuple[str, dt.date, str]
+"""(source, session, subject) of a chart."""
 
 
 @dataclass
-class PhotoCache:
-    """``file_id`` of each chart posted to ``INLINE_CHAT_ID``, by (source, session, subject);
-    one upload per key even when many ask at once; the oldest dropped past ``limit``."""
+class InlineCache:
+    """What inline mode keeps between queries, until the next session: each chart's
+    ``file_id`` once posted to ``INLINE_CHAT_ID`` (one upload per chart even when many ask at
+    once), and each complete answer by language (so a crowd asking for the same chart costs
+    one fetch and one summary, not one each). The oldest entries go past ``limit``."""
 
-    limit: int = PHOTOS_KEPT
-    ids: dict[tuple[str, dt.date, str], str] = field(default_factory=dict)
-    locks: dict[tuple[str, dt.date, str], asyncio.Lock] = field(default_factory=dict)
+    limit: int = KEPT
+    photos: dict[Key, str] = field(default_factory=dict)
+    locks: dict[tuple[Any, ...], asyncio.Lock] = field(default_factory=dict)
+    offers: dict[tuple[str, Key], Offer] = field(default_factory=dict)
     uploads: int = 0
 
-    def lock(self, key: tuple[str, dt.date, str]) -> asyncio.Lock:
+    def lock(self, key: tuple[Any, ...]) -> asyncio.Lock:
         if len(self.locks) > 2 * self.limit:
             self.locks = {k: v for k, v in self.locks.items() if v.locked()}
         return self.locks.setdefault(key, asyncio.Lock())
 
-    def keep(self, key: tuple[str, dt.date, str], file_id: str) -> None:
-        self.ids[key] = file_id
-        while len(self.ids) > self.limit:
-            del self.ids[next(iter(self.ids))]
+    def keep_photo(self, key: Key, file_id: str) -> None:
+        self.photos[key] = file_id
+        _trim(self.photos, self.limit)
+
+    def keep_offer(self, lang: str, key: Key, offer: Offer) -> None:
+        self.offers[(lang, key)] = offer
+        _trim(self.offers, self.limit)
+
+
+def _trim(held: dict[Any, Any], limit: int) -> None:
+    while len(held) > limit:
+        del held[next(iter(held))]
+
+
+def inline_cache(context: Context) -> InlineCache:
+    if context.bot_data.inline is None:
+        context.bot_data.inline = InlineCache()
+    return context.bot_data.inline
 
 
 def is_chart_query(text: str) -> bool:
@@ -135,13 +158,32 @@ async def offer_for(text: str, user_id: int, context: Context, t: Translator) ->
         return hint(t, t("Can't chart {subject}: {why}", subject=text, why=plain(str(e))), t(TRY))
     try:
         end = await fetch.latest_session(svc)
+    except MarketDataError:
+        return hint(t, t("The market data is not available right now"), t("Try again in a minute."))
+    cache, key = inline_cache(context), (svc.provider.name, end, subject.text)
+    async with cache.lock((t.lang, *key)):  # a crowd asking at once: one of them computes
+        held = cache.offers.get((t.lang, key))
+        if held is not None:
+            return held
+        offer = await chart_offer(subject, end, user_id, context, t)
+        if offer.complete:
+            cache.keep_offer(t.lang, key, offer)
+        return offer
+
+
+async def chart_offer(
+    subject: Subject, end: dt.date, user_id: int, context: Context, t: Translator
+) -> Offer:
+    """The chart (or its summary) and the dashboard, for the session ``end``."""
+    svc = services(context)
+    try:
         got, (board, message) = await asyncio.gather(
             fetch.closes(svc, subject.fetch, None, end),
             status.dashboard_message(svc, context.bot_data, t),
         )
     except MarketDataError:
         return hint(t, t("The market data is not available right now"), t("Try again in a minute."))
-    unknown = [t for t in subject.tickers if t in got.missing or t not in got.frame.columns]
+    unknown = [x for x in subject.tickers if x in got.missing or x not in got.frame.columns]
     if unknown:
         why = got.missing.get(unknown[0])
         title = t("No market data for {ticker}", ticker=unknown[0])
@@ -160,13 +202,16 @@ async def offer_for(text: str, user_id: int, context: Context, t: Translator) ->
     results = [chart_result(key, subject, summary, caption, file_id, svc.bot_username, t)]
     if board is not None:
         results.append(dashboard_result(board, message, svc.provider.name, t))
-    return Offer(results, RETRY_SECONDS if personal else KEEP_SECONDS, personal)
+    if personal:
+        return Offer(results, RETRY_SECONDS, personal)
+    # complete: the chart, or no store chat to post it to (a failed post is tried again)
+    return Offer(results, complete=file_id is not None or svc.settings.inline_chat_id is None)
 
 
 async def chart_file_id(
     context: Context,
     user_id: int,
-    key: tuple[str, dt.date, str],
+    key: Key,
     subject: Subject,
     frame: pd.DataFrame,
     caption: str,
@@ -177,14 +222,11 @@ async def chart_file_id(
     chat_id = services(context).settings.inline_chat_id
     if chat_id is None:
         return None, False
-    bot_data = context.bot_data
-    if bot_data.inline_photos is None:
-        bot_data.inline_photos = PhotoCache()
-    photos = bot_data.inline_photos
-    async with photos.lock(key):
-        if key in photos.ids:
-            return photos.ids[key], False
-        flood = bot_data.flood
+    cache = inline_cache(context)
+    async with cache.lock(key):
+        if key in cache.photos:
+            return cache.photos[key], False
+        flood = context.bot_data.flood
         if flood is not None and flood.check(user_id, user_id, heavy=True) is not Verdict.ALLOW:
             return None, True  # text now; the chart for whoever asks after the budget refills
         from bot.charts import chart_for_subject
@@ -205,10 +247,10 @@ async def chart_file_id(
         except TelegramError as e:
             log.warning("inline chart %s not posted to INLINE_CHAT_ID: %s", subject.text, e)
             return None, False
-        photos.uploads += 1
+        cache.uploads += 1
         file_id = posted.photo[-1].file_id if posted.photo else None
         if file_id is not None:
-            photos.keep(key, file_id)
+            cache.keep_photo(key, file_id)
         return file_id, False
 
 
@@ -220,7 +262,7 @@ def result_id(kind: str, *parts: object) -> str:
 
 
 def chart_result(
-    key: tuple[str, dt.date, str],
+    key: Key,
     subject: Subject,
     summary: str,
     caption: str,
