@@ -92,7 +92,8 @@ class DeliveryWorker:
         self.config = config or DeliveryConfig()
         own = getattr(bot, "rate_limiter", None) is None  # a PTB rate limiter does it instead
         cfg = self.config
-        self.pace = Pace(cfg.rate) if own and cfg.rate else None
+        self.pace = Pace(cfg.rate, margin=cfg.rate_margin) if own and cfg.rate else None
+        self.clock: Callable[[], float] | None = None  # the limits' clock (tests: a fake)
         self.windows = (
             ChatWindows(cfg.group_limit, cfg.private_limit) if own else ChatWindows(None, None)
         )
@@ -182,7 +183,6 @@ class DeliveryWorker:
         """Send what is due: choose (one message per chat not busy nor at its limit), then
         mark as many as there is room in flight for ``sending`` in one statement, then send
         each at its turn of the overall pace."""
-        loop = asyncio.get_running_loop()
         now = utcnow()
         chosen: list[int] = []
         taken: set[int] = set()
@@ -192,7 +192,7 @@ class DeliveryWorker:
             if chat in self._busy or chat in taken:
                 continue
             if chat not in held:
-                wait = self.windows.wait(chat, loop.time())
+                wait = self.windows.wait(chat, self._now())
                 if wait > 0:
                     held[chat] = now + dt.timedelta(seconds=wait)
             if chat in held:
@@ -219,13 +219,16 @@ class DeliveryWorker:
                 if self._stop.is_set() or not keep_running():
                     self._give_back(claimed[i:])
                     return dispatched
-                self.windows.note(msg.chat_id, loop.time())
+                self.windows.note(msg.chat_id, self._now())
                 self._busy.add(msg.chat_id)
                 task = asyncio.create_task(self._deliver(msg))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
                 dispatched += 1
         return dispatched
+
+    def _now(self) -> float:
+        return self.clock() if self.clock is not None else asyncio.get_running_loop().time()
 
     async def _wait_for_room(self) -> int:
         while True:

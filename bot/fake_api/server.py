@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import socket
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -96,6 +97,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
 class ServerResult:
     delivered: int = 0
     times: list[float] = field(default_factory=list)  # every sendMessage/sendPhoto arrival
+    cpu: float = 0.0  # the server process's CPU seconds, start to stop (benches print it)
 
 
 class ServerProcess:
@@ -129,8 +131,9 @@ def _serve(conn: Connection, send_latency: float) -> None:
 
 
 async def _serve_async(conn: Connection, send_latency: float) -> None:
+    cpu = time.process_time()
     async with FakeBotApi(send_latency=send_latency) as api:
         conn.send(api.base_url)
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # "stop"
         times = [r.time for r in api.requests if r.method in ("sendMessage", "sendPhoto")]
-        conn.send(ServerResult(api.delivered_count, times))
+        conn.send(ServerResult(api.delivered_count, times, time.process_time() - cpu))
