@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from bot.i18n import Translator, translator
 from bot.messages import SYNTHETIC_NOTE, esc
 from bot.render import SYNTHETIC_LABEL
 from bot.settings import Settings
@@ -143,30 +144,38 @@ def cmd_rrg(args: argparse.Namespace, settings: Settings) -> int:
 # ------------------------------------------------------------------ a chat
 
 
-def latest_html(rotation: Rotation) -> str:
-    """The latest week's table as a chat message (/rrg)."""
+def latest_html(rotation: Rotation, t: Translator | None = None) -> str:
+    """The latest week's table as a chat message (/rrg), in the language of ``t``."""
+    from bot.signal_texts import quadrant
+
+    t = t or translator(None)
     points = rotation.table.latest()
     if not points:
         why = "; ".join(f"{s}: {w}" for s, w in rotation.table.short.items())
-        return f"No relative rotation point yet ({esc(why or 'no data')})."
-    head = (
-        f"🔄 <b>Sectors vs {BENCHMARK}</b> — {rrg.TITLE}, week ending {points[0].date:%a %d %b %Y}"
+        return t("No relative rotation point yet ({why}).", why=esc(why or t("no data")))
+    head = t(
+        "🔄 <b>Sectors vs {benchmark}</b> — relative rotation (JdK-style), week ending {day}",
+        benchmark=BENCHMARK,
+        day=t.date(points[0].date),
     )
-    rows = [f"{'':<5} {'RS-Ratio':>8} {'RS-Mom':>7}  quadrant"]
+    rows = [f"{'':<5} {'RS-Ratio':>8} {'RS-Mom':>7}  " + t("quadrant")]
     order = {name: i for i, name in enumerate(rrg.NAMES)}
     for p in sorted(points, key=lambda p: (order[p.quadrant], -p.rs_ratio)):
         ticker = p.subject.split("/")[0]
-        rows.append(f"{ticker:<5} {p.rs_ratio:>8.2f} {p.rs_momentum:>7.2f}  {p.quadrant}")
+        ratio, momentum = t.number(p.rs_ratio, 2), t.number(p.rs_momentum, 2)
+        rows.append(f"{ticker:<5} {ratio:>8} {momentum:>7}  {quadrant(p.quadrant, t)}")
     lines = [head, f"<pre>{esc(chr(10).join(rows))}</pre>"]
     stale = sorted({p.subject for p in rotation.table.points} - {p.subject for p in points})
     notes = [f"{s}: {w}" for s, w in rotation.table.short.items()]
-    notes += [f"{s}: no point that week" for s in stale]
+    notes += [t("{subject}: no point that week", subject=s) for s in stale]
     if notes:
         lines.append(f"<i>{esc('; '.join(notes))}</i>")
     lines.append(
-        "RS-Ratio: 12-week relative trend; RS-Momentum: its 5-week change (100 = the "
-        "benchmark). /chart sectors draws it."
+        t(
+            "RS-Ratio: 12-week relative trend; RS-Momentum: its 5-week change (100 = the "
+            "benchmark). /chart sectors draws it."
+        )
     )
     if rotation.synthetic:
-        lines.append(SYNTHETIC_NOTE)
+        lines.append(t(SYNTHETIC_NOTE))
     return "\n".join(lines)

@@ -369,3 +369,63 @@ def basis(kind: str, t: Translator) -> str:
     if kind.startswith("vs "):
         return t("relative to {benchmark}", benchmark=kind.removeprefix("vs "))
     return kind
+
+
+# --- what tickers and pairs are, in words -------------------------------------------------------
+NAMES = {  # English names (signals.dashboard, bot.charts.base) -> msgids
+    name: name
+    for name in (
+        N_("Materials"),
+        N_("Communication services"),
+        N_("Energy"),
+        N_("Financials"),
+        N_("Industrials"),
+        N_("Technology"),
+        N_("Consumer staples"),
+        N_("Real estate"),
+        N_("Utilities"),
+        N_("Health care"),
+        N_("Consumer discretionary"),
+        N_("Communications"),
+        N_("Discretionary"),
+        N_("equal-weight S&P 500"),
+        N_("Russell 2000 ETF"),
+        N_("large-cap value"),
+        N_("large-cap growth"),
+        N_("small-cap value"),
+        N_("small-cap growth"),
+        N_("10-year Treasury yield"),
+        N_("13-week T-bill yield"),
+        N_("5-year Treasury yield"),
+        N_("30-year Treasury yield"),
+        N_("WTI crude oil"),
+        N_("small caps vs large caps"),
+        N_("value vs growth"),
+        N_("small value vs small growth"),
+        N_("equal weight vs cap weight"),
+    )
+}
+
+
+def name(english_name: str, t: Translator) -> str:
+    """A sector's or ticker's English name in the language (a proper name stays as it is)."""
+    return t(english_name) if english_name in NAMES else english_name
+
+
+def subject_label(subject: str, t: Translator) -> str:
+    """bot.charts.base.subject_label in the language: "small caps vs large caps" ..."""
+    from bot.charts import base
+
+    if subject in base.PAIR_LABELS:
+        return name(base.PAIR_LABELS[subject], t)
+    legs = split_subject(subject)
+    if len(legs) == 2:
+        a, b = legs
+        if a in base.TICKER_NAMES or b in base.TICKER_NAMES:
+            return t(
+                "{a} vs {b}",
+                a=name(base.TICKER_NAMES.get(a, a), t),
+                b=name(base.TICKER_NAMES.get(b, b), t),
+            )
+        return ""
+    return name(base.TICKER_NAMES.get(subject, ""), t)

@@ -39,6 +39,7 @@ class NoSuchRuleError(RuleStoreError):
         where = f"numbered 1 to {count}" if count else "none yet"
         super().__init__(f"there is no alert #{number} (this chat's alerts: {where})")
         self.number = number
+        self.count = count
 
 
 def _params_json(rule: Rule) -> str:

@@ -108,7 +108,7 @@ async def test_channel_list_and_remove(harness: BotHarness) -> None:
     await link(harness)
     await harness.send("/subscribe @rotation_daily rates", ME, user(OWNER))
     [reply] = await harness.send("/channel list", ME, user(OWNER))
-    assert "Rotation Daily" in reply.text and "1 subscriptions" in reply.text
+    assert "Rotation Daily" in reply.text and "1 subscription," in reply.text
     [reply] = await harness.send("/channel remove @rotation_daily", OTHER, user(STRANGER))
     assert "Only administrators" in reply.text
     [reply] = await harness.send("/channel remove @Rotation_Daily", ME, user(OWNER))

@@ -8,9 +8,10 @@ import datetime as dt
 from telegram import Update
 
 from bot.context import Context
-from bot.handlers.common import reply, services
+from bot.handlers.common import reply, services, tr
 from bot.handlers.permissions import is_operator
 from bot.handlers.start import unknown
+from bot.i18n import Translator, translator
 from bot.messages import esc
 from storage import stats
 
@@ -25,37 +26,61 @@ async def stats_command(update: Update, context: Context) -> None:
     svc = services(context)
     view = stats.overview(svc.db)
     uptime = dt.datetime.now(dt.UTC) - svc.started_at
-    source = svc.provider.name + (" (synthetic)" if svc.provider.synthetic else "")
-    await reply(update, stats_html(view, source, uptime))
+    t = tr(update, context)
+    source = svc.provider.name + (" " + t("(synthetic)") if svc.provider.synthetic else "")
+    await reply(update, stats_html(view, source, uptime, t))
 
 
-def stats_html(view: stats.Overview, source: str, uptime: dt.timedelta) -> str:
-    """The operator's view as a chat message."""
+def stats_html(
+    view: stats.Overview, source: str, uptime: dt.timedelta, t: Translator | None = None
+) -> str:
+    """The operator's view as a chat message (chat kinds, outbox states and scan statuses
+    are the stored words)."""
+    t = t or translator(None)
     counts, topics, scan = view.counts, view.topics, view.scan
-    top = ", ".join(f"{esc(t)} {n}" for t, n in list(topics.items())[:3])
+    top = ", ".join(f"{esc(x)} {n}" for x, n in list(topics.items())[:3])
+    kinds = ", ".join(f"{k} {n}" for k, n in view.kinds.items()) or t("none")
+    subscriptions = t("Subscriptions: {n}", n=counts["subscriptions"])
+    outbox = ", ".join(f"{k} {n}" for k, n in view.outbox.items())
     lines = [
-        "🛠 <b>Operator stats</b>",
-        f"Chats: {counts['active_chats']} active of {counts['chats']} "
-        f"({', '.join(f'{k} {n}' for k, n in view.kinds.items()) or 'none'})",
-        f"Subscriptions: {counts['subscriptions']}" + (f" (top: {top})" if topics else ""),
-        f"Custom alerts: {counts['rules']} in chats, {view.distinct_rules} distinct rules",
-        "Outbox: " + ", ".join(f"{k} {n}" for k, n in view.outbox.items()),
-        f"Data source: {esc(source)} · up {_duration(uptime)}",
+        t("🛠 <b>Operator stats</b>"),
+        t(
+            "Chats: {active} active of {all} ({kinds})",
+            active=counts["active_chats"],
+            all=counts["chats"],
+            kinds=kinds,
+        ),
+        subscriptions + (" " + t("(top: {top})", top=top) if topics else ""),
+        t(
+            "Custom alerts: {n} in chats, {distinct} distinct rules",
+            n=counts["rules"],
+            distinct=view.distinct_rules,
+        ),
+        t("Outbox: {states}", states=outbox),
+        t("Data source: {source} · up {uptime}", source=esc(source), uptime=_duration(uptime)),
     ]
     if scan is None:
-        lines.append("Last scan: none yet")
+        lines.append(t("Last scan: none yet"))
     else:
-        finished = scan.finished_at or "not finished"
+        finished = scan.finished_at or t("not finished")
         lines.append(
-            f"Last scan: session {esc(scan.session)}, {esc(scan.status)}, started "
-            f"{esc(scan.started_at)}, finished {esc(finished)}; {scan.events} events, "
-            f"{scan.messages} messages, source {esc(scan.source)}"
+            t(
+                "Last scan: session {session}, {status}, started {started}, finished "
+                "{finished}; {events} events, {messages} messages, source {source}",
+                session=esc(scan.session),
+                status=esc(scan.status),
+                started=esc(scan.started_at),
+                finished=esc(finished),
+                events=scan.events,
+                messages=scan.messages,
+                source=esc(scan.source),
+            )
         )
         if scan.problems:
-            lines.append(f"Data health: {len(scan.problems)} problem(s)")
+            lines.append(t("Data health: {n} problem(s)", n=len(scan.problems)))
             lines += [f"• {esc(p)}" for p in scan.problems[:MAX_PROBLEMS]]
         else:
-            lines.append("Data health: no problems in the last scan")
+            lines.append(t("Data health: no problems in the last scan"))
     return "\n".join(lines)
 
 

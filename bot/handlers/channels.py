@@ -15,11 +15,12 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import Context
-from bot.handlers.common import code, reply, services
+from bot.handlers.common import code, reply, services, tr
 from bot.handlers.permissions import ADMIN_STATUSES, is_admin, linked_channel, looks_like_channel
+from bot.i18n import N_, Translator, translator
 from bot.messages import esc
 
-USAGE = (
+USAGE = N_(
     "Channels: add me to your channel as an administrator allowed to post messages, then:\n"
     "/channel add @name — link it (you must be one of its administrators)\n"
     "/channel list — the channels you linked\n"
@@ -35,7 +36,9 @@ async def channel(update: Update, context: Context) -> None:
     if chat is None:
         return
     if chat.type != ChatType.PRIVATE:
-        await reply(update, "Link and manage channels from a private chat with me.")
+        await reply(
+            update, tr(update, context)("Link and manage channels from a private chat with me.")
+        )
         return
     args = list(context.args or [])
     action = args[0].lower() if args else ""
@@ -46,26 +49,36 @@ async def channel(update: Update, context: Context) -> None:
     elif action == "list" and len(args) == 1:
         await _list(update, context)
     else:
-        await reply(update, esc(USAGE))
+        await reply(update, esc(tr(update, context)(USAGE)))
 
 
 async def _add(update: Update, context: Context, name: str) -> None:
     user = update.effective_user
     assert user is not None
+    t = tr(update, context)
     info, user_is_admin, me = await _look_up(context.bot, name, user.id)
-    refusal = link_refusal(name, info, user_is_admin, me)
+    refusal = link_refusal(name, info, user_is_admin, me, t)
     if refusal or info is None:
         await reply(update, f"❌ {refusal}")
         return
     linked = services(context).chats.ensure(
-        info.id, ChatType.CHANNEL, info.title, info.username, linked_by=user.id
+        info.id,
+        ChatType.CHANNEL,
+        info.title,
+        info.username,
+        linked_by=user.id,
+        lang=t.lang,  # a channel's first contact is the person linking it
     )
     label = esc(linked.label)
     await reply(
         update,
-        f"✅ Linked {esc(linked.title or linked.label)} ({code(linked.label)}).\n"
-        f"Now choose what it gets: /signals {label} or /subscribe {label} breadth, "
-        f"and your own: /alert {label} ^RUT record high",
+        t(
+            "✅ Linked {title} ({name}).\nNow choose what it gets: /signals {label} or "
+            "/subscribe {label} breadth, and your own: /alert {label} ^RUT record high",
+            title=esc(linked.title or linked.label),
+            name=code(linked.label),
+            label=label,
+        ),
     )
 
 
@@ -87,30 +100,39 @@ async def _look_up(
 
 
 def link_refusal(
-    name: str, info: ChatFullInfo | None, user_is_admin: bool, me: ChatMember | None
+    name: str,
+    info: ChatFullInfo | None,
+    user_is_admin: bool,
+    me: ChatMember | None,
+    t: Translator | None = None,
 ) -> str | None:
     """Why ``name`` cannot be linked, from what :func:`_look_up` found; None if it can."""
+    t = t or translator(None)
     if info is None:
-        return (
-            f"I can't see {esc(name)}. Add me to the channel as an administrator first "
-            "(channel settings → Administrators → Add admin), then try again."
+        return t(
+            "I can't see {name}. Add me to the channel as an administrator first "
+            "(channel settings → Administrators → Add admin), then try again.",
+            name=esc(name),
         )
     if info.type != ChatType.CHANNEL:
-        return (
-            f"{esc(name)} is not a channel. For a group, add me to the "
-            "group itself and use the commands there."
+        return t(
+            "{name} is not a channel. For a group, add me to the "
+            "group itself and use the commands there.",
+            name=esc(name),
         )
     if not user_is_admin:
-        return f"Only administrators of {esc(name)} can link it."
+        return t("Only administrators of {name} can link it.", name=esc(name))
     if me is None or me.status not in ADMIN_STATUSES:
-        return (
-            f"I'm not an administrator of {esc(name)} yet. Add me as an "
-            "administrator allowed to post messages, then try again."
+        return t(
+            "I'm not an administrator of {name} yet. Add me as an "
+            "administrator allowed to post messages, then try again.",
+            name=esc(name),
         )
     if me.status == ChatMemberStatus.ADMINISTRATOR and not getattr(me, "can_post_messages", False):
-        return (
-            f"I'm an administrator of {esc(name)} but may not post messages. "
-            "Give me the “Post messages” right, then try again."
+        return t(
+            "I'm an administrator of {name} but may not post messages. "
+            "Give me the “Post messages” right, then try again.",
+            name=esc(name),
         )
     return None
 
@@ -119,18 +141,18 @@ async def _list(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     svc = services(context)
+    t = tr(update, context)
     linked = [c for c in svc.chats.channels_linked_by(user.id) if c.active]
     if not linked:
-        await reply(update, "You haven't linked a channel yet.\n" + esc(USAGE))
+        await reply(update, t("You haven't linked a channel yet.") + "\n" + esc(t(USAGE)))
         return
-    lines = ["📣 <b>Your channels</b>"]
+    lines = [t("📣 <b>Your channels</b>")]
     for c in linked:
         topics, rules = len(svc.chats.topics(c.id)), svc.rules.count(c.id)
-        lines.append(
-            f"• {esc(c.title or c.label)} ({code(c.label)}): {topics} subscriptions, "
-            f"{rules} custom alerts"
-        )
-    lines.append("/list @name for the details.")
+        subscriptions = t.n("{n} subscription", "{n} subscriptions", topics)
+        alerts = t.n("{n} custom alert", "{n} custom alerts", rules)
+        lines.append(f"• {esc(c.title or c.label)} ({code(c.label)}): {subscriptions}, {alerts}")
+    lines.append(t("/list @name for the details."))
     await reply(update, "\n".join(lines))
 
 
@@ -161,15 +183,19 @@ async def _remove(update: Update, context: Context, name: str) -> None:
     found = await linked_channel(context, name)
     store = services(context).chats
     stored = store.get(found.id) if found else None
+    t = tr(update, context)
     if found is None or stored is None:
-        await reply(update, f"{esc(name)} is not linked.")
+        await reply(update, t("{name} is not linked.", name=esc(name)))
         return
     if not await _may_unlink(context, found.id, user.id, linked_by=stored.linked_by):
-        await reply(update, f"❌ Only administrators of {esc(name)} can unlink it.")
+        await reply(update, t("❌ Only administrators of {name} can unlink it.", name=esc(name)))
         return
     store.forget(found.id)
     await reply(
         update,
-        f"✅ Unlinked {esc(found.label)}: it gets no more alerts, and its subscriptions and "
-        "alerts are deleted. You can remove me from the channel now.",
+        t(
+            "✅ Unlinked {name}: it gets no more alerts, and its subscriptions and "
+            "alerts are deleted. You can remove me from the channel now.",
+            name=esc(found.label),
+        ),
     )

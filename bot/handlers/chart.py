@@ -28,9 +28,11 @@ from telegram.error import TelegramError
 
 from bot.context import Context
 from bot.handlers import fetch
-from bot.handlers.common import arg_text, code, reply, services
+from bot.handlers.common import arg_text, code, reply, services, tr
+from bot.i18n import N_, Translator, translator
 from bot.messages import CAPTION_LIMIT, SYNTHETIC_NOTE, esc, fit
 from bot.offload import POOLS
+from bot.signal_texts import subject_label
 from market.base import MarketDataError, NoData
 from signals.parse import TICKER
 
@@ -42,15 +44,15 @@ COMMON = ("IWM/SPY", "IWD/IWF", "RSP/SPY", "^RUT", "^TNX", "sectors")
 BENCHMARK = "SPY"
 _TICKER = re.compile(rf"^{TICKER}$")
 
-USAGE = (
+USAGE = N_(
     "📈 <b>Charts</b> — what to draw? e.g.\n"
     "/chart IWM/SPY — a ratio with its 50- and 200-day averages and the crossings marked\n"
     "/chart XLE — a price with its record highs and its drawdown from the high\n"
     "/chart sectors — the sectors' relative rotation (JdK-style) graph\n"
     "Tickers are Yahoo's: ^RUT, ^TNX, CL=F, BRK-B. Or tap one:"
 )
-EXAMPLE = "Example: /chart IWM/SPY, /chart XLE or /chart sectors"
-UNAVAILABLE = "I can't reach the market data right now, so no chart. Try again later."
+EXAMPLE = N_("Example: /chart IWM/SPY, /chart XLE or /chart sectors")
+UNAVAILABLE = N_("I can't reach the market data right now, so no chart. Try again later.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,62 +78,68 @@ class SubjectError(ValueError):
     """A subject that is not a ticker, a pair or ``sectors``: the message says why."""
 
 
-def parse_subject(text: str) -> Subject:
+def parse_subject(text: str, t: Translator | None = None) -> Subject:
     """``iwm / spy`` -> pair IWM/SPY; ``xle`` -> ticker XLE; ``sectors``/``rrg`` -> sectors.
 
     Raises :class:`SubjectError` with a sentence for the chat."""
     from bot.charts import RRG_WORDS
 
+    t = t or translator(None)
     words = text.strip()
     if words.lower() in RRG_WORDS:
         return Subject("sectors", "sectors", (BENCHMARK,))
     legs = [leg.strip().upper().removeprefix("$") for leg in words.split("/")]
     if len(legs) > 2:
-        raise SubjectError(f"a pair has two tickers, like IWM/SPY, not {len(legs)}.")
+        raise SubjectError(t("a pair has two tickers, like IWM/SPY, not {n}.", n=len(legs)))
     if not all(legs):
-        raise SubjectError("a pair has two tickers, like IWM/SPY.")
+        raise SubjectError(t("a pair has two tickers, like IWM/SPY."))
     bad = [leg for leg in legs if not _TICKER.match(leg)]
     if bad:
-        raise SubjectError(f"{code(bad[0])} is not a ticker.")
+        raise SubjectError(t("{ticker} is not a ticker.", ticker=code(bad[0])))
     compact = "/".join(legs)
     if len(legs) == 2:
         if legs[0] == legs[1]:
-            raise SubjectError(f"{code(compact)} is a ticker against itself (always 1).")
+            raise SubjectError(
+                t("{pair} is a ticker against itself (always 1).", pair=code(compact))
+            )
         return Subject("pair", compact, tuple(legs))
     return Subject("ticker", compact, (compact,))
 
 
-def caption_html(subject: Subject, last: dt.date, synthetic: bool) -> str:
+def caption_html(
+    subject: Subject, last: dt.date, synthetic: bool, t: Translator | None = None
+) -> str:
     """What the chart shows, as of which close, and whether the data is real."""
     from bot.charts import base as chart_base
 
+    t = t or translator(None)
     if subject.kind == "sectors":
-        head = (
-            f"🔄 <b>Sectors vs {esc(chart_base.BENCHMARK)}</b> — relative rotation (JdK-style) "
-            "graph"
+        head = t(
+            "🔄 <b>Sectors vs {benchmark}</b> — relative rotation (JdK-style) graph",
+            benchmark=esc(chart_base.BENCHMARK),
         )
-        what = (
+        what = t(
             "Each sector's last 8 weeks as a tail, ending at its latest week: "
             "Leading, Weakening, Lagging or Improving."
         )
     else:
-        label = chart_base.subject_label(subject.text)
+        label = subject_label(subject.text, t)
         head = f"📈 <b>{esc(subject.text)}</b>" + (f" — {esc(label)}" if label else "")
         if subject.kind == "pair":
-            what = (
+            what = t(
                 "The ratio with its 50- and 200-day averages; triangles mark where it crossed "
                 "the 200-day (green up, red down)."
             )
         elif chart_base.is_rate(subject.text):
-            what = "The yield's level, in percent."
+            what = t("The yield's level, in percent.")
         else:
-            what = (
+            what = t(
                 "The close with its record highs (green dots), and below it the drawdown from "
                 "the 52-week high."
             )
-    lines = [head, what, f"Last close: {last:%a %d %b %Y}."]
+    lines = [head, what, t("Last close: {day}.", day=t.date(last))]
     if synthetic:
-        lines.append(SYNTHETIC_NOTE)
+        lines.append(t(SYNTHETIC_NOTE))
     return "\n".join(lines)
 
 
@@ -148,7 +156,8 @@ async def chart(update: Update, context: Context) -> None:
     """/chart SUBJECT: fetch, draw and send the chart (the usage and buttons without one)."""
     text = arg_text(context)
     if not text:
-        await reply(update, USAGE, keyboard())
+        t = tr(update, context)
+        await reply(update, t(USAGE), keyboard(t))
         return
     await send_chart(update, context, text)
 
@@ -158,14 +167,16 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     subject = (query.data or "").removeprefix(BUTTON_PREFIX)
-    await query.answer(f"Drawing {subject}…" if subject else None)
+    t = tr(update, context)
+    await query.answer(t("Drawing {subject}…", subject=subject) if subject else None)
     if subject:
         await send_chart(update, context, subject)
 
 
-def keyboard() -> InlineKeyboardMarkup:
+def keyboard(t: Translator | None = None) -> InlineKeyboardMarkup:
+    t = t or translator(None)
     buttons = [
-        InlineKeyboardButton(s if s != "sectors" else "Sectors", callback_data=BUTTON_PREFIX + s)
+        InlineKeyboardButton(s if s != "sectors" else t("Sectors"), callback_data=BUTTON_PREFIX + s)
         for s in COMMON
     ]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
@@ -173,10 +184,12 @@ def keyboard() -> InlineKeyboardMarkup:
 
 async def send_chart(update: Update, context: Context, text: str) -> None:
     """Parse ``text``, refuse it with a reason and an example, or draw and send its chart."""
+    t = tr(update, context)
     try:
-        subject = parse_subject(text)
+        subject = parse_subject(text, t)
     except SubjectError as e:
-        await reply(update, f"❌ Can't chart {code(text)}: {e}\n{EXAMPLE}")
+        why = t("❌ Can't chart {subject}: {why}", subject=code(text), why=e)
+        await reply(update, f"{why}\n{t(EXAMPLE)}")
         return
     chat = update.effective_chat
     if chat is None:
@@ -190,14 +203,14 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
         end = await fetch.latest_session(svc)
         got = await fetch.closes(svc, subject.fetch, None, end)
     except MarketDataError:
-        await reply(update, UNAVAILABLE)
+        await reply(update, t(UNAVAILABLE))
         return
     missing = [t for t in subject.tickers if t in got.missing or t not in got.frame.columns]
     unknown = {t: got.missing.get(t) for t in missing}
     frame = got.frame.loc[: pd.Timestamp(end)]
     last = None if unknown else last_close(frame, subject)
     if last is None:
-        await reply(update, no_chart_html(subject, unknown))
+        await reply(update, no_chart_html(subject, unknown, t))
         return
     synthetic = got.synthetic or svc.provider.synthetic
     from bot.charts import chart_for_subject
@@ -205,28 +218,35 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
     try:
         png = await POOLS.compute(chart_for_subject, subject.text, frame, synthetic=synthetic)
     except ValueError as e:  # too little history, and the like: the message says which
-        await reply(update, f"❌ Can't chart {code(subject.text)}: {esc(e)}.\n{EXAMPLE}")
+        why = t("❌ Can't chart {subject}: {why}", subject=code(subject.text), why=esc(e) + ".")
+        await reply(update, f"{why}\n{t(EXAMPLE)}")
         return
     await chat.get_bot().send_photo(
         chat.id,
         photo=png,
         filename=subject.filename,
-        caption=fit(caption_html(subject, last, synthetic), CAPTION_LIMIT),
+        caption=fit(caption_html(subject, last, synthetic, t), CAPTION_LIMIT),
         parse_mode=ParseMode.HTML,
         message_thread_id=_thread(update),
     )
 
 
-def no_chart_html(subject: Subject, unknown: dict[str, NoData | None]) -> str:
+def no_chart_html(
+    subject: Subject, unknown: dict[str, NoData | None], t: Translator | None = None
+) -> str:
     """Why there is no chart: the tickers without data (with the reason when known), or no
     closes yet."""
+    t = t or translator(None)
     if not unknown:
-        return f"No closes for {code(subject.text)} yet, so no chart."
+        return t("No closes for {subject} yet, so no chart.", subject=code(subject.text))
     lines = [
-        f"❌ No market data for {code(t)}" + (f": {esc(why.reason)}." if why else ".")
-        for t, why in unknown.items()
+        t("❌ No market data for {ticker}: {why}.", ticker=code(x), why=esc(why.reason))
+        if why
+        else t("❌ No market data for {ticker}.", ticker=code(x))
+        for x, why in unknown.items()
     ]
-    return "\n".join([*lines, fetch.ticker_hint(next(iter(unknown))).strip(), EXAMPLE])
+    hint = fetch.ticker_hint(next(iter(unknown)), t).strip()
+    return "\n".join([*lines, hint, t(EXAMPLE)])
 
 
 def _thread(update: Update) -> int | None:

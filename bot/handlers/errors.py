@@ -14,12 +14,13 @@ from telegram.error import (
 )
 
 from bot.context import Context
-from bot.handlers.common import reply, services
+from bot.handlers.common import reply, services, tr
+from bot.i18n import N_
 from bot.refusals import chat_gone
 
 log = logging.getLogger(__name__)
 
-SORRY = "Sorry, something went wrong on my side. Please try again in a while."
+SORRY = N_("Sorry, something went wrong on my side. Please try again in a while.")
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -47,9 +48,10 @@ async def on_error(update: object, context: Context) -> None:
     if chat is None or not isinstance(update, Update) or update.effective_message is None:
         return
     try:
+        sorry = tr(update, context)(SORRY)
         if update.callback_query is not None:
-            await update.callback_query.answer(SORRY, show_alert=True)
+            await update.callback_query.answer(sorry, show_alert=True)
         else:
-            await reply(update, SORRY)
+            await reply(update, sorry)
     except TelegramError as e:  # cannot even apologise: leave it at the log line
         log.warning("%s: could not send the apology: %s", where, e)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bot.context import BotData, HeldDashboard
+from bot.i18n import Translator, translator
 from bot.offload import POOLS
 from bot.scanner import default_session
 from bot.services import Services
@@ -81,11 +82,15 @@ async def unknown_tickers(services: Services, tickers: Sequence[str]) -> dict[st
     return {t: why.reason for t, why in got.missing.items()}
 
 
-def ticker_hint(ticker: str) -> str:
+def ticker_hint(ticker: str, t: Translator | None = None) -> str:
     """A hint for a ticker that was not found: indices and yields start with ^."""
+    t = t or translator(None)
     if ticker.upper() in INDEX_HINTS:
-        return f" Indices and yields start with ^ on Yahoo: did you mean ^{ticker.upper()}?"
-    return " Use Yahoo's spelling: ^RUT, ^TNX, CL=F, BRK-B."
+        return " " + t(
+            "Indices and yields start with ^ on Yahoo: did you mean ^{ticker}?",
+            ticker=ticker.upper(),
+        )
+    return " " + t("Use Yahoo's spelling: ^RUT, ^TNX, CL=F, BRK-B.")
 
 
 async def current_dashboard(services: Services, held: BotData) -> tuple[Dashboard, bool]:

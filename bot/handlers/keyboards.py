@@ -17,23 +17,27 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.handlers.topics import TOPICS, title
 from bot.i18n import Translator, translator
+from bot.signal_texts import kind_title
 
 SUBSCRIBED, NOT_SUBSCRIBED = "✅", "➕"
 
 
-def topics_keyboard(chat_id: int, subscribed: Iterable[str]) -> InlineKeyboardMarkup:
+def topics_keyboard(
+    chat_id: int, subscribed: Iterable[str], t: Translator | None = None
+) -> InlineKeyboardMarkup:
     """One button per topic, marked by whether ``chat_id`` has it; a press toggles it."""
+    t = t or translator(None)
     have = set(subscribed)
-    presets = [t for t in TOPICS if t.startswith("preset:")]
-    kinds = [t for t in TOPICS if t.startswith("signal:")]
+    presets = [topic for topic in TOPICS if topic.startswith("preset:")]
+    kinds = [topic for topic in TOPICS if topic.startswith("signal:")]
 
     def button(topic: str) -> InlineKeyboardButton:
         mark = SUBSCRIBED if topic in have else NOT_SUBSCRIBED
-        label = title(topic).removesuffix(" (all)")
+        label = title(topic, t) if topic.startswith("preset:") else kind_title(topic[7:], t)
         return InlineKeyboardButton(f"{mark} {label}", callback_data=f"sub:{chat_id}:{topic}")
 
-    rows = [[button(t)] for t in presets]
-    rows += [[button(t) for t in kinds[i : i + 2]] for i in range(0, len(kinds), 2)]
+    rows = [[button(topic)] for topic in presets]
+    rows += [[button(k) for k in kinds[i : i + 2]] for i in range(0, len(kinds), 2)]
     return InlineKeyboardMarkup(rows)
 
 

@@ -24,7 +24,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from bot.context import Callback, Context
-from bot.handlers.common import reply, services
+from bot.handlers.common import reply, services, tr
 from bot.i18n import N_
 from bot.messages import esc
 from storage.stats import channel_by_username
@@ -32,7 +32,7 @@ from storage.stats import channel_by_username
 log = logging.getLogger(__name__)
 
 ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
-GROUP_REFUSAL = (
+GROUP_REFUSAL = N_(
     "Sorry, only this group's administrators can change what it gets. "
     "Everyone can use /list, /status, /history and /help."
 )
@@ -146,23 +146,29 @@ async def target(
     if not args or not looks_like_channel(args[0]):
         changes = manage(args) if callable(manage) else manage
         if changes and not await may_manage_here(update, context):
-            await reply(update, GROUP_REFUSAL)
+            await reply(update, tr(update, context)(GROUP_REFUSAL))
             return None
         return here(update), args
     name = args[0]
+    t = tr(update, context)
     if chat.type != ChatType.PRIVATE:
-        await reply(update, f"Manage {esc(name)} from a private chat with me.")
+        await reply(update, t("Manage {name} from a private chat with me.", name=esc(name)))
         return None
     channel = await linked_channel(context, name)
     if channel is None:
         await reply(
             update,
-            f"{esc(name)} is not linked yet. Add me to the channel as an administrator, "
-            f"then send /channel add {esc(name)}",
+            t(
+                "{name} is not linked yet. Add me to the channel as an administrator, "
+                "then send /channel add {name}",
+                name=esc(name),
+            ),
         )
         return None
     if user is None or not await is_admin(context.bot, channel.id, user.id):
-        await reply(update, f"Only administrators of {esc(name)} can manage what it gets.")
+        await reply(
+            update, t("Only administrators of {name} can manage what it gets.", name=esc(name))
+        )
         return None
     return channel, args[1:]
 

@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.context import Context
 from bot.handlers import fetch
-from bot.handlers.common import reply, services
+from bot.handlers.common import reply, services, tr
 from bot.offload import POOLS
 from bot.rotation import fetch as fetch_rotation
 from bot.rotation import latest_html
@@ -19,12 +19,13 @@ from signals.presets import SECTORS
 async def rrg(update: Update, context: Context) -> None:
     """Each sector's RS-Ratio, RS-Momentum and quadrant for the latest week."""
     found = services(context)
+    t = tr(update, context)
     try:
         end = await fetch.latest_session(found)
         start = end - dt.timedelta(days=13)  # two week ends: a sector a week behind shows
         bounded = fetch.Bounded(found.provider)
         rotation = await POOLS.compute(fetch_rotation, bounded, SECTORS, start, end)
     except MarketDataError:
-        await reply(update, "I can't reach the market data right now. Try again later.")
+        await reply(update, t("I can't reach the market data right now. Try again later."))
         return
-    await reply(update, latest_html(rotation))
+    await reply(update, latest_html(rotation, t))

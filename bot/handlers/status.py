@@ -9,6 +9,7 @@ never alerted on: there is no history of it to backtest yet.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -18,10 +19,11 @@ from bot.context import BotData, Context
 from bot.handlers import fetch
 from bot.handlers.common import reply, services, tr
 from bot.handlers.permissions import Target, for_target
-from bot.i18n import Translator, translator
+from bot.i18n import N_, Translator, translator
 from bot.messages import SYNTHETIC_NOTE, TEXT_LIMIT, esc
 from bot.offload import POOLS
 from bot.services import Services
+from bot.signal_texts import name, quadrant
 from market.base import MarketDataError, Valuations, valuation_of
 from signals.dashboard import Dashboard, Gauge
 from storage.stats import recent_messages, waiting_messages
@@ -49,27 +51,43 @@ so its P/E is not pulled up by the Russell 2000's loss-makers."""
 VALUATION_TICKERS = tuple(dict.fromkeys(t for p in VALUATION_PAIRS for t in (p.small, p.large)))
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x * 100:+.1f}%"
+GAUGE_NAMES = {
+    "Small vs large caps": N_("Small vs large caps"),
+    "Value vs growth": N_("Value vs growth"),
+    "Breadth: equal vs cap weight": N_("Breadth: equal vs cap weight"),
+    "Russell 2000 vs S&P 500": N_("Russell 2000 vs S&P 500"),
+    "S&P 600 vs S&P 500": N_("S&P 600 vs S&P 500"),
+}
 
 
-def _gauge_line(g: Gauge) -> str:
+def _pct(x: float | None, t: Translator) -> str:
+    return t("n/a") if x is None else t.percent(x)
+
+
+def _gauge_line(g: Gauge, t: Translator) -> str:
     above = [g.vs_ma50 is not None and g.vs_ma50 > 0, g.vs_ma200 is not None and g.vs_ma200 > 0]
-    trend = {2: "▲ above both averages", 1: "◆ mixed", 0: "▼ below both averages"}[sum(above)]
-    return (
-        f"<b>{esc(g.label)}</b> ({esc(g.subject)}) {g.value:.4f} — {trend}\n"
-        f"    vs 50d {_pct(g.vs_ma50)} · vs 200d {_pct(g.vs_ma200)} · 1 month {_pct(g.change_1m)}"
+    trend = {
+        2: t("▲ above both averages"),
+        1: t("◆ mixed"),
+        0: t("▼ below both averages"),
+    }[sum(above)]
+    label = t(GAUGE_NAMES[g.label]) if g.label in GAUGE_NAMES else g.label
+    return f"<b>{esc(label)}</b> ({esc(g.subject)}) {t.number(g.value, 4)} — {trend}\n" + t(
+        "    vs 50d {ma50} · vs 200d {ma200} · 1 month {month}",
+        ma50=_pct(g.vs_ma50, t),
+        ma200=_pct(g.vs_ma200, t),
+        month=_pct(g.change_1m, t),
     )
+
+
+def _pe(x: float | None, t: Translator) -> str:
+    return t("n/a") if x is None else t.number(x, 1)
 
 
 def valuation_lines(values: Valuations, source: str, t: Translator | None = None) -> list[str]:
     """Small vs large caps by trailing P/E, as the source gives it; "n/a" where it does not."""
     t = t or translator(None)
-
-    def pe(x: float | None) -> str:
-        return "n/a" if x is None else t.number(x, 1)
-
-    if all(values.get(ticker) is None for ticker in VALUATION_TICKERS):
+    if all(values.get(x) is None for x in VALUATION_TICKERS):
         why = (
             t("Yahoo gave none just now")
             if source == "yahoo"
@@ -79,63 +97,110 @@ def valuation_lines(values: Valuations, source: str, t: Translator | None = None
     lines = [t("<b>Valuation</b> (trailing P/E, Yahoo's fund data)")]
     for p in VALUATION_PAIRS:
         small, large = values.get(p.small), values.get(p.large)
-        line = f"    {esc(p.label)}: {p.small} {pe(small)} · {p.large} {pe(large)}"
+        label = t(GAUGE_NAMES[p.label]) if p.label in GAUGE_NAMES else p.label
+        line = f"    {esc(label)}: {p.small} {_pe(small, t)} · {p.large} {_pe(large, t)}"
         if small is not None and large is not None:
-            gap = t.percent(abs(small / large - 1), digits=0, sign=False)
-            line += " — " + (
-                t("small caps at a {gap} discount", gap=gap)
-                if small < large
-                else t("small caps at a {gap} premium", gap=gap)
+            gap = small / large - 1
+            pct = t.percent(abs(gap), 0, sign=False)
+            line += (
+                t(" — small caps at a {pct} discount", pct=pct)
+                if gap < 0
+                else t(" — small caps at a {pct} premium", pct=pct)
             )
         lines.append(line)
     return lines
 
 
-def dashboard_html(board: Dashboard, synthetic: bool, valuation: list[str] | None = None) -> str:
+def dashboard_html(
+    board: Dashboard,
+    synthetic: bool,
+    valuation: list[str] | None = None,
+    t: Translator | None = None,
+) -> str:
     """The dashboard as a chat message (``valuation``: :func:`valuation_lines`)."""
-    when = f" · {board.date:%a %d %b %Y} close" if board.date else ""
-    lines = [f"📊 <b>Rotation dashboard</b>{when}"]
+    t = t or translator(None)
+    head = t("📊 <b>Rotation dashboard</b>")
+    if board.date:
+        head += " · " + t("{day} close", day=t.date(board.date))
+    lines = [head]
     if synthetic:
-        lines.append(SYNTHETIC_NOTE)
+        lines.append(t(SYNTHETIC_NOTE))
     lines.append("")
-    lines += [_gauge_line(g) for g in board.gauges]
+    lines += [_gauge_line(g, t) for g in board.gauges]
     if valuation:
         lines += valuation
     if board.sectors:
         lines.append(
-            "\n<b>Sectors vs SPY</b> (3-month relative return · relative rotation (JdK-style) "
-            "quadrant)"
+            "\n"
+            + t(
+                "<b>Sectors vs SPY</b> (3-month relative return · relative rotation (JdK-style) "
+                "quadrant)"
+            )
         )
         for rank, s in enumerate(board.sectors, start=1):
-            quadrant = f" · {s.quadrant}" if s.quadrant else ""
+            where = f" · {quadrant(s.quadrant, t)}" if s.quadrant else ""
             lines.append(
-                f"{rank:>2}. {esc(s.ticker)} {esc(s.name)} {_pct(s.relative_3m)}{quadrant}"
+                f"{rank:>2}. {esc(s.ticker)} {esc(name(s.name, t))} {_pct(s.relative_3m, t)}{where}"
             )
     if board.record is not None:
         r = board.record
         where = (
-            "at a record close"
+            t("at a record close")
             if r.at_record
-            else f"{-r.from_record * 100:.1f}% below its record close {r.record:,.2f}"
+            else t(
+                "{pct} below its record close {record}",
+                pct=t.percent(-r.from_record, 1, sign=False),
+                record=t.number(r.record, 2),
+            )
         )
         lines.append(
-            f"\n<b>Russell 2000</b> ({esc(r.ticker)}) {r.close:,.2f} — {where} "
-            f"({r.record_date:%d %b %Y})"
+            "\n"
+            + t(
+                "<b>Russell 2000</b> ({ticker}) {close} — {where} ({day})",
+                ticker=esc(r.ticker),
+                close=t.number(r.close, 2),
+                where=where,
+                day=_day(r.record_date, t),
+            )
         )
     if board.yield_10y is not None:
         y = board.yield_10y
-        change = "" if y.change_1m is None else f" ({y.change_1m:+.2f} pts in a month)"
-        lines.append(f"<b>10-year yield</b> ({esc(y.ticker)}) {y.value:.2f}%{change}")
+        change = (
+            ""
+            if y.change_1m is None
+            else " " + t("({change} pts in a month)", change=t.signed(y.change_1m, 2))
+        )
+        lines.append(
+            t(
+                "<b>10-year yield</b> ({ticker}) {level}",
+                ticker=esc(y.ticker),
+                level=t.percent(y.value / 100, 2, sign=False),
+            )
+            + change
+        )
     if board.stale:
-        older = ", ".join(f"{t} ({day:%d %b %Y})" for t, day in board.stale)
-        lines.append(f"\n⚠️ <i>Older than the rest: {esc(older)} — its last close is shown.</i>")
+        older = ", ".join(f"{x} ({_day(day, t)})" for x, day in board.stale)
+        lines.append(
+            "\n"
+            + t(
+                "⚠️ <i>Older than the rest: {older} — its last close is shown.</i>", older=esc(older)
+            )
+        )
     if board.missing:
-        lines.append(f"\n<i>No data for {esc(', '.join(board.missing))}.</i>")
+        lines.append(
+            "\n" + t("<i>No data for {tickers}.</i>", tickers=esc(", ".join(board.missing)))
+        )
     return "\n".join(lines)
 
 
-UNAVAILABLE = "I can't reach the market data right now. Try again later."
-NO_CLOSES = "No closes available yet, so no dashboard. Try again later."
+def _day(day: dt.date, t: Translator) -> str:
+    from babel.dates import format_date
+
+    return format_date(day, "dd MMM y", locale=t.lang)
+
+
+UNAVAILABLE = N_("I can't reach the market data right now. Try again later.")
+NO_CLOSES = N_("No closes available yet, so no dashboard. Try again later.")
 
 
 async def fund_valuations(svc: Services) -> Valuations:
@@ -151,25 +216,26 @@ async def fund_valuations(svc: Services) -> Valuations:
 async def dashboard_message(
     svc: Services, held: BotData, t: Translator | None = None
 ) -> tuple[Dashboard | None, str]:
-    """(the dashboard, its message with the valuation line in ``t``'s language), or (None,
-    why there is none).
+    """(the dashboard, its message with the valuation line), or (None, why there is none).
 
     The valuations are fetched alongside the closes, so a slow one adds no wait."""
+    t = t or translator(None)
     try:
         (board, synthetic), values = await asyncio.gather(
             fetch.current_dashboard(svc, held), fund_valuations(svc)
         )
     except MarketDataError:
-        return None, UNAVAILABLE
+        return None, t(UNAVAILABLE)
     if board.date is None:
-        return None, NO_CLOSES
+        return None, t(NO_CLOSES)
     valuation = valuation_lines(values, svc.provider.name, t)
-    return board, dashboard_html(board, synthetic, valuation)
+    return board, dashboard_html(board, synthetic, valuation, t)
 
 
 async def status(update: Update, context: Context) -> None:
     """A compact rotation dashboard from the latest closes."""
-    _, text = await dashboard_message(services(context), context.bot_data, tr(update, context))
+    t = tr(update, context)
+    _, text = await dashboard_message(services(context), context.bot_data, t)
     await reply(update, text)
 
 
@@ -177,25 +243,33 @@ async def status(update: Update, context: Context) -> None:
 async def history(update: Update, context: Context, where: Target, _: list[str]) -> None:
     """This chat's last alerts, newest first, from the messages actually sent."""
     db = services(context).db
+    t = tr(update, context)
+    label = esc(t(where.label))
     sent = recent_messages(db, where.id, HISTORY_SIZE)
     waiting = waiting_messages(db, where.id)
     if not sent:
-        text = f"No alerts sent to {esc(where.label)} yet."
+        text = t("No alerts sent to {label} yet.", label=label)
         if waiting:
-            text += f" {waiting} on the way."
-        await reply(update, text + " /list shows what it gets.")
+            text += " " + t("{n} on the way.", n=waiting)
+        await reply(update, text + " " + t("/list shows what it gets."))
         return
-    head = f"🕘 <b>Last {len(sent)} alerts</b> for {esc(where.label)}, newest first"
+    head = t.n(
+        "🕘 <b>Last alert</b> for {label}",
+        "🕘 <b>Last {n} alerts</b> for {label}, newest first",
+        len(sent),
+        label=label,
+    )
     parts = [head]
     size = len(head)
     for m in sent:
-        stamp = f"<i>— sent {m.sent_at[:16].replace('T', ' ')} UTC</i>\n" if m.sent_at else ""
+        when = m.sent_at[:16].replace("T", " ") if m.sent_at else ""
+        stamp = t("<i>— sent {when} UTC</i>", when=when) + "\n" if m.sent_at else ""
         part = stamp + m.body
         if len(parts) > 1 and size + len(part) + 2 > TEXT_LIMIT - 60:
-            parts.append("<i>… older ones left out to fit one message.</i>")
+            parts.append(t("<i>… older ones left out to fit one message.</i>"))
             break
         parts.append(part)
         size += len(part) + 2
     if waiting:
-        parts.append(f"<i>{waiting} more on the way.</i>")
+        parts.append(t("<i>{n} more on the way.</i>", n=waiting))
     await reply(update, "\n\n".join(parts))

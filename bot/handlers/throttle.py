@@ -67,10 +67,19 @@ async def throttle(update: Update, context: Context) -> None:
         return
     if verdict is Verdict.WARN:
         wait = flood.wait(chat.id, user_id, heavy=heavy)
-        what = "charts and backtests" if heavy else "commands"
+        t = tr(update, context)
         text = (
-            f"🐢 Slow down a little: that is more {what} than I answer at once. "
-            f"I'll listen again in {wait} s."
+            t(
+                "🐢 Slow down a little: that is more charts and backtests than I answer at "
+                "once. I'll listen again in {wait} s.",
+                wait=wait,
+            )
+            if heavy
+            else t(
+                "🐢 Slow down a little: that is more commands than I answer at once. "
+                "I'll listen again in {wait} s.",
+                wait=wait,
+            )
         )
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)

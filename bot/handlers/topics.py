@@ -3,6 +3,8 @@ kind ("signal:KIND"), with the rule keys each contains (synced to ``topic_rules`
 
 from __future__ import annotations
 
+from bot.i18n import Translator, translator
+from bot.signal_texts import kind_title, preset_title
 from signals.catalogue import KINDS
 from signals.kind import RuleError
 from signals.presets import PRESETS, all_preset_rules
@@ -22,13 +24,14 @@ def topic_rules() -> dict[str, list[str]]:
 TOPICS: dict[str, list[str]] = topic_rules()
 
 
-def title(topic: str) -> str:
+def title(topic: str, t: Translator | None = None) -> str:
     """A topic's name for people: the preset's or the signal kind's title."""
+    t = t or translator(None)
     what, _, name = topic.partition(":")
     if what == "preset" and name in PRESETS:
-        return PRESETS[name].title
+        return preset_title(name, t)
     if what == "signal" and name in KINDS:
-        return f"{KINDS[name].title} (all)"
+        return t("{title} (all)", title=kind_title(name, t))
     return topic
 
 
@@ -37,12 +40,15 @@ def short_name(topic: str) -> str:
     return topic.partition(":")[2]
 
 
-def resolve(name: str) -> str:
+def resolve(name: str, t: Translator | None = None) -> str:
     """The topic ``name`` means: a preset or kind name (case, dashes, spaces forgiven)."""
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
     key = key.removeprefix("preset:").removeprefix("signal:")
     for topic in TOPICS:
         if short_name(topic) == key:
             return topic
-    known = ", ".join(short_name(t) for t in TOPICS)
-    raise RuleError(f"I don't know {name!r}. Presets and signals: {known}")
+    known = ", ".join(short_name(topic) for topic in TOPICS)
+    t = t or translator(None)
+    raise RuleError(
+        t("I don't know {name}. Presets and signals: {known}", name=repr(name), known=known)
+    )

@@ -1,0 +1,131 @@
+"""Every command of the table, answered in German and in Spanish with no English left.
+
+A chat set to the language with ``/settings lang`` sends each command of
+:data:`bot.handlers.commands.COMMANDS` (with arguments that take it down its real path, as
+tests/test_console.py does, then bare, then with a wrong argument), presses the buttons it
+gets, and manages a linked channel; every reply, button and toast is checked by
+:func:`tests.support.untranslated.english_left`: no fragment of an English msgid the
+catalog does not write itself, and no English-only word outside ``<code>`` and commands.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.handlers.commands import COMMANDS
+from tests.support.bot_harness import ADMIN_ID, BOT, BotHarness, group, private, user
+from tests.support.untranslated import english_left
+
+CHANNEL = -1007000000001
+OWNER = ADMIN_ID  # the operator, who also owns the channel: /stats answers too
+EXAMPLES = {
+    "subscribe": "/subscribe breadth",
+    "unsubscribe": "/unsubscribe breadth",
+    "alert": "/alert IWM/SPY crosses above 200d",
+    "delete": "/delete 1",
+    "backtest": "/backtest ^RUT record high",
+    "chart": "/chart IWM/SPY",
+    "mute": "/mute 2",
+    "channel": "/channel add @rotation_daily",
+    "settings": "/settings quiet 22:00-07:00",
+}
+WRONG = {  # a bad argument: the error replies are replies too
+    "subscribe": "/subscribe nonsense",
+    "alert": "/alert IWM/SPY crosses above 200d",  # a duplicate
+    "delete": "/delete 99",
+    "backtest": "/backtest",
+    "chart": "/chart",
+    "mute": "/mute forever",
+    "channel": "/channel",
+    "settings": "/settings colour blue",
+}
+MORE = [
+    "/subscribe small_vs_large",
+    "/alert ^RUT record high",
+    "/alerts",
+    "/list",
+    "/list @rotation_daily",
+    "/subscribe @rotation_daily breadth",
+    "/alert @rotation_daily ^RUT record high",
+    "/settings @rotation_daily",
+    "/channel list",
+    "/chart sectors",
+    "/chart XLE",
+    "/backtest small_vs_large",
+    "/settings tz Europe/Berlin",
+    "/settings digest",
+    "/mute off",
+    "/nonsense",
+    "/channel remove @rotation_daily",
+]
+
+
+def setup_channel(harness: BotHarness) -> None:
+    harness.request.add_channel(CHANNEL, "rotation_daily", "Rotation Daily")
+    harness.request.chat_members[(CHANNEL, OWNER)] = "creator"
+    harness.request.chat_members[(CHANNEL, BOT["id"])] = {
+        "status": "administrator",
+        "can_post_messages": True,
+    }
+
+
+@pytest.mark.parametrize("lang", ["de", "es"])
+async def test_every_command_answers_in_the_chats_language(harness: BotHarness, lang: str) -> None:
+    setup_channel(harness)
+    harness.app.bot_data.flood = None  # one person trying everything in a row is not a flood
+    me, sender = private(OWNER), user(OWNER)
+    await harness.send(f"/settings lang {lang}", me, sender)
+    lines = [EXAMPLES.get(c.name, f"/{c.name}") for c in COMMANDS]
+    lines += [f"/{c.name}" for c in COMMANDS if c.name in EXAMPLES]
+    lines += list(WRONG.values()) + MORE
+    shown: dict[str, list[str]] = {}
+    for line in lines:
+        answers_before = len(harness.request.callback_answers)
+        sent = await harness.send(line, me, sender)
+        assert sent or line == "/stop", f"{line}: no reply"
+        texts = [s.text for s in sent] + [b["text"] for s in sent for b in s.buttons]
+        for s in sent:  # press each button once, as a person trying them would
+            for button in s.buttons[:3]:
+                if button.get("callback_data", "").startswith(("forget:", "keep:")):
+                    continue
+                pressed = await harness.press(button["callback_data"], s, me, sender)
+                texts += [p.text for p in pressed] + [b["text"] for p in pressed for b in p.buttons]
+        texts += [a.get("text") or "" for a in harness.request.callback_answers[answers_before:]]
+        shown[line] = texts
+    assert harness.errors == []
+    left = {line: english_left("\n".join(texts), lang) for line, texts in shown.items()}
+    assert {line: words for line, words in left.items() if words} == {}
+
+
+@pytest.mark.parametrize("lang", ["de", "es"])
+async def test_a_group_hears_its_language(harness: BotHarness, lang: str) -> None:
+    """A group set to the language: the welcome, /help, and the refusal a member gets."""
+    room = group()
+    harness.request.chat_members[(room["id"], 5)] = "administrator"
+    harness.request.chat_members[(room["id"], 6)] = "member"
+    admin, member = user(5), user(6)
+    await harness.send(f"/settings lang {lang}", room, admin)
+    texts = []
+    for line, who in [("/start", admin), ("/help", member), ("/subscribe breadth", member),
+                      ("/list", member), ("/settings", member)]:  # fmt: skip
+        texts += [s.text for s in await harness.send(line, room, who)]
+    joined = "\n".join(texts)
+    assert english_left(joined, lang) == [], joined
+
+
+STILL_ENGLISH = [
+    "/alert IWM/SPY wobbles",  # signals.parse.ParseError: the rule language's own messages
+    "/backtest XYZQ record high",  # the data source's reason for a ticker it lacks (market/)
+]
+
+
+@pytest.mark.xfail(strict=True, reason="rule-parse errors and data-source reasons are English")
+async def test_rule_errors_and_data_source_reasons_in_the_language(harness: BotHarness) -> None:
+    """Known gap, kept visible: the sentences signals/ and market/ write themselves. Strict:
+    when they are translated this test passes, fails as an xfail, and must be turned on."""
+    harness.app.bot_data.flood = None
+    me, sender = private(OWNER), user(OWNER)
+    await harness.send("/settings lang de", me, sender)
+    for line in STILL_ENGLISH:
+        [sent] = await harness.send(line, me, sender)
+        assert english_left(sent.text, "de") == [], sent.text
