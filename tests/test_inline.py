@@ -282,11 +282,10 @@ async def test_results_speak_the_persons_telegram_language(harness, lang):
     assert hint["title"].startswith(t("Can't chart {subject}: {why}", subject="IWM/", why=""))
     shown = [chart["title"], chart["description"], board["description"], hint["description"]]
     assert all(english_left(text, lang) == [] for text in shown), shown
-    valuation = next(
-        line
-        for line in alone["input_message_content"]["message_text"].splitlines()
-        if "n/a" in line
-    )
+    from bot.handlers.status import valuation_lines
+
+    [valuation] = valuation_lines({}, harness.services.provider.name, t)  # "n/a" in the language
+    assert valuation in alone["input_message_content"]["message_text"]
     assert english_left(valuation, lang) == [], valuation
     assert harness.services.chats.get(STRANGER) is None
 
