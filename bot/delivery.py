@@ -316,6 +316,11 @@ class DeliveryWorker:
         kw = self._options()
         chart = msg.chart
         if chart and fits_caption(msg.body) and (self.photos.has(chart) or Path(chart).is_file()):
+            file_id = self.photos.file_id(chart)
+            if self.lean is not None and file_id is not None:
+                return await self._lean(
+                    "sendPhoto", msg.chat_id, photo=file_id, caption=msg.body, **kw
+                )
 
             def photo(media: Any) -> Awaitable[Message]:
                 return self.bot.send_photo(msg.chat_id, media, caption=msg.body, **kw)
@@ -323,13 +328,18 @@ class DeliveryWorker:
             return (await self.photos.send(chart, photo)).message_id
         if self.lean is None:
             return (await self.bot.send_message(msg.chat_id, msg.body, **kw)).message_id
-        key = (msg.body, *kw.items())
+        return await self._lean("sendMessage", msg.chat_id, text=msg.body, **kw)
+
+    async def _lean(self, method: str, chat_id: int, **params: Any) -> int:
+        """Through bot/lean_send.py, the request's shared part serialised once per text."""
+        assert self.lean is not None
+        key = (method, *params.items())
         fields = self._fields.get(key)
         if fields is None:
             if len(self._fields) >= 256:  # one evening's texts; a new one starts afresh
                 self._fields.clear()
-            fields = self._fields[key] = message_fields(msg.body, **kw)
-        return await self.lean.send_message(msg.chat_id, fields)
+            fields = self._fields[key] = message_fields(**params)
+        return await self.lean.send(method, chat_id, fields)
 
     def _settle(self, msg: Claimed, error: TelegramError) -> None:
         """Record what Telegram's refusal means for this message and its chat."""

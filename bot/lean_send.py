@@ -1,4 +1,5 @@
-"""A lean Bot API client for the broadcast loop: ``sendMessage`` over kept-alive HTTP/1.1
+"""A lean Bot API client for the broadcast loop: ``sendMessage`` (and ``sendPhoto`` of a chart
+already uploaded, by its file_id) over kept-alive HTTP/1.1
 connections, the request pre-serialised, only ``message_id`` read from the reply.
 
 Why: through PTB and httpx a text message cost the delivery worker ~1.5 ms of CPU (httpcore's
@@ -8,10 +9,11 @@ cores (issue 12; ``bench/delivery.py``). Here one send is one ``transport.write`
 mostly built once per alert text (a broadcast sends one text to many chats) and one
 ``json.loads`` of the reply.
 
-Only what the worker needs: text messages, one request per connection at a time (no
-pipelining), as many connections as sends in flight. Photos, and every other call, still go
-through PTB's ``Bot``. Telegram's refusals become the same ``telegram.error`` exceptions PTB
-raises (mapped as ``telegram.request.BaseRequest`` does), so the worker's retry policy is one.
+Only what the worker needs: texts and file_id photos, one request per connection at a time (no
+pipelining), as many connections as sends in flight. A chart's first upload, and every other
+call, still go through PTB's ``Bot``. Telegram's refusals become the same ``telegram.error``
+exceptions PTB raises (mapped as ``telegram.request.BaseRequest`` does), so the worker's retry
+policy is one.
 :func:`lean_client` gives one only for a bot whose requests go out through PTB's own
 ``HTTPXRequest`` with no proxy in the environment; anything else (the in-process fake API,
 a custom request, a PTB rate limiter) keeps PTB's path. The URL holds the token: it is never
@@ -160,17 +162,18 @@ class LeanBotApi:
             ).encode()
         return head
 
-    async def send_message(self, chat_id: int, rest: bytes) -> int:
-        """Send ``{"chat_id": chat_id, **rest}``; ``rest`` from :func:`message_fields`.
-        Returns the message's id; raises what PTB would raise for a refusal."""
+    async def send(self, method: str, chat_id: int, rest: bytes) -> int:
+        """Call ``method`` (sendMessage, sendPhoto by file_id) with ``{"chat_id": chat_id,
+        **rest}``, ``rest`` from :func:`message_fields`. Returns the sent message's id;
+        raises what PTB would raise for a refusal."""
         body = b'{"chat_id":%d,%s' % (chat_id, rest)
-        request = b"%s%d\r\n\r\n%s" % (self.head("sendMessage"), len(body), body)
+        request = b"%s%d\r\n\r\n%s" % (self.head(method), len(body), body)
         status, payload = await self.call(request)
         if status == HTTPStatus.OK:
             try:
                 return int(json.loads(payload)["result"]["message_id"])
             except (ValueError, KeyError, TypeError) as e:
-                raise NetworkError(f"Unexpected reply to sendMessage: {e!r}") from e
+                raise NetworkError(f"Unexpected reply to {method}: {e!r}") from e
         raise refusal(status, payload)
 
     async def call(self, request: bytes) -> tuple[int, bytes]:
@@ -225,12 +228,10 @@ class LeanBotApi:
             self.idle.pop().close()
 
 
-def message_fields(text: str, **params: Any) -> bytes:
-    """The JSON object of a sendMessage after its ``chat_id``, without the opening brace: the
-    part shared by every chat that gets the same text (cache it per text)."""
-    return json.dumps({"text": text, **params}, ensure_ascii=False, separators=(",", ":"))[
-        1:
-    ].encode()
+def message_fields(**params: Any) -> bytes:
+    """A request's JSON object after its ``chat_id``, without the opening brace: the part
+    shared by every chat that gets the same text (cache it per text)."""
+    return json.dumps(params, ensure_ascii=False, separators=(",", ":"))[1:].encode()
 
 
 def refusal(status: int, payload: bytes) -> TelegramError:

@@ -27,6 +27,10 @@ class PhotoIds:
     def has(self, path: str) -> bool:
         return path in self.ids
 
+    def file_id(self, path: str) -> str | None:
+        """The chart's Telegram file_id once it has been uploaded."""
+        return self.ids.get(path)
+
     def forget(self, path: str) -> bool:
         return self.ids.pop(path, None) is not None
 
