@@ -18,10 +18,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import multiprocessing
+import os
+import signal
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -33,7 +37,7 @@ from bot.app import OFFLINE_TOKEN
 from bot.cli import UsageError, progress_bar
 from bot.console import ConsoleRequest
 from bot.delivery import DeliveryConfig, DeliveryWorker
-from bot.pipeline import DEFAULT_CHARTS, run_scan
+from bot.pipeline import DEFAULT_CHARTS, Evaluated, active_rules, evaluate_session, run_scan
 from bot.render import SYNTHETIC_LABEL
 from bot.scanner import Progress
 from bot.schedule import scan_time
@@ -156,6 +160,7 @@ async def replay(
     the demo to the network.
     """
     began = time.perf_counter()
+    pool = chart_pool() if charts else None
     with tempfile.TemporaryDirectory(prefix="rotation-bot-demo-") as tmp:
         path = db_path or Path(tmp) / "demo.sqlite"
         config = settings.model_copy(update={"database_path": path, "data_source": "sample"})
@@ -171,9 +176,11 @@ async def replay(
             )
             screen = _AboveProgress(out, progress)
             request = ConsoleRequest(screen, charts_dir)
-            counts = await _replay(services, request, start, end, charts, screen.tick)
+            counts = await _replay(services, request, start, end, pool, screen.tick)
         finally:
             services.close()
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
     return DemoSummary(
         start=start,
         end=end,
@@ -199,36 +206,83 @@ def subscribe_demo_chat(services: Services) -> None:
         services.chats.subscribe(DEMO_CHAT, f"preset:{name}")
 
 
+def chart_pool() -> Executor:
+    """Processes that draw the charts (one per core), started now, while this process has
+    no other thread yet: forked, they share the imported matplotlib instead of loading it."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    workers = max(1, min(4, os.cpu_count() or 1))
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker)
+    pool.submit(int).result()  # start them (a forking pool starts them all at once)
+    return pool
+
+
+def _worker() -> None:
+    """Ctrl-C is the demo's to handle: a chart process just stops with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 async def _replay(
     services: Services,
     request: ConsoleRequest,
     start: dt.date,
     end: dt.date,
-    charts: bool,
+    pool: Executor | None,
     progress: Progress,
 ) -> dict[str, int]:
     """One evening after another: scan, then drain the outbox before the next session, so
-    the messages print in the order the chat would have received them."""
+    the messages print in the order the chat would have received them.
+
+    The demo chat's rules do not change during the replay and a scan's evaluation reads
+    only the market data, so the next session's evaluation runs (in a thread) while this
+    one's charts are drawn (in ``pool``) and its messages delivered; recording and delivery
+    stay one session after another."""
     days = [d.date() for d in calendar.sessions(start, end)]
     counts = {"sessions": 0, "events": 0, "failed": 0}
+    rules = active_rules(services)
+
+    def evaluation(day: dt.date) -> asyncio.Future[Evaluated]:
+        return asyncio.ensure_future(evaluate_session(services, rules, day))
+
+    ahead = evaluation(days[0]) if days else None
     async with Bot(OFFLINE_TOKEN, request=request) as bot:
         worker = DeliveryWorker(bot, services.outbox, services.chats, DeliveryConfig.unlimited())
-        for done, day in enumerate(days, start=1):
-            report = await run_scan(
-                services,
-                day,
-                now=scan_time(day, services.settings.scan_delay_minutes),
-                chart_maker=DEFAULT_CHARTS if charts else None,
-            )
-            counts["sessions"] += 1
-            counts["events"] += report.new
-            counts["failed"] += report.status != "ok"
-            if report.messages:
-                request.out.write(f"\n─── {day:%a %d %b %Y} ───\n")  # as Telegram dates a chat
-                await worker.run(until_idle=True)
-            progress(done, len(days), f"replaying {day}")
+        try:
+            for done, day in enumerate(days, start=1):
+                current, ahead = ahead, evaluation(days[done]) if done < len(days) else None
+                await _evening(services, worker, request, day, pool, current, counts)
+                progress(done, len(days), f"replaying {day}")
+        finally:
+            if ahead is not None:
+                ahead.cancel()
         counts["failed"] += worker.stats["failed"] + worker.stats["deactivated"]
     return counts
+
+
+async def _evening(
+    services: Services,
+    worker: DeliveryWorker,
+    request: ConsoleRequest,
+    day: dt.date,
+    pool: Executor | None,
+    evaluated: asyncio.Future[Evaluated] | None,
+    counts: dict[str, int],
+) -> None:
+    """One session: the scan (its evaluation already under way), then its deliveries."""
+    report = await run_scan(
+        services,
+        day,
+        now=scan_time(day, services.settings.scan_delay_minutes),
+        chart_maker=DEFAULT_CHARTS if pool is not None else None,
+        chart_pool=pool,
+        evaluated=evaluated,
+    )
+    counts["sessions"] += 1
+    counts["events"] += report.new
+    counts["failed"] += report.status != "ok"
+    if report.messages:
+        request.out.write(f"\n─── {day:%a %d %b %Y} ───\n")  # as Telegram dates a chat
+        await worker.run(until_idle=True)
 
 
 def print_summary(summary: DemoSummary, out: TextIO) -> None:

@@ -24,7 +24,8 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,14 +80,20 @@ async def run_scan(
     now: dt.datetime | None = None,
     chart_maker: ChartMaker | None = DEFAULT_CHARTS,
     wake: Callable[[], None] | None = None,
+    chart_pool: Executor | None = None,
+    evaluated: Awaitable[Evaluated] | None = None,
 ) -> ScanReport:
     """Scan ``session`` and queue its alerts; never raises for bad data or a failed fetch.
 
     ``now`` fixes the clock (quiet hours, mute, timestamps) for tests; ``wake`` tells the
     delivery worker there is new mail. Every record logged meanwhile names the session.
+    ``chart_pool`` (a process pool) draws the charts instead of a thread; ``evaluated`` is
+    :func:`evaluate_session` of the same rules and session, started ahead by a caller that
+    replays sessions one after another (the demo: the next evening's scan runs while this
+    one's charts are drawn). A failure in it is the scan's failure, as if run here.
     """
     with log_context(session=session):
-        return await _scan(services, session, now, chart_maker, wake)
+        return await _scan(services, session, now, chart_maker, wake, chart_pool, evaluated)
 
 
 async def _scan(
@@ -95,6 +102,8 @@ async def _scan(
     now: dt.datetime | None,
     chart_maker: ChartMaker | None,
     wake: Callable[[], None] | None,
+    chart_pool: Executor | None,
+    evaluated: Awaitable[Evaluated] | None,
 ) -> ScanReport:
 
     def clock() -> dt.datetime:
@@ -104,7 +113,7 @@ async def _scan(
     rules = active_rules(services)
     services.scans.start(session, provider.name, clock())
     try:
-        result, frame = await _evaluate(services, rules, session)
+        result, frame = await (evaluated or evaluate_session(services, rules, session))
     except Exception as e:  # a source down after its retries, a bad file, a bug: logged
         log.exception("scan of %s failed", session)
         services.scans.fail(session, clock(), f"{type(e).__name__}: {e}")
@@ -118,7 +127,10 @@ async def _scan(
     charts: dict[str, str] = {}
     if maker is not None and fresh:
         folder = Path(services.charts_dir) / session.isoformat()
-        charts = await asyncio.to_thread(draw_charts, fresh, frame, maker, folder)
+        if chart_pool is None:
+            charts = await asyncio.to_thread(draw_charts, fresh, frame, maker, folder)
+        else:
+            charts = await draw_charts_in(chart_pool, fresh, frame, maker, folder)
     # gathered: the events and their charts; now the messages, then one transaction
     html, digest = messages(result)
     translated = {lang: messages(result, lang) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
@@ -161,9 +173,13 @@ def messages(
     return html, lambda events: digest_html(events, label, synthetic, t)
 
 
-async def _evaluate(
-    services: Services, rules: list[Rule], session: dt.date
-) -> tuple[ScanResult, pd.DataFrame]:
+Evaluated = tuple[ScanResult, pd.DataFrame]
+"""A session's scan result and the closes up to it (what its charts are drawn from)."""
+
+
+async def evaluate_session(services: Services, rules: list[Rule], session: dt.date) -> Evaluated:
+    """Fetch the closes and run the pure scan of ``rules`` on ``session``, off the loop; it
+    reads the provider only, never the database."""
     provider = services.provider
     if not rules:
         empty = ScanResult(session, [], {}, source=provider.name, synthetic=provider.synthetic)
@@ -213,15 +229,48 @@ def draw_charts(
     out: dict[str, str] = {}
     for event in events:
         try:
-            png = maker(event, frame)
-            if not png:
-                continue
-            path = chart_path(folder, event)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(png)
-            os.replace(tmp, path)  # a reader never sees half a file
-            out[event.key] = str(path)
+            path = draw_chart_file(maker, event, frame, chart_path(folder, event))
         except Exception:
             log.exception("chart for %s failed; the alert goes without it", event.key)
+            continue
+        if path is not None:
+            out[event.key] = path
     return out
+
+
+async def draw_charts_in(
+    pool: Executor, events: Sequence[Event], frame: pd.DataFrame, maker: ChartMaker, folder: Path
+) -> dict[str, str]:
+    """:func:`draw_charts` with each chart drawn and written by a process of ``pool``, all at
+    once; the bytes stay in the worker, only the file's path comes back."""
+    loop = asyncio.get_running_loop()
+    jobs = [
+        loop.run_in_executor(pool, draw_chart_file, maker, e, frame, chart_path(folder, e))
+        for e in events
+    ]
+    out: dict[str, str] = {}
+    for event, done in zip(
+        events, await asyncio.gather(*jobs, return_exceptions=True), strict=True
+    ):
+        if isinstance(done, BaseException):
+            log.error(
+                "chart for %s failed; the alert goes without it",
+                event.key,
+                exc_info=(type(done), done, done.__traceback__),
+            )
+        elif done is not None:
+            out[event.key] = done
+    return out
+
+
+def draw_chart_file(maker: ChartMaker, event: Event, frame: pd.DataFrame, path: Path) -> str | None:
+    """Draw one event's chart and write it to ``path``; the path, or None if the maker had
+    no chart for it. Module-level, so a process pool can run it."""
+    png = maker(event, frame)
+    if not png:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(png)
+    os.replace(tmp, path)  # a reader never sees half a file
+    return str(path)

@@ -109,8 +109,11 @@ def split_missing(
     """Drop all-NaN and absent columns into ``missing``; keep the rest in request order."""
     missing: dict[str, NoData] = {}
     keep: list[str] = []
+    has_data = set(
+        frame.columns[frame.notna().to_numpy().any(axis=0)]
+    )  # one pass, not one per column
     for t in dict.fromkeys(tickers):
-        if t not in frame.columns or frame[t].notna().sum() == 0:
+        if t not in has_data:
             missing[t] = NoData(t, reason)
         else:
             keep.append(t)

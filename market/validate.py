@@ -320,7 +320,7 @@ def _gaps(index: pd.DatetimeIndex, check: TickerCheck) -> None:
     nyse = check.kind.on_nyse_calendar and index[-1] >= NYSE_HOLIDAYS_FROM
     own_until = max(index[0], NYSE_HOLIDAYS_FROM) if nyse else index[-1] + pd.Timedelta(days=1)
     # own-calendar rule: before 1970, and for futures and yields
-    own = index[index < own_until] if nyse else index
+    own = index[: index.searchsorted(own_until)] if nyse else index  # index is ascending
     if len(own) >= 2:
         days = own.to_numpy().astype("datetime64[D]")
         between = np.busday_count(days[:-1] + 1, days[1:])

@@ -288,6 +288,37 @@ async def test_the_real_chart_maker_draws_a_png(tmp_path: Path) -> None:
     assert report.messages == 1 and Path(chart).read_bytes().startswith(b"\x89PNG")
 
 
+def _chart_or_fail(event: Event, closes: pd.DataFrame) -> bytes | None:
+    """A maker a process pool can run (module level): the RRG moves fail, the rest draw."""
+    if event.kind == "rrg_quadrant":
+        raise RuntimeError("matplotlib fell over")
+    return b"\x89PNG " + event.key.encode()
+
+
+async def test_charts_drawn_in_a_process_pool_are_the_ones_a_thread_draws(tmp_path: Path) -> None:
+    """``chart_pool``: the same files as drawn in a thread; a chart failing in a worker
+    process leaves its alert without a chart, the others keep theirs."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    day = dt.date(2026, 8, 21)  # IWM and ^RUT records, an XLV/SPY cross, two RRG moves
+    drawn = {}
+    for way in ("thread", "pool"):
+        services = make_services(charts_dir=tmp_path / way)
+        setup(services)
+        with ProcessPoolExecutor(2) as pool:
+            report = await run_scan(
+                services,
+                day,
+                now=scan_time(day, 30),
+                chart_maker=_chart_or_fail,
+                chart_pool=pool if way == "pool" else None,
+            )
+        charts = rows(services, "SELECT DISTINCT chart FROM outbox WHERE chart IS NOT NULL")
+        drawn[way] = {Path(c).relative_to(tmp_path / way): Path(c).read_bytes() for (c,) in charts}
+        assert report.new == 5 and report.messages > 0
+    assert drawn["pool"] == drawn["thread"] and len(drawn["pool"]) == 3
+
+
 async def test_no_active_chat_means_nothing_fetched() -> None:
     provider = Gappy()
     services = make_services(provider=provider)

@@ -319,6 +319,11 @@ def legend(fig: Figure, handles: list, labels: list[str] | None = None, **kw: An
     )
 
 
+PNG_LEVEL = 3
+"""zlib level of the PNG: the same pixels as the default 6 in about half the encoding time
+(40 vs 77 ms for a 1280 x 960 chart) for a file ~5% larger (174 vs 166 KiB)."""
+
+
 def to_png(fig: Figure, h: Heading) -> bytes:
     """The figure as PNG bytes, exactly :data:`SIZE`, with no time- or version-dependent chunk."""
     buf = io.BytesIO()
@@ -328,6 +333,7 @@ def to_png(fig: Figure, h: Heading) -> bytes:
         dpi=DPI,
         facecolor="white",
         metadata={"Software": None, "Title": h.title, "Description": h.description},
+        pil_kwargs={"compress_level": PNG_LEVEL},
     )
     return buf.getvalue()
 
