@@ -10,9 +10,16 @@ catalog does not write itself, and no English-only word outside ``<code>`` and c
 
 from __future__ import annotations
 
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
+from bot.console_chat import chat
 from bot.handlers.commands import COMMANDS
+from bot.messages import esc
+from bot.settings import Settings
 from tests.support.bot_harness import ADMIN_ID, BOT, BotHarness, group, private, user
 from tests.support.untranslated import english_left
 
@@ -129,3 +136,44 @@ async def test_rule_errors_and_data_source_reasons_in_the_language(harness: BotH
     for line in STILL_ENGLISH:
         [sent] = await harness.send(line, me, sender)
         assert english_left(sent.text, "de") == [], sent.text
+
+
+@pytest.mark.parametrize("lang", ["de", "es"])
+async def test_rotation_bot_chat_answers_every_command_in_the_language(
+    tmp_path: Path, lang: str
+) -> None:
+    """``rotation-bot chat`` (bot/console_chat.py) after ``/settings lang``: each command of
+    the table, as tests/test_console.py sends it, printed with no English left."""
+    lines = [f"/settings lang {lang}"]
+    lines += [CONSOLE_EXAMPLES.get(c.name, f"/{c.name}") for c in COMMANDS if c.name != "stop"]
+    out = io.StringIO()
+    replies: dict[str, str] = {}
+
+    async def typed() -> AsyncIterator[str]:
+        for line in lines:
+            start = len(out.getvalue())
+            yield line
+            replies[line] = out.getvalue()[start:]
+
+    settings = Settings(_env_file=None, database_path=tmp_path / "chat.sqlite")  # type: ignore[call-arg]
+    assert await chat(settings, typed(), out, tmp_path / "charts") == 0
+    # the saved chart's path is the test's folder ("/tmp/pytest-of-root/..."), not a reply
+    shown = {
+        line: "\n".join(x for x in text.splitlines() if "🖼" not in x)
+        for line, text in replies.items()
+    }
+    left = {line: english_left(esc(text), lang) for line, text in shown.items()}
+    assert all(replies[line].strip() for line in lines)
+    assert {line: words for line, words in left.items() if words} == {}
+
+
+CONSOLE_EXAMPLES = {  # as tests/test_console.py sends them
+    "subscribe": "/subscribe breadth",
+    "unsubscribe": "/unsubscribe breadth",
+    "alert": "/alert IWM/SPY crosses above 200d",
+    "delete": "/delete 1",
+    "backtest": "/backtest ^RUT record high",
+    "chart": "/chart IWM/SPY",
+    "mute": "/mute 2",
+    "channel": "/channel add @rotation_daily",
+}
