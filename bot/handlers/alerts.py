@@ -14,6 +14,7 @@ from bot.handlers.topics import TOPICS, resolve, title
 from bot.i18n import N_, Translator, translator
 from bot.messages import SYNTHETIC_NOTE, esc
 from bot.offload import POOLS
+from bot.rule_errors import translated
 from bot.scanner import BENCHMARK, BacktestResult, backtest, tickers_for
 from bot.signal_texts import event_text, followup_text, quadrant
 from market.base import MarketDataError
@@ -127,7 +128,7 @@ async def _refuse_unknown(update: Update, context: Context, rule: Rule) -> bool:
     if not unknown:
         return False
     lines = [
-        t("❌ No market data for {ticker}: {why}.", ticker=code(x), why=esc(why))
+        t("❌ No market data for {ticker}: {why}.", ticker=code(x), why=esc(translated(why, t)))
         for x, why in unknown.items()
     ]
     lines.append(fetch.ticker_hint(next(iter(unknown)), t).strip())
@@ -146,7 +147,7 @@ async def alert(update: Update, context: Context, where: Target, words: list[str
     try:
         rule = parse_rule(text)
     except ParseError as e:
-        await reply(update, f"❌ {esc(e)}")
+        await reply(update, f"❌ {esc(translated(e, t))}")
         return
     svc = services(context)
     if svc.rules.count(where.id) >= svc.rules.limit:
@@ -240,7 +241,7 @@ async def backtest_command(update: Update, context: Context) -> None:
     try:
         rules, name = _rules_for(text, t)
     except ParseError as e:
-        await reply(update, f"❌ {esc(e)}")
+        await reply(update, f"❌ {esc(translated(e, t))}")
         return
     if len(rules) == 1 and await _refuse_unknown(update, context, rules[0]):
         return

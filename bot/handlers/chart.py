@@ -32,6 +32,7 @@ from bot.handlers.common import arg_text, code, reply, services, tr
 from bot.i18n import N_, Translator, translator
 from bot.messages import CAPTION_LIMIT, SYNTHETIC_NOTE, esc, fit
 from bot.offload import POOLS
+from bot.rule_errors import translated
 from bot.signal_texts import subject_label
 from market.base import MarketDataError, NoData
 from signals.parse import TICKER
@@ -240,7 +241,11 @@ def no_chart_html(
     if not unknown:
         return t("No closes for {subject} yet, so no chart.", subject=code(subject.text))
     lines = [
-        t("❌ No market data for {ticker}: {why}.", ticker=code(x), why=esc(why.reason))
+        t(
+            "❌ No market data for {ticker}: {why}.",
+            ticker=code(x),
+            why=esc(translated(why.reason, t)),
+        )
         if why
         else t("❌ No market data for {ticker}.", ticker=code(x))
         for x, why in unknown.items()

@@ -1,0 +1,124 @@
+"""The rule language's refusals and the data sources' reasons, in the chat's language.
+
+signals/ (the rule parser, :class:`signals.parse.ParseError`) and market/ (a ticker's
+:class:`market.base.NoData` reason) stay pure and write English sentences. Those sentences
+have a fixed shape with a few values in them, so here each shape is a pattern whose named
+groups fill a msgid of the same fields; a sentence no pattern knows (a new one, a rare one)
+is shown in English, as before. tests/test_i18n_commands.py sends the common mistakes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from bot.i18n import N_, Translator
+
+_EXAMPLE = r"(?P<example>.+?)\.?"
+SHAPES: tuple[tuple[str, str], ...] = (
+    (
+        r"That rule contains a control character \((?P<code>U\+[0-9A-F]{4,})\), which no rule "
+        rf"has\. Type it as plain text, e\.g\. {_EXAMPLE}",
+        N_(
+            "That rule contains a control character ({code}), which no rule has. Type it as "
+            "plain text, e.g. {example}"
+        ),
+    ),
+    (
+        rf"Write a rule after the command, e\.g\. {_EXAMPLE}",
+        N_("Write a rule after the command, e.g. {example}"),
+    ),
+    (
+        r"That rule is too long \((?P<n>\d+) characters, at most (?P<most>\d+)\)\. "
+        rf"Example: {_EXAMPLE}",
+        N_("That rule is too long ({n} characters, at most {most}). Example: {example}"),
+    ),
+    (
+        r"Start with a ticker or a pair, then what to watch, e\.g\. (?P<a>.+) or (?P<b>.+)\.",
+        N_("Start with a ticker or a pair, then what to watch, e.g. {a} or {b}."),
+    ),
+    (
+        rf"A pair has two tickers, like IWM/SPY, not three or more\. Example: {_EXAMPLE}",
+        N_("A pair has two tickers, like IWM/SPY, not three or more. Example: {example}"),
+    ),
+    (
+        rf"The pair (?P<a>\S+)/ is missing its second ticker\. Example: {_EXAMPLE}",
+        N_("The pair {a}/ is missing its second ticker. Example: {example}"),
+    ),
+    (
+        r"Start with a ticker or a pair, then what to watch: for (?P<subject>\S+), "
+        r"e\.g\. (?P<some>.+) or (?P<last>.+?)\.",
+        N_(
+            "Start with a ticker or a pair, then what to watch: for {subject}, e.g. {some} or "
+            "{last}."
+        ),
+    ),
+    (
+        r"I could not read (?P<text>'.*'|\".*\") after (?P<subject>\S+)\. "
+        r"Try one of: (?P<examples>.+?)\.?",
+        N_("I could not read {text} after {subject}. Try one of: {examples}."),
+    ),
+    (
+        r"(?P<rule>.+) is a rule, but (?P<junk>'.*'|\".*\") after it is not part of one\. "
+        r"Write only the rule: (?P<example>.+)",
+        N_(
+            "{rule} is a rule, but {junk} after it is not part of one. Write only the rule: "
+            "{example}"
+        ),
+    ),
+    (
+        r"I can't read (?P<junk>'.*'|\".*\") after (?P<subject>\S+): write only the rule, "
+        r"e\.g\. (?P<some>.+) or (?P<last>.+?)\.",
+        N_("I can't read {junk} after {subject}: write only the rule, e.g. {some} or {last}."),
+    ),
+    (
+        rf"A lead is measured over a calendar month: add 'month'\. Example: {_EXAMPLE}",
+        N_("A lead is measured over a calendar month: add 'month'. Example: {example}"),
+    ),
+    (
+        r"Say how deep a drawdown, in percent \(or 'correction' for 10%, 'bear market' for "
+        rf"20%\)\. Example: {_EXAMPLE}",
+        N_(
+            "Say how deep a drawdown, in percent (or 'correction' for 10%, 'bear market' for "
+            "20%). Example: {example}"
+        ),
+    ),
+    (
+        r"Say what it crosses: a moving average in days or a level\. "
+        r"Examples: (?P<a>.+); (?P<b>.+)",
+        N_("Say what it crosses: a moving average in days or a level. Examples: {a}; {b}"),
+    ),
+    (
+        r"(?P<ticker>\S+) is a level \(a yield or volatility\), not a price: its relative "
+        r"rotation against another ticker means nothing; compare two prices\. "
+        r"Example: (?P<example>.+?) \(that is (?P<pair>\S+)\)\.?",
+        N_(
+            "{ticker} is a level (a yield or volatility), not a price: its relative rotation "
+            "against another ticker means nothing; compare two prices. Example: {example} "
+            "(that is {pair})."
+        ),
+    ),
+    # --- the data sources' reasons for a ticker without closes ----------------------------
+    (
+        r"not in the synthetic sample \(it covers the preset tickers only\)",
+        N_("not in the synthetic sample (it covers the preset tickers only)"),
+    ),
+)
+
+
+@cache
+def _compiled() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(pattern, re.S), msgid) for pattern, msgid in SHAPES)
+
+
+def translated(message: object, t: Translator) -> str:
+    """``message`` (an engine or data-source sentence, English) in the language of ``t``;
+    as it is when the language is English or no shape matches."""
+    text = str(message)
+    if t.lang == "en":
+        return text
+    for pattern, msgid in _compiled():
+        found = pattern.fullmatch(text)
+        if found:
+            return t(msgid, **found.groupdict())
+    return text
