@@ -12,16 +12,18 @@ between ``start`` and ``end``. Because the statistics never depend on the date f
 one-day scan's follow-ups are identical to a backtest's (tests/test_engine.py,
 tests/test_no_lookahead.py).
 
-Cost: per rule, a few numpy passes over the frame (~60 us for 25 years of daily data); per
-event returned, a few microseconds to write the sentence and build the objects. A one-day
-scan of 10,000 rules therefore takes about half a second, and a 25-year backtest of them,
-which returns about a million events, several seconds (bench/signals.py).
+Cost: per rule, a few numpy passes over the frame. The follow-ups of every rule are then
+computed together as arrays (:func:`signals.followup.followup_columns`), and the events stay
+columns (:mod:`signals.columns`) until a caller asks for them: a 25-year backtest of 10,000
+rules, about 930,000 events, is a few seconds and a few hundred MiB, while writing every one
+of those events as an object (its sentence, values and follow-up) costs several times that
+(``python bench/signals.py`` prints both).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -30,20 +32,33 @@ import pandas as pd
 
 from signals import series
 from signals.catalogue import KINDS
-from signals.events import Event, Followup
-from signals.followup import firing_followups
-from signals.kind import RuleError
+from signals.columns import EventColumns
+from signals.events import Event
+from signals.followup import followup_columns
+from signals.kind import RuleError, SignalKind
 from signals.rules import Context, Rule
+from signals.series import Firings
 
 DateLike: TypeAlias = dt.date | dt.datetime | pd.Timestamp | str
 
 
 @dataclass
 class Evaluation:
-    """Events (sorted by date, kind, subject, variant, rule) and the rules set aside."""
+    """Events (sorted by date, kind, subject, variant, rule) and the rules set aside.
 
-    events: list[Event] = field(default_factory=list)
+    The events are :attr:`columns` until asked for: :attr:`events` writes them all as
+    objects (once), while a caller that counts, filters or prints them one at a time
+    iterates :attr:`columns` and never holds a million of them."""
+
+    columns: EventColumns = field(default_factory=EventColumns.empty)
     skipped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule.key -> tickers
+    _events: list[Event] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def events(self) -> list[Event]:
+        if self._events is None:
+            self._events = self.columns.events()
+        return self._events
 
 
 def _as_date(value: DateLike | None) -> dt.date | None:
@@ -90,7 +105,6 @@ def evaluate(
     ctx = ctx if ctx is not None else Context.from_index(closes.index)
     lo, hi = _as_date(start), _as_date(end)
     result = Evaluation()
-    out = _Ordered()
     unique: dict[str, Rule] = {}
     for r in rules:
         unique.setdefault(r.key, r)
@@ -100,6 +114,7 @@ def evaluate(
         stop = len(days)
         if hi is not None:
             stop = int(np.searchsorted(days, np.datetime64(hi, "D"), side="right"))
+        fired: list[_Fired] = []
         for key, r in unique.items():
             spec = KINDS.get(r.kind)
             if spec is None:
@@ -111,67 +126,111 @@ def evaluate(
             if first >= stop:
                 continue  # no session in range: nothing to report
             # "when it fired" apart from "what to say": follow-ups come from the firing
-            # positions, and only the firings in range are written as events
-            fired = spec.firings(r, closes, ctx)
+            # positions, and only the firings in range are ever written as events
+            f = spec.firings(r, closes, ctx)
             silent = [quiet[t] for t in r.tickers if quiet is not None and t in quiet]
-            if silent and len(fired):
-                fired = fired.only(~np.logical_or.reduce([m[fired.rows] for m in silent]))
-            want = np.flatnonzero((fired.rows >= first) & (fired.rows < stop))
-            if len(want) == 0:
-                continue
-            fus: Sequence[Followup | None]  # none when follow-ups are not asked for
-            if followups:
-                fus = firing_followups(fired, closes, r.subject, benchmark, want, spec.followup)
-            else:
-                fus = [None] * len(want)
-            events = [fired.render(k, fu) for k, fu in zip(want.tolist(), fus, strict=True)]
-            out.add(r, events, days[fired.rows[want]], fired.names, fired.variants[want])
-    result.events = out.ordered()
+            if silent and len(f):
+                f = f.only(~np.logical_or.reduce([m[f.rows] for m in silent]))
+            at = int(np.searchsorted(f.rows, first))
+            if at < len(f.rows) and f.rows[at] < stop:
+                fired.append(_Fired(r, key, spec, f))
+        bases = _bases(fired, closes, benchmark) if followups and fired else None
+    # the shared inputs (moving averages, ...) are freed here, before the follow-ups' arrays
+    if fired:
+        result.columns = _columns(fired, days, first, stop, bases)
     return result
 
 
-class _Ordered:
-    """Collects each rule's events with the numbers needed to order them all at once.
+@dataclass(frozen=True, slots=True)
+class _Fired:
+    """A rule with at least one firing in range."""
 
-    Sorting a million events by a tuple of attributes costs most of a second; the engine
-    already knows each event's session and variant as arrays, so one ``np.lexsort`` over
-    (session, (signal, subject) rank, variant rank, rule rank) gives the same order as
-    :func:`sort_key` for a fraction of that."""
+    rule: Rule
+    key: str
+    spec: SignalKind
+    firings: Firings
 
-    def __init__(self) -> None:
-        self.chunks: list[tuple[Rule, list[Event], np.ndarray, tuple[str, ...], np.ndarray]] = []
 
-    def add(
-        self,
-        rule: Rule,
-        events: list[Event],
-        days: np.ndarray,
-        names: tuple[str, ...],
-        codes: np.ndarray,
-    ) -> None:
-        self.chunks.append((rule, events, days.astype("M8[D]"), names, codes))
+@dataclass(frozen=True, slots=True)
+class _Bases:
+    """What "what happened next" measures for each fired rule: ``perfs[perf_of[j]]``, whose
+    basis is ``names[perf_of[j]]`` (rules on one subject share one series)."""
 
-    def ordered(self) -> list[Event]:
-        if not self.chunks:
-            return []
-        subjects = {
-            k: i for i, k in enumerate(sorted({(c[0].kind, c[0].subject) for c in self.chunks}))
-        }
-        keys = {k: i for i, k in enumerate(sorted(c[0].key for c in self.chunks))}
-        variants = {v: i for i, v in enumerate(sorted({v for c in self.chunks for v in c[3]}))}
-        flat: list[Event] = []
-        cols: list[list[np.ndarray]] = [[], [], [], []]
-        for rule, events, days, names, codes in self.chunks:
-            n = len(events)
-            flat.extend(events)
-            lut = np.array([variants[v] for v in names], dtype=np.intp)
-            cols[0].append(days.astype(np.int64))
-            cols[1].append(np.full(n, subjects[(rule.kind, rule.subject)], dtype=np.intp))
-            cols[2].append(lut[codes])
-            cols[3].append(np.full(n, keys[rule.key], dtype=np.intp))
-        day, subject, variant, key = (np.concatenate(c) for c in cols)
-        order = np.lexsort((key, variant, subject, day))
-        return [flat[i] for i in order.tolist()]
+    perfs: list[series.Clean]
+    names: list[str]
+    perf_of: np.ndarray
+
+
+def _bases(fired: list[_Fired], closes: pd.DataFrame, benchmark: str) -> _Bases:
+    index: dict[tuple[Any, str], int] = {}  # (the kind's basis function, subject) -> perf
+    perfs: list[series.Clean] = []
+    names: list[str] = []
+    perf_of = np.empty(len(fired), dtype=np.int64)
+    for j, f in enumerate(fired):
+        slot = (f.spec.followup, f.rule.subject)
+        if slot not in index:
+            perf, name = f.spec.followup(closes, f.rule.subject, benchmark)
+            index[slot] = len(perfs)
+            perfs.append(perf)
+            names.append(name)
+        perf_of[j] = index[slot]
+    return _Bases(perfs, names, perf_of)
+
+
+def _columns(
+    fired: list[_Fired], days: np.ndarray, first: int, stop: int, bases: _Bases | None
+) -> EventColumns:
+    """The firings in rows ``first..stop-1`` as ordered columns, their follow-ups computed
+    from every firing of their rule (see :func:`signals.followup.followup_columns`)."""
+    lengths = np.array([len(f.firings) for f in fired], dtype=np.int64)
+    rows = np.concatenate([f.firings.rows for f in fired]).astype(np.int64)
+    codes = np.concatenate([f.firings.variants for f in fired]).astype(np.int64)
+    owner = np.repeat(np.arange(len(fired)), lengths)
+    want = np.flatnonzero((rows >= first) & (rows < stop))
+    day = days[rows[want]].astype("M8[D]")
+    order = _order(fired, owner[want], day, codes[want])
+    want, day = want[order], day[order]
+    del order
+    fus, basis = None, [""] * len(fired)
+    if bases is not None:
+        levels = [name == "level" for name in bases.names]
+        fus = followup_columns(rows, codes, owner, bases.perf_of, bases.perfs, levels, want)
+        basis = [bases.names[p] for p in bases.perf_of.tolist()]
+    starts = np.cumsum(lengths) - lengths
+    rule = owner[want]
+    return EventColumns(
+        tuple(f.firings for f in fired),
+        tuple(basis),
+        rule,
+        want - starts[rule],
+        day,
+        codes[want],
+        fus,
+    )
+
+
+def _order(
+    fired: list[_Fired], rule: np.ndarray, day: np.ndarray, variant: np.ndarray
+) -> np.ndarray:
+    """The positions that sort events like :func:`sort_key`: one sort over (session,
+    (signal, subject) rank, variant rank, rule rank) instead of sorting a million tuples."""
+    subjects = {k: i for i, k in enumerate(sorted({(f.rule.kind, f.rule.subject) for f in fired}))}
+    keys = {k: i for i, k in enumerate(sorted(f.key for f in fired))}
+    names = sorted({v for f in fired for v in f.firings.names})
+    variants = {v: i for i, v in enumerate(names)}
+    width = max(len(f.firings.names) for f in fired)
+    lut = np.zeros((len(fired), width), dtype=np.int64)
+    for j, f in enumerate(fired):
+        lut[j, : len(f.firings.names)] = [variants[v] for v in f.firings.names]
+    subject = np.array([subjects[(f.rule.kind, f.rule.subject)] for f in fired], dtype=np.int64)
+    ranks = np.array([keys[f.key] for f in fired], dtype=np.int64)
+    r, d = rule, day.astype(np.int64)
+    sizes = len(subjects) * len(variants) * len(keys)
+    if sizes * (int(np.abs(d).max(initial=0)) + 1) >= 2**62:  # would overflow one int64
+        return np.lexsort((ranks[r], lut[r, variant], subject[r], d))
+    # else one int64 key, most significant part first, sorts faster than four
+    key = (d * len(subjects) + subject[r]) * len(variants) + lut[r, variant]
+    return np.argsort(key * len(keys) + ranks[r], kind="stable")
 
 
 def events_on(

@@ -39,10 +39,13 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     make, days = series.EventMaker(rule, p), series.dates(closes)
     shown = series.fmt_price(level)
 
-    rows, codes = col.rows[pos], (new < 0).astype(np.int8)
-    row_l, code_l, close_l = rows.tolist(), codes.tolist(), col.values[pos].tolist()
+    rows, codes, at = col.rows[pos], (new < 0).astype(np.int8), col.values[pos]
+    lists: list[list] = []  # made at the first render: most firings are never written
 
     def render(k: int, followup: Followup | None) -> Event:
+        if not lists:
+            lists.extend((rows.tolist(), codes.tolist(), at.tolist()))
+        row_l, code_l, close_l = lists
         close = close_l[k]
         if code_l[k] == 0:
             variant, text = "above", f"{rule.subject} rose above {shown} ({close:,.2f})."

@@ -64,15 +64,13 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     head = f"{rule.subject} crossed"
     tail = f"its {series.sessions_label(window)} average"
     rows, codes = ser.rows[pos], (new < 0).astype(np.int8)
-    # plain lists: indexing numpy scalars one by one costs more than the sentence itself
-    row_l, code_l, r_l, m_l = (
-        rows.tolist(),
-        codes.tolist(),
-        ser.values[pos].tolist(),
-        ma[pos].tolist(),
-    )
+    ratios, averages = ser.values[pos], ma[pos]
+    lists: list[list] = []  # made at the first render: most firings are never written
 
     def render(k: int, followup: Followup | None) -> Event:
+        if not lists:  # plain lists: indexing numpy scalars costs more than the sentence
+            lists.extend((rows.tolist(), codes.tolist(), ratios.tolist(), averages.tolist()))
+        row_l, code_l, r_l, m_l = lists
         r, m = r_l[k], m_l[k]
         gap = (r / m - 1.0) * 100.0
         variant = NAMES[code_l[k]]
