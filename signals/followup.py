@@ -211,7 +211,7 @@ class FollowupColumns:
         return FollowupColumns(*(getattr(self, f)[index] for f in self.__slots__))
 
 
-class _Prefixes(BaseIndexer):  # type: ignore[misc]
+class _Prefixes(BaseIndexer):
     """Window bounds for pandas' rolling median: from the start of each element's group to
     the element itself, so one call yields every group's running (prefix) median in C."""
 
@@ -255,14 +255,18 @@ def followup_columns(
     rule after rule (``owner`` ascending, rows ascending within a rule); rule j's
     performance series is ``perfs[perf_of[j]]``, a level series if ``levels[...]``. The
     result holds the statistics of the firings at indices ``want``, in that order. The
-    same definitions as :func:`_group_stats`, with the per-group loops replaced by offsets:
-    groups (rule, variant) are made contiguous by one stable sort, positions in the
-    performance series by one search over all series end to end, and every prefix median
-    by one pandas rolling median.
+    same definitions as :func:`_group_stats` (and :func:`_forward` itself), with the loops
+    per group replaced by offsets: one stable sort makes each group (rule, variant)
+    contiguous and puts the groups reading one performance series side by side, so that
+    positions and forward changes take a few numpy calls per series (not per rule), one
+    search finds every firing's count of elapsed predecessors, and one pandas rolling
+    median gives every prefix median.
     """
     n = len(rows)
     want = np.asarray(want, dtype=np.intp)
-    group = owner.astype(np.int64) * 256 + codes
+    perf_of = np.asarray(perf_of, dtype=np.int64)
+    # groups (rule, variant), those reading one performance series next to each other
+    group = (perf_of[owner] * (int(owner.max(initial=0)) + 1) + owner) * 256 + codes
     order = np.argsort(group, kind="stable")
     group = group[order]
     new = np.ones(n, dtype=bool)
@@ -271,12 +275,20 @@ def followup_columns(
     gid = np.cumsum(new) - 1
     gs = np.flatnonzero(new)[gid]  # each sorted firing's group start
     del new
-    pid = np.asarray(perf_of, dtype=np.intp)[owner[order]]
-    pos = _positions(perfs, rows)[pid, rows[order]]
-    lens = np.array([len(p.rows) for p in perfs], dtype=np.int64)
-    offs = np.concatenate(([0], np.cumsum(lens)[:-1]))
-    values = np.concatenate([p.values for p in perfs]).astype(np.float64)
-    level = np.asarray(levels, dtype=bool)[pid]
+    # per performance series: each firing's position in it, and its forward changes
+    sorted_rows, sorted_perf = rows[order], perf_of[owner[order]]
+    bounds = np.searchsorted(sorted_perf, np.arange(len(perfs) + 1))
+    pos = np.empty(n, dtype=np.int64)
+    forward = (np.empty(n), np.empty(n))
+    for p, (perf, level) in enumerate(zip(perfs, levels, strict=True)):
+        lo, hi = int(bounds[p]), int(bounds[p + 1])
+        if lo == hi:
+            continue
+        place = np.searchsorted(perf.rows, sorted_rows[lo:hi], side="right") - 1
+        pos[lo:hi] = place
+        for fwd, horizon in zip(forward, (ONE_MONTH, THREE_MONTHS), strict=True):
+            fwd[lo:hi] = _forward(perf.values, place, horizon, level)
+    del sorted_rows, sorted_perf
     # the wanted firings in sorted order (groups one after the other, ascending within
     # each), so that the searches below walk the keys forward instead of jumping about
     inv = np.empty(n, dtype=np.intp)
@@ -289,51 +301,18 @@ def followup_columns(
     del inv, wanted
     mine, g, start = pos[at], gid[at], gs[at]
     skew = THREE_MONTHS + 2  # keeps every key of a group inside its own span
-    span = int(max(lens.max(initial=0), rows.max(initial=0))) + 2 * skew
+    span = int(max(pos.max(initial=0), rows.max(initial=0))) + 2 * skew
     gkey = gid * span + pos + skew
     del gid
     out: list[np.ndarray] = []
-    for horizon in (ONE_MONTH, THREE_MONTHS):
-        fwd = _forward_all(values, offs, lens, pid, pos, horizon, level)
+    for fwd, horizon in zip(forward, (ONE_MONTH, THREE_MONTHS), strict=True):
         k = np.searchsorted(gkey, g * span + mine - horizon + skew, side="right") - start
         k[mine < 0] = 0
         finite = np.concatenate(([0], np.cumsum(np.isfinite(fwd))))
         medians = prefix_medians(fwd, gs)
-        del fwd
         med = np.where(k > 0, medians[np.maximum(start + k - 1, 0)], np.nan)
         out += [(finite[start + k] - finite[start])[back], med[back]]
         del finite, medians
+    del forward
     (n1, med1), (n3, med3) = out[:2], out[2:]
     return FollowupColumns(n1, med1, med3, n3, (at - start)[back])
-
-
-def _positions(perfs: Sequence[series.Clean], rows: np.ndarray) -> np.ndarray:
-    """``table[p, r]``: the last row of ``perfs[p]`` on or before frame row ``r`` (-1: none),
-    for every frame row a firing can have: one gather per firing instead of a search."""
-    width = max([int(rows.max(initial=0))] + [int(p.rows.max(initial=0)) for p in perfs]) + 1
-    table = np.zeros((len(perfs), width), dtype=np.int32)
-    for p, perf in enumerate(perfs):
-        table[p, perf.rows] = 1
-    np.cumsum(table, axis=1, out=table)
-    table -= 1
-    return table
-
-
-def _forward_all(
-    values: np.ndarray,
-    offs: np.ndarray,
-    lens: np.ndarray,
-    pid: np.ndarray,
-    pos: np.ndarray,
-    horizon: int,
-    level: np.ndarray,
-) -> np.ndarray:
-    """:func:`_forward` over many series laid end to end (series ``pid``, from ``offs``)."""
-    out = np.full(len(pos), np.nan)
-    ok = (pos >= 0) & (pos + horizon < lens[pid])
-    at = offs[pid[ok]] + pos[ok]
-    start, end = values[at], values[at + horizon]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[ok] = np.where(level[ok], end - start, end / start - 1.0)
-    out[~np.isfinite(out)] = np.nan
-    return out

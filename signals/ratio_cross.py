@@ -41,13 +41,27 @@ def crossings(
     x: np.ndarray, centre: np.ndarray | float, band: float, direction: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """(positions, +1 above / -1 below) where x's sticky state relative to ``centre`` +/-
-    ``band``% changes, after the first state, keeping only ``direction``."""
-    half = np.abs(centre) * (band / 100.0)
-    pos, new = series.state_changes(series.band_states(x, centre + half, centre - half))
+    ``band``% changes, after the first state, keeping only ``direction``.
+
+    The same as :func:`series.state_changes` of :func:`series.band_states`, in fewer passes
+    over the data (ten thousand rules call it): the state is known only where x is outside
+    the band, and there it is "above" or not."""
+    with np.errstate(invalid="ignore"):
+        if band:
+            half = np.abs(centre) * (band / 100.0)
+            up, down = x > centre + half, x < centre - half
+        else:  # centre +/- 0.0 is centre
+            up, down = x > centre, x < centre
+    known = np.flatnonzero(up | down)
+    if len(known) < 2:
+        return known[:0], np.empty(0, dtype=np.int8)
+    above = up[known]
+    k = np.flatnonzero(above[1:] != above[:-1]) + 1
+    pos, now_above = known[k], above[k]
     if direction != "both":
-        keep = new == (1 if direction == "above" else -1)
-        pos, new = pos[keep], new[keep]
-    return pos, new
+        keep = now_above if direction == "above" else ~now_above
+        pos, now_above = pos[keep], now_above[keep]
+    return pos, np.where(now_above, 1, -1).astype(np.int8)
 
 
 def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
