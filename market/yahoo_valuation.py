@@ -29,7 +29,10 @@ from market.yahoo_traffic import one_line
 log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 6 * 3600.0
-"""How long a fetched P/E is answered from memory (an unanswered one is asked again)."""
+"""How long a fetched P/E is answered from memory."""
+MISS_SECONDS = 600.0
+"""How long "none" is: Yahoo is not asked again for a ticker on every /status while it gives
+no P/E (a fund without one, a rate limit) — rate limits are what Yahoo answers hammering with."""
 FIELD = "trailingPE"
 
 
@@ -42,7 +45,8 @@ def trailing_pe(info: Mapping[str, Any]) -> float | None:
 
 
 class YahooValuations:
-    """Trailing P/E per ticker from Yahoo, kept ``keep`` seconds; thread-safe.
+    """Trailing P/E per ticker from Yahoo, kept ``keep`` seconds (no P/E: ``miss`` seconds);
+    thread-safe.
 
     ``session``: the provider's HTTP session (tests pass the offline fake); ``lock``: the
     provider's download lock (yfinance switches its one process-wide session to the latest
@@ -53,13 +57,14 @@ class YahooValuations:
         session: Any,
         lock: AbstractContextManager[Any],
         keep: float = KEEP_SECONDS,
+        miss: float = MISS_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
         self.lock = lock
-        self.keep = keep
+        self.keep, self.miss = keep, miss
         self.clock = clock
-        self.kept: dict[str, tuple[float, float]] = {}  # ticker -> (P/E, when fetched)
+        self.kept: dict[str, tuple[float | None, float]] = {}  # ticker -> (P/E, when fetched)
         self.asked: list[str] = []  # every ticker asked of Yahoo, in order (for tests)
         self._kept_lock = threading.Lock()
 
@@ -73,12 +78,11 @@ class YahooValuations:
         now = self.clock()
         with self._kept_lock:
             held = self.kept.get(ticker)
-        if held is not None and now - held[1] < self.keep:
+        if held is not None and now - held[1] < (self.miss if held[0] is None else self.keep):
             return held[0]
         value = self._fetch(ticker)
-        if value is not None:
-            with self._kept_lock:
-                self.kept[ticker] = (value, now)
+        with self._kept_lock:
+            self.kept[ticker] = (value, now)
         return value
 
     def _fetch(self, ticker: str) -> float | None:

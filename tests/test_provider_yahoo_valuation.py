@@ -69,16 +69,19 @@ def test_a_dropped_connection_is_none(fake, yf_cache):
     assert provider(fake, yf_cache).valuation(["IWM"]) == {"IWM": None}
 
 
-def test_a_ratio_is_kept_for_hours_and_a_missing_one_asked_again(fake, yf_cache):
+def test_a_ratio_is_kept_for_hours_and_a_missing_one_for_minutes(fake, yf_cache):
     serve_funds(fake, IWM=17.84, SPY=None)
     now = [0.0]
     yahoo = provider(fake, yf_cache)
-    yahoo.valuations = YahooValuations(fake, yahoo.valuations.lock, keep=3600, clock=lambda: now[0])
+    lock = yahoo.valuations.lock
+    yahoo.valuations = YahooValuations(fake, lock, keep=3600, miss=600, clock=lambda: now[0])
 
     assert yahoo.valuation(["IWM", "SPY"]) == {"IWM": 17.84, "SPY": None}
     fake.valuation("IWM", 18.5)
     fake.valuation("SPY", 27.0)
-    now[0] = 3599.0
+    now[0] = 599.0
+    assert yahoo.valuation(["IWM", "SPY"]) == {"IWM": 17.84, "SPY": None}
+    now[0] = 600.0
     assert yahoo.valuation(["IWM", "SPY"]) == {"IWM": 17.84, "SPY": 27.0}
     now[0] = 3600.0
     assert yahoo.valuation(["IWM", "SPY"]) == {"IWM": 18.5, "SPY": 27.0}
