@@ -103,12 +103,59 @@ SHAPES: tuple[tuple[str, str], ...] = (
         r"not in the synthetic sample \(it covers the preset tickers only\)",
         N_("not in the synthetic sample (it covers the preset tickers only)"),
     ),
+    (
+        r"no prices returned \(delisted or unknown symbol\?\)",
+        N_("no prices returned (delisted or unknown symbol?)"),
+    ),
+    (r"no closed session in the requested range", N_("no closed session in the requested range")),
 )
+REFUSALS: tuple[tuple[str, str], ...] = (
+    (
+        r"a moving average window must be at least 2 days and at most (?P<most>\d+), "
+        r"not (?P<n>\S+)",
+        N_("a moving average window must be at least 2 days and at most {most}, not {n}"),
+    ),
+    (
+        r"the quiet spell is 1 to (?P<most>\d+) sessions, not (?P<n>\S+)",
+        N_("the quiet spell is 1 to {most} sessions, not {n}"),
+    ),
+    (
+        r"a drawdown must be between 0% and 100%, not (?P<n>\S+)%",
+        N_("a drawdown must be between 0% and 100%, not {n}%"),
+    ),
+    (
+        r"say how big a monthly move, e\.g\. (?P<example>.+)",
+        N_("say how big a monthly move, e.g. {example}"),
+    ),
+    (
+        r"a monthly move must be between 0% and 100%, not (?P<n>\S+)%",
+        N_("a monthly move must be between 0% and 100%, not {n}%"),
+    ),
+    (
+        r"a level is for one ticker \((?P<one>.+)\); for a pair, watch its average: (?P<pair>.+)",
+        N_("a level is for one ticker ({one}); for a pair, watch its average: {pair}"),
+    ),
+    (
+        r"a pair needs two different tickers, not (?P<pair>'.*')",
+        N_("a pair needs two different tickers, not {pair}"),
+    ),
+)
+"""A rule reader's refusal (a kind's parameter out of range ...), which the parser sends on
+as "<refusal>. Example: <rule>"."""
+_WITH_EXAMPLE = re.compile(r"(?P<said>.+?)\.? Example: (?P<example>.+?)\.?", re.S)
 
 
 @cache
-def _compiled() -> tuple[tuple[re.Pattern[str], str], ...]:
-    return tuple((re.compile(pattern, re.S), msgid) for pattern, msgid in SHAPES)
+def _compiled(table: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(pattern, re.S), msgid) for pattern, msgid in table)
+
+
+def _match(text: str, table: tuple[tuple[str, str], ...], t: Translator) -> str | None:
+    for pattern, msgid in _compiled(table):
+        found = pattern.fullmatch(text)
+        if found:
+            return t(msgid, **found.groupdict())
+    return None
 
 
 def translated(message: object, t: Translator) -> str:
@@ -117,8 +164,11 @@ def translated(message: object, t: Translator) -> str:
     text = str(message)
     if t.lang == "en":
         return text
-    for pattern, msgid in _compiled():
-        found = pattern.fullmatch(text)
-        if found:
-            return t(msgid, **found.groupdict())
+    found = _match(text, SHAPES, t)
+    if found is not None:
+        return found
+    parts = _WITH_EXAMPLE.fullmatch(text)
+    said = _match(parts["said"], REFUSALS, t) if parts else None
+    if parts and said is not None:
+        return t("{refusal}. Example: {example}", refusal=said, example=parts["example"])
     return text
