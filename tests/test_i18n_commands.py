@@ -206,3 +206,19 @@ CONSOLE_EXAMPLES = {  # as tests/test_console.py sends them
     "mute": "/mute 2",
     "channel": "/channel add @rotation_daily",
 }
+
+
+@pytest.mark.parametrize("lang", ["de", "es"])
+@pytest.mark.parametrize("query", ["IWM/SPY", "^RUT", "sectors", "status", "IWM/", "XYZQ"])
+async def test_inline_results_in_the_persons_language(
+    harness: BotHarness, lang: str, query: str
+) -> None:
+    """Inline mode answers in the language of whoever types (their Telegram app's): every
+    title, description, caption and message of every result."""
+    answer = await harness.inline(query, 90210, lang)
+    shown = []
+    for result in answer["results"]:
+        shown += [result.get(k) or "" for k in ("title", "description", "caption")]
+        shown.append((result.get("input_message_content") or {}).get("message_text", ""))
+    text = "\n".join(shown)
+    assert text.strip() and english_left(text, lang) == [], text

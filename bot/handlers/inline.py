@@ -46,6 +46,7 @@ from bot.handlers.common import NO_PREVIEW, services, tr
 from bot.i18n import N_, Translator
 from bot.messages import CAPTION_LIMIT, TEXT_LIMIT, esc, fit
 from bot.offload import POOLS
+from bot.rule_errors import translated
 from market.base import MarketDataError
 from signals.dashboard import Dashboard
 from signals.rules import RATE_TICKERS
@@ -153,7 +154,7 @@ async def offer_for(text: str, user_id: int, context: Context, t: Translator) ->
             results.append(hint_result(t, t("Type a chart after my name"), t(TRY)))
         return Offer(results)
     try:
-        subject = parse_subject(text)
+        subject = parse_subject(text, t)
     except SubjectError as e:
         return hint(t, t("Can't chart {subject}: {why}", subject=text, why=plain(str(e))), t(TRY))
     try:
@@ -187,14 +188,15 @@ async def chart_offer(
     if unknown:
         why = got.missing.get(unknown[0])
         title = t("No market data for {ticker}", ticker=unknown[0])
-        return hint(t, title, (f"{why.reason}. " if why else "") + t(TRY))
+        return hint(t, title, (f"{translated(why.reason, t)}. " if why else "") + t(TRY))
     frame = got.frame.loc[: pd.Timestamp(end)]
     last = last_close(frame, subject)
     if last is None:
         return hint(t, t("No closes for {subject} yet", subject=subject.text), t(TRY))
     synthetic = got.synthetic or svc.provider.synthetic
     summary = await POOLS.compute(summary_line, subject, frame, board, t)
-    caption = fit(f"<b>{esc(summary)}</b>\n{caption_html(subject, last, synthetic)}", CAPTION_LIMIT)
+    shown = caption_html(subject, last, synthetic, t)
+    caption = fit(f"<b>{esc(summary)}</b>\n{shown}", CAPTION_LIMIT)
     key = (svc.provider.name, last, subject.text)
     file_id, personal = await chart_file_id(
         context, user_id, key, subject, frame, caption, synthetic
