@@ -193,7 +193,7 @@ def profile(case: str, count: int) -> None:
     run()
     prof.disable()
     print(f"cProfile of {case!r} (tottime, top 15):")
-    pstats.Stats(prof).sort_stats("tottime").print_stats(15)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(30)
     tracemalloc.start()
     result = run()
     held, peak = tracemalloc.get_traced_memory()

@@ -69,9 +69,9 @@ def _as_date(value: DateLike | None) -> dt.date | None:
     return pd.Timestamp(value).date()
 
 
-def _absent(closes: pd.DataFrame, rule: Rule) -> tuple[str, ...]:
-    """The rule's tickers that are not columns of ``closes`` or have no value at all."""
-    return tuple(t for t in rule.tickers if len(series.column(closes, t).rows) == 0)
+def _absent(closes: pd.DataFrame, tickers: tuple[str, ...]) -> tuple[str, ...]:
+    """The tickers that are not columns of ``closes`` or have no value at all."""
+    return tuple(t for t in tickers if len(series.column(closes, t).rows) == 0)
 
 
 def sort_key(e: Event) -> tuple[Any, ...]:
@@ -115,11 +115,18 @@ def evaluate(
         if hi is not None:
             stop = int(np.searchsorted(days, np.datetime64(hi, "D"), side="right"))
         fired: list[_Fired] = []
-        for key, r in unique.items():
+        absent: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # subject by subject: what the rules of one subject share is computed once, and
+        # dropped when the next subject starts (see series.memo_latest); the order of
+        # the events does not depend on it
+        for key, r in sorted(unique.items(), key=lambda item: (item[1].subject, item[1].kind)):
             spec = KINDS.get(r.kind)
             if spec is None:
                 raise RuleError(f"unknown signal kind {r.kind!r} in rule {key!r}")
-            missing = _absent(closes, r)
+            tickers = r.tickers
+            if tickers not in absent:
+                absent[tickers] = _absent(closes, tickers)
+            missing = absent[tickers]
             if missing:
                 result.skipped[key] = missing
                 continue
@@ -128,7 +135,7 @@ def evaluate(
             # "when it fired" apart from "what to say": follow-ups come from the firing
             # positions, and only the firings in range are ever written as events
             f = spec.firings(r, closes, ctx)
-            silent = [quiet[t] for t in r.tickers if quiet is not None and t in quiet]
+            silent = [quiet[t] for t in tickers if t in quiet] if quiet is not None else []
             if silent and len(f):
                 f = f.only(~np.logical_or.reduce([m[f.rows] for m in silent]))
             at = int(np.searchsorted(f.rows, first))
@@ -138,6 +145,7 @@ def evaluate(
     # the shared inputs (moving averages, ...) are freed here, before the follow-ups' arrays
     if fired:
         result.columns = _columns(fired, days, first, stop, bases)
+    result.skipped = {key: result.skipped[key] for key in unique if key in result.skipped}
     return result
 
 
@@ -228,9 +236,15 @@ def _order(
     sizes = len(subjects) * len(variants) * len(keys)
     if sizes * (int(np.abs(d).max(initial=0)) + 1) >= 2**62:  # would overflow one int64
         return np.lexsort((ranks[r], lut[r, variant], subject[r], d))
-    # else one int64 key, most significant part first, sorts faster than four
+    # else one int64 key, most significant part first, sorts faster than four; a rule
+    # fires a variant at most once a session, so keys are distinct and any sort is stable
     key = (d * len(subjects) + subject[r]) * len(variants) + lut[r, variant]
-    return np.argsort(key * len(keys) + ranks[r], kind="stable")
+    key = key * len(keys) + ranks[r]
+    order = np.argsort(key)
+    ordered = key[order]
+    if len(key) > 1 and (ordered[1:] == ordered[:-1]).any():  # not so: keep their order
+        order = np.argsort(key, kind="stable")
+    return order
 
 
 def events_on(

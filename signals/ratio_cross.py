@@ -29,12 +29,13 @@ NAMES = ("above", "below")  # variant codes 0 and 1
 
 
 def moving_average(closes: pd.DataFrame, subject: str, window: int) -> np.ndarray:
-    """SMA of the subject's series (a pair's ratio), shared by every rule that reads it."""
-    return series.memo(
-        closes,
-        ("sma", subject, window),
-        lambda: series.rolling_mean(series.subject_series(closes, subject).values, window),
-    )
+    """SMA of the subject's series (a pair's ratio), shared by every rule on the subject
+    evaluated in a row (the engine evaluates rules subject by subject)."""
+    averages: dict[int, np.ndarray] = series.memo_latest(closes, "sma", subject, dict)
+    if window not in averages:
+        values = series.subject_series(closes, subject).values
+        averages[window] = series.rolling_mean(values, window)
+    return averages[window]
 
 
 def crossings(
@@ -52,12 +53,17 @@ def crossings(
             up, down = x > centre + half, x < centre - half
         else:  # centre +/- 0.0 is centre
             up, down = x > centre, x < centre
-    known = np.flatnonzero(up | down)
-    if len(known) < 2:
-        return known[:0], np.empty(0, dtype=np.int8)
-    above = up[known]
-    k = np.flatnonzero(above[1:] != above[:-1]) + 1
-    pos, now_above = known[k], above[k]
+    decided = up | down
+    start = int(decided.argmax()) if len(decided) else 0  # the first state, or 0
+    if decided[start:].all():  # no session in the band after it: no gap to bridge
+        above = up[start:]
+        pos = np.flatnonzero(above[1:] != above[:-1]) + 1
+        pos, now_above = pos + start, above[pos]
+    else:
+        known = np.flatnonzero(decided)
+        above = up[known]
+        k = np.flatnonzero(above[1:] != above[:-1]) + 1
+        pos, now_above = known[k], above[k]
     if direction != "both":
         keep = now_above if direction == "above" else ~now_above
         pos, now_above = pos[keep], now_above[keep]

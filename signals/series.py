@@ -69,6 +69,20 @@ def memo(closes: pd.DataFrame, key: Hashable, compute: Callable[[], T]) -> T:
         return value
 
 
+def memo_latest(closes: pd.DataFrame, slot: Hashable, key: Hashable, compute: Callable[[], T]) -> T:
+    """:func:`memo` keeping only the latest ``key`` of each ``slot``: for inputs too big to
+    keep for every subject that the rules of one subject share (the engine evaluates the
+    rules subject by subject, so 10,000 rules hold one subject's moving averages at a time,
+    not ~100 MiB of them)."""
+    m = _MEMO.get()
+    if m is None or m.frame is not closes:
+        return compute()
+    held = m.store.get(slot)
+    if held is None or held[0] != key:
+        held = m.store[slot] = (key, compute())
+    return held[1]
+
+
 class Clean(NamedTuple):
     """The rows (frame positions, ascending) where a series is defined, and its values."""
 
