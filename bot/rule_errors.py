@@ -139,6 +139,45 @@ REFUSALS: tuple[tuple[str, str], ...] = (
         r"a pair needs two different tickers, not (?P<pair>'.*')",
         N_("a pair needs two different tickers, not {pair}"),
     ),
+    (
+        r"rrg_quadrant window must be at least 2 weeks: with 1 each week is compared with "
+        r"itself and RS-Ratio is always 100, so it never fires",
+        N_(
+            "rrg_quadrant window must be at least 2 weeks: with 1 each week is compared with "
+            "itself and RS-Ratio is always 100, so it never fires"
+        ),
+    ),
+    (
+        r"rrg_quadrant momentum must be at least 2 weeks: with 1 RS-Momentum is always 100, "
+        r"so it never fires",
+        N_(
+            "rrg_quadrant momentum must be at least 2 weeks: with 1 RS-Momentum is always 100, "
+            "so it never fires"
+        ),
+    ),
+    (
+        r"rrg_quadrant window is at most (?P<window>\d+) weeks and momentum at most "
+        r"(?P<momentum>\d+): the first point needs 2\*window \+ 2\*momentum - 3 weeks of "
+        r"closes \((?P<n>\d+) here\)",
+        N_(
+            "rrg_quadrant window is at most {window} weeks and momentum at most {momentum}: "
+            "the first point needs 2*window + 2*momentum - 3 weeks of closes ({n} here)"
+        ),
+    ),
+    (
+        r"rrg_quadrant band is in RS points around 100, from 0 to under (?P<most>[\d.]+): "
+        r"sectors' RS-Momentum rarely goes (?P=most) points from 100, so a wider band would "
+        r"almost never let a quadrant form",
+        N_(
+            "rrg_quadrant band is in RS points around 100, from 0 to under {most}: sectors' "
+            "RS-Momentum rarely goes {most} points from 100, so a wider band would almost "
+            "never let a quadrant form"
+        ),
+    ),
+    (
+        r"rrg_quadrant confirm is 1 to (?P<most>\d+) weeks in the new quadrant;?",
+        N_("rrg_quadrant confirm is 1 to {most} weeks in the new quadrant"),
+    ),
 )
 """A rule reader's refusal (a kind's parameter out of range ...), which the parser sends on
 as "<refusal>. Example: <rule>"."""

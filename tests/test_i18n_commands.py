@@ -135,10 +135,12 @@ MISTAKES = [  # the rule language's refusals (signals.parse) and a data source's
     "/alert IWM/IWM crosses above 200d",
     "/alert IWM/SPY below 4",
     "/alert ^RUT record high quiet 9999",
+    "/alert XLE rrg band 80",
+    "/alert XLE rrg window 1",
+    "/alert XLE rrg momentum 1",
+    "/alert XLE rrg window 99",
+    "/alert XLE rrg confirm 99",
     "/backtest XYZQ record high",
-]
-STILL_ENGLISH = [  # the relative rotation kind's parameter refusals (signals/rrg.py): no shape
-    "/alert XLE rrg band 80",  # in bot/rule_errors yet
 ]
 
 
@@ -159,12 +161,16 @@ async def test_rule_mistakes_are_refused_in_the_language(harness: BotHarness, la
     assert {line: words for line, words in left.items() if words} == {}
 
 
-@pytest.mark.xfail(strict=True, reason="rrg_quadrant's parameter refusals are still English")
-async def test_parameter_refusals_in_the_language(harness: BotHarness) -> None:
-    """Known gap, kept visible: strict, so translating them turns this into a failure that
-    asks for the test to be switched on."""
-    left = await refusals(harness, "de", STILL_ENGLISH)
-    assert {line: words for line, words in left.items() if words} == {}
+def test_a_sentence_no_shape_knows_stays_as_the_engine_wrote_it() -> None:
+    """The fallback of bot/rule_errors.py: English, never a half-translated guess."""
+    from bot.i18n import translator
+    from bot.rule_errors import translated
+
+    odd = "rrg_quadrant into must be one of leading, any, not 'sideways'"
+    assert translated(odd, translator("de")) == odd
+    known = "a drawdown must be between 0% and 100%, not 150%. Example: XLE drawdown 20%"
+    assert translated(known, translator("en")) == known
+    assert translated(known, translator("de")).startswith("ein Rückgang muss zwischen 0 %")
 
 
 @pytest.mark.parametrize("lang", ["de", "es"])
