@@ -151,3 +151,17 @@ async def test_the_command_menu_is_published_in_each_language(harness: BotHarnes
         assert [c["description"] for c in menu] == [t(c.description) for c in COMMANDS if c.menu]
         english = {c.description for c in COMMANDS}
         assert not english & {c["description"] for c in menu}, lang
+
+
+def test_every_sentence_is_written_where_pybabel_finds_it() -> None:
+    """``pybabel extract`` sees ``t("...")``, ``t.n(...)`` and ``N_("...")`` only: a sentence
+    passed straight to ``tr(update, context)("...")`` or ``translator(x)("...")`` would never
+    reach the catalogs (and stay English everywhere)."""
+    hidden = re.compile(r"(?:\btr\(update, context\)|\btranslator\([^)]*\))\(\s*f?[\"']")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if hidden.search(line)
+    ]
+    assert found == []

@@ -113,8 +113,9 @@ async def test_a_group_hears_its_language(harness: BotHarness, lang: str) -> Non
     admin, member = user(5), user(6)
     await harness.send(f"/settings lang {lang}", room, admin)
     texts = []
-    for line, who in [("/start", admin), ("/help", member), ("/subscribe breadth", member),
-                      ("/list", member), ("/settings", member)]:  # fmt: skip
+    lines = [("/start", admin), ("/help", member), ("/subscribe breadth", member),
+             ("/list", member), ("/settings", member), ("/channel list", admin)]  # fmt: skip
+    for line, who in lines:
         texts += [s.text for s in await harness.send(line, room, who)]
     joined = "\n".join(texts)
     assert english_left(joined, lang) == [], joined

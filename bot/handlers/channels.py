@@ -36,9 +36,8 @@ async def channel(update: Update, context: Context) -> None:
     if chat is None:
         return
     if chat.type != ChatType.PRIVATE:
-        await reply(
-            update, tr(update, context)("Link and manage channels from a private chat with me.")
-        )
+        t = tr(update, context)
+        await reply(update, t("Link and manage channels from a private chat with me."))
         return
     args = list(context.args or [])
     action = args[0].lower() if args else ""

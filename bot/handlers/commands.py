@@ -106,4 +106,5 @@ def bot_commands(operator: bool = False, lang: str | None = None) -> list[BotCom
 async def stale_button(update: Update, context: Context) -> None:
     """A button whose data no handler knows (an old keyboard, or a modified client)."""
     if update.callback_query is not None:
-        await update.callback_query.answer(tr(update, context)("That button is out of date."))
+        t = tr(update, context)
+        await update.callback_query.answer(t("That button is out of date."))
