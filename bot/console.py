@@ -128,8 +128,9 @@ class ConsoleRequest(LocalBotApi):
         super()._shown(method, params, message)
         shown = self.sent[-1]
         photo = self._save(params.get("photo")) if method == "sendPhoto" else None
+        document = self._keep(params.get("document")) if method == "sendDocument" else None
         if self.echo:
-            self._print(method, shown.text, photo)
+            self._print(method, shown.text, photo, _marks(params), document)
         if "reply_markup" not in params:
             return
         pressable = [b for b in shown.buttons if "callback_data" in b]
@@ -140,14 +141,34 @@ class ConsoleRequest(LocalBotApi):
         if self.echo and self.choices:
             self.out.write("  " + "  ".join(f"[{c.number}] {c.text}" for c in self.choices) + "\n")
 
-    def _print(self, method: str, text: str, photo: Path | None) -> None:
+    def _print(
+        self,
+        method: str,
+        text: str,
+        photo: Path | None,
+        marks: str = "",
+        document: Path | None = None,
+    ) -> None:
         mark = "✎ " if method.startswith("edit") else ""
         body = html_to_text(text, self._bold)
+        if marks:
+            self.out.write(f"\n  {marks}")
         if body.strip():  # a keyboard-only edit has no text to show
             self.out.write("\n" + "\n".join(f"  {mark}{line}" for line in body.splitlines()) + "\n")
         if photo is not None:
             self.out.write(f"  🖼  chart: {photo}\n")
+        if document is not None:
+            self.out.write(f"  📎 file: {document}\n")
         self.out.flush()
+
+    def _keep(self, upload: object) -> Path | None:
+        """A document the bot sent (an /export), written beside the charts."""
+        if not isinstance(upload, Upload) or self.charts_dir is None:
+            return None
+        self.charts_dir.mkdir(parents=True, exist_ok=True)
+        path = self.charts_dir / Path(upload.filename or "file").name
+        path.write_bytes(upload.data)
+        return path
 
     def _save(self, upload: object) -> Path | None:
         if not isinstance(upload, Upload) or self.charts_dir is None:
@@ -160,3 +181,13 @@ class ConsoleRequest(LocalBotApi):
         path.write_bytes(upload.data)
         self.charts.append(path)
         return path
+
+
+def _marks(params: dict[str, Any]) -> str:
+    """How Telegram would deliver it, where that is not the usual: silently, in a topic."""
+    marks = []
+    if params.get("disable_notification"):
+        marks.append("🔕 silent")
+    if params.get("message_thread_id") is not None:
+        marks.append(f"# topic {params['message_thread_id']}")
+    return " · ".join(marks)

@@ -29,6 +29,8 @@ What Telegram's answers mean here (one retry policy, :class:`RetryPolicy`):
 * Forbidden (blocked, kicked) or "chat not found": deactivate the chat (its queued messages
   are dropped) and send it nothing more;
 * ChatMigrated: move the chat to its supergroup id (everything follows) and resend there;
+* "message thread not found" (a forum topic deleted): its subscriptions and queued messages
+  move to General, where the chat gets one notice, and the message is resent there;
 * NetworkError, TimedOut, 5xx: retry with exponential back-off, then ``failed``;
 * any other BadRequest (bad HTML ...): ``failed`` with the reason, no retry.
 
@@ -63,16 +65,22 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.delivery_config import PAID_CONCURRENCY as PAID_CONCURRENCY
 from bot.delivery_config import ROUND_TRIP_GUESS, DeliveryConfig
 from bot.delivery_config import RetryPolicy as RetryPolicy
+from bot.i18n import N_, translator
 from bot.lean_send import lean_client, message_fields
 from bot.limits import ChatWindows, Pace
 from bot.log_json import CHAT_ID
 from bot.messages import fits_caption
 from bot.photo_ids import PhotoIds
-from bot.refusals import chat_gone
+from bot.refusals import chat_gone, thread_gone
 from storage.chats import ChatStore
 from storage.outbox import Claimed, Outbox
 
 log = logging.getLogger(__name__)
+
+THREAD_GONE_NOTICE = N_(
+    "The topic this group's alerts went to is gone, so they now arrive here in General. "
+    "Send /subscribe NAME inside another topic to send them there."
+)
 
 
 def retry_after_seconds(value: int | float | dt.timedelta) -> float:
@@ -314,6 +322,10 @@ class DeliveryWorker:
     async def _send(self, msg: Claimed) -> int:
         """Send one message; Telegram's id for it."""
         kw = self._options()
+        if msg.silent:
+            kw["disable_notification"] = True
+        if msg.thread_id is not None:
+            kw["message_thread_id"] = msg.thread_id
         chart = msg.chart
         if chart and fits_caption(msg.body) and (self.photos.has(chart) or Path(chart).is_file()):
             file_id = self.photos.file_id(chart)
@@ -358,6 +370,13 @@ class DeliveryWorker:
             self.outbox.retry_later(msg.id, utcnow(), text)  # the row moved with the chat
             self._count("migrated", "ChatMigrated")
             log.info("chat %d moved to %d: resending there", msg.chat_id, error.new_chat_id)
+        elif msg.thread_id is not None and thread_gone(error):
+            chat = self.chats.get(msg.chat_id)
+            notice = translator(chat.lang if chat else None)(THREAD_GONE_NOTICE)
+            self.chats.thread_gone(msg.chat_id, msg.thread_id, notice)
+            self.outbox.retry_later(msg.id, utcnow(), text)  # now to General
+            self._count("retried", "ThreadGone")
+            log.info("forum topic %d of chat %d is gone: to General", msg.thread_id, msg.chat_id)
         elif chat_gone(error):
             self.chats.deactivate(msg.chat_id, text)
             self._count("deactivated", type(error).__name__)

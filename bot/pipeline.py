@@ -13,6 +13,8 @@
 5. One transaction (storage/evening.py): record the events (``INSERT OR IGNORE`` on their
    keys), fan out only the newly recorded ones, close the scans row. A re-run of the
    session, or a crash half-way, can therefore neither double nor lose an alert.
+   Subscriptions' cooldowns count back through the NYSE sessions before this one.
+6. Retention: each chat's alerts older than its ``/settings keep DAYS`` are deleted.
 """
 
 from __future__ import annotations
@@ -33,15 +35,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bot.charts import chart_for_event
+from bot.handlers.topics import MAX_COOLDOWN
 from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
 from bot.i18n import LANGUAGES, translator
 from bot.log_json import log_context
 from bot.messages import digest_html, event_html, session_label
 from bot.scanner import BENCHMARK, ScanResult, scan_closes, tickers_for
+from market import calendar
 from market.base import Closes, MarketDataError, Provider
 from signals.events import Event
 from signals.rules import Rule
 from storage.evening import record_evening
+from storage.history import purge
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -144,6 +149,7 @@ async def _scan(
         problems=result.problems,
         digest=digest,
         translated=translated,
+        recent=recent_sessions(session),
     )
     new, fan = done.new, done.fanout
     log.info(
@@ -155,11 +161,22 @@ async def _scan(
         fan.messages,
         len(result.problems),
     )
+    purged = purge(services.db, clock())  # the chats' retention (/settings keep DAYS)
+    if purged:
+        log.info("retention: %d alerts older than their chats keep deleted", purged)
     if fan.messages and wake is not None:
         wake()
     return ScanReport(
         session, "ok", len(rules), len(result.events), len(new), fan.messages, result.problems
     )
+
+
+def recent_sessions(session: dt.date, count: int = MAX_COOLDOWN) -> list[dt.date]:
+    """The ``count`` NYSE sessions before ``session``, newest first: what a subscription's
+    cooldown of N sessions counts back through (storage.outbox.Outbox.fanout)."""
+    start = session - dt.timedelta(days=count * 7 // 5 + 30)
+    days = [d.date() for d in calendar.sessions(start, session - dt.timedelta(days=1))]
+    return days[::-1][:count]
 
 
 def messages(

@@ -14,3 +14,12 @@ def chat_gone(error: TelegramError) -> bool:
     return isinstance(error, Forbidden) or (
         isinstance(error, BadRequest) and any(g in error.message.lower() for g in GONE)
     )
+
+
+THREAD_GONE = ("message thread not found", "topic_deleted", "topic deleted")
+"""BadRequest descriptions that mean a forum topic no longer exists (the chat does)."""
+
+
+def thread_gone(error: TelegramError) -> bool:
+    """The forum topic a message was sent to is gone (deleted); General still works."""
+    return isinstance(error, BadRequest) and any(g in error.message.lower() for g in THREAD_GONE)

@@ -47,6 +47,7 @@ class Chat:
     inactive_reason: str | None
     linked_by: int | None  # for a channel: the user who linked it
     lang: str = "en"  # the language of its replies and alerts (bot/i18n.py)
+    keep_days: int | None = None  # days of alert history kept (None: all)
 
     @property
     def is_group(self) -> bool:
@@ -60,12 +61,32 @@ class Chat:
 
 COLUMNS = (
     "id, kind, title, username, tz, quiet_start, quiet_end, digest, muted_until, active, "
-    "inactive_reason, linked_by, lang"
+    "inactive_reason, linked_by, lang, keep_days"
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A topic a chat gets, and how: ``mode`` "on" or "silent" (disable_notification),
+    ``cooldown`` sessions a rule of it stays quiet after alerting, ``thread_id`` the forum
+    topic its alerts go to (None: General)."""
+
+    topic: str
+    mode: str = "on"
+    cooldown: int = 0
+    thread_id: int | None = None
+    thread_name: str | None = None
+
+    @property
+    def silent(self) -> bool:
+        return self.mode == "silent"
+
+
+SUB_MODES = ("on", "silent")
+
+
 def _chat(row: tuple) -> Chat:
-    (cid, kind, title, username, tz, qs, qe, digest, muted, active, why, linked, lang) = row
+    (cid, kind, title, username, tz, qs, qe, digest, muted, active, why, linked, lang, keep) = row
     return Chat(
         id=cid,
         kind=kind,
@@ -80,6 +101,7 @@ def _chat(row: tuple) -> Chat:
         inactive_reason=why,
         linked_by=linked,
         lang=lang,
+        keep_days=keep,
     )
 
 
@@ -122,8 +144,11 @@ class ChatStore:
         return _chat(row) if row else None
 
     def update(self, chat_id: int, **fields: object) -> Chat:
-        """Change settings: tz, quiet_start, quiet_end, digest, muted_until, title, lang."""
-        allowed = {"tz", "quiet_start", "quiet_end", "digest", "muted_until", "title", "lang"}
+        """Change settings: tz, quiet_start, quiet_end, digest, muted_until, title, lang,
+        keep_days."""
+        allowed = {
+            "tz", "quiet_start", "quiet_end", "digest", "muted_until", "title", "lang", "keep_days"
+        }  # fmt: skip
         bad = set(fields) - allowed
         if bad:
             raise ValueError(f"cannot update {', '.join(sorted(bad))}")
@@ -164,8 +189,15 @@ class ChatStore:
                 return
             # The new chat already exists (we saw it first): merge into it.
             self.db.execute(
-                "INSERT OR IGNORE INTO subscriptions (chat_id, topic) "
-                "SELECT ?, topic FROM subscriptions WHERE chat_id = ?",
+                "INSERT OR IGNORE INTO subscriptions "
+                "(chat_id, topic, mode, cooldown, thread_id, thread_name) "
+                "SELECT ?, topic, mode, cooldown, thread_id, thread_name FROM subscriptions "
+                "WHERE chat_id = ?",
+                [new_id, old_id],
+            )
+            self.db.execute(
+                "INSERT OR IGNORE INTO rule_sent (chat_id, rule, session) "
+                "SELECT ?, rule, session FROM rule_sent WHERE chat_id = ?",
                 [new_id, old_id],
             )
             self.db.execute(
@@ -193,11 +225,79 @@ class ChatStore:
         return [_chat(r) for r in rows]
 
     # --- subscriptions -------------------------------------------------------------------
-    def subscribe(self, chat_id: int, topic: str) -> bool:
-        """Add a topic; False if the chat already had it."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO subscriptions (chat_id, topic) VALUES (?, ?)", [chat_id, topic]
-        )
+    def subscribe(
+        self,
+        chat_id: int,
+        topic: str,
+        *,
+        mode: str | None = None,
+        cooldown: int | None = None,
+        thread_id: int | None = None,
+        thread_name: str | None = None,
+    ) -> bool:
+        """Add a topic (``mode`` default "on", ``cooldown`` default 0, ``thread_id`` the forum
+        topic); False if the chat already had it. For a topic it has, each value given
+        replaces the stored one (``thread_id`` always: where /subscribe was sent is where
+        the alerts go)."""
+        if mode is not None and mode not in SUB_MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        if cooldown is not None and cooldown < 0:
+            raise ValueError("a cooldown is 0 or more sessions")
+        with transaction(self.db):
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO subscriptions "
+                "(chat_id, topic, mode, cooldown, thread_id, thread_name) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [chat_id, topic, mode or "on", cooldown or 0, thread_id, thread_name],
+            )
+            if cur.rowcount == 1:
+                return True
+            self.db.execute(
+                "UPDATE subscriptions SET mode = coalesce(?, mode), "
+                "cooldown = coalesce(?, cooldown), thread_id = ?, thread_name = ? "
+                "WHERE chat_id = ? AND topic = ?",
+                [mode, cooldown, thread_id, thread_name, chat_id, topic],
+            )
+        return False
+
+    def subscription(self, chat_id: int, topic: str) -> Subscription | None:
+        row = self.db.execute(
+            "SELECT topic, mode, cooldown, thread_id, thread_name FROM subscriptions "
+            "WHERE chat_id = ? AND topic = ?",
+            [chat_id, topic],
+        ).fetchone()
+        return Subscription(*row) if row else None
+
+    def subscriptions(self, chat_id: int) -> list[Subscription]:
+        """The chat's topics with how it gets each, by topic."""
+        rows = self.db.execute(
+            "SELECT topic, mode, cooldown, thread_id, thread_name FROM subscriptions "
+            "WHERE chat_id = ? "
+            "ORDER BY topic",
+            [chat_id],
+        ).fetchall()
+        return [Subscription(*r) for r in rows]
+
+    def thread_gone(self, chat_id: int, thread_id: int, notice: str) -> bool:
+        """Telegram says the forum topic ``thread_id`` is gone: the chat's subscriptions and
+        queued messages there move to General, and ``notice`` is queued there once (False if
+        this topic's notice was queued before). One transaction."""
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE subscriptions SET thread_id = NULL, thread_name = NULL "
+                "WHERE chat_id = ? AND thread_id = ?",
+                [chat_id, thread_id],
+            )
+            self.db.execute(
+                "UPDATE outbox SET thread_id = NULL WHERE chat_id = ? AND thread_id = ? "
+                "AND status IN ('pending', 'sending')",
+                [chat_id, thread_id],
+            )
+            cur = self.db.execute(
+                "INSERT INTO outbox (chat_id, dedupe, body) VALUES (?, ?, ?) "
+                "ON CONFLICT (chat_id, dedupe) DO NOTHING",
+                [chat_id, f"thread-gone:{thread_id}", notice],
+            )
         return cur.rowcount == 1
 
     def unsubscribe(self, chat_id: int, topic: str) -> bool:

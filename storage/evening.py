@@ -35,11 +35,13 @@ def record_evening(
     problems: Mapping[str, str],
     digest: Callable[[list[Event]], str],
     translated: Mapping[str, tuple[Mapping[str, str], Callable[[list[Event]], str]]] | None = None,
+    recent: Sequence[dt.date] = (),
 ) -> Recorded:
     """Record ``events`` (those already known are ignored), queue the new ones' messages
     (``html`` and ``charts`` by event key; ``digest`` builds a digest chat's message from its
     events), and close the session's scans row — all or nothing. ``translated`` holds, by
-    language, the same two things for chats of that language."""
+    language, the same two things for chats of that language; ``recent``: the sessions
+    before this one, newest first, that subscriptions' cooldowns count back through."""
     store = EventStore(db)
     translated = translated or {}
     with transaction(db):
@@ -64,6 +66,7 @@ def record_evening(
             digest_body=lambda positions: digest([new[i] for i in positions]),
             digest_key=key,
             digest_in={lang: _digest_of(new, build) for lang, (_, build) in translated.items()},
+            recent=recent,
         )
         ScanLog(db).finish(
             session, now, events=len(new), messages=fan.messages, problems=dict(problems)

@@ -97,4 +97,30 @@ V2 = [
     "ALTER TABLE chats ADD COLUMN lang TEXT NOT NULL DEFAULT 'en'",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2]
+# Noise control, export and forum topics (issue 14). Every column added has a default that
+# keeps what an existing chat gets exactly as it was: its subscriptions "on" with no cooldown
+# and no forum topic, its history kept for ever, its queued messages loud and in General.
+V3 = [
+    # How a chat gets a topic: "on" (notified) or "silent" (disable_notification); "off" is
+    # no row. cooldown: sessions after an alert of a rule during which the same rule is held
+    # back for this chat (0: none). thread_id: the forum topic its alerts go to (NULL: General),
+    # thread_name its name when Telegram said it.
+    "ALTER TABLE subscriptions ADD COLUMN mode TEXT NOT NULL DEFAULT 'on' "
+    "CHECK (mode IN ('on', 'silent'))",
+    "ALTER TABLE subscriptions ADD COLUMN cooldown INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (cooldown >= 0)",
+    "ALTER TABLE subscriptions ADD COLUMN thread_id INTEGER",
+    "ALTER TABLE subscriptions ADD COLUMN thread_name TEXT",
+    # Days of alert history (outbox rows) kept; NULL keeps everything.
+    "ALTER TABLE chats ADD COLUMN keep_days INTEGER CHECK (keep_days > 0)",
+    # What the send needs: disable_notification and message_thread_id.
+    "ALTER TABLE outbox ADD COLUMN silent INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE outbox ADD COLUMN thread_id INTEGER",
+    # The session each rule last alerted each chat through a subscription with a cooldown.
+    """CREATE TABLE rule_sent (
+        chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE ON UPDATE CASCADE,
+        rule TEXT NOT NULL, session TEXT NOT NULL,
+        PRIMARY KEY (chat_id, rule)) WITHOUT ROWID""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3]

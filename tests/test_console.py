@@ -60,7 +60,7 @@ async def test_unknown_method_is_a_bot_api_error() -> None:
 # Each command with arguments that take it down its real path; a command not listed here
 # (a new one) is sent bare, and must still be answered.
 EXAMPLES = {
-    "subscribe": "/subscribe breadth",
+    "subscribe": "/subscribe breadth silent cooldown 5",
     "unsubscribe": "/unsubscribe breadth",
     "alert": "/alert IWM/SPY crosses above 200d",
     "delete": "/delete 1",
@@ -95,3 +95,7 @@ async def test_every_command_is_answered_through_the_console(
         assert SORRY not in replies[line], f"{line}: {replies[line]}"
     assert "Linked Rotation Daily (@rotation_daily)" in replies["/channel add @rotation_daily"]
     assert "What @rotation_daily gets" in replies["/list @rotation_daily"]
+    subscribed = replies[EXAMPLES["subscribe"]]
+    assert "Market breadth (2 rules) — 🔕 silent, cooldown 5 sessions" in subscribed
+    [export] = [line for line in lines if line.startswith("/export")]
+    assert "📎 file:" in replies[export] and ".csv" in replies[export]

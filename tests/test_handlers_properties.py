@@ -71,7 +71,7 @@ def test_any_text_after_any_command_gets_a_reply_and_never_an_error() -> None:
             chat, sender, suffix = _sender(who)
             sent = runner.run(harness.send(f"/{command}{suffix} {text}", chat, sender))
             assert harness.errors == []
-            assert [s for s in sent if s.method in ("sendMessage", "sendPhoto")], (
+            assert [s for s in sent if s.method in ("sendMessage", "sendPhoto", "sendDocument")], (
                 command,
                 text,
                 who,

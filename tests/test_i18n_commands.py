@@ -48,6 +48,12 @@ WRONG = {  # a bad argument: the error replies are replies too
 }
 MORE = [
     "/subscribe small_vs_large",
+    "/subscribe sectors silent cooldown 5",
+    "/subscribe rates cooldown soon",
+    "/export json",
+    "/export xml",
+    "/settings keep 365",
+    "/settings keep 3",
     "/alert ^RUT record high",
     "/alerts",
     "/list",
@@ -195,7 +201,9 @@ async def test_rotation_bot_chat_answers_every_command_in_the_language(
     assert await chat(settings, typed(), out, tmp_path / "charts") == 0
     # the saved chart's path is the test's folder ("/tmp/pytest-of-root/..."), not a reply
     shown = {
-        line: "\n".join(x for x in text.splitlines() if "🖼" not in x)
+        line: "\n".join(
+            x for x in text.splitlines() if "🖼" not in x and "📎" not in x
+        )  # file paths
         for line, text in replies.items()
     }
     left = {line: english_left(esc(text), lang) for line, text in shown.items()}

@@ -12,7 +12,8 @@ reads it; texts are refused where Telegram refuses them (bad HTML, empty, too lo
 
 Methods: getMe, getUpdates (queue via :meth:`add_update` / :meth:`add_message`, honours
 offset/limit, long-polls up to ``max_long_poll``), answerInlineQuery (bot/fake_api/inline.py),
-sendMessage, sendPhoto, editMessageText,
+sendMessage, sendPhoto, sendDocument (``message_thread_id`` to a forum topic; one in
+``deleted_threads`` is "message thread not found"), editMessageText,
 editMessageReplyMarkup, deleteMessage, answerCallbackQuery, getChat, getChatMember,
 set/get/deleteMyCommands, and those that only answer True (sendChatAction,
 set/deleteWebhook, setMyDescription, setMyShortDescription, setChatMenuButton, close). Any
@@ -102,7 +103,8 @@ class BotApi(Faults, InlineQueries):
 
     Inspect: ``requests`` / :meth:`calls` / :meth:`methods`; ``messages[chat_id]`` /
     :meth:`texts` (each chat as it is now); ``sent`` (every send and edit, in order);
-    ``photos`` (each sendPhoto's parameters, the upload's bytes in ``data``); ``uploads``
+    ``photos`` (each sendPhoto's parameters, the upload's bytes in ``data``); ``documents``
+    (each sendDocument's, likewise); ``uploads``
     (``(chat_id, field, upload)``);
     ``callback_answers``; ``inline_answers``; ``commands``; ``delivered_count``.
     """
@@ -142,6 +144,8 @@ class BotApi(Faults, InlineQueries):
         self.messages: dict[int | str, list[dict[str, Any]]] = collections.defaultdict(list)
         self.sent: list[Sent] = []
         self.photos: list[dict[str, Any]] = []
+        self.documents: list[dict[str, Any]] = []
+        self.deleted_threads: set[tuple[int, int]] = set()  # (chat id, forum topic) gone
         self.uploads: list[tuple[int | str, str, Upload]] = []  # (chat_id, field, upload)
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: dict[str, list[Any]] = {}
@@ -158,6 +162,7 @@ class BotApi(Faults, InlineQueries):
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
             "setMyCommands": self._set_my_commands,
@@ -265,6 +270,11 @@ class BotApi(Faults, InlineQueries):
 
     def _deliver(self, method: str, params: dict[str, Any], message: dict[str, Any]) -> dict:
         chat = self.chat(params["chat_id"])
+        thread = params.get("message_thread_id")
+        if thread is not None:
+            if (chat["id"], thread) in self.deleted_threads:
+                raise Rejected(400, "Bad Request: message thread not found")
+            message = {**message, "message_thread_id": thread, "is_topic_message": True}
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -345,6 +355,27 @@ class BotApi(Faults, InlineQueries):
             if key in params:
                 message[key] = params[key]
         return self._deliver("sendPhoto", params, message)
+
+    async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        caption = str(params.get("caption", ""))
+        check_text(caption, params.get("parse_mode"), caption=True)
+        upload = params.get("document")
+        if not isinstance(upload, Upload):
+            raise Rejected(400, "Bad Request: the fake Bot API takes documents as uploads")
+        self.documents.append({**params, "data": upload.data, "filename": upload.filename})
+        self.uploads.append((self.chat(params["chat_id"])["id"], "document", upload))
+        n = len(self.uploads)
+        document = {
+            "file_id": f"document-{n}",
+            "file_unique_id": f"u{n}",
+            "file_name": upload.filename,
+            "mime_type": upload.content_type or "application/octet-stream",
+            "file_size": len(upload.data),
+        }
+        message: dict[str, Any] = {"document": document}
+        if caption:
+            message["caption"] = caption
+        return self._deliver("sendDocument", params, message)
 
     async def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
         if not self.see_every_chat and params["chat_id"] not in self.chats:

@@ -3,7 +3,8 @@
 Callback data is at most 64 bytes and a modified client can send any data at all, so every
 press is parsed defensively and permission is checked again when it is handled:
 
-    sub:<chat id>:<topic>      toggle a subscription (topic: preset:NAME or signal:KIND)
+    sub:<chat id>:<topic>      a subscription's next state: off -> its default (on or silent)
+                               -> the other one -> off (topic: preset:NAME or signal:KIND)
     digest:<chat id>:<0|1>     instant alerts (0) or one evening digest (1)
     forget:<chat id>           delete everything stored about the chat (after /stop)
     keep:<chat id>             keep it (dismiss the question)
@@ -18,21 +19,24 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.handlers.topics import TOPICS, title
 from bot.i18n import Translator, translator
 from bot.signal_texts import kind_title
+from storage.chats import Subscription
 
-SUBSCRIBED, NOT_SUBSCRIBED = "✅", "➕"
+SUBSCRIBED, SILENT, NOT_SUBSCRIBED = "✅", "🔕", "➕"
 
 
 def topics_keyboard(
-    chat_id: int, subscribed: Iterable[str], t: Translator | None = None
+    chat_id: int, subscribed: Iterable[Subscription], t: Translator | None = None
 ) -> InlineKeyboardMarkup:
-    """One button per topic, marked by whether ``chat_id`` has it; a press toggles it."""
+    """One button per topic, marked by how ``chat_id`` gets it (✅ on, 🔕 silent, ➕ not at
+    all); a press moves it on to the next state."""
     t = t or translator(None)
-    have = set(subscribed)
+    modes = {s.topic: s.mode for s in subscribed}
     presets = [topic for topic in TOPICS if topic.startswith("preset:")]
     kinds = [topic for topic in TOPICS if topic.startswith("signal:")]
 
     def button(topic: str) -> InlineKeyboardButton:
-        mark = SUBSCRIBED if topic in have else NOT_SUBSCRIBED
+        mode = modes.get(topic)
+        mark = NOT_SUBSCRIBED if mode is None else SILENT if mode == "silent" else SUBSCRIBED
         label = title(topic, t) if topic.startswith("preset:") else kind_title(topic[7:], t)
         return InlineKeyboardButton(f"{mark} {label}", callback_data=f"sub:{chat_id}:{topic}")
 

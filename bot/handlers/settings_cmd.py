@@ -6,6 +6,7 @@
 /settings quiet 22:00-07:00   no alerts in those local hours (they wait until the end)
 /settings quiet off
 /settings digest | instant    one evening message, or each alert as it fires
+/settings keep 365 | keep all days of alert history kept (older is deleted), or all (default)
 /mute 3 | /mute off           pause every alert for N days (1 to 365), or resume
 """
 
@@ -26,14 +27,19 @@ from bot.handlers.permissions import Target, for_target, may_manage
 from bot.i18n import LANGUAGES, N_, Translator, pick_language, translator
 from bot.messages import esc
 from storage.chats import Chat
+from storage.history import purge
 
 MAX_MUTE_DAYS = 365
+MIN_KEEP_DAYS, MAX_KEEP_DAYS = 7, 36500
+"""Days of alert history a chat may keep: at least a week (what /history shows), at most a
+century (``keep all`` for no limit)."""
 USAGE = N_(
     "Change with:\n"
     "/settings tz Europe/Berlin — your time zone\n"
     "/settings quiet 22:00-07:00 — no alerts at night (or quiet off)\n"
     "/settings digest — one evening message instead of each alert (or instant)\n"
     "/settings lang de — the language of replies and alerts (en, de, es)\n"
+    "/settings keep 365 — delete alert history older than 365 days (or keep all)\n"
     "/mute 3 — pause alerts for 3 days (or /mute off)"
 )
 TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)?$")
@@ -72,6 +78,7 @@ def settings_html(chat: Chat, where: Target, t: Translator) -> str:
     muted = t("no")
     if chat.muted_until and chat.muted_until > dt.datetime.now(dt.UTC):
         muted = t("until {when}", when=local_time(chat.muted_until, chat.tz, t))
+    kept = t("the last {n} days", n=chat.keep_days) if chat.keep_days else t("all of it")
     return (
         t("⚙️ <b>Settings for {label}</b>", label=esc(t(where.label)))
         + "\n"
@@ -84,6 +91,8 @@ def settings_html(chat: Chat, where: Target, t: Translator) -> str:
         + t("Language: {language}", language=LANGUAGES.get(chat.lang, chat.lang))
         + "\n"
         + t("Muted: {muted}", muted=muted)
+        + "\n"
+        + t("Alert history kept: {kept}", kept=kept)
         + "\n\n"
         + usage(t, where)
     )
@@ -116,6 +125,8 @@ async def settings(update: Update, context: Context, where: Target, words: list[
         await reply(update, t("✅ Time zone: {zone}.", zone=esc(zone)))
     elif what == "quiet":
         await _quiet(update, context, where, rest, t)
+    elif what in ("keep", "retention", "history"):
+        await _keep(update, context, where, rest, t)
     elif what in ("digest", "instant"):
         store.update(where.id, digest=int(what == "digest"))
         done = t("one evening digest") if what == "digest" else t("each alert as it fires")
@@ -182,6 +193,46 @@ async def _quiet(
             begin=begin,
             end=finish,
             zone=zone,
+        ),
+    )
+
+
+async def _keep(
+    update: Update, context: Context, where: Target, rest: list[str], t: Translator
+) -> None:
+    """How many days of alert history to keep; older finished alerts are deleted now and
+    after every evening scan (storage/history.py)."""
+    store = services(context).chats
+    word = rest[0].lower().removesuffix("d") if len(rest) == 1 else ""
+    label = esc(t(where.label))
+    if word in ("all", "off", "forever", t("all").lower()):
+        store.update(where.id, keep_days=None)
+        await reply(update, t("✅ Alert history of {label}: all of it is kept.", label=label))
+        return
+    days = int(word) if word.isdigit() else 0
+    if not MIN_KEEP_DAYS <= days <= MAX_KEEP_DAYS:
+        await reply(
+            update,
+            t(
+                "❌ How many days of alert history to keep? {example} ({least} to {most}), "
+                "or keep all",
+                example=f"/settings{where.mention} keep 365",
+                least=MIN_KEEP_DAYS,
+                most=MAX_KEEP_DAYS,
+            ),
+        )
+        return
+    store.update(where.id, keep_days=days)
+    gone = purge(services(context).db, dt.datetime.now(dt.UTC), where.id)
+    await reply(
+        update,
+        t(
+            "✅ Alert history of {label}: the last {days} days are kept; {gone} older alerts "
+            "deleted now, and more each evening as they age. {export} first if you want a copy.",
+            label=label,
+            days=days,
+            gone=gone,
+            export=f"/export{where.mention}",
         ),
     )
 

@@ -52,3 +52,26 @@ def resolve(name: str, t: Translator | None = None) -> str:
     raise RuleError(
         t("I don't know {name}. Presets and signals: {known}", name=repr(name), known=known)
     )
+
+
+MODES = ("on", "silent", "off")
+"""How a chat gets a topic: with a notification, silently (``disable_notification``), or not
+at all (``off`` is the same as not subscribed)."""
+LOUD_PER_YEAR = 24
+"""The rule for the defaults: a topic that alerts more than twice a month on the real closes
+(with the default cooldown) is silent by default; a person keeps a quiet feed of those and
+is woken only by the rarer ones (bench/alert_rates.py prints the figures; the README's table
+is its output)."""
+NOISY = ("preset:sectors", "signal:ratio_cross", "signal:rrg_quadrant")
+"""The topics past :data:`LOUD_PER_YEAR` on the real closes 2016-2026 even with the default
+cooldown: sectors 46 a year, ratio crosses 27, relative rotation 34."""
+COOLDOWN = 10
+"""Sessions (two trading weeks) a rule stays quiet for a chat after alerting it, for a new
+subscription: on the real closes it removes a fifth to a third of the ratio and level
+crosses (a ratio hugging its average), and nothing of records, drawdowns and monthly moves."""
+MAX_COOLDOWN = 60
+"""The longest cooldown a subscription may have, in sessions (about three months)."""
+DEFAULT_MODE: dict[str, str] = {t: "silent" if t in NOISY else "on" for t in TOPICS}
+"""A new subscription's mode when /subscribe names none."""
+DEFAULT_COOLDOWN: dict[str, int] = dict.fromkeys(TOPICS, COOLDOWN)
+"""A new subscription's cooldown in sessions when /subscribe names none."""
