@@ -39,14 +39,17 @@ async def test_messages_keyboards_photos_and_edits(tmp_path: Path) -> None:
             7, photo=PNG, caption="chart <i>1</i>", parse_mode="HTML", filename="rrg.png"
         )
         await bot.edit_message_text("Subscribed", chat_id=7, message_id=sent.message_id)
+        await bot.send_message(-1001, "quiet one", disable_notification=True, message_thread_id=5)
     shown = out.getvalue()
+    assert "  🔕 silent · # topic 5\n  quiet one" in shown  # how the chat gets it
     assert "Breadth" in shown and "[1] Subscribe  [2] Not now" in shown and "✎ Subscribed" in shown
     assert [(c.number, c.data, c.message_id) for c in request.choices] == [
         (1, "sub:breadth", sent.message_id), (2, "noop", sent.message_id)]  # fmt: skip
     [saved] = request.charts
     assert saved is not None and saved.read_bytes() == PNG and str(saved) in shown
     assert photo.caption == "chart <i>1</i>"
-    assert [s.method for s in request.sent] == ["sendMessage", "sendPhoto", "editMessageText"]
+    assert [s.method for s in request.sent] == [
+        "sendMessage", "sendPhoto", "editMessageText", "sendMessage"]  # fmt: skip
 
 
 async def test_unknown_method_is_a_bot_api_error() -> None:
