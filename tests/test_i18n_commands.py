@@ -48,6 +48,17 @@ WRONG = {  # a bad argument: the error replies are replies too
 }
 MORE = [
     "/subscribe small_vs_large",
+    "/subscribe sectors silent",
+    "/subscribe rates cooldown 5",
+    "/subscribe rates cooldown 500",
+    "/subscribe breadth off",
+    "/subscribe sectors on",
+    "/export",
+    "/export json",
+    "/export xml",
+    "/settings keep 365",
+    "/settings keep all",
+    "/settings keep forever",
     "/subscribe sectors silent cooldown 5",
     "/subscribe rates cooldown soon",
     "/export json",
