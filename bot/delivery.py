@@ -63,7 +63,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery_config import PAID_CONCURRENCY as PAID_CONCURRENCY
-from bot.delivery_config import ROUND_TRIP_GUESS, DeliveryConfig
+from bot.delivery_config import PTB_PATH_CONCURRENCY, ROUND_TRIP_GUESS, DeliveryConfig
 from bot.delivery_config import RetryPolicy as RetryPolicy
 from bot.i18n import N_, translator
 from bot.lean_send import lean_client, message_fields
@@ -158,8 +158,13 @@ class DeliveryWorker:
     @property
     def target_in_flight(self) -> int:
         """Sends to keep in flight: enough for the rate over the measured round trip, with
-        half again as margin, up to ``concurrency`` (without a rate: ``concurrency``)."""
-        cap = self.config.concurrency
+        half again as margin, up to ``concurrency`` (without a rate: ``concurrency``); through
+        PTB's path (no lean client) at most :data:`PTB_PATH_CONCURRENCY`."""
+        cap = (
+            self.config.concurrency
+            if self.lean is not None
+            else min(self.config.concurrency, PTB_PATH_CONCURRENCY)
+        )
         if self.pace is None:
             return cap
         return max(1, min(cap, math.ceil(self.pace.rate * self.round_trip * 1.5) + 2))

@@ -14,6 +14,11 @@ PAID_CONCURRENCY = 128
 keeps rate × round trip × 1.5 in flight (:attr:`DeliveryWorker.target_in_flight`): ~80 at
 1,000/s and a 50 ms round trip; 128 reaches 1,000/s up to an ~80 ms one. PTB's httpx pool
 collapsed past ~40 in flight; the lean path (bot/lean_send.py) does not."""
+PTB_PATH_CONCURRENCY = 32
+"""The most sends in flight through PTB's ``Bot`` and httpx (a bot behind a proxy, or with a
+custom request): httpcore's pool does per-request work that grows with the open connections,
+and past ~40 in flight the bot's CPU collapsed (bench/delivery.py --no-lean, 50 ms round trip,
+2 cores: 32 → 582 msg/s, 44 → 288, 64 → 143)."""
 PAID_MARGIN = 0.005
 """At 1,000/s a margin costs as much of the mean as at 30/s (bot.limits.MARGIN), and one send
 more in a second is 0.1% over rather than 3%: 5 ms, 0.5% of the mean."""
