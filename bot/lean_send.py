@@ -51,7 +51,7 @@ IDLE_EXPIRY = 5.0
 being closed fails for nothing."""
 
 
-class _Connection(asyncio.Protocol):
+class HttpConnection(asyncio.Protocol):
     """One HTTP/1.1 connection; one request at a time; the response read by hand."""
 
     def __init__(self) -> None:
@@ -148,7 +148,7 @@ class LeanBotApi:
         self.path = parts.path.rstrip("/")
         self.host_header = host
         self.timeout = timeout
-        self.idle: collections.deque[_Connection] = collections.deque()
+        self.idle: collections.deque[HttpConnection] = collections.deque()
         self.opened = 0  # connections made, for the bench
         self._heads: dict[str, bytes] = {}
 
@@ -179,7 +179,7 @@ class LeanBotApi:
     async def call(self, request: bytes) -> tuple[int, bytes]:
         """Write one request and wait for its response (status, body)."""
         loop = asyncio.get_running_loop()
-        conn: _Connection | None = None
+        conn: HttpConnection | None = None
         try:
             async with asyncio.timeout(self.timeout):
                 conn = await self._connection(loop)
@@ -207,14 +207,14 @@ class LeanBotApi:
             conn.close()
         return status, payload
 
-    async def _connection(self, loop: asyncio.AbstractEventLoop) -> _Connection:
+    async def _connection(self, loop: asyncio.AbstractEventLoop) -> HttpConnection:
         while self.idle:
             conn = self.idle.pop()  # the most recently used: the least likely to be dropped
             if not conn.closed and loop.time() - conn.idle_since < IDLE_EXPIRY:
                 return conn
             conn.close()
         _, conn = await loop.create_connection(
-            _Connection,
+            HttpConnection,
             self.host,
             self.port,
             ssl=self.ssl,
