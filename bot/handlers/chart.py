@@ -31,9 +31,9 @@ from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, reply, services, tr
 from bot.i18n import N_, Translator, translator
 from bot.messages import CAPTION_LIMIT, SYNTHETIC_NOTE, esc, fit
+from bot.names import subject_label
 from bot.offload import POOLS
 from bot.rule_errors import translated
-from bot.signal_texts import subject_label
 from market.base import MarketDataError, NoData
 from signals.parse import TICKER
 

@@ -21,9 +21,10 @@ from bot.handlers.common import reply, services, tr
 from bot.handlers.permissions import Target, for_target
 from bot.i18n import N_, Translator, translator
 from bot.messages import SYNTHETIC_NOTE, TEXT_LIMIT, esc
+from bot.names import name
 from bot.offload import POOLS
 from bot.services import Services
-from bot.signal_texts import name, quadrant
+from bot.signal_texts import quadrant
 from market.base import MarketDataError, Valuations, valuation_of
 from signals.dashboard import Dashboard, Gauge
 from storage.stats import recent_messages, waiting_messages

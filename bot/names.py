@@ -1,0 +1,70 @@
+"""What tickers, sectors and pairs are, in words, in the chat's language.
+
+The English names live where they are drawn and computed (``signals.dashboard.SECTOR_NAMES``,
+``bot.charts.base.TICKER_NAMES`` and ``PAIR_LABELS``); each is a msgid here, so a chart's
+caption and the dashboard name a sector the language's way. A name not listed (a proper
+name, a ticker nobody named) is shown as it is.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import N_, Translator
+from signals.rules import split_subject
+
+NAMES = {  # English names (signals.dashboard, bot.charts.base) -> msgids
+    name: name
+    for name in (
+        N_("Materials"),
+        N_("Communication services"),
+        N_("Energy"),
+        N_("Financials"),
+        N_("Industrials"),
+        N_("Technology"),
+        N_("Consumer staples"),
+        N_("Real estate"),
+        N_("Utilities"),
+        N_("Health care"),
+        N_("Consumer discretionary"),
+        N_("Communications"),
+        N_("Discretionary"),
+        N_("equal-weight S&P 500"),
+        N_("Russell 2000 ETF"),
+        N_("large-cap value"),
+        N_("large-cap growth"),
+        N_("small-cap value"),
+        N_("small-cap growth"),
+        N_("10-year Treasury yield"),
+        N_("13-week T-bill yield"),
+        N_("5-year Treasury yield"),
+        N_("30-year Treasury yield"),
+        N_("WTI crude oil"),
+        N_("small caps vs large caps"),
+        N_("value vs growth"),
+        N_("small value vs small growth"),
+        N_("equal weight vs cap weight"),
+    )
+}
+
+
+def name(english_name: str, t: Translator) -> str:
+    """A sector's or ticker's English name in the language (a proper name stays as it is)."""
+    return t(english_name) if english_name in NAMES else english_name
+
+
+def subject_label(subject: str, t: Translator) -> str:
+    """bot.charts.base.subject_label in the language: "small caps vs large caps" ..."""
+    from bot.charts import base
+
+    if subject in base.PAIR_LABELS:
+        return name(base.PAIR_LABELS[subject], t)
+    legs = split_subject(subject)
+    if len(legs) == 2:
+        a, b = legs
+        if a in base.TICKER_NAMES or b in base.TICKER_NAMES:
+            return t(
+                "{a} vs {b}",
+                a=name(base.TICKER_NAMES.get(a, a), t),
+                b=name(base.TICKER_NAMES.get(b, b), t),
+            )
+        return ""
+    return name(base.TICKER_NAMES.get(subject, ""), t)
