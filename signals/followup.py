@@ -311,8 +311,8 @@ def followup_columns(
         finite = np.concatenate(([0], np.cumsum(np.isfinite(fwd))))
         medians = prefix_medians(fwd, gs)
         med = np.where(k > 0, medians[np.maximum(start + k - 1, 0)], np.nan)
-        out += [(finite[start + k] - finite[start])[back], med[back]]
+        out += [(finite[start + k] - finite[start])[back].astype(np.int32), med[back]]
         del finite, medians
     del forward
     (n1, med1), (n3, med3) = out[:2], out[2:]
-    return FollowupColumns(n1, med1, med3, n3, (at - start)[back])
+    return FollowupColumns(n1, med1, med3, n3, (at - start)[back].astype(np.int32))
