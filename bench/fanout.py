@@ -53,8 +53,9 @@ from signals.presets import PRESETS
 from signals.rules import Rule
 from storage import bulk, close, connect
 from storage.chats import ChatStore
-from storage.db import SQLITE_VERSION
-from storage.outbox import FanoutItem, Outbox, stamp
+from storage.db import SQLITE_VERSION, stamp
+from storage.fanout import FanoutItem
+from storage.outbox import Outbox
 
 SESSION = dt.date(2026, 3, 2)
 NOW = dt.datetime(2026, 3, 2, 21, 30, tzinfo=dt.UTC)  # 16:30 New York, 22:30 Berlin

@@ -10,6 +10,7 @@ transaction, so an upgrade is all or nothing.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -165,3 +166,16 @@ def _rollback(conn: sqlite3.Connection, error: BaseException) -> None:
         conn.execute("ROLLBACK")
     except sqlite3.Error as e:
         log.warning("rollback after %s failed too: %s", type(error).__name__, e)
+
+
+def stamp(t: dt.datetime) -> str:
+    """``2026-11-25T21:30:00.000Z``: a tz-aware instant as the database stores times (they
+    sort as text)."""
+    if t.tzinfo is None:
+        raise ValueError("stamp() needs a tz-aware datetime")
+    u = t.astimezone(dt.UTC)
+    return u.strftime("%Y-%m-%dT%H:%M:%S.") + f"{u.microsecond // 1000:03d}Z"
+
+
+def parse_stamp(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

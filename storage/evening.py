@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from signals.events import Event
 from storage.db import Database, transaction
 from storage.events import EventStore
-from storage.outbox import Fanout, FanoutItem, Outbox
+from storage.fanout import Fanout, FanoutItem
+from storage.outbox import Outbox
 from storage.scans import ScanLog
 
 

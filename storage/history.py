@@ -15,8 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import transaction
-from storage.outbox import stamp
+from storage.db import stamp, transaction
 
 FINISHED = ("sent", "failed", "dropped")
 """Rows retention may delete: a pending or in-flight message is never lost to it."""

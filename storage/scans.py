@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from storage.outbox import stamp
+from storage.db import stamp
 
 FAILED = "failed"
 OK = "ok"

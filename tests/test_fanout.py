@@ -9,7 +9,8 @@ import pytest
 
 from bot.services import Services
 from signals.presets import PRESETS
-from storage.outbox import FanoutItem, stamp
+from storage.db import stamp
+from storage.fanout import FanoutItem
 from tests.support.pipeline_support import add_chat, make_services, rows, sync_topics
 
 UTC = dt.UTC
@@ -104,14 +105,14 @@ def test_rerun_adds_nothing_and_new_events_get_a_second_digest(services: Service
 
 def test_fanout_query_plans_walk_from_the_event_to_its_subscribers(services: Services) -> None:
     """No scan of the chats table: topic -> subscriptions index -> chat by primary key."""
-    from storage import outbox
+    from storage import fanout
 
-    for statement in outbox._TEMP:
+    for statement in fanout._TEMP:
         services.db.execute(statement)
-    for path, index in zip(outbox._PATHS, ("subscriptions_topic", "chat_rules_rule"), strict=True):
+    for path, index in zip(fanout._PATHS, ("subscriptions_topic", "chat_rules_rule"), strict=True):
         sql = (
-            f"SELECT c.id FROM temp.fan_events e {path.joins} {outbox._QUIET} "
-            f"WHERE c.digest = 0 AND {outbox._LISTENING} AND {path.allowed} ORDER BY e.ord"
+            f"SELECT c.id FROM temp.fan_events e {path.joins} {fanout._QUIET} "
+            f"WHERE c.digest = 0 AND {fanout._LISTENING} AND {path.allowed} ORDER BY e.ord"
         )
         params = {"now": "x", "session": "y"}
         plan = [r[-1] for r in services.db.execute(f"EXPLAIN QUERY PLAN {sql}", params)]

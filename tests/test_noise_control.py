@@ -13,9 +13,9 @@ from bot.pipeline import recent_sessions
 from bot.services import Services
 from signals.presets import PRESETS
 from storage import connect
-from storage.db import schema_version
+from storage.db import schema_version, stamp
+from storage.fanout import FanoutItem
 from storage.history import export, purge
-from storage.outbox import FanoutItem, stamp
 from storage.schema import MIGRATIONS, V1, V2
 from tests.support.pipeline_support import add_chat, make_services, rows, sync_topics
 

@@ -8,7 +8,9 @@ import pytest
 
 from storage import connect
 from storage.chats import ChatStore
-from storage.outbox import Outbox, parse_stamp, quiet_until, stamp
+from storage.db import parse_stamp, stamp
+from storage.fanout import quiet_until
+from storage.outbox import Outbox
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 2, 21, 30, tzinfo=UTC)  # 16:30 in New York (EST)

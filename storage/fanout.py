@@ -1,0 +1,297 @@
+"""Fan-out: an evening's events written as every chat's messages, in SQL.
+
+All of an evening's messages are written with ``INSERT ... SELECT`` from the subscription
+tables, never in a Python loop over chats, so one event to 100,000 chats is a few statements
+(bench/fanout.py). ``UNIQUE (chat_id, dedupe)`` makes a re-run of a scan harmless: a chat's
+message for an event (dedupe = the event key) or for a session's digest (``digest:SESSION``)
+is written once, whatever happens. Delivery then drains the rows (:mod:`storage.outbox`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from storage.chats import chat_zone
+from storage.db import stamp, transaction
+
+log = logging.getLogger(__name__)
+
+
+def quiet_until(now: dt.datetime, tz: str, start: str, end: str) -> dt.datetime | None:
+    """When a chat's quiet window (``"22:00"``-``"07:00"`` local) ends, if ``now`` is in it.
+
+    The window may wrap midnight; ``start == end`` means no window. An unknown time zone
+    counts as New York (see :func:`storage.chats.chat_zone`) rather than losing the message.
+    """
+    zone = chat_zone(tz)
+    begin, finish = dt.time.fromisoformat(start), dt.time.fromisoformat(end)
+    local = now.astimezone(zone)
+    t = local.time().replace(tzinfo=None)
+    if begin == finish:
+        return None
+    inside = begin <= t < finish if begin < finish else (t >= begin or t < finish)
+    if not inside:
+        return None
+    day = local.date() if t < finish else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, finish, tzinfo=zone).astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class FanoutItem:
+    """One event to fan out: its key (the dedupe), rule key, message body and chart path;
+    ``translations`` (language -> body) for chats whose ``lang`` is not the body's."""
+
+    key: str
+    rule: str
+    body: str
+    chart: str | None = None
+    translations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Fanout:
+    instant: int  # one message per (chat, event)
+    digest: int  # one message per digest chat
+
+    @property
+    def messages(self) -> int:
+        return self.instant + self.digest
+
+
+DigestBody = Callable[[Sequence[int]], str]
+"""Builds a digest message from the positions (in fan-out order) of a chat's events."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Path:
+    """One way a chat gets an event, as SQL: the joins from ``e`` (temp.fan_events) to the
+    chat ``c``, and what the path says about the message (silent? which forum topic?) and
+    whether a cooldown holds it back."""
+
+    joins: str
+    silent: str
+    thread: str
+    allowed: str
+
+
+# Who gets an event: chats subscribed to a topic containing its rule, and chats with the
+# rule as a custom alert. Two paths, two statements; ON CONFLICT makes their overlap (and a chat
+# reaching one rule through two topics) one message, silent only when every way the chat gets
+# it is (_LOUDER). CROSS JOIN fixes SQLite's join order (it has no statistics for the
+# temp tables and would otherwise scan every chat per event): event -> the rule's topics ->
+# their subscribers (index) -> the chat (primary key); the events table is the outer loop, so
+# rows come out in event order with no sort.
+_PATHS = (
+    _Path(
+        "CROSS JOIN topic_rules tr ON tr.rule = e.rule "
+        "CROSS JOIN subscriptions s ON s.topic = tr.topic CROSS JOIN chats c ON c.id = s.chat_id",
+        "s.mode = 'silent'",
+        "s.thread_id",
+        # A cooldown of N sessions: nothing if this rule alerted the chat on or after the
+        # N-th session before this one (temp.fan_sessions numbers them 1, 2 ... back).
+        "(s.cooldown = 0 OR NOT EXISTS (SELECT 1 FROM rule_sent h "
+        "WHERE h.chat_id = c.id AND h.rule = e.rule AND h.session >= coalesce("
+        "(SELECT day FROM temp.fan_sessions WHERE n = s.cooldown), "
+        "(SELECT min(day) FROM temp.fan_sessions), :session)))",
+    ),
+    _Path(
+        "CROSS JOIN rules r ON r.key = e.rule "
+        "CROSS JOIN chat_rules cr ON cr.rule_id = r.id CROSS JOIN chats c ON c.id = cr.chat_id",
+        "0",
+        "NULL",
+        "true",
+    ),
+)
+_SUBSCRIBED = _PATHS[0]
+_LOUDER = "UPDATE SET silent = 0 WHERE excluded.silent = 0 AND silent = 1"
+"""On a second way to the same message: a notified path makes a silent message notified."""
+_QUIET = "LEFT JOIN temp.fan_quiet q ON q.tz = c.tz AND q.qs = c.quiet_start AND q.qe = c.quiet_end"
+_LISTENING = (  # "+c.active": not the chats_active index, the chat is found by its id
+    "+c.active = 1 AND (c.muted_until IS NULL OR julianday(c.muted_until) <= julianday(:now))"
+)
+_TEMP = (
+    "CREATE TEMP TABLE IF NOT EXISTS fan_events "
+    "(ord INTEGER PRIMARY KEY, key TEXT, rule TEXT, body TEXT, chart TEXT)",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_quiet "
+    "(tz TEXT, qs TEXT, qe TEXT, not_before TEXT, PRIMARY KEY (tz, qs, qe))",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_digest (chat_id INTEGER, ord INTEGER, "
+    "thread INTEGER, silent INTEGER, PRIMARY KEY (chat_id, ord)) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_sets (chat_id INTEGER, thread INTEGER, "
+    "members TEXT, silent INTEGER, lang TEXT, PRIMARY KEY (chat_id, thread))",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_bodies "
+    "(members TEXT, lang TEXT, body TEXT, PRIMARY KEY (members, lang))",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_tr "
+    "(ord INTEGER, lang TEXT, body TEXT, PRIMARY KEY (ord, lang)) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_sessions (n INTEGER PRIMARY KEY, day TEXT)",
+)
+# The chat's language's body, else the item's own (one primary-key probe per message).
+_BODY = (
+    "coalesce((SELECT t.body FROM temp.fan_tr t WHERE t.ord = e.ord AND t.lang = c.lang), e.body)"
+)
+
+
+def fan_out(
+    db: sqlite_utils.Database,
+    items: Sequence[FanoutItem],
+    session: dt.date,
+    *,
+    now: dt.datetime,
+    digest_body: DigestBody | None = None,
+    digest_key: str | None = None,
+    digest_in: Mapping[str, DigestBody] | None = None,
+    recent: Sequence[dt.date] = (),
+) -> Fanout:
+    """Queue each item for every chat that should get it, in one transaction.
+
+    Instant chats get one message per item (dedupe = the item's key, chart attached).
+    Digest chats get one message for all their items in each forum topic (dedupe
+    ``digest_key``, default ``digest:SESSION``, plus ``:tTHREAD`` for a topic; the
+    pipeline gives a re-run that finds new events a key of its own), built by
+    ``digest_body`` once per distinct set of items, not once per chat.
+    Muted and inactive chats get nothing; a chat inside its quiet hours gets
+    ``not_before`` = the end of its quiet window. A chat gets the body of its language
+    (``FanoutItem.translations``, ``digest_in``) where there is one. A subscription's
+    mode makes the message silent, its thread_id sends it to a forum topic, and its
+    cooldown holds back a rule that alerted the chat within that many of the ``recent``
+    sessions (the NYSE sessions before ``session``, newest first).
+    """
+    if not items:
+        return Fanout(0, 0)
+    params = {"session": session.isoformat(), "now": stamp(now)}
+    with transaction(db):
+        _stage(db, items, now, recent)
+        cooling = _cooling(db)
+        before = db.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
+        for path in _PATHS:
+            db.execute(
+                "INSERT INTO outbox "
+                "(chat_id, dedupe, session, body, chart, not_before, silent, thread_id) "
+                f"SELECT c.id, e.key, :session, {_BODY}, e.chart, q.not_before, "
+                f"{path.silent}, {path.thread} FROM temp.fan_events e {path.joins} {_QUIET} "
+                f"WHERE c.digest = 0 AND {_LISTENING} AND {path.allowed} ORDER BY e.ord "
+                f"ON CONFLICT (chat_id, dedupe) DO {_LOUDER}",
+                params,
+            )
+        instant = db.execute(  # the rows this call added (upgrades are not rows)
+            "SELECT count(*) FROM outbox WHERE id > ?", [before]
+        ).fetchone()[0]
+        digest = 0
+        if digest_body is not None:
+            key = digest_key or f"digest:{session.isoformat()}"
+            digest = _digests(db, params, key, digest_body, digest_in or {})
+        if cooling:
+            _note_sent(db, params)
+    return Fanout(instant, digest)
+
+
+def _cooling(db: sqlite_utils.Database) -> bool:
+    """Whether any subscription has a cooldown (else its bookkeeping is skipped)."""
+    found = db.execute("SELECT 1 FROM subscriptions WHERE cooldown > 0 LIMIT 1")
+    return found.fetchone() is not None
+
+
+def _note_sent(db: sqlite_utils.Database, params: dict[str, str]) -> None:
+    """Remember, for subscriptions with a cooldown, that each rule alerted the chat now
+    (called after the messages are queued, in the same transaction)."""
+    db.execute(
+        "INSERT INTO rule_sent (chat_id, rule, session) "
+        f"SELECT DISTINCT c.id, e.rule, :session FROM temp.fan_events e {_SUBSCRIBED.joins} "
+        f"WHERE s.cooldown > 0 AND {_LISTENING} AND {_SUBSCRIBED.allowed} "
+        "ON CONFLICT (chat_id, rule) DO UPDATE SET session = excluded.session",
+        params,
+    )
+
+
+def _stage(
+    db: sqlite_utils.Database,
+    items: Sequence[FanoutItem],
+    now: dt.datetime,
+    recent: Sequence[dt.date] = (),
+) -> None:
+    """Fill the temp tables: the items, the recent sessions, and each quiet-hours
+    group's ``not_before``."""
+    for statement in _TEMP:
+        db.execute(statement)
+    tables = ("fan_events", "fan_quiet", "fan_digest", "fan_sets", "fan_bodies", "fan_tr")
+    for table in (*tables, "fan_sessions"):
+        db.execute(f"DELETE FROM temp.{table}")
+    db.conn.executemany(
+        "INSERT INTO temp.fan_events (ord, key, rule, body, chart) VALUES (?, ?, ?, ?, ?)",
+        [(i, it.key, it.rule, it.body, it.chart) for i, it in enumerate(items)],
+    )
+    db.conn.executemany(
+        "INSERT INTO temp.fan_tr (ord, lang, body) VALUES (?, ?, ?)",
+        [(i, lang, body) for i, it in enumerate(items) for lang, body in it.translations.items()],
+    )
+    db.conn.executemany(
+        "INSERT INTO temp.fan_sessions (n, day) VALUES (?, ?)",
+        [(n, day.isoformat()) for n, day in enumerate(recent, start=1)],
+    )
+    groups = db.execute(
+        "SELECT DISTINCT tz, quiet_start, quiet_end FROM chats WHERE active = 1 "
+        "AND quiet_start IS NOT NULL AND quiet_end IS NOT NULL"
+    ).fetchall()
+    rows = []
+    for tz, qs, qe in groups:
+        try:
+            until = quiet_until(now, tz, qs, qe)
+        except ValueError:
+            log.warning("ignoring malformed quiet hours %r-%r", qs, qe)
+            continue
+        if until is not None:
+            rows.append((tz, qs, qe, stamp(until)))
+    db.conn.executemany("INSERT INTO temp.fan_quiet VALUES (?, ?, ?, ?)", rows)
+
+
+def _digests(
+    db: sqlite_utils.Database,
+    params: dict[str, str],
+    key: str,
+    digest_body: DigestBody,
+    digest_in: Mapping[str, DigestBody],
+) -> int:
+    for path in _PATHS:
+        db.execute(
+            "INSERT INTO temp.fan_digest (chat_id, ord, thread, silent) "
+            f"SELECT c.id, e.ord, {path.thread}, {path.silent} "
+            f"FROM temp.fan_events e {path.joins} "
+            f"WHERE c.digest = 1 AND {_LISTENING} AND {path.allowed} "
+            f"ON CONFLICT (chat_id, ord) DO {_LOUDER}",
+            params,
+        )
+    # Each chat's (and forum topic's) set of items as text ("0,3,7") and its language:
+    # chats with one set in one language share one body; the digest is silent only if
+    # every item in it is.
+    db.execute(
+        "INSERT INTO temp.fan_sets (chat_id, thread, members, silent, lang) "
+        "SELECT d.chat_id, d.thread, d.members, d.silent, "
+        "CASE WHEN c.lang IN (SELECT value FROM json_each(?)) THEN c.lang ELSE '' END "
+        "FROM (SELECT chat_id, thread, group_concat(ord) AS members, min(silent) AS silent "
+        "FROM (SELECT chat_id, thread, ord, silent FROM temp.fan_digest "
+        "ORDER BY chat_id, thread, ord) GROUP BY chat_id, thread) d "
+        "JOIN chats c ON c.id = d.chat_id",
+        [json.dumps(sorted(digest_in))],
+    )
+    sets = db.execute("SELECT DISTINCT members, lang FROM temp.fan_sets").fetchall()
+    db.conn.executemany(
+        "INSERT INTO temp.fan_bodies (members, lang, body) VALUES (?, ?, ?)",
+        [
+            (m, lang, digest_in.get(lang, digest_body)(sorted(int(i) for i in m.split(","))))
+            for m, lang in sets
+        ],
+    )
+    return db.execute(
+        "INSERT INTO outbox (chat_id, dedupe, session, body, not_before, silent, thread_id) "
+        "SELECT c.id, :key || coalesce(':t' || d.thread, ''), :session, b.body, "
+        "q.not_before, d.silent, d.thread FROM temp.fan_sets d "
+        "JOIN temp.fan_bodies b ON b.members = d.members AND b.lang = d.lang "
+        "JOIN chats c ON c.id = d.chat_id "
+        f"{_QUIET} WHERE true ON CONFLICT (chat_id, dedupe) DO NOTHING",
+        {**params, "key": key},
+    ).rowcount
