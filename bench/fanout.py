@@ -10,7 +10,7 @@ with a custom rule (the event's own rule, so both SQL paths and their overlap ar
 another one), some subscribed elsewhere, muted, inactive, in digest mode or with quiet
 hours in six time zones (some inside their window at the time of the scan). Then:
 
-(a) ``Outbox.fanout`` of one event (the target: under 1 s) and of ten events, each in a
+(a) ``storage.fanout.fan_out`` of one event (the target: under 1 s) and of ten events, each in a
     fresh process on a fresh copy of the seeded file (an empty outbox, a cold SQLite page
     cache), best of ``--repeat`` wall times, with the rows written;
 (c) peak memory of the same fan-out call in a process of its own: tracemalloc's peak of
@@ -54,7 +54,7 @@ from signals.rules import Rule
 from storage import bulk, close, connect
 from storage.chats import ChatStore
 from storage.db import SQLITE_VERSION, stamp
-from storage.fanout import FanoutItem
+from storage.fanout import FanoutItem, fan_out
 from storage.outbox import Outbox
 
 SESSION = dt.date(2026, 3, 2)
@@ -166,16 +166,16 @@ def max_rss() -> int:
 def fanout_child(path: str, events: int, trace: bool) -> dict[str, Any]:
     """In a fresh process: one fan-out on the database at ``path``; time, rows, memory."""
     db = connect(path)
-    outbox, todo = Outbox(db), items(events)
+    todo = items(events)
     before = rss_now()
     if trace:
         tracemalloc.start()
     t0 = time.perf_counter()
-    fan = outbox.fanout(todo, SESSION, now=NOW, digest_body=digest_body)
+    fan = fan_out(db, todo, SESSION, now=NOW, digest_body=digest_body)
     seconds = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
-    rows = sum(outbox.depth().values())
+    rows = sum(Outbox(db).depth().values())
     close(db)
     return {
         "seconds": seconds, "instant": fan.instant, "digest": fan.digest, "rows": rows,
@@ -265,7 +265,7 @@ def main() -> None:
             f"seeded in {time.perf_counter() - t0:.1f}s ({base.stat().st_size / 2**20:.0f} MiB): "
             + ", ".join(f"{k} {v:,}" for k, v in mix.items())
         )
-        print("(a) Outbox.fanout, fresh process and fresh copy of the database each run:")
+        print("(a) fan_out, fresh process and fresh copy of the database each run:")
         for events in args.events:
             runs = [
                 in_child(fanout_child, fresh_copy(base, tmp, "run.sqlite"), events, False)

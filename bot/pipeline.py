@@ -173,7 +173,7 @@ async def _scan(
 
 def recent_sessions(session: dt.date, count: int = MAX_COOLDOWN) -> list[dt.date]:
     """The ``count`` NYSE sessions before ``session``, newest first: what a subscription's
-    cooldown of N sessions counts back through (storage.outbox.Outbox.fanout)."""
+    cooldown of N sessions counts back through (storage.fanout.fan_out)."""
     start = session - dt.timedelta(days=count * 7 // 5 + 30)
     days = [d.date() for d in calendar.sessions(start, session - dt.timedelta(days=1))]
     return days[::-1][:count]

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from signals.events import Event
 from storage.db import Database, transaction
 from storage.events import EventStore
-from storage.fanout import Fanout, FanoutItem
-from storage.outbox import Outbox
+from storage.fanout import Fanout, FanoutItem, fan_out
 from storage.scans import ScanLog
 
 
@@ -60,7 +59,8 @@ def record_evening(
             for e in new
         ]
         key = f"digest:{session.isoformat()}" + (f":{new[0].key}" if rerun and new else "")
-        fan = Outbox(db).fanout(
+        fan = fan_out(
+            db,
             items,
             session,
             now=now,

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlite_utils
 
 from storage.db import parse_stamp, stamp, transaction
-from storage.fanout import DigestBody, Fanout, FanoutItem, fan_out
 
 log = logging.getLogger(__name__)
 
@@ -60,30 +59,6 @@ _COLUMNS = "id, chat_id, body, chart, attempts, silent, thread_id"
 class Outbox:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
-
-    # --- fan-out ---------------------------------------------------------------------------
-    def fanout(
-        self,
-        items: Sequence[FanoutItem],
-        session: dt.date,
-        *,
-        now: dt.datetime,
-        digest_body: DigestBody | None = None,
-        digest_key: str | None = None,
-        digest_in: Mapping[str, DigestBody] | None = None,
-        recent: Sequence[dt.date] = (),
-    ) -> Fanout:
-        """:func:`storage.fanout.fan_out` on this database."""
-        return fan_out(
-            self.db,
-            items,
-            session,
-            now=now,
-            digest_body=digest_body,
-            digest_key=digest_key,
-            digest_in=digest_in,
-            recent=recent,
-        )
 
     def enqueue(
         self,

@@ -10,7 +10,7 @@ import pytest
 from bot.services import Services
 from signals.presets import PRESETS
 from storage.db import stamp
-from storage.fanout import FanoutItem
+from storage.fanout import FanoutItem, fan_out
 from tests.support.pipeline_support import add_chat, make_services, rows, sync_topics
 
 UTC = dt.UTC
@@ -72,7 +72,7 @@ def test_who_gets_what(services: Services) -> None:
     items = [item(0), item(1)]
     digests = Digests()
 
-    fan = services.outbox.fanout(items, SESSION, now=NOW, digest_body=digests)
+    fan = fan_out(services.db, items, SESSION, now=NOW, digest_body=digests)
 
     got = messages(services)
     both = [it.key for it in items]
@@ -93,11 +93,11 @@ def test_rerun_adds_nothing_and_new_events_get_a_second_digest(services: Service
     add_chat(services, 1, topics=["preset:small_vs_large"])
     add_chat(services, 2, topics=["preset:small_vs_large"], digest=1)
     first = [item(0)]
-    assert services.outbox.fanout(first, SESSION, now=NOW, digest_body=Digests()).messages == 2
-    assert services.outbox.fanout(first, SESSION, now=NOW, digest_body=Digests()).messages == 0
+    assert fan_out(services.db, first, SESSION, now=NOW, digest_body=Digests()).messages == 2
+    assert fan_out(services.db, first, SESSION, now=NOW, digest_body=Digests()).messages == 0
     late = [item(1)]  # found by a re-run (its data was stale the first time)
     again = f"digest:{SESSION}:{late[0].key}"
-    fan = services.outbox.fanout(late, SESSION, now=NOW, digest_body=Digests(), digest_key=again)
+    fan = fan_out(services.db, late, SESSION, now=NOW, digest_body=Digests(), digest_key=again)
     assert (fan.instant, fan.digest) == (1, 1)
     dedupes = [r[0] for r in rows(services, "SELECT dedupe FROM outbox WHERE chat_id = 2")]
     assert dedupes == [f"digest:{SESSION}", again]
@@ -127,7 +127,7 @@ def test_digest_body_is_built_once_per_distinct_set(services: Services) -> None:
     add_chat(services, 200, rules=[SMALL[1]], digest=1)
     add_chat(services, 201, rules=[SMALL[1]], digest=1)
     digests = Digests()
-    fan = services.outbox.fanout([item(0), item(1)], SESSION, now=NOW, digest_body=digests)
+    fan = fan_out(services.db, [item(0), item(1)], SESSION, now=NOW, digest_body=digests)
     assert fan.digest == 32 and sorted(digests.calls) == [[0, 1], [1]]
     assert rows(services, "SELECT body FROM outbox WHERE chat_id = 201") == [("digest 1",)]
 
@@ -144,7 +144,7 @@ def test_statement_count_does_not_grow_with_chats(services: Services) -> None:
         services.db.conn.set_trace_callback(seen.append)
         try:
             sess = SESSION + dt.timedelta(days=base)
-            services.outbox.fanout([item(0), item(1)], sess, now=NOW, digest_body=Digests())
+            fan_out(services.db, [item(0), item(1)], sess, now=NOW, digest_body=Digests())
         finally:
             services.db.conn.set_trace_callback(None)
         return len(seen)
@@ -155,14 +155,14 @@ def test_statement_count_does_not_grow_with_chats(services: Services) -> None:
 
 
 def test_empty_fanout_touches_nothing(services: Services) -> None:
-    assert services.outbox.fanout([], SESSION, now=NOW).messages == 0
+    assert fan_out(services.db, [], SESSION, now=NOW).messages == 0
 
 
 def test_migrated_chat_keeps_its_queue(services: Services) -> None:
     add_chat(services, -5, kind="group", topics=["preset:breadth"])
     rule = BREADTH[0]
-    services.outbox.fanout(
-        [FanoutItem(f"{rule.key}|above|{SESSION}", rule.key, "x")], SESSION, now=NOW
+    fan_out(
+        services.db, [FanoutItem(f"{rule.key}|above|{SESSION}", rule.key, "x")], SESSION, now=NOW
     )
     services.chats.migrate(-5, -1_000_000_000_005)
     assert rows(services, "SELECT chat_id FROM outbox") == [(-1_000_000_000_005,)]

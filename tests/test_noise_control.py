@@ -14,7 +14,7 @@ from bot.services import Services
 from signals.presets import PRESETS
 from storage import connect
 from storage.db import schema_version, stamp
-from storage.fanout import FanoutItem
+from storage.fanout import FanoutItem, fan_out
 from storage.history import export, purge
 from storage.schema import MIGRATIONS, V1, V2
 from tests.support.pipeline_support import add_chat, make_services, rows, sync_topics
@@ -57,7 +57,7 @@ def test_silent_subscriptions_and_forum_topics_reach_the_outbox(services: Servic
     services.chats.subscribe(5, "preset:small_vs_large", mode="silent")
     services.chats.subscribe(5, "signal:ratio_cross")
 
-    services.outbox.fanout([item(0), item(2)], SESSION, now=NOW)
+    fan_out(services.db, [item(0), item(2)], SESSION, now=NOW)
 
     k0, k2 = item(0).key, item(2).key
     assert sent(services, 1) == [(k0, 0, None), (k2, 0, None)]
@@ -73,8 +73,8 @@ def test_digests_go_one_per_forum_topic_and_are_silent_only_if_all_is(services: 
     services.chats.subscribe(-7, "preset:breadth")
     breadth = PRESETS["breadth"].rules[0]
     extra = FanoutItem(f"{breadth.key}|above|{SESSION}", breadth.key, "breadth")
-    fan = services.outbox.fanout(
-        [item(0), extra], SESSION, now=NOW, digest_body=lambda ps: f"digest {list(ps)}"
+    fan = fan_out(
+        services.db, [item(0), extra], SESSION, now=NOW, digest_body=lambda ps: f"digest {list(ps)}"
     )
     assert fan.digest == 2
     got = rows(services, "SELECT dedupe, body, silent, thread_id FROM outbox ORDER BY thread_id")
@@ -92,7 +92,7 @@ def test_a_cooldown_holds_back_the_same_rule_for_n_sessions(services: Services) 
     got: dict[int, list[dt.date]] = {1: [], 2: []}
     for day in days:  # the rule fires every session; with cooldown 3, every 4th reaches chat 1
         when = dt.datetime.combine(day, dt.time(21, 30), tzinfo=UTC)
-        services.outbox.fanout([item(0, day)], day, now=when, recent=recent_sessions(day))
+        fan_out(services.db, [item(0, day)], day, now=when, recent=recent_sessions(day))
         for chat in got:
             if rows(services, "SELECT 1 FROM outbox WHERE chat_id = ? AND session = ?", chat, day):
                 got[chat].append(day)
@@ -107,7 +107,7 @@ def test_a_cooldown_counts_sessions_not_days(services: Services) -> None:
     friday, monday = dt.date(2026, 3, 6), dt.date(2026, 3, 9)
     for day in (friday, monday, monday + dt.timedelta(days=1)):
         when = dt.datetime.combine(day, dt.time(21, 30), tzinfo=UTC)
-        services.outbox.fanout([item(0, day)], day, now=when, recent=recent_sessions(day))
+        fan_out(services.db, [item(0, day)], day, now=when, recent=recent_sessions(day))
     got = [r[0] for r in rows(services, "SELECT session FROM outbox ORDER BY id")]
     assert got == [friday.isoformat(), (monday + dt.timedelta(days=1)).isoformat()]
 
@@ -197,7 +197,7 @@ def test_retention_deletes_old_finished_alerts_for_good(tmp_path: Path) -> None:
 def test_export_reads_everything_the_chat_has(services: Services) -> None:
     add_chat(services, 1, rules=[SMALL[1]])
     services.chats.subscribe(1, "preset:oil", mode="silent", cooldown=4, thread_id=9)
-    services.outbox.fanout([item(1)], SESSION, now=NOW)
+    fan_out(services.db, [item(1)], SESSION, now=NOW)
     data = export(services.db, 1)
     assert data.chat["id"] == 1 and data.chat["keep_days"] is None
     assert [(s["topic"], s["mode"], s["cooldown"], s["thread_id"]) for s in data.subscriptions] == [
