@@ -17,12 +17,16 @@ import signal
 import socket
 import sqlite3
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.delivery import PAID_CONCURRENCY
 from bot.fake_api import Fault
+from bot.fake_api.server import FakeBotApi
 from storage import close, connect
 from tests.support.bot_process import (
     SECRET,
@@ -236,7 +240,21 @@ async def test_a_full_disk_is_reported_and_the_database_survives(tmp_path: Path)
 
 
 # --- a broadcast cut short ----------------------------------------------------------------------
-async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
+@dataclass
+class Broadcast:
+    """A paid broadcast of TOTAL messages, the bot running and 40% of them delivered."""
+
+    db: Path
+    expected: dict[int, list[str]]
+    api: FakeBotApi
+    env: dict[str, str]
+    first: BotProcess
+
+
+@asynccontextmanager
+async def broadcast_under_way(tmp_path: Path) -> AsyncIterator[Broadcast]:
+    """Seed the broadcast, start ``rotation-bot run`` on it, yield once 40% is delivered; the
+    first bot is killed on the way out if the test has not stopped it."""
     db = tmp_path / "bot.sqlite"
     expected = seed_broadcast(db, CHATS, PER_CHAT)
     async with fake_api(send_latency=0.005) as api:
@@ -244,8 +262,15 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
         first = await BotProcess.start(env, tmp_path)
         try:
             await wait_for(lambda: api.delivered_count >= TOTAL * 2 // 5, 600, "40% delivered")
+            yield Broadcast(db, expected, api, env, first)
         finally:
             await first.kill()
+
+
+async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
+    async with broadcast_under_way(tmp_path) as run:
+        db, expected, api, env, first = run.db, run.expected, run.api, run.env, run.first
+        await first.kill()
         at_kill, left = api.delivered_count, outbox_depth(db)
         assert 0 < left["sent"] < TOTAL
         second = await restart_until_all_sent(env, tmp_path, db)
@@ -277,17 +302,10 @@ async def restart_until_all_sent(env: dict[str, str], tmp_path: Path, db: Path) 
 
 
 async def test_sigterm_mid_broadcast_loses_and_repeats_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "bot.sqlite"
-    expected = seed_broadcast(db, CHATS, PER_CHAT)
-    async with fake_api(send_latency=0.005) as api:
-        env = bot_env(api.base_url, db, PAID_BROADCAST="true")
-        first = await BotProcess.start(env, tmp_path)
-        try:
-            await wait_for(lambda: api.delivered_count >= TOTAL * 2 // 5, 600, "40% delivered")
-            first.signal(signal.SIGTERM)
-            code = await first.wait()
-        finally:
-            await first.kill()
+    async with broadcast_under_way(tmp_path) as run:
+        db, expected, api, env, first = run.db, run.expected, run.api, run.env, run.first
+        first.signal(signal.SIGTERM)
+        code = await first.wait()
         at_stop, left = api.delivered_count, outbox_depth(db)
         assert code == 0, first.output[-3000:]
         assert left["sending"] == 0 and 0 < left["sent"] < TOTAL
