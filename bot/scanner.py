@@ -258,12 +258,15 @@ def backtest(
     events: list[Event] = []
     skipped: dict[str, tuple[str, ...]] = {}
     quiet = quiet_rows(closes, frame.index)
-    for done, chunk in enumerate(_chunks(rules, 8), start=1):
-        part = evaluate(chunk, frame, ctx, start=start, end=end, benchmark=benchmark, quiet=quiet)
-        events.extend(part.events)
-        skipped.update(part.skipped)
-        if progress:
-            progress(min(done * 8, len(rules)), len(rules), "evaluating rules")
+    with series.shared(frame):  # chunks (for the progress bar) share one memo of the inputs
+        for done, chunk in enumerate(_chunks(rules, 8), start=1):
+            part = evaluate(
+                chunk, frame, ctx, start=start, end=end, benchmark=benchmark, quiet=quiet
+            )
+            events.extend(part.events)
+            skipped.update(part.skipped)
+            if progress:
+                progress(min(done * 8, len(rules)), len(rules), "evaluating rules")
     events = screen(events, rules, closes)
     events.sort(key=lambda e: (e.date, e.kind, e.subject, e.variant))
     in_range = frame.loc[None if start is None else pd.Timestamp(start) : pd.Timestamp(end)]

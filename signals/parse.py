@@ -57,9 +57,9 @@ KEYWORDS = frozenset(
 """Words that start a phrase, not a ticker: "crosses above 200d" lacks its subject, and
 "IWM/ crosses 200d" its second ticker."""
 MAX_WINDOW = 1000
+"""Sessions: a moving average longer than four years is almost surely a typo."""
 DEFAULT_WINDOW = 200
 """The average a ratio is watched against when only a band is given."""
-"""Sessions: a moving average longer than four years is almost surely a typo."""
 
 EXAMPLES = (
     "IWM/SPY crosses above 200d",

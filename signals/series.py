@@ -183,26 +183,6 @@ def rolling_max(x: np.ndarray, window: int) -> np.ndarray:
     return pd.Series(x).rolling(window, min_periods=1).max().to_numpy()
 
 
-def rolling_zscore(x: np.ndarray, window: int, min_std: float = 0.0) -> np.ndarray:
-    """(x - mean) / population std over the trailing ``window`` values; NaN where undefined
-    or flat. Flat means a std below ``min_std`` or below 1e-12 of the mean: dividing
-    rounding noise by rounding noise would otherwise make a constant series look volatile.
-    Windows are explicit (not prefix sums) so the z-score at i never depends on later rows."""
-    n = len(x)
-    out = np.full(n, np.nan)
-    if n < window or window < 2:
-        return out
-    view = np.lib.stride_tricks.sliding_window_view(x, window)
-    mean = view.mean(axis=1)
-    std = view.std(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (x[window - 1 :] - mean) / std
-    flat = ~(std > np.maximum(1e-12 * np.abs(mean), min_std))
-    z[flat] = np.nan
-    out[window - 1 :] = z
-    return out
-
-
 def band_states(x: np.ndarray, upper: np.ndarray | float, lower: np.ndarray | float) -> np.ndarray:
     """+1 above ``upper``, -1 below ``lower``, 0 in between or undefined (keeps the state)."""
     with np.errstate(invalid="ignore"):
