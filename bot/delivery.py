@@ -77,6 +77,9 @@ from storage.outbox import Claimed, Outbox
 
 log = logging.getLogger(__name__)
 
+RECORD_RETRY = 0.5
+"""Seconds before recording delivered messages again after the database refused the write."""
+
 THREAD_GONE_NOTICE = N_(
     "The topic this group's alerts went to is gone, so they now arrive here in General. "
     "Send /subscribe NAME inside another topic to send them there."
@@ -296,7 +299,11 @@ class DeliveryWorker:
                 self._record_soon = loop.call_later(self.config.record_delay, self._record_sent)
 
     def _record_sent(self) -> None:
-        """Record the deliveries gathered so far in one transaction, then free their slots."""
+        """Record the deliveries gathered so far in one transaction, then free their slots.
+
+        If the write fails (database locked ...) the deliveries are kept and written again
+        after :data:`RECORD_RETRY` seconds, and their slots stay taken meanwhile: no more rows
+        are marked ``sending`` than a crash may repeat (the concurrency)."""
         if self._record_soon is not None:
             self._record_soon.cancel()
             self._record_soon = None
@@ -305,11 +312,15 @@ class DeliveryWorker:
             return
         try:
             self.outbox.mark_sent_many([(row, tid) for row, tid, _ in sent], utcnow())
-        except Exception:  # database locked ...: they stay 'sending', and go again at restart
-            log.exception("could not record %d delivered messages", len(sent))
-        else:
-            self.stats["sent"] += len(sent)
-            self.outcomes["sent", "ok"] += len(sent)
+        except Exception:
+            log.exception("could not record %d delivered messages; trying again", len(sent))
+            self._sent[:0] = sent
+            if self._record_soon is None:
+                loop = asyncio.get_running_loop()
+                self._record_soon = loop.call_later(RECORD_RETRY, self._record_sent)
+            return
+        self.stats["sent"] += len(sent)
+        self.outcomes["sent", "ok"] += len(sent)
         self._done([chat for _, _, chat in sent])
 
     def _done(self, chats: list[int]) -> None:

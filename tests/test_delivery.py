@@ -13,7 +13,8 @@ import collections
 import datetime as dt
 import itertools
 import logging
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from bot.limits import WINDOW, ChatWindows, Pace
 from bot.services import Services
+from storage.outbox import Claimed, Outbox
 from tests.support.pipeline_support import add_chat, make_services, rows, wait_for
 
 pytestmark = [
@@ -164,6 +166,42 @@ async def test_every_message_exactly_once_under_random_faults(
     faulted = sum(1 for r in api.requests if r.fault is not None)
     assert faulted > 30 and worker.stats["retried"] >= faulted - len(blocked) * 1
     assert not [r for r in caplog.records if r.exc_info]  # nothing blew up inside
+
+
+class LockedOnce(Outbox):
+    """The outbox, refusing to record deliveries the first time (the database locked), and
+    noting how many rows are 'sending' each time more are taken."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services.db)
+        self.refused = 0
+        self.in_flight: list[int] = []
+
+    def mark_sent_many(self, sent: Sequence[tuple[int, int | None]], now: dt.datetime) -> None:
+        if not self.refused:
+            self.refused = len(sent)
+            raise sqlite3.OperationalError("database is locked")
+        super().mark_sent_many(sent, now)
+
+    def mark_sending_many(self, ids: Sequence[int]) -> list[Claimed]:
+        claimed = super().mark_sending_many(ids)
+        self.in_flight.append(self.depth()["sending"])
+        return claimed
+
+
+async def test_a_refused_record_keeps_its_slots_and_is_written_again(
+    api: FakeBotApi, bot: Bot, services: Services
+) -> None:
+    """Delivered but not recorded: those rows stay 'sending' and hold their slots until the
+    write succeeds, so never more than the concurrency can be repeated after a crash."""
+    expected = {cid: queue(services, cid, 3) for cid in range(2000, 2020)}
+    outbox = LockedOnce(services)
+    worker = DeliveryWorker(bot, outbox, services.chats, config(concurrency=4))
+    await asyncio.wait_for(worker.run(until_idle=True), 60)
+    assert outbox.refused > 0 and max(outbox.in_flight) <= 4
+    for cid, bodies in expected.items():
+        assert collections.Counter(arrived(api, cid)) == collections.Counter(plain(bodies))
+    assert services.outbox.depth()["sent"] == 60 and worker.stats["sent"] == 60
 
 
 async def test_blocked_chat_is_deactivated_and_sent_nothing_more(
