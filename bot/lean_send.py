@@ -66,12 +66,15 @@ class HttpConnection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]  # a stream transport
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
         if self.waiter is None or self.waiter.done():
+            # bytes on an idle connection (a late 408, a server closing with a word) would be
+            # read as the next request's reply: the connection is not reused
+            self.close()
             return
+        self.buffer += data
         try:
             response = self._response()
-        except ValueError as e:
+        except (ValueError, IndexError) as e:
             self.waiter.set_exception(NetworkError(f"Malformed HTTP response: {e}"))
             self.close()
             return

@@ -13,7 +13,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.fake_api.local import LocalBotApi
-from bot.lean_send import HttpConnection, lean_client, message_fields, refusal
+from bot.lean_send import HttpConnection, LeanBotApi, lean_client, message_fields, refusal
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 
@@ -43,6 +43,42 @@ async def test_a_chunked_response_and_connection_close() -> None:
         b"0\r\n\r\n",
     )
     assert (status, got) == (429, b"hello world") and not conn.keep_alive
+
+
+async def test_bytes_on_an_idle_connection_are_never_the_next_reply() -> None:
+    """A server that says something between requests (a late 408) has that connection closed,
+    and the next request gets its own answer on a new one, not the stale text."""
+    ids = iter(range(1, 10))
+    idle = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        await reader.readexactly(length)
+        body = b'{"ok":true,"result":{"message_id":%d}}' % next(ids)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        await idle.wait()  # the client is done with its request: now the stray answer
+        writer.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await reader.read()  # until the client closes
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = LeanBotApi(f"http://127.0.0.1:{port}/botTOKEN")
+    try:
+        rest = message_fields(text="hi")
+        assert await client.send("sendMessage", 1, rest) == 1
+        [first] = client.idle
+        idle.set()
+        async with asyncio.timeout(30):
+            while not first.closed:  # the 408 arrives while it is idle
+                await asyncio.sleep(0.01)
+        assert await client.send("sendMessage", 2, rest) == 2
+        assert client.opened == 2
+    finally:
+        client.close()
+        server.close()
 
 
 async def test_a_connection_lost_before_the_answer_is_a_network_error() -> None:
