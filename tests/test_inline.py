@@ -59,7 +59,8 @@ async def test_a_pair_offers_its_summary_and_the_dashboard_without_a_chat_row(ha
     assert "/chart IWM/SPY in a chat with @RotationTestBot draws it." in text
     assert "Synthetic sample data" in text
     assert board["title"] == "📊 Rotation dashboard"
-    assert (answer["cache_time"], answer.get("is_personal", False)) == (300, False)
+    # in the asker's language, so never handed by Telegram to someone else typing the same
+    assert (answer["cache_time"], answer.get("is_personal", False)) == (300, True)
     assert answer["button"] == {"text": "Get alerts: open the bot", "start_parameter": "inline"}
     assert harness.services.chats.get(STRANGER) is None  # nothing stored about them
     assert harness.request.sent == [] and not harness.errors

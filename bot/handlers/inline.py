@@ -11,8 +11,9 @@ everyone who asks, as a cached photo. Without that chat — or while the chat re
 or past the person's budget for new charts — the chart result is an article with the text
 summary, and ``/chart`` in a chat with the bot draws the picture. Answers stay within
 Telegram's limits: a few results of at most 50, ids of at most 64 bytes, captions of 1,024
-characters, and ``cache_time`` long for a good answer (the same for everyone until the next
-session), short for a refusal, and personal for a budget reply.
+characters, and ``cache_time`` long for a good answer, short for a refusal. Every answer is
+*personal* (``is_personal``): it is written in the asker's language, and Telegram would
+otherwise hand one person's German answer to everyone typing the same query.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 STATUS_WORDS = frozenset({"", "status", "dashboard"})
 TRY = N_("Try IWM/SPY, ^RUT, XLE, sectors or status.")
 KEEP_SECONDS = 300
-"""cache_time of a good answer: Telegram gives it to everyone typing the same query."""
+"""cache_time of a good answer: Telegram gives it again to that person for the same query."""
 RETRY_SECONDS = 10
 """cache_time of a refusal or an "unavailable": soon asked again."""
 KEPT = 512
@@ -70,7 +71,6 @@ class Offer:
 
     results: list[InlineQueryResult]
     cache_time: int = KEEP_SECONDS
-    personal: bool = False
     complete: bool = False  # the same for everyone until the next session: kept
 
 
@@ -132,7 +132,7 @@ async def inline_query(update: Update, context: Context) -> None:
         await query.answer(
             offer.results,
             cache_time=offer.cache_time,
-            is_personal=offer.personal,
+            is_personal=True,  # in the asker's language: never shared between people
             button=InlineQueryResultsButton(text=t(BUTTON), start_parameter="inline"),
         )
     except TelegramError as e:  # mostly "query is too old": the person typed on
@@ -204,7 +204,7 @@ async def chart_offer(
     if board is not None:
         results.append(dashboard_result(board, message, svc.provider.name, t))
     if personal:
-        return Offer(results, RETRY_SECONDS, personal)
+        return Offer(results, RETRY_SECONDS)
     # complete: the chart, or no store chat to post it to (a failed post is tried again)
     return Offer(results, complete=file_id is not None or svc.settings.inline_chat_id is None)
 
@@ -347,4 +347,4 @@ def hint(t: Translator, title: str, description: str) -> Offer:
 def slow_down(wait: int, t: Translator) -> Offer:
     """Past the person's budget (bot/flood.py): said once, to them alone."""
     again = t("I'll answer again in {wait} s.", wait=t.number(wait))
-    return Offer([hint_result(t, t("🐢 Slow down a little"), again)], 0, True)
+    return Offer([hint_result(t, t("🐢 Slow down a little"), again)], 0)
