@@ -43,7 +43,7 @@ def export(db: sqlite_utils.Database, chat_id: int) -> ChatExport:
         chat = _dicts(
             db.execute(
                 "SELECT id, kind, title, username, tz, quiet_start, quiet_end, digest, "
-                "muted_until, keep_days, created_at FROM chats WHERE id = ?",
+                "muted_until, keep_days, lang, created_at FROM chats WHERE id = ?",
                 [chat_id],
             )
         )

@@ -151,7 +151,9 @@ async def test_export_sends_csv_and_json_documents(harness: BotHarness, api: Fak
     assert (sub["name"], sub["status"], sub["cooldown"]) == ("sectors", "silent", "3")
     [rule] = [r for r in table if r["record"] == "custom_alert"]
     assert rule["name"] == "^RUT record high"
-    assert {"tz", "keep_days", "digest"} <= {r["name"] for r in table if r["record"] == "setting"}
+    assert {"tz", "keep_days", "digest", "lang"} <= {
+        r["name"] for r in table if r["record"] == "setting"
+    }
     assert f"{sent_alerts} alerts in the history, 1 subscription, 1 custom alert." in doc.text
 
     [doc] = await harness.send("/export json", me)
