@@ -56,7 +56,9 @@ log = logging.getLogger(__name__)
 FETCH_TIMEOUT = 300.0
 """Seconds the evening scan waits for the data source (Yahoo's first full download of every
 preset ticker takes well under a minute). Past it the scan fails, saying so, and is retried
-like any failed scan; a source that hangs never holds the evening forever."""
+like any failed scan, so the scan job always ends. The fetch itself cannot be stopped from
+here: its thread goes on until the provider gives up (Yahoo: each HTTP request has its own
+10 s timeout, ``market.yahoo``), and a retry meanwhile waits behind it for the price cache."""
 
 ChartMaker = Callable[[Event, pd.DataFrame], bytes | None]
 DEFAULT_CHARTS: Any = object()

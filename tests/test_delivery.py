@@ -314,7 +314,7 @@ async def test_a_stale_file_id_is_forgotten_and_the_chart_uploaded_again(
     api.schedule("sendPhoto", [Fault(400, "Bad Request: wrong file identifier/HTTP URL")])
     worker = DeliveryWorker(bot, services.outbox, services.chats, config())
     worker.photos.ids[str(chart)] = "photo-stale"
-    await asyncio.wait_for(worker.run(until_idle=True), 10)
+    await asyncio.wait_for(worker.run(until_idle=True), 60)
     assert len(api.messages[2]) == 1 and worker.photos.uploads == 1
 
 

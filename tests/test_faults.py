@@ -95,7 +95,7 @@ async def test_a_rejected_token_is_one_line_status_3_and_leaves_nothing(tmp_path
 
 async def test_an_unreachable_bot_api_is_retried_then_one_line_status_4(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/"  # nobody listens; trailing slash accepted
-    env = bot_env(url, tmp_path / "bot.sqlite", STARTUP_TIMEOUT="3", LOG_LEVEL="DEBUG")
+    env = bot_env(url, tmp_path / "bot.sqlite", STARTUP_TIMEOUT="15", LOG_LEVEL="DEBUG")
     bot = await BotProcess.start(env, tmp_path)
     code = await bot.wait()
     assert_one_line_failure(bot, 4, code, "cannot reach the Bot API", "STARTUP_TIMEOUT")

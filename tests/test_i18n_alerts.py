@@ -17,6 +17,7 @@ from market.sample import SampleProvider
 from signals.catalogue import KINDS, rule
 from signals.events import Event
 from signals.presets import PRESETS, all_preset_rules
+from signals.series import fmt_ratio
 from tests.support.pipeline_support import add_chat, make_services, sync_topics
 from tests.support.untranslated import english_left
 
@@ -58,7 +59,9 @@ def test_numbers_in_an_alert_are_the_languages() -> None:
     cross = next(e for e in reversed(events()) if e.kind == "ratio_cross")
     german = event_html(cross, t=translator("de"))
     ratio = cross.values["ratio"]
-    assert f"{ratio:.4f}".replace(".", ",") in german or f"{ratio:.2f}" not in german
+    english = fmt_ratio(ratio)  # as the English sentence writes it, e.g. 0.1430
+    assert english in cross.text and "." in english
+    assert english.replace(".", ",") in german and english not in german
     assert "%" in german and " %" in german.replace("\xa0", " ")
     assert event_html(cross) == event_html(cross, t=translator("en"))
     assert cross.text in event_html(cross)  # English is the engine's own sentence

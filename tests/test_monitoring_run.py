@@ -19,7 +19,7 @@ from tests.test_monitoring import figures
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(600)  # start-up alone may take 180 s on a busy machine
 
 
 def free_port() -> int:
@@ -75,7 +75,7 @@ async def test_run_serves_healthz_and_metrics(tmp_path: Path) -> None:
                 seen = await until(handled, "the update in /metrics")
                 assert seen["rotation_bot_chats", (("kind", "private"),)] == 1
                 assert api.texts(5150)
-            log = await bot.stopped(timeout=30)
+            log = await bot.stopped(timeout=120)
         finally:
             await bot.kill()
     records = [json.loads(line) for line in log.splitlines()]  # every line is JSON
