@@ -17,6 +17,7 @@ from bot.console_chat import chat
 from bot.handlers.commands import COMMANDS
 from bot.handlers.errors import SORRY
 from bot.settings import Settings
+from tests.support.command_examples import EXAMPLES
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
@@ -58,20 +59,6 @@ async def test_unknown_method_is_a_bot_api_error() -> None:
                    get_updates_request=ConsoleRequest(out)) as bot:  # fmt: skip
         with pytest.raises(BadRequest, match=r"(?i)does not implement senddice"):
             await bot.send_dice(7)
-
-
-# Each command with arguments that take it down its real path; a command not listed here
-# (a new one) is sent bare, and must still be answered.
-EXAMPLES = {
-    "subscribe": "/subscribe breadth silent cooldown 5",
-    "unsubscribe": "/unsubscribe breadth",
-    "alert": "/alert IWM/SPY crosses above 200d",
-    "delete": "/delete 1",
-    "backtest": "/backtest ^RUT record high",
-    "chart": "/chart IWM/SPY",
-    "mute": "/mute 2",
-    "channel": "/channel add @rotation_daily",
-}
 
 
 async def test_every_command_is_answered_through_the_console(

@@ -21,21 +21,12 @@ from bot.handlers.commands import COMMANDS
 from bot.messages import esc
 from bot.settings import Settings
 from tests.support.bot_harness import ADMIN_ID, BOT, BotHarness, group, private, user
+from tests.support.command_examples import EXAMPLES as CONSOLE_EXAMPLES
 from tests.support.untranslated import english_left
 
 CHANNEL = -1007000000001
 OWNER = ADMIN_ID  # the operator, who also owns the channel: /stats answers too
-EXAMPLES = {
-    "subscribe": "/subscribe breadth",
-    "unsubscribe": "/unsubscribe breadth",
-    "alert": "/alert IWM/SPY crosses above 200d",
-    "delete": "/delete 1",
-    "backtest": "/backtest ^RUT record high",
-    "chart": "/chart IWM/SPY",
-    "mute": "/mute 2",
-    "channel": "/channel add @rotation_daily",
-    "settings": "/settings quiet 22:00-07:00",
-}
+EXAMPLES = {**CONSOLE_EXAMPLES, "settings": "/settings quiet 22:00-07:00"}
 WRONG = {  # a bad argument: the error replies are replies too
     "subscribe": "/subscribe nonsense",
     "alert": "/alert IWM/SPY crosses above 200d",  # a duplicate
@@ -220,18 +211,6 @@ async def test_rotation_bot_chat_answers_every_command_in_the_language(
     left = {line: english_left(esc(text), lang) for line, text in shown.items()}
     assert all(replies[line].strip() for line in lines)
     assert {line: words for line, words in left.items() if words} == {}
-
-
-CONSOLE_EXAMPLES = {  # as tests/test_console.py sends them
-    "subscribe": "/subscribe breadth",
-    "unsubscribe": "/unsubscribe breadth",
-    "alert": "/alert IWM/SPY crosses above 200d",
-    "delete": "/delete 1",
-    "backtest": "/backtest ^RUT record high",
-    "chart": "/chart IWM/SPY",
-    "mute": "/mute 2",
-    "channel": "/channel add @rotation_daily",
-}
 
 
 @pytest.mark.parametrize("lang", ["de", "es"])
