@@ -120,12 +120,6 @@ class Translator:
         """An aware time on its own clock: "Sat 28 Nov 2026 03:09"."""
         return f"{self.date(when.date())} {when:%H:%M}"
 
-    def join(self, items: list[str]) -> str:
-        """ "a, b and c" / "a, b und c" / "a, b y c"."""
-        from babel.lists import format_list
-
-        return format_list(items, locale=self.lang) if items else ""
-
 
 _DATE = {"en": "EEE dd MMM y", "de": "EEE d. MMM y"}  # as strftime's "%a %d %b %Y" did; "28."
 _lock = threading.Lock()

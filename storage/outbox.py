@@ -107,12 +107,8 @@ class Outbox:
     def mark_sending(self, message_id: int) -> Claimed | None:
         """Take a pending message for sending (committed); None if it is no longer pending
         (its chat was deactivated or it was sent meanwhile)."""
-        row = self.db.execute(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
-            f"WHERE id = ? AND status = 'pending' RETURNING {_COLUMNS}",
-            [message_id],
-        ).fetchone()
-        return Claimed(*row) if row else None
+        claimed = self.mark_sending_many([message_id])
+        return claimed[0] if claimed else None
 
     def mark_sending_many(self, ids: Sequence[int]) -> list[Claimed]:
         """Take several pending messages for sending in one statement (committed), in the
@@ -151,11 +147,7 @@ class Outbox:
 
     def mark_sent(self, message_id: int, telegram_id: int | None, now: dt.datetime) -> None:
         """Delivered: recorded whatever happened to the row meanwhile, as that is the truth."""
-        self.db.execute(
-            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, error = NULL "
-            "WHERE id = ?",
-            [telegram_id, stamp(now), message_id],
-        )
+        self.mark_sent_many([(message_id, telegram_id)], now)
 
     def mark_failed(self, message_id: int, reason: str) -> None:
         self.db.execute(

@@ -54,9 +54,6 @@ def resolve(name: str, t: Translator | None = None) -> str:
     )
 
 
-MODES = ("on", "silent", "off")
-"""How a chat gets a topic: with a notification, silently (``disable_notification``), or not
-at all (``off`` is the same as not subscribed)."""
 LOUD_PER_YEAR = 24
 """The rule for the defaults: a topic that alerts more than twice a month on the real closes
 (with the default cooldown) is silent by default; a person keeps a quiet feed of those and
