@@ -42,6 +42,12 @@ NAMES = {  # English names (signals.dashboard, bot.charts.base) -> msgids
         N_("value vs growth"),
         N_("small value vs small growth"),
         N_("equal weight vs cap weight"),
+        # the dashboard's gauges and the valuation pairs of /status
+        N_("Small vs large caps"),
+        N_("Value vs growth"),
+        N_("Breadth: equal vs cap weight"),
+        N_("Russell 2000 vs S&P 500"),
+        N_("S&P 600 vs S&P 500"),
     )
 }
 

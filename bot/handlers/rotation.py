@@ -9,6 +9,7 @@ from telegram import Update
 from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import reply, services, tr
+from bot.handlers.status import UNAVAILABLE
 from bot.offload import POOLS
 from bot.rotation import fetch as fetch_rotation
 from bot.rotation import latest_html
@@ -26,6 +27,6 @@ async def rrg(update: Update, context: Context) -> None:
         bounded = fetch.Bounded(found.provider)
         rotation = await POOLS.compute(fetch_rotation, bounded, SECTORS, start, end)
     except MarketDataError:
-        await reply(update, t("I can't reach the market data right now. Try again later."))
+        await reply(update, t(UNAVAILABLE))
         return
     await reply(update, latest_html(rotation, t))

@@ -52,15 +52,6 @@ so its P/E is not pulled up by the Russell 2000's loss-makers."""
 VALUATION_TICKERS = tuple(dict.fromkeys(t for p in VALUATION_PAIRS for t in (p.small, p.large)))
 
 
-GAUGE_NAMES = {
-    "Small vs large caps": N_("Small vs large caps"),
-    "Value vs growth": N_("Value vs growth"),
-    "Breadth: equal vs cap weight": N_("Breadth: equal vs cap weight"),
-    "Russell 2000 vs S&P 500": N_("Russell 2000 vs S&P 500"),
-    "S&P 600 vs S&P 500": N_("S&P 600 vs S&P 500"),
-}
-
-
 def _pct(x: float | None, t: Translator) -> str:
     return t("n/a") if x is None else t.percent(x)
 
@@ -72,7 +63,7 @@ def _gauge_line(g: Gauge, t: Translator) -> str:
         1: t("◆ mixed"),
         0: t("▼ below both averages"),
     }[sum(above)]
-    label = t(GAUGE_NAMES[g.label]) if g.label in GAUGE_NAMES else g.label
+    label = name(g.label, t)
     return f"<b>{esc(label)}</b> ({esc(g.subject)}) {t.number(g.value, 4)} — {trend}\n" + t(
         "    vs 50d {ma50} · vs 200d {ma200} · 1 month {month}",
         ma50=_pct(g.vs_ma50, t),
@@ -98,7 +89,7 @@ def valuation_lines(values: Valuations, source: str, t: Translator | None = None
     lines = [t("<b>Valuation</b> (trailing P/E, Yahoo's fund data)")]
     for p in VALUATION_PAIRS:
         small, large = values.get(p.small), values.get(p.large)
-        label = t(GAUGE_NAMES[p.label]) if p.label in GAUGE_NAMES else p.label
+        label = name(p.label, t)
         line = f"    {esc(label)}: {p.small} {_pe(small, t)} · {p.large} {_pe(large, t)}"
         if small is not None and large is not None:
             gap = small / large - 1
