@@ -201,8 +201,8 @@ class ChatStore:
                 [new_id, old_id],
             )
             self.db.execute(
-                "INSERT OR IGNORE INTO chat_rules (chat_id, rule_id, text) "
-                "SELECT ?, rule_id, text FROM chat_rules WHERE chat_id = ?",
+                "INSERT OR IGNORE INTO chat_rules (chat_id, rule_id, text, thread_id, thread_name) "
+                "SELECT ?, rule_id, text, thread_id, thread_name FROM chat_rules WHERE chat_id = ?",
                 [new_id, old_id],
             )
             self.db.execute(
@@ -279,15 +279,16 @@ class ChatStore:
         return [Subscription(*r) for r in rows]
 
     def thread_gone(self, chat_id: int, thread_id: int, notice: str) -> bool:
-        """Telegram says the forum topic ``thread_id`` is gone: the chat's subscriptions and
-        queued messages there move to General, and ``notice`` is queued there once (False if
-        this topic's notice was queued before). One transaction."""
+        """Telegram says the forum topic ``thread_id`` is gone: the chat's subscriptions,
+        custom alerts and queued messages there move to General, and ``notice`` is queued
+        there once (False if this topic's notice was queued before). One transaction."""
         with transaction(self.db):
-            self.db.execute(
-                "UPDATE subscriptions SET thread_id = NULL, thread_name = NULL "
-                "WHERE chat_id = ? AND thread_id = ?",
-                [chat_id, thread_id],
-            )
+            for table in ("subscriptions", "chat_rules"):
+                self.db.execute(
+                    f"UPDATE {table} SET thread_id = NULL, thread_name = NULL "
+                    "WHERE chat_id = ? AND thread_id = ?",
+                    [chat_id, thread_id],
+                )
             self.db.execute(
                 "UPDATE outbox SET thread_id = NULL WHERE chat_id = ? AND thread_id = ? "
                 "AND status IN ('pending', 'sending')",

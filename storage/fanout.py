@@ -104,7 +104,7 @@ _PATHS = (
         "CROSS JOIN rules r ON r.key = e.rule "
         "CROSS JOIN chat_rules cr ON cr.rule_id = r.id CROSS JOIN chats c ON c.id = cr.chat_id",
         "0",
-        "NULL",
+        "cr.thread_id",
         "true",
     ),
 )

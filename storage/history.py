@@ -56,7 +56,8 @@ def export(db: sqlite_utils.Database, chat_id: int) -> ChatExport:
         )
         rules = _dicts(
             db.execute(
-                "SELECT cr.text, r.key AS rule, cr.created_at FROM chat_rules cr "
+                "SELECT cr.text, r.key AS rule, cr.thread_id, cr.thread_name, cr.created_at "
+                "FROM chat_rules cr "
                 "JOIN rules r ON r.id = cr.rule_id WHERE cr.chat_id = ? ORDER BY cr.id",
                 [chat_id],
             )

@@ -56,11 +56,20 @@ class RuleStore:
         self.db = db
         self.limit = limit
 
-    def add(self, chat_id: int, rule: Rule, text: str) -> int:
+    def add(
+        self,
+        chat_id: int,
+        rule: Rule,
+        text: str,
+        thread_id: int | None = None,
+        thread_name: str | None = None,
+    ) -> int:
         """Link ``rule`` to the chat (storing the rule once for everyone); returns its number.
 
-        Raises :class:`DuplicateRuleError` if the chat has it already, :class:`RuleLimitError`
-        when the chat is at its limit. The chat must exist (storage.chats.ChatStore.ensure).
+        ``thread_id`` is the forum topic its alerts go to (None: General), ``thread_name`` that
+        topic's name when Telegram said it. Raises :class:`DuplicateRuleError` if the chat has
+        it already, :class:`RuleLimitError` when the chat is at its limit. The chat must exist
+        (storage.chats.ChatStore.ensure).
         """
         with transaction(self.db):
             mine = self._rule_ids(chat_id)
@@ -75,10 +84,33 @@ class RuleStore:
             if len(mine) >= self.limit:
                 raise RuleLimitError(self.limit)
             self.db.execute(
-                "INSERT INTO chat_rules (chat_id, rule_id, text) VALUES (?, ?, ?)",
-                [chat_id, rule_id, text],
+                "INSERT INTO chat_rules (chat_id, rule_id, text, thread_id, thread_name) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [chat_id, rule_id, text, thread_id, thread_name],
             )
         return len(mine) + 1
+
+    def topics(self, chat_id: int) -> dict[int, tuple[int, str | None]]:
+        """The chat's alerts that go to a forum topic: number -> (thread id, its name or
+        None). An alert not in the result goes to General."""
+        rows = self.db.execute(
+            "SELECT thread_id, thread_name FROM chat_rules WHERE chat_id = ? ORDER BY id",
+            [chat_id],
+        ).fetchall()
+        return {n: (tid, name) for n, (tid, name) in enumerate(rows, start=1) if tid is not None}
+
+    def move(
+        self, chat_id: int, number: int, thread_id: int | None, thread_name: str | None
+    ) -> None:
+        """Send the chat's alert ``number`` to forum topic ``thread_id`` (None: General)."""
+        with transaction(self.db):
+            ids = self._link_ids(chat_id)
+            if not 1 <= number <= len(ids):
+                raise NoSuchRuleError(number, len(ids))
+            self.db.execute(
+                "UPDATE chat_rules SET thread_id = ?, thread_name = ? WHERE id = ?",
+                [thread_id, thread_name, ids[number - 1]],
+            )
 
     def list(self, chat_id: int) -> list[tuple[int, str, Rule]]:
         """The chat's rules as (number, text as typed, rule), numbered from 1 in added order."""
@@ -149,6 +181,12 @@ class RuleStore:
     def _rule_ids(self, chat_id: int) -> builtins.list[int]:  # `list` here is the method
         rows = self.db.execute(
             "SELECT rule_id FROM chat_rules WHERE chat_id = ? ORDER BY id", [chat_id]
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _link_ids(self, chat_id: int) -> builtins.list[int]:
+        rows = self.db.execute(
+            "SELECT id FROM chat_rules WHERE chat_id = ? ORDER BY id", [chat_id]
         ).fetchall()
         return [r[0] for r in rows]
 

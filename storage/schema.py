@@ -123,4 +123,11 @@ V3 = [
         PRIMARY KEY (chat_id, rule)) WITHOUT ROWID""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3]
+# Custom alerts in forum topics: /alert sent inside a topic sends that alert's messages there,
+# as /subscribe does for a preset. NULL (every alert stored before): General, as before.
+V4 = [
+    "ALTER TABLE chat_rules ADD COLUMN thread_id INTEGER",
+    "ALTER TABLE chat_rules ADD COLUMN thread_name TEXT",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]

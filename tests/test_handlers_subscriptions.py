@@ -175,6 +175,6 @@ async def test_subscribe_inside_a_forum_topic_routes_there(harness: BotHarness) 
     [listing] = await harness.send("/list", FORUM, **in_topic(77, "Energy desk"))
     assert "Oil (<code>oil</code>): 🔔 with a notification, cooldown" in listing.text
     assert "to topic “Energy desk”" in listing.text
-    assert "Alerts of the others, and custom alerts, go to General." in listing.text
+    assert "Everything else goes to General." in listing.text
     await harness.send("/subscribe oil", FORUM)  # sent again in General: back to General
     assert harness.services.chats.subscription(FORUM["id"], "preset:oil").thread_id is None

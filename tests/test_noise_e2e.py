@@ -21,6 +21,7 @@ from bot.pipeline import run_scan
 from bot.scanner import backtest
 from bot.schedule import scan_time
 from market.sample import SAMPLE_END, SampleProvider
+from signals.parse import parse_rule
 from signals.presets import PRESETS
 from tests.support.bot_fixtures import make_services
 from tests.support.bot_harness import USER_ID, BotHarness, group, private, user
@@ -127,6 +128,55 @@ async def test_a_deleted_topic_falls_back_to_general_with_one_notice(
     assert statuses == [("sent",)]
     [listing] = await harness.send("/list", FORUM)
     assert "topic" not in listing.text.split("Custom")[0].split("gets</b>")[1]
+
+
+def first_firing(text: str) -> dt.date:
+    """The first session of the sample's last year on which custom alert ``text`` fires."""
+    start = SAMPLE_END - dt.timedelta(days=365)
+    result = backtest(SampleProvider(), [parse_rule(text)], start, SAMPLE_END)
+    assert result.events, f"{text} never fires in the sample's last year"
+    return min(e.date for e in result.events)
+
+
+async def test_a_custom_alert_sent_in_a_topic_is_delivered_there_and_can_move(
+    harness: BotHarness, api: FakeBotApi
+) -> None:
+    text = "IWM/SPY crosses above 50d"
+    [saved] = await harness.send(f"/alert {text}", FORUM, **in_topic(TOPIC, "Caps desk"))
+    assert "✅ Alert #1 saved" in saved.text and "topic “Caps desk”" in saved.text
+    [again] = await harness.send(f"/alert {text}", FORUM, **in_topic(TOPIC, "Caps desk"))
+    assert "already has that alert (#1)" in again.text  # same place: nothing to move
+    [alerts] = await harness.send("/alerts", FORUM)
+    assert "1. <code>IWM/SPY crosses above 50d</code>" in alerts.text
+    assert "to topic “Caps desk”" in alerts.text
+    [listing] = await harness.send("/list", FORUM)
+    assert "to topic “Caps desk”" in listing.text.split("Custom alerts")[1]
+    assert "Everything else goes to General." in listing.text
+
+    await scan(harness, first_firing(text))
+    await deliver(harness, api)
+    [alert] = [m for m in api.messages[FORUM["id"]] if "IWM/SPY" in m["text"]]
+    assert alert.get("message_thread_id") == TOPIC
+
+    [moved] = await harness.send(f"/alert {text}", FORUM)  # from General: it moves there
+    assert "Alert #1 now goes to General." in moved.text
+    assert harness.services.rules.topics(FORUM["id"]) == {}
+    [listing] = await harness.send("/list", FORUM)
+    assert "topic" not in listing.text
+
+
+async def test_a_deleted_topic_sends_custom_alerts_to_general(
+    harness: BotHarness, api: FakeBotApi
+) -> None:
+    text = "IWM/SPY crosses above 50d"
+    await harness.send(f"/alert {text}", FORUM, **in_topic())
+    api.deleted_threads.add((FORUM["id"], TOPIC))
+    await scan(harness, first_firing(text))
+    await deliver(harness, api)
+    shown = api.messages[FORUM["id"]]
+    assert [m["text"] for m in shown].count(THREAD_GONE_NOTICE) == 1
+    assert any("IWM/SPY" in m["text"] and "message_thread_id" not in m for m in shown)
+    assert harness.services.rules.topics(FORUM["id"]) == {}
 
 
 async def test_export_sends_csv_and_json_documents(harness: BotHarness, api: FakeBotApi) -> None:

@@ -112,3 +112,25 @@ def test_a_group_s_rules_follow_it_when_it_becomes_a_supergroup() -> None:
     chats.migrate(-4242, -1004242)
     assert rules.list(-1004242) == [(1, "^RUT record high", RUT)]
     assert rules.list(-4242) == []
+
+
+def test_an_alert_added_in_a_forum_topic_keeps_it_and_can_move() -> None:
+    chats, rules = stores()
+    group = -100200300400
+    rules.add(group, IWM, "IWM/SPY crosses above 200d")
+    rules.add(group, RUT, "^RUT record high", thread_id=77, thread_name="Caps desk")
+    assert rules.topics(group) == {2: (77, "Caps desk")}
+    rules.move(group, 1, 78, None)
+    rules.move(group, 2, None, None)
+    assert rules.topics(group) == {1: (78, None)}
+    with pytest.raises(NoSuchRuleError):
+        rules.move(group, 3, 78, None)
+
+
+def test_a_deleted_topic_sends_its_custom_alerts_to_general() -> None:
+    chats, rules = stores()
+    group = -100200300400
+    rules.add(group, IWM, "IWM/SPY crosses above 200d", thread_id=77, thread_name="Caps")
+    rules.add(group, RUT, "^RUT record high", thread_id=78, thread_name="Records")
+    assert chats.thread_gone(group, 77, "gone") is True
+    assert rules.topics(group) == {2: (78, "Records")}

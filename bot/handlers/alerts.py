@@ -9,6 +9,7 @@ from telegram import Update
 from bot.context import Context
 from bot.handlers import fetch
 from bot.handlers.common import arg_text, code, ensure_chat, reply, services, tr, upper_first
+from bot.handlers.forum import forum_topic, to_topic, topic_label
 from bot.handlers.permissions import Target, for_target
 from bot.handlers.topics import TOPICS, resolve, title
 from bot.i18n import N_, Translator, translator
@@ -158,28 +159,64 @@ async def alert(update: Update, context: Context, where: Target, words: list[str
         return
     if not where.is_channel:
         ensure_chat(update, context)
+    thread, name = (None, None) if where.is_channel else forum_topic(update)
     try:
-        number = svc.rules.add(where.id, rule, text)
-    except (DuplicateRuleError, RuleLimitError) as e:
+        number = svc.rules.add(where.id, rule, text, thread_id=thread, thread_name=name)
+    except DuplicateRuleError as e:
+        if await _moved(update, context, where, e.number, thread, name):
+            return
+        why = upper_first(esc(store_error(e, t)))
+        await reply(
+            update, t("❌ {why}. /alerts{channel} lists them.", why=why, channel=where.mention)
+        )
+        return
+    except RuleLimitError as e:
         why = upper_first(esc(store_error(e, t)))
         await reply(
             update, t("❌ {why}. /alerts{channel} lists them.", why=why, channel=where.mention)
         )
         return
     label = esc(t(where.label))
-    await reply(
-        update,
+    lines = [
         t(
             "✅ Alert #{number} saved for {label}: {rule}",
             number=number,
             label=label,
             rule=code(text),
+        ),
+        t("It fires when {what}. I check after every close.", what=esc(describe(rule, t))),
+    ]
+    if thread is not None:
+        lines.append(t("Its alerts go to topic {topic}.", topic=esc(topic_label(thread, name))))
+    lines.append(t("/backtest {rule} — when it would have fired before.", rule=esc(text)))
+    await reply(update, "\n".join(lines))
+
+
+async def _moved(
+    update: Update,
+    context: Context,
+    where: Target,
+    number: int,
+    thread: int | None,
+    name: str | None,
+) -> bool:
+    """/alert of an alert the chat has, sent from another forum topic (or General): its
+    alerts move here, as /subscribe moves a preset's. False when it is where it was."""
+    rules = services(context).rules
+    if rules.topics(where.id).get(number, (None, None))[0] == thread:
+        return False
+    rules.move(where.id, number, thread, name)
+    t = tr(update, context)
+    if thread is None:
+        text = t("Alert #{number} now goes to General.", number=number)
+    else:
+        text = t(
+            "Alert #{number} now goes to topic {topic}.",
+            number=number,
+            topic=esc(topic_label(thread, name)),
         )
-        + "\n"
-        + t("It fires when {what}. I check after every close.", what=esc(describe(rule, t)))
-        + "\n"
-        + t("/backtest {rule} — when it would have fired before.", rule=esc(text)),
-    )
+    await reply(update, "➡️ " + text)
+    return True
 
 
 @for_target(manage=False)
@@ -191,8 +228,12 @@ async def list_alerts(update: Update, context: Context, where: Target, _: list[s
     if not rules:
         await reply(update, t("No custom alerts for {label} yet.", label=label) + "\n" + usage(t))
         return
+    topics = services(context).rules.topics(where.id)
     lines = [t("🔔 <b>Custom alerts for {label}</b>", label=label)]
-    lines += [f"{n}. {code(text)} — {esc(describe(rule, t))}" for n, text, rule in rules]
+    lines += [
+        f"{n}. {code(text)} — {esc(describe(rule, t))}{to_topic(topics.get(n), t)}"
+        for n, text, rule in rules
+    ]
     lines.append(t("/delete{channel} N removes one.", channel=where.mention))
     await reply(update, "\n".join(lines))
 

@@ -91,7 +91,7 @@ def to_csv(data: ChatExport) -> str:
     for r in data.custom_alerts:
         writer.writerow(
             {"record": "custom_alert", "time": r["created_at"], "name": r["text"]}
-            | {"rule": r["rule"]}
+            | {"rule": r["rule"], "thread_id": r["thread_id"], "text": r["thread_name"]}
         )
     for key, value in data.chat.items():
         if key not in ("id", "kind", "title", "username", "created_at"):

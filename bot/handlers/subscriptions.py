@@ -17,6 +17,7 @@ from telegram.error import BadRequest
 from bot.context import Context
 from bot.handlers import keyboards
 from bot.handlers.common import code, ensure_chat, local_time, reply, services, tr, upper_first
+from bot.handlers.forum import forum_topic, to_topic, topic_label
 from bot.handlers.permissions import Target, for_target, may_manage
 from bot.handlers.topics import (
     DEFAULT_COOLDOWN,
@@ -220,29 +221,14 @@ async def _off(
     await reply(update, "\n".join(lines))
 
 
-def forum_topic(update: Update) -> tuple[int | None, str | None]:
-    """The forum topic a command was sent in (id, and its name when the message shows it),
-    or (None, None) outside a topic: in General, or a chat without topics."""
-    message = update.effective_message
-    if message is None or not message.is_topic_message or message.message_thread_id is None:
-        return None, None
-    created = message.reply_to_message.forum_topic_created if message.reply_to_message else None
-    return message.message_thread_id, created.name if created else None
-
-
 def how(sub: Subscription, t: Translator) -> str:
     """How a chat gets a topic, in words: "🔕 silent, cooldown 10 sessions, to topic “Caps”"."""
     parts = [t("🔕 silent") if sub.silent else t("🔔 with a notification")]
     if sub.cooldown:
         parts.append(t("cooldown {n} sessions", n=sub.cooldown))
     if sub.thread_id is not None:
-        parts.append(t("to topic {topic}", topic=esc(thread_label(sub))))
+        parts.append(t("to topic {topic}", topic=esc(topic_label(sub.thread_id, sub.thread_name))))
     return ", ".join(parts)
-
-
-def thread_label(sub: Subscription) -> str:
-    """A forum topic as /list names it: its name if known, else its number."""
-    return f"“{sub.thread_name}”" if sub.thread_name else f"#{sub.thread_id}"
 
 
 def _names(topics: list[str], t: Translator) -> str:
@@ -264,13 +250,14 @@ async def list_subscriptions(update: Update, context: Context, where: Target, _:
     lines += [
         f"• {esc(title(s.topic, t))} ({code(short_name(s.topic))}): {how(s, t)}" for s in subs
     ]
+    topics = svc.rules.topics(where.id)
     if rules:
         lines.append(t("<b>Custom alerts</b>:"))
-        lines += [f"{n}. {code(text)}" for n, text, _ in rules]
+        lines += [f"{n}. {code(text)}{to_topic(topics.get(n), t)}" for n, text, _ in rules]
     if not subs and not rules:
         lines.append(t("Nothing yet. /signals to choose, or /alert IWM/SPY crosses above 200d"))
-    if any(s.thread_id is not None for s in subs):
-        lines.append(t("Alerts of the others, and custom alerts, go to General."))
+    if topics or any(s.thread_id is not None for s in subs):
+        lines.append(t("Everything else goes to General."))
     if chat is not None:
         mode = t("one evening digest") if chat.digest else t("instant alerts")
         until = chat.muted_until
