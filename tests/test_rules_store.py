@@ -115,7 +115,7 @@ def test_a_group_s_rules_follow_it_when_it_becomes_a_supergroup() -> None:
 
 
 def test_an_alert_added_in_a_forum_topic_keeps_it_and_can_move() -> None:
-    chats, rules = stores()
+    _, rules = stores()
     group = -100200300400
     rules.add(group, IWM, "IWM/SPY crosses above 200d")
     rules.add(group, RUT, "^RUT record high", thread_id=77, thread_name="Caps desk")
