@@ -12,12 +12,12 @@ reads it; texts are refused where Telegram refuses them (bad HTML, empty, too lo
 
 Methods: getMe, getUpdates (queue via :meth:`add_update` / :meth:`add_message`, honours
 offset/limit, long-polls up to ``max_long_poll``), answerInlineQuery (bot/fake_api/inline.py),
+getChat, getChatMember, set/get/deleteMyCommands (bot/fake_api/directory.py),
 sendMessage, sendPhoto, sendDocument (``message_thread_id`` to a forum topic; one in
 ``deleted_threads`` is "message thread not found"), editMessageText,
-editMessageReplyMarkup, deleteMessage, answerCallbackQuery, getChat, getChatMember,
-set/get/deleteMyCommands, and those that only answer True (sendChatAction,
-set/deleteWebhook, setMyDescription, setMyShortDescription, setChatMenuButton, close). Any
-other method is refused with a 400 that names it.
+editMessageReplyMarkup, deleteMessage, answerCallbackQuery, and those that only answer True
+(sendChatAction, set/deleteWebhook, setMyDescription, setMyShortDescription,
+setChatMenuButton, close). Any other method is refused with a 400 that names it.
 """
 
 from __future__ import annotations
@@ -26,19 +26,17 @@ import asyncio
 import collections
 import contextlib
 import itertools
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.fake_api.directory import ChatDirectory
 from bot.fake_api.faults import Fault, Faults
 from bot.fake_api.inline import InlineQueries
 from bot.fake_api.wire import (
     Rejected,
     Upload,
-    chat_full_info,
-    chat_member,
     check_text,
     error_body,
     ok_body,
@@ -91,7 +89,7 @@ class Sent:
         raise AssertionError(f"no button {startswith!r} in {[b['text'] for b in self.buttons]}")
 
 
-class BotApi(Faults, InlineQueries):
+class BotApi(Faults, ChatDirectory, InlineQueries):
     """The fake's world and the answer of each Bot API method it knows.
 
     Configure: ``chats`` (by id and ``@username``; :meth:`add_channel`); ``chat_members``
@@ -137,9 +135,6 @@ class BotApi(Faults, InlineQueries):
         self.default_member_status = default_member_status
         self.record = record
         self.send_latency = send_latency
-        self.chats: dict[int | str, dict[str, Any]] = {}
-        self.users: dict[int, dict[str, Any]] = {}
-        self.chat_members: dict[tuple[int | str, int], str | dict[str, Any]] = {}
         self.requests: list[Recorded] = []
         self.messages: dict[int | str, list[dict[str, Any]]] = collections.defaultdict(list)
         self.sent: list[Sent] = []
@@ -148,13 +143,11 @@ class BotApi(Faults, InlineQueries):
         self.deleted_threads: set[tuple[int, int]] = set()  # (chat id, forum topic) gone
         self.uploads: list[tuple[int | str, str, Upload]] = []  # (chat_id, field, upload)
         self.callback_answers: list[dict[str, Any]] = []
-        self.commands: dict[str, list[Any]] = {}
         self.delivered_count = 0
         self.closing = asyncio.Event()  # set: simulated hangs and long polls end at once
         self._updates: collections.deque[dict[str, Any]] = collections.deque()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(first_message_id)
-        self._channel_ids = itertools.count(1_000_000_000_001)
         self._updates_event = asyncio.Event()
         # Bound here, so a subclass overriding e.g. _send_message answers with its override.
         self._answers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
@@ -163,17 +156,13 @@ class BotApi(Faults, InlineQueries):
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
-            "getChat": self._get_chat,
-            "getChatMember": self._get_chat_member,
-            "setMyCommands": self._set_my_commands,
-            "getMyCommands": self._get_my_commands,
-            "deleteMyCommands": self._delete_my_commands,
             "answerCallbackQuery": self._answer_callback_query,
             "editMessageText": self._edit_message,
             "editMessageReplyMarkup": self._edit_message,
             "deleteMessage": self._delete_message,
             **dict.fromkeys(_TRUE_METHODS, self._true),
         }
+        ChatDirectory.__init__(self)  # getChat, getChatMember, set/get/deleteMyCommands
         InlineQueries.__init__(self)  # inline_query updates and answerInlineQuery
 
     # -- one request ------------------------------------------------------------------------
@@ -202,12 +191,6 @@ class BotApi(Faults, InlineQueries):
         """End simulated hangs and long polls now."""
         self.closing.set()
         self._updates_event.set()
-
-    # -- configuration ----------------------------------------------------------------------
-    def add_channel(self, chat_id: int, username: str, title: str = "Channel") -> dict[str, Any]:
-        chat = {"id": chat_id, "type": "channel", "title": title, "username": username}
-        self.chats[chat_id] = self.chats[f"@{username}"] = chat
-        return chat
 
     # -- updates and inspection -------------------------------------------------------------
     def add_update(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -251,22 +234,6 @@ class BotApi(Faults, InlineQueries):
 
     def texts(self, chat_id: int | str) -> list[str | None]:
         return [m.get("text", m.get("caption")) for m in self.messages.get(chat_id, [])]
-
-    # -- the chats --------------------------------------------------------------------------
-    def chat(self, chat_id: int | str) -> dict[str, Any]:
-        """The chat ``chat_id`` names (made up from the id the first time)."""
-        chat = self.chats.get(chat_id)
-        if chat is not None:
-            return chat
-        if isinstance(chat_id, str):  # "@name": a public channel
-            name = chat_id.removeprefix("@")
-            title = name.replace("_", " ").title()
-            return self.add_channel(-next(self._channel_ids), name, title)
-        kind = "private" if chat_id > 0 else "supergroup" if chat_id <= -(10**12) else "group"
-        chat = {"id": chat_id, "type": kind}
-        chat["first_name" if kind == "private" else "title"] = f"Chat {chat_id}"
-        self.chats[chat_id] = chat
-        return chat
 
     def _deliver(self, method: str, params: dict[str, Any], message: dict[str, Any]) -> dict:
         chat = self.chat(params["chat_id"])
@@ -377,33 +344,6 @@ class BotApi(Faults, InlineQueries):
             message["caption"] = caption
         return self._deliver("sendDocument", params, message)
 
-    async def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not self.see_every_chat and params["chat_id"] not in self.chats:
-            raise Rejected(400, "Bad Request: chat not found")
-        return chat_full_info(self.chat(params["chat_id"]))
-
-    async def _get_chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id, user_id = params["chat_id"], int(params["user_id"])
-        chat_id = self.chats.get(chat_id, {"id": chat_id})["id"]  # "@name" -> its id
-        entry = self.chat_members.get((chat_id, user_id), self.default_member_status)
-        user = self.users.get(user_id) or {
-            "id": user_id,
-            "is_bot": user_id == self.bot_user["id"],
-            "first_name": "User",
-        }
-        return chat_member(entry, user)
-
-    async def _set_my_commands(self, params: dict[str, Any]) -> bool:
-        self.commands[_scope(params)] = params.get("commands") or []
-        return True
-
-    async def _get_my_commands(self, params: dict[str, Any]) -> list[Any]:
-        return self.commands.get(_scope(params), [])
-
-    async def _delete_my_commands(self, params: dict[str, Any]) -> bool:
-        self.commands.pop(_scope(params), None)
-        return True
-
     async def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         self.callback_answers.append(params)
         return True
@@ -426,11 +366,3 @@ class BotApi(Faults, InlineQueries):
         message = self._find(params, "delete")
         self.messages[message["chat"]["id"]].remove(message)
         return True
-
-
-def _scope(params: dict[str, Any]) -> str:
-    """The key commands are kept under: the scope (default: default) as sorted JSON, and
-    ``/xx`` after it for a ``language_code`` (as Telegram keeps one list per language)."""
-    scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
-    lang = params.get("language_code")
-    return f"{scope}/{lang}" if lang else scope
