@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from signals.rules import NEW_YORK
 
 TOKEN_PATTERN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
+TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
 WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 """Telegram allows 1-256 of these characters; fewer than 16 is too easy to guess."""
 
@@ -136,6 +137,19 @@ class Settings(BaseSettings):
                 f"WEBHOOK_URL must be the public https:// address Telegram posts updates to, "
                 f"not {self.webhook_url!r}"
             )
+        # Telegram posts only to https on these ports (setWebhook refuses the rest); a local
+        # Bot API server (TELEGRAM_BASE_URL) posts to any http or https address.
+        if self.bot_api_url() is None:
+            if url.scheme != "https":
+                raise ValueError(
+                    f"WEBHOOK_URL must be https:// (Telegram posts only to HTTPS; http:// works "
+                    f"with a local Bot API server, TELEGRAM_BASE_URL), not {self.webhook_url!r}"
+                )
+            if url.port not in (None, *TELEGRAM_WEBHOOK_PORTS):
+                raise ValueError(
+                    f"WEBHOOK_URL's port must be one Telegram posts to (443, 80, 88 or 8443; "
+                    f"your proxy forwards it to WEBHOOK_PORT), not {url.port}"
+                )
         secret = self.webhook_secret.get_secret_value().strip() if self.webhook_secret else ""
         if not secret:
             raise ValueError(

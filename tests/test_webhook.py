@@ -103,6 +103,14 @@ async def test_only_requests_with_the_secret_are_handled(tmp_path: Path) -> None
             "WEBHOOK_SECRET must be 16 to 256 characters",
         ),
         ({"WEBHOOK_URL": "bot.example.com/tg", "WEBHOOK_SECRET": SECRET}, "WEBHOOK_URL must be"),
+        (
+            {"WEBHOOK_URL": "http://bot.example.com/tg", "WEBHOOK_SECRET": SECRET},
+            "WEBHOOK_URL must be https:// (Telegram posts only to HTTPS",
+        ),
+        (
+            {"WEBHOOK_URL": "https://bot.example.com:9000/tg", "WEBHOOK_SECRET": SECRET},
+            "WEBHOOK_URL's port must be one Telegram posts to (443, 80, 88 or 8443",
+        ),
     ],
 )
 def test_bad_webhook_settings_are_one_line_and_status_2(
@@ -113,7 +121,13 @@ def test_bad_webhook_settings_are_one_line_and_status_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no .env
-    for name in ("DATABASE_PATH", "WEBHOOK_SECRET", "WEBHOOK_URL", "DATA_SOURCE"):
+    for name in (
+        "DATABASE_PATH",
+        "WEBHOOK_SECRET",
+        "WEBHOOK_URL",
+        "DATA_SOURCE",
+        "TELEGRAM_BASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     for name, value in env.items():
