@@ -381,11 +381,19 @@ async def test_quiet_hours_message_waits_for_not_before(
 
 
 async def test_wake_delivers_at_once_and_stop_lets_in_flight_sends_finish(
-    api: FakeBotApi, bot: Bot, services: Services
+    api: FakeBotApi, bot: Bot, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    idle = asyncio.Event()
+    asked = services.outbox.next_due
+
+    def next_due(now: dt.datetime) -> dt.datetime | None:
+        idle.set()  # the worker asks this, then waits for wake() or its 30 s poll
+        return asked(now)
+
+    monkeypatch.setattr(services.outbox, "next_due", next_due)
     worker = DeliveryWorker(bot, services.outbox, services.chats, config(poll_interval=30))
     task = asyncio.create_task(worker.run())
-    await asyncio.sleep(0.05)  # let it go idle on its 30 s poll
+    await asyncio.wait_for(idle.wait(), 5)  # it found nothing and went idle
     queue(services, 1, 3)
     worker.wake()
     await wait_for(lambda: len(api.texts(1)) == 3, 5, "three messages after wake()")
