@@ -146,12 +146,13 @@ def cmd_rrg(args: argparse.Namespace, settings: Settings) -> int:
 
 def latest_html(rotation: Rotation, t: Translator | None = None) -> str:
     """The latest week's table as a chat message (/rrg), in the language of ``t``."""
+    from bot.rule_errors import translated
     from bot.signal_texts import quadrant
 
     t = t or translator(None)
     points = rotation.table.latest()
     if not points:
-        why = "; ".join(f"{s}: {w}" for s, w in rotation.table.short.items())
+        why = "; ".join(f"{s}: {translated(w, t)}" for s, w in rotation.table.short.items())
         return t("No relative rotation point yet ({why}).", why=esc(why or t("no data")))
     head = t(
         "🔄 <b>Sectors vs {benchmark}</b> — relative rotation (JdK-style), week ending {day}",
@@ -166,7 +167,7 @@ def latest_html(rotation: Rotation, t: Translator | None = None) -> str:
         rows.append(f"{ticker:<5} {ratio:>8} {momentum:>7}  {quadrant(p.quadrant, t)}")
     lines = [head, f"<pre>{esc(chr(10).join(rows))}</pre>"]
     stale = sorted({p.subject for p in rotation.table.points} - {p.subject for p in points})
-    notes = [f"{s}: {w}" for s, w in rotation.table.short.items()]
+    notes = [f"{s}: {translated(w, t)}" for s, w in rotation.table.short.items()]
     notes += [t("{subject}: no point that week", subject=s) for s in stale]
     if notes:
         lines.append(f"<i>{esc('; '.join(notes))}</i>")

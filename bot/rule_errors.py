@@ -1,18 +1,24 @@
 """The rule language's refusals and the data sources' reasons, in the chat's language.
 
 signals/ (the rule parser, :class:`signals.parse.ParseError`) and market/ (a ticker's
-:class:`market.base.NoData` reason) stay pure and write English sentences. Those sentences
-have a fixed shape with a few values in them, so here each shape is a pattern whose named
-groups fill a msgid of the same fields; a sentence no pattern knows (a new one, a rare one)
-is shown in English, as before. tests/test_i18n_commands.py sends the common mistakes.
+:class:`market.base.NoData` reason, a data problem of market/validate.py) stay pure and write
+English. Most of what they write is a :class:`signals.sentence.Sentence`, which keeps its msgid
+and values: :func:`say` looks the msgid up in the chat's catalog and fills it. For the few
+plain English sentences left (the synthetic sample's and Yahoo's reasons), each shape below is
+a pattern whose named groups fill a msgid of the same fields; a sentence neither knows is shown
+in English, as before. tests/test_i18n_commands.py sends the common mistakes and bad data.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from functools import cache
+from numbers import Real
+from typing import Any
 
 from bot.i18n import N_, Translator
+from signals.sentence import Sentence, message_of
 
 _EXAMPLE = r"(?P<example>.+?)\.?"
 SHAPES: tuple[tuple[str, str], ...] = (
@@ -197,9 +203,47 @@ def _match(text: str, table: tuple[tuple[str, str], ...], t: Translator) -> str 
     return None
 
 
+_FIELD = re.compile(r"\{[^{}]*\}")
+_LETTER = re.compile(r"[A-Za-z]")
+
+
+def say(sentence: Sentence, t: Translator) -> str:
+    """``sentence`` in the language of ``t``: its msgid's translation filled with its values
+    (numbers in the language's style, a value that is a sentence said in turn); English as
+    a whole when the catalog lacks it, never half."""
+    if t.lang == "en":
+        return str(sentence)
+    text = t(sentence.msgid)
+    if text == sentence.msgid and _LETTER.search(_FIELD.sub("", text)):
+        return str(sentence)
+    specs = {
+        name: spec or ""
+        for _, name, spec, _ in string.Formatter().parse(sentence.msgid)
+        if name is not None
+    }
+    values = {k: _value(v, specs.get(k, ""), t) for k, v in sentence.values.items()}
+    return text.format(**values)
+
+
+def _value(value: Any, spec: str, t: Translator) -> Any:
+    """One value of a sentence as the language writes it (``spec``: the English format)."""
+    if isinstance(value, Sentence):
+        return say(value, t)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return value
+    digits = int(spec.rsplit(".", 1)[1][:-1]) if "." in spec and spec.endswith("f") else None
+    if "+" in spec:
+        return t.signed(float(value), 1 if digits is None else digits)
+    return t.number(float(value), digits)
+
+
 def translated(message: object, t: Translator) -> str:
-    """``message`` (an engine or data-source sentence, English) in the language of ``t``;
-    as it is when the language is English or no shape matches."""
+    """``message`` (an engine or data-source sentence or error, English) in the language of
+    ``t``; as it is when the language is English or nothing knows it."""
+    if isinstance(message, BaseException | str):
+        message = message_of(message)
+    if isinstance(message, Sentence):
+        return say(message, t)
     text = str(message)
     if t.lang == "en":
         return text

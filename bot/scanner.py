@@ -32,6 +32,7 @@ from signals.catalogue import KINDS
 from signals.engine import evaluate
 from signals.events import Event
 from signals.rules import Context, Rule, unique
+from signals.sentence import Sentence, joined
 
 BENCHMARK = "SPY"
 
@@ -99,11 +100,23 @@ def data_problems(closes: Closes, session: dt.date) -> dict[str, str]:
         last = upto.index[rows[-1]] if len(rows) else None
         if last is None:
             first = closes.frame[t].first_valid_index()
-            problems[t] = f"no data for {t} up to {session}" + (
-                f" (its data starts on {first.date()})" if first is not None else ""
+            problems[t] = (
+                Sentence("no data for {ticker} up to {session}", ticker=t, session=session)
+                if first is None
+                else Sentence(
+                    "no data for {ticker} up to {session} (its data starts on {first})",
+                    ticker=t,
+                    session=session,
+                    first=first.date(),
+                )
             )
         elif last != day:
-            problems[t] = f"stale data for {t}: last close {last.date()}, expected {session}"
+            problems[t] = Sentence(
+                "stale data for {ticker}: last close {last}, expected {session}",
+                ticker=t,
+                last=last.date(),
+                session=session,
+            )
     return problems
 
 
@@ -195,7 +208,7 @@ def scan_closes(
         if e.date == session or held.get(e.date, set()) & set(by_key[e.rule].tickers)
     ]
     for t, lines in validation_problems(closes, session, session).items():
-        problems[t] = "; ".join([problems[t], *lines] if t in problems else lines)
+        problems[t] = joined([problems[t], *lines] if t in problems else lines)
     problems |= warm
     return ScanResult(
         session=session,
@@ -275,7 +288,7 @@ def backtest(
     with_data = covered.index[covered.notna().any(axis=1)]
     problems = {t: str(why) for t, why in closes.missing.items()}
     for t, lines in validation_problems(closes, start, end).items():
-        problems[t] = "; ".join(lines)
+        problems[t] = joined(lines)
     last_overall = with_data[-1].date() if len(with_data) else None
     for t, check in (closes.checks or {}).items():
         if (
@@ -284,8 +297,13 @@ def backtest(
             and (start is None or check.last >= start)
             and (check.last < last_overall)
         ):
-            ended = f"{t}'s data ends on {check.last}, before the others' ({last_overall})"
-            problems[t] = f"{problems[t]}; {ended}" if t in problems else ended
+            ended = Sentence(
+                "{ticker}'s data ends on {last}, before the others' ({others})",
+                ticker=t,
+                last=check.last,
+                others=last_overall,
+            )
+            problems[t] = joined([problems[t], ended]) if t in problems else ended
     return BacktestResult(
         start=start if start is not None else (with_data[0].date() if len(with_data) else end),
         end=end,

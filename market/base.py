@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
+from signals.sentence import Sentence
+
 if TYPE_CHECKING:
     from market.validate import TickerCheck
 
@@ -23,9 +25,10 @@ class NoData:
 
     ticker: str
     reason: str
+    """Why, in English; a :class:`~signals.sentence.Sentence` where a chat may read it."""
 
     def __str__(self) -> str:
-        return f"no data for {self.ticker}: {self.reason}"
+        return Sentence("no data for {ticker}: {reason}", ticker=self.ticker, reason=self.reason)
 
 
 @dataclass(slots=True)

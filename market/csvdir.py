@@ -9,7 +9,8 @@ Accepted shapes, as Yahoo, Stooq and most tools export them:
 
 A value that is empty, ``null``, ``NaN``, ``NA`` or ``.`` is a missing close (Yahoo writes
 ``null`` for a day without a trade). Anything else that is not a date or a number is a
-mistake, reported as a :class:`~market.base.MarketDataError` naming the file and the line.
+mistake, reported as a :class:`~market.base.MarketDataError` naming the file and the line
+(its message a :class:`~signals.sentence.Sentence`, so a chat reads it in its language).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from market.base import Closes, MarketDataError, NoData, Valuations, split_missing, tidy
+from signals.sentence import Sentence, message_of
 
 DATE_COLUMNS = ("date", "datetime", "timestamp", "time")
 CLOSE_COLUMNS = ("adj close", "adj_close", "adjclose", "adjusted close", "close")
@@ -38,7 +40,9 @@ class CsvProvider:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
         if not self.path.exists():
-            raise MarketDataError(f"csv source {self.path}: no such file or folder")
+            raise MarketDataError(
+                Sentence("csv source {path}: no such file or folder", path=self.path)
+            )
         self.name = f"csv:{self.path}"
 
     def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
@@ -56,30 +60,38 @@ class CsvProvider:
                 try:
                     series[t] = _read_one(files[t.upper()], _stamp(files[t.upper()]))
                 except MarketDataError as e:
-                    unreadable[t] = NoData(t, str(e))
+                    unreadable[t] = NoData(t, message_of(e))
             frame = pd.concat(series, axis=1, sort=True) if series else pd.DataFrame()
         frame = tidy(frame)
         rows = frame.loc[None if start is None else pd.Timestamp(start) : pd.Timestamp(end)]
         result = split_missing(
             rows.reindex(columns=[t for t in tickers if t in rows.columns]),
             tickers,
-            reason=f"no closes in {self.path} for the requested dates",
+            reason=Sentence("no closes in {path} for the requested dates", path=self.path),
         )
         for t in tickers:
             if t in unreadable:
                 result.missing[t] = unreadable[t]
             elif t not in frame.columns:
-                where = "column" if self.path.is_file() else f"file {t}.csv"
-                result.missing[t] = NoData(t, f"no {where} in {self.path}")
+                result.missing[t] = NoData(
+                    t,
+                    Sentence("no column {ticker} in {path}", ticker=t, path=self.path)
+                    if self.path.is_file()
+                    else Sentence("no file {ticker}.csv in {path}", ticker=t, path=self.path),
+                )
             elif t in result.missing:
                 first = frame[t].first_valid_index()
                 last = frame[t].last_valid_index()
                 if first is not None and pd.Timestamp(end) < first:
-                    result.missing[t] = NoData(
-                        t, f"its data in {self.path} starts on {first.date()}"
+                    said = Sentence(
+                        "its data in {path} starts on {day}", path=self.path, day=first.date()
                     )
+                    result.missing[t] = NoData(t, said)
                 elif first is not None and start is not None and pd.Timestamp(start) > last:
-                    result.missing[t] = NoData(t, f"its data in {self.path} ends on {last.date()}")
+                    said = Sentence(
+                        "its data in {path} ends on {day}", path=self.path, day=last.date()
+                    )
+                    result.missing[t] = NoData(t, said)
         result.source = self.name
         return result
 
@@ -138,8 +150,8 @@ def _span(path: Path, _stamp: tuple[float, int]) -> tuple[dt.date, dt.date] | No
 def _read_one(path: Path, _stamp: tuple[float, int]) -> pd.Series:
     """One ticker's closes from a Date + (Adj) Close file; cached until the file changes."""
     header, rows = _rows(path)
-    date_col = _find(header, DATE_COLUMNS, path, "a date column (Date)")
-    close_col = _find(header, CLOSE_COLUMNS, path, "a close column (Adj Close or Close)")
+    date_col = _find(header, DATE_COLUMNS, path, Sentence("a date column (Date)"))
+    close_col = _find(header, CLOSE_COLUMNS, path, Sentence("a close column (Adj Close or Close)"))
     dates, values, lines = [], [], []
     for line, row in rows:
         dates.append(_date(row[date_col], path, line))
@@ -152,10 +164,12 @@ def _read_one(path: Path, _stamp: tuple[float, int]) -> pd.Series:
 def _read_wide(path: Path, _stamp: tuple[float, int]) -> pd.DataFrame:
     """A wide file: a date column, then one column of closes per ticker."""
     header, rows = _rows(path)
-    date_col = _find(header, DATE_COLUMNS, path, "a date column (Date)")
+    date_col = _find(header, DATE_COLUMNS, path, Sentence("a date column (Date)"))
     names = [h.strip() for i, h in enumerate(header) if i != date_col]
     if not names:
-        raise MarketDataError(f"{path}, line 1: no ticker columns besides the date")
+        raise MarketDataError(
+            Sentence("{path}, line 1: no ticker columns besides the date", path=path)
+        )
     dates: list[pd.Timestamp] = []
     lines: list[int] = []
     columns: list[list[float]] = [[] for _ in names]
@@ -175,11 +189,14 @@ def _rows(path: Path) -> tuple[list[str], Iterable[tuple[int, list[str]]]]:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             lines = list(csv.reader(fh))
     except UnicodeDecodeError as e:
-        raise MarketDataError(f"{path}: not a text CSV file ({e.reason})") from None
+        said = Sentence("{path}: not a text CSV file ({why})", path=path, why=e.reason)
+        raise MarketDataError(said) from None
     except (OSError, csv.Error) as e:
-        raise MarketDataError(f"{path}: cannot read: {e}") from None
+        raise MarketDataError(Sentence("{path}: cannot read: {why}", path=path, why=e)) from None
     if not lines or not any(cell.strip() for cell in lines[0]):
-        raise MarketDataError(f"{path}, line 1: empty file, expected a header row")
+        raise MarketDataError(
+            Sentence("{path}, line 1: empty file, expected a header row", path=path)
+        )
     header = lines[0]
     body = []
     for number, row in enumerate(lines[1:], start=2):
@@ -187,11 +204,17 @@ def _rows(path: Path) -> tuple[list[str], Iterable[tuple[int, list[str]]]]:
             continue  # blank line
         if len(row) != len(header):
             raise MarketDataError(
-                f"{path}, line {number}: {len(row)} fields, the header has {len(header)}"
+                Sentence(
+                    "{path}, line {line}: {fields} fields, the header has {columns}",
+                    path=path,
+                    line=number,
+                    fields=len(row),
+                    columns=len(header),
+                )
             )
         body.append((number, row))
     if not body:
-        raise MarketDataError(f"{path}: a header but no rows of data")
+        raise MarketDataError(Sentence("{path}: a header but no rows of data", path=path))
     return header, body
 
 
@@ -200,7 +223,14 @@ def _find(header: list[str], wanted: Sequence[str], path: Path, what: str) -> in
     for name in wanted:
         if name in lowered:
             return lowered.index(name)
-    raise MarketDataError(f"{path}, line 1: found no {what} in header {', '.join(header)}")
+    raise MarketDataError(
+        Sentence(
+            "{path}, line 1: found no {what} in header {header}",
+            path=path,
+            what=what,
+            header=", ".join(header),
+        )
+    )
 
 
 def _date(text: str, path: Path, line: int) -> pd.Timestamp:
@@ -210,7 +240,11 @@ def _date(text: str, path: Path, line: int) -> pd.Timestamp:
     except (ValueError, TypeError):
         stamp = pd.NaT
     if value == "" or pd.isna(stamp):
-        raise MarketDataError(f"{path}, line {line}: {text!r} is not a date")
+        raise MarketDataError(
+            Sentence(
+                "{path}, line {line}: {value!r} is not a date", path=path, line=line, value=text
+            )
+        )
     if stamp.tzinfo is not None:
         stamp = stamp.tz_localize(None)
     return stamp.normalize()
@@ -223,9 +257,19 @@ def _number(text: str, path: Path, line: int) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise MarketDataError(f"{path}, line {line}: {text!r} is not a number") from None
+        said = Sentence(
+            "{path}, line {line}: {value!r} is not a number", path=path, line=line, value=text
+        )
+        raise MarketDataError(said) from None
     if math.isinf(number):
-        raise MarketDataError(f"{path}, line {line}: {text!r} is not a finite number")
+        raise MarketDataError(
+            Sentence(
+                "{path}, line {line}: {value!r} is not a finite number",
+                path=path,
+                line=line,
+                value=text,
+            )
+        )
     return number  # zero and negative are allowed: a 3-month yield can be 0.00
 
 
@@ -237,6 +281,11 @@ def _series(
     if dupes.any():
         line = lines[int(dupes.argmax())]
         raise MarketDataError(
-            f"{path}, line {line}: date {index[dupes.argmax()].date()} appears twice"
+            Sentence(
+                "{path}, line {line}: date {day} appears twice",
+                path=path,
+                line=line,
+                day=index[dupes.argmax()].date(),
+            )
         )
     return pd.Series(values, index=index, dtype=float).sort_index()

@@ -28,7 +28,8 @@ What is checked, and what happens:
   no rolling window silently spans a gap.
 
 Nothing is dropped silently: every problem names the ticker, the date and the value, and
-``first``/``last`` give the dates each ticker's data really covers.
+``first``/``last`` give the dates each ticker's data really covers. A problem's text is a
+:class:`~signals.sentence.Sentence`: English here, in the chat's language where a chat sees it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import pandas as pd
 from market import calendar
 from market.base import Closes, NoData
 from market.kinds import SeriesKind, kind_of
+from signals.sentence import Sentence, joined
 
 PRICE_FACTOR = 5.0
 """A price moving beyond x5 or /5 in one session is suspicious (the largest real moves in the
@@ -72,7 +74,8 @@ weekday a session, so older history is checked by the own-calendar rule instead.
 
 @dataclass(frozen=True, slots=True)
 class DataProblem:
-    """One thing wrong with one ticker's data, for a human (``text``) and for the scanner."""
+    """One thing wrong with one ticker's data, for a human (``text``, a
+    :class:`~signals.sentence.Sentence`) and for the scanner."""
 
     ticker: str
     what: str  # "bad print" | "gap" | "pending"
@@ -155,7 +158,8 @@ def validate(closes: Closes, quote_types: Mapping[str, str] | None = None) -> Cl
         fixed = _check_series(column, check)
         if fixed is None:
             frame = frame.drop(columns=[t])
-            missing[t] = NoData(t, "; ".join(p.text for p in check.problems) or "no valid close")
+            reason = joined([p.text for p in check.problems]) or Sentence("no valid close")
+            missing[t] = NoData(t, reason)
             continue
         if fixed is not column:
             frame[t] = fixed
@@ -211,8 +215,14 @@ def _check_series(column: pd.Series, check: TickerCheck) -> pd.Series | None:
                 t,
                 "bad print",
                 dates[i].date(),
-                f"bad print in {t} on {dates[i].date()}: close {_fmt(values[i])} is "
-                f"impossible for {_a(kind)}; held at the previous close, no alert that session",
+                Sentence(
+                    "bad print in {ticker} on {day}: close {close:,.6g} is impossible for "
+                    "{kind}; held at the previous close, no alert that session",
+                    ticker=t,
+                    day=dates[i].date(),
+                    close=float(values[i]),
+                    kind=_a(kind),
+                ),
                 (dates[i].date(), dates[i].date()),
             )
         )
@@ -281,8 +291,14 @@ def _moves(values: np.ndarray, dates: pd.DatetimeIndex, good: np.ndarray, check:
                     t,
                     "pending",
                     day,
-                    f"{t} on {day}: close {_fmt(values[i])} ({move} in a session) is held for "
-                    "a re-check against the next session; no alert from it tonight",
+                    Sentence(
+                        "{ticker} on {day}: close {close:,.6g} ({move} in a session) is held "
+                        "for a re-check against the next session; no alert from it tonight",
+                        ticker=t,
+                        day=day,
+                        close=float(values[i]),
+                        move=move,
+                    ),
                     (day, day),
                 )
             )
@@ -296,9 +312,16 @@ def _moves(values: np.ndarray, dates: pd.DatetimeIndex, good: np.ndarray, check:
                     t,
                     "bad print",
                     day,
-                    f"bad print in {t} on {day}: close {_fmt(values[i])} ({move}) reverted "
-                    f"the next session ({_fmt(values[n])}); held at the previous close, "
-                    "no alert that session",
+                    Sentence(
+                        "bad print in {ticker} on {day}: close {close:,.6g} ({move}) reverted "
+                        "the next session ({next:,.6g}); held at the previous close, no alert "
+                        "that session",
+                        ticker=t,
+                        day=day,
+                        close=float(values[i]),
+                        move=move,
+                        next=float(values[n]),
+                    ),
                     (day, day),
                 )
             )
@@ -346,10 +369,8 @@ def _gaps(index: pd.DatetimeIndex, check: TickerCheck) -> None:
                 holes.append((after, first, last, len(run)))
     for after, first, last, n in sorted(holes, key=lambda h: h[0]):
         nyse_unit = check.kind.on_nyse_calendar and first >= NYSE_HOLIDAYS_FROM
-        unit = "NYSE session" if nyse_unit else "weekday"
         resume_at = after + REFILL_SESSIONS
         resume = index[resume_at].date() if resume_at < len(index) else None
-        span = f"{first.date()}" if first == last else f"{first.date()} to {last.date()}"
         quiet_from = (
             index[after].date() if after < len(index) else (last + pd.Timedelta(days=1)).date()
         )
@@ -359,9 +380,16 @@ def _gaps(index: pd.DatetimeIndex, check: TickerCheck) -> None:
                 t,
                 "gap",
                 first.date(),
-                f"gap in {t}: no close for {n} {unit}{'s' if n != 1 else ''} ({span}); its "
-                "alerts wait until its windows are whole again"
-                + (f" (from {resume})" if resume else f" ({REFILL_SESSIONS} sessions after)"),
+                Sentence(
+                    "gap in {ticker}: no close for {count} ({span}); its alerts wait until its "
+                    "windows are whole again ({until})",
+                    ticker=t,
+                    count=_sessions(n, nyse_unit),
+                    span=_span(first.date(), last.date()),
+                    until=Sentence("from {day}", day=resume)
+                    if resume
+                    else Sentence("{n} sessions after", n=REFILL_SESSIONS),
+                ),
                 (quiet_from, quiet_to),
             )
         )
@@ -376,19 +404,33 @@ def _nyse_sessions() -> pd.DatetimeIndex:
     )
 
 
-def _describe(kind: SeriesKind, prev: float, value: float) -> str:
+def _sessions(n: int, nyse: bool) -> Sentence:
+    """ "3 NYSE sessions", "1 weekday" (one and many: the plural rule of en, de and es)."""
+    if nyse:
+        return Sentence("{n} NYSE session", n=n) if n == 1 else Sentence("{n} NYSE sessions", n=n)
+    return Sentence("{n} weekday", n=n) if n == 1 else Sentence("{n} weekdays", n=n)
+
+
+def _span(first: dt.date, last: dt.date) -> str:
+    return Sentence("{first} to {last}", first=first, last=last) if first != last else str(first)
+
+
+def _describe(kind: SeriesKind, prev: float, value: float) -> Sentence:
+    prev, value = float(prev), float(value)
     if kind.is_price and prev > 0:
-        return f"{(value / prev - 1) * 100:+,.1f}% from {_fmt(prev)}"
+        return Sentence("{pct:+,.1f}% from {prev:,.6g}", pct=(value / prev - 1) * 100, prev=prev)
     if kind is SeriesKind.RATE:
-        return f"{value - prev:+,.2f} points from {_fmt(prev)}"
-    return f"{value - prev:+,.2f} from {_fmt(prev)}"
+        return Sentence("{points:+,.2f} points from {prev:,.6g}", points=value - prev, prev=prev)
+    return Sentence("{change:+,.2f} from {prev:,.6g}", change=value - prev, prev=prev)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:,.6g}" if math.isfinite(x) else str(x)
-
-
-def _a(kind: SeriesKind) -> str:
-    return {"etf": "an ETF", "index": "an index", "rate": "a yield", "future": "a future"}.get(
-        kind.value, "a stock"
-    )
+def _a(kind: SeriesKind) -> Sentence:
+    if kind.value == "etf":
+        return Sentence("an ETF")
+    if kind.value == "index":
+        return Sentence("an index")
+    if kind.value == "rate":
+        return Sentence("a yield")
+    if kind.value == "future":
+        return Sentence("a future")
+    return Sentence("a stock")

@@ -51,6 +51,7 @@ from signals import series
 from signals.events import Event, Followup
 from signals.kind import Chart, RuleError, SignalKind, number
 from signals.rules import RATE_TICKERS, Context, ParamValue, Rule, split_subject
+from signals.sentence import Sentence
 
 TITLE = "relative rotation (JdK-style)"
 REFERENCE = "schuler-ph/RelativeRotationGraphs (src/process_data.py, src/config.json)"
@@ -261,9 +262,12 @@ def history_check(rule: Rule, closes: pd.DataFrame, ctx: Context) -> str | None:
     got = lines(closes, rule.subject, ctx, window, momentum)
     if np.isfinite(got.momentum).any():
         return None
-    return (
-        f"{rule.subject}: too little history for {TITLE}: {got.weeks} weekly closes, "
-        f"the formula needs {weeks_needed(window, momentum)}"
+    return Sentence(
+        "{subject}: too little history for relative rotation (JdK-style): {weeks} weekly "
+        "closes, the formula needs {need}",
+        subject=rule.subject,
+        weeks=got.weeks,
+        need=weeks_needed(window, momentum),
     )
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from signals import rrg, series
 from signals.rules import Context
+from signals.sentence import Sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,21 +69,26 @@ def table(
     for order, subject in enumerate(subjects):
         absent = [t for t in subject.split("/") if len(series.column(closes, t).rows) == 0]
         if absent:
-            short[subject] = f"no data for {', '.join(absent)}"
+            short[subject] = Sentence("no data for {tickers}", tickers=", ".join(absent))
             continue
         got = rrg.lines(closes, subject, ctx, window, momentum)
         codes = rrg.quadrant_codes(got.ratio, got.momentum)
         defined = np.flatnonzero(codes)
         if len(defined) == 0:
-            short[subject] = (
-                f"too little history: {got.weeks} weekly closes, the formula needs {need}"
+            short[subject] = Sentence(
+                "too little history: {weeks} weekly closes, the formula needs {need}",
+                weeks=got.weeks,
+                need=need,
             )
             continue
         first = days[int(got.rows[defined[0]])]
         if start and first > start:
-            short[subject] = (
-                f"too little history before {first}: its weekly closes start "
-                f"{days[int(got.rows[0])]}, the formula needs {need} weekly closes"
+            short[subject] = Sentence(
+                "too little history before {first}: its weekly closes start {start}, the "
+                "formula needs {need} weekly closes",
+                first=first,
+                start=days[int(got.rows[0])],
+                need=need,
             )
         for i in defined.tolist():
             day = days[int(got.rows[i])]

@@ -26,17 +26,19 @@ TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 
 
 def extracted() -> dict[str, str | tuple[str, str]]:
-    """Every msgid in bot/, found as ``pybabel extract`` finds them (pyproject's keywords)."""
+    """Every msgid in bot/ (and the ``Sentence("...")`` of signals/ and market/), found as
+    ``pybabel extract`` finds them (pyproject's input paths and keywords)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["babel"]
     keywords: dict[str, tuple[int, ...] | None] = {}
     for word in config["extract_messages"]["keywords"]:
         name, _, spec = word.partition(":")
         keywords[name] = tuple(int(i) for i in spec.split(",")) if spec else None
     found: dict[str, str | tuple[str, str]] = {}
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        ROOT / "bot", keywords=keywords, comment_tags=()
-    ):
-        found[message if isinstance(message, str) else message[0]] = message
+    for folder in config["extract_messages"]["input_paths"]:
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder, keywords=keywords, comment_tags=()
+        ):
+            found[message if isinstance(message, str) else message[0]] = message
     return found
 
 

@@ -14,6 +14,7 @@ import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.console_chat import chat
@@ -227,3 +228,72 @@ async def test_inline_results_in_the_persons_language(
         shown.append((result.get("input_message_content") or {}).get("message_text", ""))
     text = "\n".join(shown)
     assert text.strip() and english_left(text, lang) == [], text
+
+
+# ---- bad data, as a chat hears of it -----------------------------------------------------------
+# The data check's problems (market/validate.py) and a CSV file's mistakes (market/csvdir.py)
+# are Sentences: English in logs and on the terminal, the chat's language in a chat.
+
+BAD_DATA_LINES = [
+    "/backtest IWM/SPY crosses above 50d",  # a gap, a bad print, a close held for a re-check
+    "/backtest XLK/SPY crosses above 20d",  # XLK's data ends before the others'
+    "/alert XLE record high",  # XLE.csv has a bad row
+    "/chart XLE",
+    "/chart XLF",  # no file
+    "/chart XLK",  # too little history to draw
+    "/backtest XLF record high",
+    "/rrg",  # too little history for XLB, no data for the other sectors
+]
+SAID = {  # what must be said (so a reply that says nothing of the problem fails too)
+    "en": ["gap in IWM", "is not a number", "too little history for XLK", "too little history:"],
+    "de": ["Lücke in IWM", "ist keine Zahl", "zu wenig Historie für XLK", "zu wenig Historie:"],
+    "es": ["hueco en IWM", "no es un número", "historial insuficiente para XLK",
+           "historial insuficiente:"],
+}  # fmt: skip
+
+
+def bad_data_folder(folder: Path) -> Path:
+    from tests.test_cli_bad_data import FRAME, write
+
+    frame = FRAME[["IWM", "SPY"]].copy()
+    frame.loc[frame.index[300:310], "IWM"] = float("nan")  # a gap of 10 sessions
+    frame.iloc[400, 0] = -5.0  # an impossible close
+    frame.iloc[-1, 0] *= 6  # a jump on the last session: held for a re-check
+    frame["XLK"] = float("nan")
+    frame.iloc[:10, 2] = 50.0 + np.arange(10)  # 10 sessions, then nothing
+    frame["XLB"] = float("nan")
+    frame.iloc[-40:, 3] = 70.0 + np.arange(40)  # 8 weeks: too few for relative rotation
+    write(folder, frame)
+    rows = ["Date,Close", "2021-06-28,80.5", "2021-06-29,abc", "2021-06-30,81.0"]
+    (folder / "XLE.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+async def replies_to(harness: BotHarness, lang: str, lines: list[str]) -> dict[str, str]:
+    harness.app.bot_data.flood = None
+    me, sender = private(OWNER), user(OWNER)
+    await harness.send(f"/settings lang {lang}", me, sender)
+    return {line: "\n".join(s.text for s in await harness.send(line, me, sender)) for line in lines}
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "es"])
+async def test_bad_data_is_told_in_the_chats_language(
+    harness: BotHarness, tmp_path: Path, lang: str
+) -> None:
+    """A CSV source with a gap, a bad print, a held jump, a bad row, a missing file and
+    short files: /backtest's data problems, /alert's and /chart's refusals, /rrg's notes."""
+    from market.sources import open_provider
+
+    folder = bad_data_folder(tmp_path / "kurse")
+    harness.services.provider = open_provider(f"csv:{folder}")
+    shown = await replies_to(harness, lang, BAD_DATA_LINES)
+    assert harness.errors == []
+    everything = "\n".join(shown.values())
+    assert [x for x in SAID[lang] if x not in everything] == [], everything
+    if lang == "en":
+        return
+    # the folder's path is the test's ("/tmp/pytest-of-root/..."), not a sentence
+    left = {
+        line: english_left(text.replace(str(folder), "DIR"), lang) for line, text in shown.items()
+    }
+    assert {line: words for line, words in left.items() if words} == {}, shown

@@ -37,6 +37,7 @@ from matplotlib.ticker import FuncFormatter
 
 from signals import dashboard, series
 from signals.rules import RATE_TICKERS, split_subject
+from signals.sentence import Sentence
 
 SIZE = (1280, 960)
 """Width, height in pixels of every chart (see the module docstring for why)."""
@@ -169,7 +170,7 @@ def require(closes: pd.DataFrame, tickers: Sequence[str]) -> None:
         if t not in closes.columns or not pd.to_numeric(closes[t], errors="coerce").notna().any()
     ]
     if missing:
-        raise ValueError(f"no data for {', '.join(missing)}")
+        raise ValueError(Sentence("no data for {tickers}", tickers=", ".join(missing)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,12 @@ def history(closes: pd.DataFrame, subject: str, years: float) -> History:
     shown = days >= start
     if (n := int(shown.sum())) < MIN_SESSIONS:
         raise ValueError(
-            f"too little history for {subject}: {n} sessions, a chart needs at least {MIN_SESSIONS}"
+            Sentence(
+                "too little history for {subject}: {n} sessions, a chart needs at least {least}",
+                subject=subject,
+                n=n,
+                least=MIN_SESSIONS,
+            )
         )
     return History(days, ser.values, start, shown)
 

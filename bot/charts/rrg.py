@@ -25,6 +25,7 @@ from bot.charts import base
 from market import calendar
 from signals import rrg
 from signals.rules import Context
+from signals.sentence import Sentence
 
 SECTORS = tuple(base.SECTOR_NAMES)
 WINDOW = int(rrg.DEFAULTS["window"])
@@ -103,8 +104,13 @@ def rrg_chart(
     drawn = tails(closes, sectors, benchmark, tail_weeks, ctx)
     if not drawn:
         raise ValueError(
-            f"too little history for a rotation graph of {', '.join(sectors)} vs {benchmark}: "
-            f"it needs {rrg.weeks_needed(WINDOW, MOMENTUM)} weekly closes"
+            Sentence(
+                "too little history for a rotation graph of {sectors} vs {benchmark}: it needs "
+                "{need} weekly closes",
+                sectors=", ".join(sectors),
+                benchmark=benchmark,
+                need=rrg.weeks_needed(WINDOW, MOMENTUM),
+            )
         )
     last_close = pd.Timestamp(pd.DatetimeIndex(closes.index)[-1]).date()
     week = drawn[0].last.date()

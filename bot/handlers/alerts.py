@@ -356,12 +356,12 @@ def backtest_html(name: str, result: BacktestResult, t: Translator | None = None
 
 def _problem_lines(result: BacktestResult, t: Translator) -> list[str]:
     """The data problems the history had: its rules fired nothing on those sessions (each
-    problem as the data check wrote it, in English)."""
+    problem as the data check wrote it, in the chat's language)."""
     if not result.problems:
         return []
     texts = list(result.problems.values())
     lines = ["\n" + t("⚠️ <b>Data problems</b> (nothing fired from the sessions they touch):")]
-    lines += [f"• {esc(x)}" for x in texts[:MAX_PROBLEMS]]
+    lines += [f"• {esc(translated(x, t))}" for x in texts[:MAX_PROBLEMS]]
     if len(texts) > MAX_PROBLEMS:
         lines.append(
             t(

@@ -219,7 +219,8 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
     try:
         png = await POOLS.compute(chart_for_subject, subject.text, frame, synthetic=synthetic)
     except ValueError as e:  # too little history, and the like: the message says which
-        why = t("❌ Can't chart {subject}: {why}", subject=code(subject.text), why=esc(e) + ".")
+        why = esc(translated(e, t)) + "."
+        why = t("❌ Can't chart {subject}: {why}", subject=code(subject.text), why=why)
         await reply(update, f"{why}\n{t(EXAMPLE)}")
         return
     await chat.get_bot().send_photo(

@@ -49,7 +49,7 @@ def english_fragments() -> tuple[str, ...]:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         for msgid in ids:
-            for piece in re.split(r"\{\w*\}|<[^>]+>|\n", msgid):
+            for piece in re.split(r"\{[^{}]*\}|<[^>]+>|\n", msgid):
                 piece = html.unescape(piece).strip(" .,:;()—–-·•")
                 if len(WORD.findall(piece)) >= 2 and len(piece) >= 8:
                     found.add(piece)
