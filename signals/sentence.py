@@ -61,3 +61,40 @@ def message_of(error: BaseException | str) -> str:
             error.args[0] if len(error.args) == 1 and isinstance(error.args[0], str) else str(error)
         )
     return error
+
+
+def to_data(text: str) -> str | dict[str, Any]:
+    """``text`` as JSON can keep it: a plain ``str`` as it is, a :class:`Sentence` as its
+    English ``text`` with its ``msgid`` and ``values`` (dates and paths as text, as the
+    English wrote them), so a stored data problem can still be said in a chat's language."""
+    if not isinstance(text, Sentence):
+        return str(text)
+    return {"text": str(text), "msgid": text.msgid, "values": _plain(text.values)}
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, Sentence):
+            out[k] = to_data(v)
+        elif isinstance(v, bool | int | float):
+            out[k] = float(v) if isinstance(v, float) else int(v)  # numpy's too
+        else:
+            out[k] = str(v)
+    return out
+
+
+def from_data(data: object) -> str:
+    """What :func:`to_data` wrote, back (its English text, if it no longer makes that text)."""
+    if not isinstance(data, dict) or "msgid" not in data:
+        return str(data)
+    text = str(data.get("text", ""))
+    try:
+        values = {
+            k: from_data(v) if isinstance(v, dict) else v
+            for k, v in dict(data.get("values") or {}).items()
+        }
+        said = Sentence(str(data["msgid"]), **values)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return text
+    return said if said == text or not text else text

@@ -2,8 +2,10 @@
 
 The scheduler reads it at start-up (a session whose scan never finished is scanned once,
 late); the operator reads it in /stats (storage/stats.py). ``problems`` is a JSON object,
-ticker -> what is wrong with its data ("stale data for XLE: last close ..."). A re-run of a
-session adds its new events and messages to the row's counts and replaces its problems.
+ticker -> what is wrong with its data ("stale data for XLE: last close ...", or that text with
+the msgid and values of its :class:`~signals.sentence.Sentence`, so /stats can say it in the
+chat's language). A re-run of a session adds its new events and messages to the row's counts
+and replaces its problems.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from signals.sentence import from_data, to_data
 from storage.db import stamp
 
 FAILED = "failed"
@@ -37,7 +40,9 @@ def _entry(row: tuple) -> ScanEntry:
     session, started, finished, source, events, messages, problems, status = row
     found = json.loads(problems or "{}")
     if isinstance(found, list):  # tolerate a list written by hand
-        found = {str(i): str(p) for i, p in enumerate(found)}
+        found = {str(i): from_data(p) for i, p in enumerate(found)}
+    else:
+        found = {str(k): from_data(p) for k, p in found.items()}
     return ScanEntry(
         dt.date.fromisoformat(session), started, finished, source, events, messages, found, status
     )
@@ -76,7 +81,7 @@ class ScanLog:
                 stamp(now),
                 events,
                 messages,
-                json.dumps(problems or {}, sort_keys=True),
+                json.dumps({k: to_data(v) for k, v in (problems or {}).items()}, sort_keys=True),
                 status,
                 session.isoformat(),
             ],

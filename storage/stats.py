@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from signals.sentence import Sentence, from_data
+
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dropped")
 
 
@@ -55,6 +57,10 @@ def last_scan(db: sqlite_utils.Database) -> ScanRow | None:
     )
 
 
+NAMED = "{ticker}: {problem}"
+"""A problem that does not name its ticker, named (no words: nothing to translate)."""
+
+
 def _problems(text: str | None) -> list[str]:
     """The scan's data problems as lines (the pipeline stores a JSON list or object)."""
     try:
@@ -62,9 +68,10 @@ def _problems(text: str | None) -> list[str]:
     except ValueError:
         return [str(text)]
     if isinstance(value, dict):
-        return [f"{k}: {v}" if str(k) not in str(v) else str(v) for k, v in value.items()]
+        said = {str(k): from_data(v) for k, v in value.items()}
+        return [v if k in v else Sentence(NAMED, ticker=k, problem=v) for k, v in said.items()]
     if isinstance(value, list):
-        return [str(v) for v in value]
+        return [from_data(v) for v in value]
     return [str(value)]
 
 

@@ -10,6 +10,7 @@ catalog does not write itself, and no English-only word outside ``<code>`` and c
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -297,3 +298,29 @@ async def test_bad_data_is_told_in_the_chats_language(
         line: english_left(text.replace(str(folder), "DIR"), lang) for line, text in shown.items()
     }
     assert {line: words for line, words in left.items() if words} == {}, shown
+
+
+@pytest.mark.parametrize("lang", ["de", "es"])
+async def test_stats_tells_the_last_scans_problems_in_the_language(
+    harness: BotHarness, tmp_path: Path, lang: str
+) -> None:
+    """The scan log keeps each problem's msgid and values (storage/scans.py), so /stats says
+    a close held for a re-check and a missing file in the operator's language."""
+    from bot.pipeline import run_scan
+    from bot.schedule import scan_time
+    from market.sources import open_provider
+    from tests.test_cli_bad_data import jump_frame, write
+
+    me, sender = private(OWNER), user(OWNER)
+    await harness.send(f"/settings lang {lang}", me, sender)
+    await harness.send("/subscribe small_vs_large", me, sender)
+    await harness.send("/subscribe rates", me, sender)
+    folder = write(tmp_path / "kurse", jump_frame())
+    harness.services.provider = open_provider(f"csv:{folder}")
+    day = dt.date(2021, 6, 29)
+    report = await run_scan(harness.services, day, now=scan_time(day, 30), chart_maker=None)
+    assert "IWM" in report.problems and len(report.problems) > 1
+    [sent] = await harness.send("/stats", me, sender)
+    text = sent.text.replace(str(folder), "DIR")
+    assert "IWM" in text and {"de": "Schlusskurs", "es": "cierre"}[lang] in text, text
+    assert english_left(text, lang) == [], text

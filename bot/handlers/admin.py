@@ -13,6 +13,7 @@ from bot.handlers.permissions import is_operator
 from bot.handlers.start import unknown
 from bot.i18n import Translator, translator
 from bot.messages import esc
+from bot.rule_errors import translated
 from storage import stats
 
 MAX_PROBLEMS = 10
@@ -78,7 +79,7 @@ def stats_html(
         )
         if scan.problems:
             lines.append(t("Data health: {n} problem(s)", n=len(scan.problems)))
-            lines += [f"• {esc(p)}" for p in scan.problems[:MAX_PROBLEMS]]
+            lines += [f"• {esc(translated(p, t))}" for p in scan.problems[:MAX_PROBLEMS]]
         else:
             lines.append(t("Data health: no problems in the last scan"))
     return "\n".join(lines)
