@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import multiprocessing
 import os
@@ -24,7 +25,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,18 +35,28 @@ import pandas as pd
 from telegram import Bot
 
 from bot.app import OFFLINE_TOKEN
+from bot.charts import chart_for_event
 from bot.cli import UsageError, progress_bar
 from bot.console import ConsoleRequest
 from bot.delivery import DeliveryConfig, DeliveryWorker
-from bot.pipeline import DEFAULT_CHARTS, Evaluated, active_rules, evaluate_session, run_scan
+from bot.pipeline import (
+    DEFAULT_CHARTS,
+    Evaluated,
+    active_rules,
+    chart_folder,
+    draw_charts_in,
+    run_scan,
+)
 from bot.render import SYNTHETIC_LABEL
-from bot.scanner import Progress
+from bot.scanner import Progress, ScanResult, backtest, data_problems, validation_problems
 from bot.schedule import scan_time
 from bot.services import Services, open_services
 from bot.settings import Settings
 from market import calendar
 from market.sample import SAMPLE_END, SAMPLE_START, SampleProvider
+from signals.events import Event
 from signals.presets import PRESETS
+from signals.rules import Rule
 
 DEMO_CHAT = 777000001
 """The demo chat's id: positive, so delivery treats it as a private chat."""
@@ -233,30 +244,85 @@ async def _replay(
     """One evening after another: scan, then drain the outbox before the next session, so
     the messages print in the order the chat would have received them.
 
-    The demo chat's rules do not change during the replay and a scan's evaluation reads
-    only the market data, so the next session's evaluation runs (in a thread) while this
-    one's charts are drawn (in ``pool``) and its messages delivered; recording and delivery
-    stay one session after another."""
+    The demo chat's rules do not change during the replay and an evaluation reads only the
+    market data, so every session's events come from one causal pass over the window
+    (:func:`window_scans`) and every chart is queued to ``pool`` at once, in session order:
+    the processes draw while the loop records, fans out and delivers one evening after
+    another, each evening waiting only for its own charts."""
     days = [d.date() for d in calendar.sessions(start, end)]
     counts = {"sessions": 0, "events": 0, "failed": 0}
     rules = active_rules(services)
-
-    def evaluation(day: dt.date) -> asyncio.Future[Evaluated]:
-        return asyncio.ensure_future(evaluate_session(services, rules, day))
-
-    ahead = evaluation(days[0]) if days else None
+    ahead: dict[dt.date, asyncio.Future[Evaluated]] = {}
+    drawn: dict[dt.date, asyncio.Future[dict[str, str]]] = {}
+    try:
+        scans = await window_scans(services, rules, start, end)
+    except Exception as e:  # what each evening's own evaluation would have met
+        scans = None
+        failure = e
+    loop = asyncio.get_running_loop()
+    for day in days:
+        ahead[day] = loop.create_future()
+        if scans is None:
+            ahead[day].set_exception(failure)
+            continue
+        result, frame = scans[day]
+        ahead[day].set_result(scans[day])
+        if pool is not None and result.events:
+            maker = functools.partial(chart_for_event, synthetic=result.synthetic)
+            folder = chart_folder(services, day)
+            drawn[day] = asyncio.ensure_future(
+                draw_charts_in(pool, result.events, frame, maker, folder)
+            )
     async with Bot(OFFLINE_TOKEN, request=request) as bot:
         worker = DeliveryWorker(bot, services.outbox, services.chats, DeliveryConfig.unlimited())
         try:
             for done, day in enumerate(days, start=1):
-                current, ahead = ahead, evaluation(days[done]) if done < len(days) else None
-                await _evening(services, worker, request, day, pool, current, counts)
+                await _evening(services, worker, request, day, ahead[day], drawn.get(day), counts)
                 progress(done, len(days), f"replaying {day}")
         finally:
-            if ahead is not None:
-                ahead.cancel()
+            for job in drawn.values():
+                job.cancel()
+            for future in ahead.values():
+                if future.done() and not future.cancelled():
+                    future.exception()  # retrieved: a failed window is reported per scan
         counts["failed"] += worker.stats["failed"] + worker.stats["deactivated"]
     return counts
+
+
+async def window_scans(
+    services: Services, rules: list[Rule], start: dt.date, end: dt.date
+) -> dict[dt.date, Evaluated]:
+    """Each session's :data:`~bot.pipeline.Evaluated` (its scan result and the closes up to
+    it) from one pass of the engine over ``start``..``end``, in a thread.
+
+    The engine is causal (tests/test_no_lookahead.py), so the events dated D are those an
+    evening scan of D finds (tests/test_demo.py compares the two on a window): 251
+    evaluations over 25 years of closes become one. A session's data problems are those a
+    scan of it reports (missing or stale tickers, validation's findings that day)."""
+    provider = services.provider
+    found = await asyncio.to_thread(backtest, provider, rules, start, end)
+    closes = found.closes
+    assert closes is not None, "backtest returns the closes it read"
+    by_day: dict[dt.date, list[Event]] = {}
+    for e in found.events:
+        by_day.setdefault(e.date, []).append(e)
+    synthetic = found.synthetic or provider.synthetic
+    out: dict[dt.date, Evaluated] = {}
+    for d in calendar.sessions(start, end):
+        day = d.date()
+        problems = data_problems(closes, day)
+        for t, lines in validation_problems(closes, day, day).items():
+            problems[t] = "; ".join([problems[t], *lines] if t in problems else lines)
+        result = ScanResult(
+            session=day,
+            events=by_day.get(day, []),
+            problems=problems,
+            source=found.source,
+            synthetic=synthetic,
+            closes=closes,
+        )
+        out[day] = (result, closes.frame.loc[: pd.Timestamp(day)])
+    return out
 
 
 async def _evening(
@@ -264,18 +330,19 @@ async def _evening(
     worker: DeliveryWorker,
     request: ConsoleRequest,
     day: dt.date,
-    pool: Executor | None,
-    evaluated: asyncio.Future[Evaluated] | None,
+    evaluated: Awaitable[Evaluated],
+    drawn: Awaitable[dict[str, str]] | None,
     counts: dict[str, int],
 ) -> None:
-    """One session: the scan (its evaluation already under way), then its deliveries."""
+    """One session: the scan (its evaluation and charts already under way), then its
+    deliveries."""
     report = await run_scan(
         services,
         day,
         now=scan_time(day, services.settings.scan_delay_minutes),
-        chart_maker=DEFAULT_CHARTS if pool is not None else None,
-        chart_pool=pool,
+        chart_maker=None if drawn is None else DEFAULT_CHARTS,
         evaluated=evaluated,
+        drawn=drawn,
     )
     counts["sessions"] += 1
     counts["events"] += report.new

@@ -89,18 +89,21 @@ async def run_scan(
     wake: Callable[[], None] | None = None,
     chart_pool: Executor | None = None,
     evaluated: Awaitable[Evaluated] | None = None,
+    drawn: Awaitable[dict[str, str]] | None = None,
 ) -> ScanReport:
     """Scan ``session`` and queue its alerts; never raises for bad data or a failed fetch.
 
     ``now`` fixes the clock (quiet hours, mute, timestamps) for tests; ``wake`` tells the
     delivery worker there is new mail. Every record logged meanwhile names the session.
     ``chart_pool`` (a process pool) draws the charts instead of a thread; ``evaluated`` is
-    :func:`evaluate_session` of the same rules and session, started ahead by a caller that
-    replays sessions one after another (the demo: the next evening's scan runs while this
-    one's charts are drawn). A failure in it is the scan's failure, as if run here.
+    :func:`evaluate_session` of the same rules and session (or its equal: the demo takes each
+    session's events from one causal pass over its window), computed ahead by a caller that
+    replays sessions one after another. A failure in it is the scan's failure, as if run here.
+    ``drawn``: the charts of the session's events, drawn ahead by such a caller (event key
+    -> file, as :func:`draw_charts_in` returns them); only the new events' are used.
     """
     with log_context(session=session):
-        return await _scan(services, session, now, chart_maker, wake, chart_pool, evaluated)
+        return await _scan(services, session, now, chart_maker, wake, chart_pool, evaluated, drawn)
 
 
 async def _scan(
@@ -111,6 +114,7 @@ async def _scan(
     wake: Callable[[], None] | None,
     chart_pool: Executor | None,
     evaluated: Awaitable[Evaluated] | None,
+    drawn: Awaitable[dict[str, str]] | None,
 ) -> ScanReport:
 
     def clock() -> dt.datetime:
@@ -132,8 +136,11 @@ async def _scan(
     fresh = [e for e in result.events if e.key not in known]
     maker = _chart_maker(chart_maker, result.synthetic)
     charts: dict[str, str] = {}
-    if maker is not None and fresh:
-        folder = Path(services.charts_dir) / session.isoformat()
+    if drawn is not None:
+        ahead = await drawn
+        charts = {e.key: ahead[e.key] for e in fresh if e.key in ahead}
+    elif maker is not None and fresh:
+        folder = chart_folder(services, session)
         if chart_pool is None:
             charts = await asyncio.to_thread(draw_charts, fresh, frame, maker, folder)
         else:
@@ -229,6 +236,11 @@ def _chart_maker(choice: ChartMaker | None, synthetic: bool) -> ChartMaker | Non
     if choice is DEFAULT_CHARTS:
         return functools.partial(chart_for_event, synthetic=synthetic)
     return choice
+
+
+def chart_folder(services: Services, session: dt.date) -> Path:
+    """Where a session's charts are written."""
+    return Path(services.charts_dir) / session.isoformat()
 
 
 def chart_path(folder: Path, event: Event) -> Path:

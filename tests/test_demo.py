@@ -9,13 +9,16 @@ import io
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from bot import demo
 from bot.cli import UsageError, build_parser
 from bot.console import html_to_text
 from bot.messages import event_html, headline
-from bot.scanner import backtest
+from bot.pipeline import active_rules
+from bot.scanner import backtest, scan
+from bot.services import open_services
 from bot.settings import Settings
 from market import calendar
 from market.sample import SAMPLE_END, SampleProvider
@@ -191,3 +194,31 @@ def test_an_existing_database_is_refused(tmp_path: Path) -> None:
     db.write_bytes(b"")
     with pytest.raises(UsageError, match="exists"):
         run_cli("--db", str(db))
+
+
+@pytest.mark.parametrize("window", [RUT_RECORD, IWM_CROSS])
+def test_each_session_gets_what_its_own_evening_scan_finds(
+    window: tuple[dt.date, dt.date], tmp_path: Path
+) -> None:
+    """The demo takes every session's events from one pass over its window: they are the
+    events, texts, follow-ups and data problems that a scan of that evening alone finds."""
+    config = settings().model_copy(update={"database_path": tmp_path / "d.sqlite"})
+    services = open_services(config, provider=SampleProvider())
+    try:
+        demo.subscribe_demo_chat(services)
+        rules = active_rules(services)
+        scans = asyncio.run(demo.window_scans(services, rules, *window))
+        days = [d.date() for d in calendar.sessions(*window)]
+        assert sorted(scans) == days
+        found = 0
+        for day in days:
+            alone = scan(services.provider, rules, day)
+            result, frame = scans[day]
+            assert result.events == alone.events
+            assert result.problems == alone.problems
+            assert (result.session, result.synthetic) == (day, True)
+            assert frame.index[-1] == pd.Timestamp(day)
+            found += len(result.events)
+        assert found > 0
+    finally:
+        services.close()
