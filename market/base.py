@@ -106,9 +106,10 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return out.astype(float)
 
 
-def split_missing(
-    frame: pd.DataFrame, tickers: Sequence[str], reason: str = "no closes in the requested range"
-) -> Closes:
+NO_CLOSES = Sentence("no closes in the requested range")
+
+
+def split_missing(frame: pd.DataFrame, tickers: Sequence[str], reason: str = NO_CLOSES) -> Closes:
     """Drop all-NaN and absent columns into ``missing``; keep the rest in request order."""
     missing: dict[str, NoData] = {}
     keep: list[str] = []

@@ -40,6 +40,7 @@ import pandas as pd
 
 from market import calendar
 from market.base import Closes, Valuations, split_missing
+from signals.sentence import Sentence
 
 SEED = 20250918
 SAMPLE_START = dt.date(2001, 1, 2)
@@ -139,7 +140,7 @@ class SampleProvider:
         result = split_missing(
             rows.reindex(columns=[t for t in tickers if t in full.columns]),
             tickers,
-            reason="not in the synthetic sample (it covers the preset tickers only)",
+            reason=Sentence("not in the synthetic sample (it covers the preset tickers only)"),
         )
         result.source, result.synthetic = self.name, True
         return result

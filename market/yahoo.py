@@ -57,10 +57,11 @@ from market.yahoo_traffic import (
     watch,
 )
 from market.yahoo_valuation import YahooValuations
+from signals.sentence import Sentence
 
 log = logging.getLogger(__name__)
 
-NOT_CLOSED_REASON = "no closed session in the requested range"
+NOT_CLOSED_REASON = Sentence("no closed session in the requested range")
 
 # yfinance keeps one process-wide session/cookie/crumb (the YfData singleton) and switches it
 # to whichever session the latest download() passed. Two downloads at once would pull the

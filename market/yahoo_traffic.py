@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-DEFAULT_REASON = "no prices returned (delisted or unknown symbol?)"
+from signals.sentence import Sentence
+
+DEFAULT_REASON = Sentence("no prices returned (delisted or unknown symbol?)")
 
 # Exception class names that mean "the network, not the symbol" (requests and curl_cffi spell
 # them the same way; yfinance's own data._is_transient_error uses this list too).

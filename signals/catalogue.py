@@ -11,6 +11,7 @@ from __future__ import annotations
 from signals import drawdown, level_cross, monthly_move, ratio_cross, record_high, rrg
 from signals.kind import RuleError, SignalKind
 from signals.rules import ParamValue, Rule, normalise_ticker, split_subject
+from signals.sentence import Sentence
 
 __all__ = ["KINDS", "RuleError", "SignalKind", "rule"]
 
@@ -35,13 +36,30 @@ def rule(kind: str, subject: str, **params: ParamValue) -> Rule:
         raise RuleError(f"unknown signal kind {kind!r}; known: {', '.join(KINDS)}")
     legs = tuple(normalise_ticker(p) for p in split_subject(subject))
     if not legs or any(not leg for leg in legs) or len(legs) > 2:
-        raise RuleError(f"bad subject {subject!r}: use a ticker like ^RUT or a pair like IWM/SPY")
+        raise RuleError(
+            Sentence(
+                "bad subject {subject}: use a ticker like ^RUT or a pair like IWM/SPY",
+                subject=repr(subject),
+            )
+        )
     if spec.subject == "pair" and len(legs) != 2:
-        raise RuleError(f"{kind} needs a pair like IWM/SPY, not {subject!r}")
+        raise RuleError(
+            Sentence(
+                "{kind} needs a pair like IWM/SPY, not {subject}", kind=kind, subject=repr(subject)
+            )
+        )
     if spec.subject == "ticker" and len(legs) != 1:
-        raise RuleError(f"{kind} needs a single ticker like ^RUT, not {subject!r}")
+        raise RuleError(
+            Sentence(
+                "{kind} needs a single ticker like ^RUT, not {subject}",
+                kind=kind,
+                subject=repr(subject),
+            )
+        )
     if len(legs) == 2 and legs[0] == legs[1]:
-        raise RuleError(f"a pair needs two different tickers, not {subject!r}")
+        raise RuleError(
+            Sentence("a pair needs two different tickers, not {pair}", pair=repr(subject))
+        )
     if spec.check_subject is not None:
         spec.check_subject(legs)
     unknown = set(params) - set(spec.defaults)
@@ -65,20 +83,45 @@ def _coerce(
     if choices is not None:
         text = str(value).lower()
         if text not in choices:
-            raise RuleError(f"{kind} {name} must be one of {', '.join(choices)}, not {value!r}")
+            raise RuleError(
+                Sentence(
+                    "{kind} {name} must be one of {choices}, not {value}",
+                    kind=kind,
+                    name=name,
+                    choices=", ".join(choices),
+                    value=repr(value),
+                )
+            )
         return text
     if isinstance(default, int | float) and not isinstance(default, bool):
+        not_a_number = Sentence(
+            "{kind} {name} must be a number, not {value}", kind=kind, name=name, value=repr(value)
+        )
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise RuleError(f"{kind} {name} must be a number, not {value!r}") from None
+            raise RuleError(not_a_number) from None
         if number != number or number in (float("inf"), float("-inf")):
-            raise RuleError(f"{kind} {name} must be a number, not {value!r}")
+            raise RuleError(not_a_number)
         if isinstance(default, float):
             return number
         if not number.is_integer():
-            raise RuleError(f"{kind} {name} must be a whole number, not {number:g}")
+            raise RuleError(
+                Sentence(
+                    "{kind} {name} must be a whole number, not {n}",
+                    kind=kind,
+                    name=name,
+                    n=f"{number:g}",
+                )
+            )
         if number < 1:
-            raise RuleError(f"{kind} {name} must be at least 1, not {number:g}")
+            raise RuleError(
+                Sentence(
+                    "{kind} {name} must be at least 1, not {n}",
+                    kind=kind,
+                    name=name,
+                    n=f"{number:g}",
+                )
+            )
         return int(number)
     return value

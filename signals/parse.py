@@ -27,6 +27,7 @@ become ASCII, so ``ＩＷＭ`` is IWM). Nothing else outside ASCII is part of a 
 :func:`parse_rule` returns a canonical :class:`Rule` (so "iwm/spy crosses above 200 day" and
 "IWM/SPY crosses above 200d" are one rule, computed once) or raises :class:`ParseError`, whose
 message says what is wrong and shows a correct example. It never raises anything else.
+The message is a :class:`~signals.sentence.Sentence`: English, and sayable in a chat's language.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from collections.abc import Callable
 from signals.catalogue import rule
 from signals.kind import RuleError
 from signals.rules import Rule
+from signals.sentence import Sentence, message_of
 
 TICKER = r"\^?[A-Z0-9][A-Z0-9.=\-]{0,11}"
 SUBJECT = re.compile(
@@ -83,49 +85,83 @@ def parse_rule(text: str) -> Rule:
     control = next((c for c in text if _is_control(c)), None)
     if control is not None:
         raise ParseError(
-            f"That rule contains a control character (U+{ord(control):04X}), which no rule "
-            f"has. Type it as plain text, e.g. {AVERAGE}"
+            Sentence(
+                "That rule contains a control character ({code}), which no rule has. Type it as "
+                "plain text, e.g. {example}",
+                code=f"U+{ord(control):04X}",
+                example=AVERAGE,
+            )
         )
     raw = " ".join(_ascii_forms(text).split())
     if not raw:
-        raise ParseError(f"Write a rule after the command, e.g. {AVERAGE}")
+        raise ParseError(
+            Sentence("Write a rule after the command, e.g. {example}", example=AVERAGE)
+        )
     if len(raw) > MAX_LENGTH:
         raise ParseError(
-            f"That rule is too long ({len(raw)} characters, at most {MAX_LENGTH}). "
-            f"Example: {AVERAGE}"
+            Sentence(
+                "That rule is too long ({n} characters, at most {most}). Example: {example}",
+                n=len(raw),
+                most=MAX_LENGTH,
+                example=AVERAGE,
+            )
         )
     cleaned = re.sub(r"(?<![\w^$])\$(?=[A-Za-z^])", "", raw)  # $IWM -> IWM
     m = SUBJECT.match(cleaned.upper())
     if not m or m.group("a").lower() in KEYWORDS:
         raise ParseError(
-            f"Start with a ticker or a pair, then what to watch, e.g. {AVERAGE} or {LEVEL}."
+            Sentence(
+                "Start with a ticker or a pair, then what to watch, e.g. {a} or {b}.",
+                a=AVERAGE,
+                b=LEVEL,
+            )
         )
     if m.group("extra"):
         raise ParseError(
-            f"A pair has two tickers, like IWM/SPY, not three or more. Example: {AVERAGE}"
+            Sentence(
+                "A pair has two tickers, like IWM/SPY, not three or more. Example: {example}",
+                example=AVERAGE,
+            )
         )
     if m.group("b") and m.group("b").lower() in KEYWORDS:
         raise ParseError(
-            f"The pair {m.group('a')}/ is missing its second ticker. Example: {AVERAGE}"
+            Sentence(
+                "The pair {a}/ is missing its second ticker. Example: {example}",
+                a=m.group("a"),
+                example=AVERAGE,
+            )
         )
     subject = m.group("a") + (f"/{m.group('b')}" if m.group("b") else "")
     rest = m.group("rest").lower()
     if not rest:
+        some, last = _suggest(subject)
         raise ParseError(
-            f"Start with a ticker or a pair, then what to watch: for {subject}, "
-            f"e.g. {_suggest(subject)}."
+            Sentence(
+                "Start with a ticker or a pair, then what to watch: for {subject}, e.g. {some} or "
+                "{last}.",
+                subject=subject,
+                some=some,
+                last=last,
+            )
         )
     for reader, example in READERS:
         try:
             found = reader(subject, rest)
         except RuleError as e:
-            said = _sentence(str(e))
-            raise ParseError(said if "Example:" in said else f"{said} Example: {example}") from None
+            said = message_of(e)  # a refusal ends with no full stop, then its example
+            if "Example:" not in said:
+                said = Sentence("{refusal}. Example: {example}", refusal=said, example=example)
+            raise ParseError(_sentence(said)) from None
         if found is not None:
             _refuse_trailing(subject, rest, found)
             return found
     raise ParseError(
-        f"I could not read {rest!r} after {subject}. Try one of: {'; '.join(EXAMPLES)}."
+        Sentence(
+            "I could not read {text} after {subject}. Try one of: {examples}.",
+            text=repr(rest),
+            subject=subject,
+            examples="; ".join(EXAMPLES),
+        )
     )
 
 
@@ -190,13 +226,24 @@ def _refuse_trailing(subject: str, rest: str, found: Rule) -> None:
             continue
         junk = rest[cut:].strip()
         raise ParseError(
-            f"{example} is a rule, but {junk[:40]!r} after it is not part of one. "
-            f"Write only the rule: {example}"
+            Sentence(
+                "{rule} is a rule, but {junk} after it is not part of one. Write only the rule: "
+                "{example}",
+                rule=example,
+                junk=repr(junk[:40]),
+                example=example,
+            )
         )
     junk = rest[first.start() :].strip()
+    some, last = _suggest(subject)
     raise ParseError(
-        f"I can't read {junk[:40]!r} after {subject}: write only the rule, "
-        f"e.g. {_suggest(subject)}."
+        Sentence(
+            "I can't read {junk} after {subject}: write only the rule, e.g. {some} or {last}.",
+            junk=repr(junk[:40]),
+            subject=subject,
+            some=some,
+            last=last,
+        )
     )
 
 
@@ -220,14 +267,19 @@ def _known(m: re.Match[str], previous: re.Match[str] | None, rest: str) -> bool:
 
 
 def _sentence(message: str) -> str:
-    message = message.strip()
-    return message if message.endswith((".", "!", "?")) else message + "."
+    """``message`` ending with a full stop (a refusal of a reader has none)."""
+    if message.endswith((".", "!", "?")):
+        return message
+    if isinstance(message, Sentence):
+        return Sentence("{said}.", said=message)
+    return message.strip() + "."
 
 
-def _suggest(subject: str) -> str:
+def _suggest(subject: str) -> tuple[str, str]:
+    """Examples for ``subject``: the first ones, and the last (said as "A, B or C")."""
     if "/" in subject:
-        return f"{subject} crosses above 200d, {subject} beats by 3% month or {subject} rrg"
-    return f"{subject} below 4.0, {subject} record high or {subject} drawdown 20%"
+        return f"{subject} crosses above 200d, {subject} beats by 3% month", f"{subject} rrg"
+    return f"{subject} below 4.0, {subject} record high", f"{subject} drawdown 20%"
 
 
 def _number(text: str) -> float:
@@ -263,8 +315,11 @@ def _crosses_average(subject: str, rest: str) -> Rule | None:
     window = int(m.group("n"))
     if not 2 <= window <= MAX_WINDOW:
         raise RuleError(
-            f"a moving average window must be at least 2 days and at most {MAX_WINDOW}, "
-            f"not {window}"
+            Sentence(
+                "a moving average window must be at least 2 days and at most {most}, not {n}",
+                most=MAX_WINDOW,
+                n=window,
+            )
         )
     direction = {"over": "above", "under": "below"}.get(m.group("dir") or "", m.group("dir"))
     return rule(
@@ -280,7 +335,11 @@ def _record_high(subject: str, rest: str) -> Rule | None:
         return rule("record_high", subject)
     quiet = _number(m.group("num"))
     if not 1 <= quiet <= MAX_WINDOW:
-        raise RuleError(f"the quiet spell is 1 to {MAX_WINDOW} sessions, not {quiet:g}")
+        raise RuleError(
+            Sentence(
+                "the quiet spell is 1 to {most} sessions, not {n}", most=MAX_WINDOW, n=f"{quiet:g}"
+            )
+        )
     return rule("record_high", subject, quiet=int(quiet))
 
 
@@ -294,7 +353,9 @@ def _drawdown(subject: str, rest: str) -> Rule | None:
         return None
     threshold = abs(_number(m.group("num")))
     if not 0 < threshold < 100:
-        raise RuleError(f"a drawdown must be between 0% and 100%, not {threshold:g}%")
+        raise RuleError(
+            Sentence("a drawdown must be between 0% and 100%, not {n}%", n=f"{threshold:g}")
+        )
     return rule("drawdown", subject, threshold=threshold)
 
 
@@ -303,10 +364,14 @@ def _monthly(subject: str, rest: str) -> Rule | None:
         return None
     m = re.search(NUMBER + r"\s*(?:%|percent|points?|pts?|pp)?", rest)
     if not m:
-        raise RuleError("say how big a monthly move, e.g. ^RUT moves 5% month")
+        raise RuleError(
+            Sentence("say how big a monthly move, e.g. {example}", example="^RUT moves 5% month")
+        )
     pct = abs(_number(m.group("num")))
     if not 0 < pct < 100:
-        raise RuleError(f"a monthly move must be between 0% and 100%, not {pct:g}%")
+        raise RuleError(
+            Sentence("a monthly move must be between 0% and 100%, not {n}%", n=f"{pct:g}")
+        )
     pair = re.search(rf"\b(?:beats?|outperforms?)\s+\$?(?P<other>{TICKER.lower()})\b", rest)
     if pair and "/" not in subject:
         other = pair.group("other").upper()
@@ -342,8 +407,11 @@ def _level(subject: str, rest: str) -> Rule | None:
         return None
     if "/" in subject:
         raise RuleError(
-            f"a level is for one ticker ({subject.split('/')[0]} below 4.0); for a pair, "
-            f"watch its average: {subject} crosses above 200d"
+            Sentence(
+                "a level is for one ticker ({one}); for a pair, watch its average: {pair}",
+                one=f"{subject.split('/')[0]} below 4.0",
+                pair=f"{subject} crosses above 200d",
+            )
         )
     word = m.group("dir") or {">": "above", "<": "below"}.get(m.group("op") or "", "")
     direction = {"over": "above", "under": "below"}.get(word, word)
@@ -355,17 +423,26 @@ def _hints(subject: str, rest: str) -> Rule | None:
     """No phrase matched, but a keyword says what was meant: say what is missing."""
     if re.search(r"\b(beats?|outperforms?|lags?|underperforms?)\b", rest):
         raise ParseError(
-            f"A lead is measured over a calendar month: add 'month'. Example: {PAIR_MONTH}"
+            Sentence(
+                "A lead is measured over a calendar month: add 'month'. Example: {example}",
+                example=PAIR_MONTH,
+            )
         )
     if re.search(r"\b(drawdown|from (?:its )?high)\b", rest):
         raise ParseError(
-            "Say how deep a drawdown, in percent (or 'correction' for 10%, 'bear market' "
-            f"for 20%). Example: {DRAWDOWN}"
+            Sentence(
+                "Say how deep a drawdown, in percent (or 'correction' for 10%, 'bear market' for "
+                "20%). Example: {example}",
+                example=DRAWDOWN,
+            )
         )
     if re.search(r"\b(cross(?:es|ed|ing)?|above|below|over|under)\b", rest):
         raise ParseError(
-            "Say what it crosses: a moving average in days or a level. "
-            f"Examples: {AVERAGE}; {LEVEL}"
+            Sentence(
+                "Say what it crosses: a moving average in days or a level. Examples: {a}; {b}",
+                a=AVERAGE,
+                b=LEVEL,
+            )
         )
     return None
 

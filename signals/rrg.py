@@ -276,43 +276,64 @@ def check_subject(legs: tuple[str, ...]) -> None:
     for leg in legs:
         if leg in NOT_PRICES:
             raise RuleError(
-                f"{leg} is a level (a yield or volatility), not a price: its relative "
-                "rotation against another ticker means nothing; compare two prices. "
-                "Example: XLE rrg (that is XLE/SPY)"
+                Sentence(
+                    "{ticker} is a level (a yield or volatility), not a price: its relative "
+                    "rotation against another ticker means nothing; compare two prices. "
+                    "Example: {example} (that is {pair})",
+                    ticker=leg,
+                    example="XLE rrg",
+                    pair="XLE/SPY",
+                )
             )
 
 
 def _validate(params: dict[str, ParamValue]) -> None:
     window, momentum = int(params["window"]), int(params["momentum"])
-    example = "Example: XLE rrg window 12 momentum 5"
+    example = "XLE rrg window 12 momentum 5"
     if window < 2:
-        raise RuleError(
-            "rrg_quadrant window must be at least 2 weeks: with 1 each week is compared with "
-            f"itself and RS-Ratio is always 100, so it never fires. {example}"
+        raise _refusal(
+            Sentence(
+                "rrg_quadrant window must be at least 2 weeks: with 1 each week is compared "
+                "with itself and RS-Ratio is always 100, so it never fires"
+            ),
+            example,
         )
     if momentum < 2:
-        raise RuleError(
-            "rrg_quadrant momentum must be at least 2 weeks: with 1 RS-Momentum is always 100, "
-            f"so it never fires. {example}"
+        raise _refusal(
+            Sentence(
+                "rrg_quadrant momentum must be at least 2 weeks: with 1 RS-Momentum is always "
+                "100, so it never fires"
+            ),
+            example,
         )
     if window > MAX_WINDOW or momentum > MAX_MOMENTUM:
-        raise RuleError(
-            f"rrg_quadrant window is at most {MAX_WINDOW} weeks and momentum at most "
-            f"{MAX_MOMENTUM}: the first point needs 2*window + 2*momentum - 3 weeks of "
-            f"closes ({weeks_needed(window, momentum)} here). {example}"
+        said = Sentence(
+            "rrg_quadrant window is at most {window} weeks and momentum at most {momentum}: "
+            "the first point needs 2*window + 2*momentum - 3 weeks of closes ({n} here)",
+            window=MAX_WINDOW,
+            momentum=MAX_MOMENTUM,
+            n=weeks_needed(window, momentum),
         )
+        raise _refusal(said, example)
     band = float(params["band"])
     if not 0 <= band < MAX_BAND:
-        raise RuleError(
-            f"rrg_quadrant band is in RS points around 100, from 0 to under {MAX_BAND:g}: "
-            f"sectors' RS-Momentum rarely goes {MAX_BAND:g} points from 100, so a wider band "
-            "would almost never let a quadrant form. Example: XLE rrg band 1"
+        said = Sentence(
+            "rrg_quadrant band is in RS points around 100, from 0 to under {most}: sectors' "
+            "RS-Momentum rarely goes {most} points from 100, so a wider band would almost "
+            "never let a quadrant form",
+            most=f"{MAX_BAND:g}",
         )
+        raise _refusal(said, "XLE rrg band 1")
     if not 1 <= int(params["confirm"]) <= MAX_CONFIRM:
-        raise RuleError(
-            f"rrg_quadrant confirm is 1 to {MAX_CONFIRM} weeks in the new quadrant; "
-            "Example: XLE rrg confirm 2"
+        said = Sentence(
+            "rrg_quadrant confirm is 1 to {most} weeks in the new quadrant", most=MAX_CONFIRM
         )
+        raise _refusal(said, "XLE rrg confirm 2")
+
+
+def _refusal(said: Sentence, example: str) -> RuleError:
+    """A parameter refused, with a rule that works ("... so it never fires. Example: ...")."""
+    return RuleError(Sentence("{refusal}. Example: {example}", refusal=said, example=example))
 
 
 KIND = SignalKind(

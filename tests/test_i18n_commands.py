@@ -151,6 +151,8 @@ MISTAKES = [  # the rule language's refusals (signals.parse) and a data source's
     "/alert XLE rrg momentum 1",
     "/alert XLE rrg window 99",
     "/alert XLE rrg confirm 99",
+    "/alert XLE rrg window 2.5",
+    "/alert XLE rrg confirm 0",
     "/backtest XYZQ record high",
 ]
 
@@ -172,16 +174,21 @@ async def test_rule_mistakes_are_refused_in_the_language(harness: BotHarness, la
     assert {line: words for line, words in left.items() if words} == {}
 
 
-def test_a_sentence_no_shape_knows_stays_as_the_engine_wrote_it() -> None:
-    """The fallback of bot/rule_errors.py: English, never a half-translated guess."""
+def test_a_refusal_is_english_for_english_and_logs_and_translated_for_a_chat() -> None:
+    """signals/ raises a Sentence: its text is the English (logs, the CLI, English chats);
+    bot/rule_errors.py says it in a language; a plain str (Yahoo's own words) stays as it is."""
     from bot.i18n import translator
     from bot.rule_errors import translated
+    from signals.parse import ParseError, parse_rule
 
-    odd = "rrg_quadrant into must be one of leading, any, not 'sideways'"
+    with pytest.raises(ParseError) as caught:
+        parse_rule("XLE drawdown 150%")
+    english = "a drawdown must be between 0% and 100%, not 150%. Example: XLE drawdown 20%."
+    assert str(caught.value) == english
+    assert translated(caught.value, translator("en")) == english
+    assert translated(caught.value, translator("de")).startswith("ein Rückgang muss zwischen 0 %")
+    odd = "HTTP Error 404: Not Found"
     assert translated(odd, translator("de")) == odd
-    known = "a drawdown must be between 0% and 100%, not 150%. Example: XLE drawdown 20%"
-    assert translated(known, translator("en")) == known
-    assert translated(known, translator("de")).startswith("ein Rückgang muss zwischen 0 %")
 
 
 @pytest.mark.parametrize("lang", ["de", "es"])
