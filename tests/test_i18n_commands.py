@@ -331,3 +331,36 @@ async def test_stats_tells_the_last_scans_problems_in_the_language(
     text = sent.text.replace(str(folder), "DIR")
     assert "IWM" in text and {"de": "Schlusskurs", "es": "cierre"}[lang] in text, text
     assert english_left(text, lang) == [], text
+
+
+@pytest.mark.parametrize("lang", ["de", "es"])
+async def test_export_keeps_its_columns_and_codes_and_the_alerts_language(
+    harness: BotHarness, lang: str
+) -> None:
+    """/export is for scripts: the same header and codes in every language (README, /export);
+    its caption and the alerts' text are in the chat's language."""
+    import csv
+
+    from bot.handlers.export import CSV_COLUMNS
+    from bot.pipeline import run_scan
+    from bot.schedule import scan_time
+    from tests.test_noise_e2e import firing_sessions
+
+    me, sender = private(OWNER), user(OWNER)
+    await harness.send(f"/settings lang {lang}", me, sender)
+    await harness.send("/subscribe sectors", me, sender)
+    day = firing_sessions("sectors", 1)[0]
+    report = await run_scan(harness.services, day, now=scan_time(day, 30), chart_maker=None)
+    assert report.messages
+    [doc] = await harness.send("/export", me, sender)
+    assert english_left(doc.text, lang) == [], doc.text
+    data = harness.request.documents[-1]["data"].decode()
+    header, *rows = list(csv.reader(io.StringIO(data)))
+    assert tuple(header) == CSV_COLUMNS
+    table = [dict(zip(header, row, strict=True)) for row in rows]
+    assert {r["record"] for r in table} == {"alert", "subscription", "setting"}
+    alerts = [r for r in table if r["record"] == "alert"]
+    assert alerts and {r["status"] for r in alerts} == {"pending"}
+    assert {r["name"] for r in alerts} <= {"rrg_quadrant", "digest_or_notice"}
+    assert [r["text"] for r in alerts if english_left(r["text"], lang)] == []
+    assert ("lang", lang) in {(r["name"], r["text"]) for r in table if r["record"] == "setting"}

@@ -6,6 +6,11 @@
 
 In a group only its administrators may export (its history is the group's, not every
 member's); a channel's, only its administrators, from a private chat with the bot.
+
+The file is for spreadsheets and scripts, so it reads the same in every language: column
+names, record kinds, statuses, signal and setting names are fixed codes (a script written
+for one chat works for all); only what a person wrote or was sent (an alert's text, a topic's
+name, a custom alert as typed) is in the chat's language. The caption is in the chat's.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ CSV_COLUMNS = (
     "thread_id",
     "text",  # alert: the message as plain text; setting: its value
 )
+NO_SIGNAL = "digest_or_notice"
+"""The ``name`` of an alert row no signal made (a digest, a notice): a code, as the others."""
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -66,7 +73,7 @@ def to_csv(data: ChatExport) -> str:
                 "session": a["session"],
                 "status": a["status"],
                 "sent_at": a["sent_at"],
-                "name": a["signal"] or "digest or notice",
+                "name": a["signal"] or NO_SIGNAL,
                 "subject": a["subject"],
                 "rule": a["rule"],
                 "variant": a["variant"],
