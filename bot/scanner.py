@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bot.signal_texts import LATE_NOTE
 from market import calendar
 from market.base import Closes, Provider
 from market.validate import quiet_rows, validate
@@ -132,9 +133,6 @@ def validation_problems(
     return out
 
 
-LATE_NOTE = " (a session late: {tickers} moved far on {day}; the next close confirmed it)"
-
-
 def screen(events: Iterable[Event], rules: Sequence[Rule], closes: Closes) -> list[Event]:
     """Say "a session late" on events of a session whose suspicious move the next session
     confirmed. (Events on a ticker's quiet sessions never reach here: the engine drops them
@@ -147,8 +145,8 @@ def screen(events: Iterable[Event], rules: Sequence[Rule], closes: Closes) -> li
         tickers = [t for t in (rule.tickers if rule else ()) if t in checks]
         late = [t for t in tickers if e.date in checks[t].late]
         if late:
-            note = LATE_NOTE.format(tickers=", ".join(late), day=e.date.isoformat())
-            e = dataclasses.replace(e, text=e.text + note)
+            said = Sentence(LATE_NOTE, text=e.text, tickers=", ".join(late), day=e.date.isoformat())
+            e = dataclasses.replace(e, text=said)
         out.append(e)
     return out
 

@@ -10,6 +10,7 @@ numbers were (or a kind this module does not know) shows its English sentence.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 
@@ -18,6 +19,7 @@ from signals.catalogue import KINDS
 from signals.events import Event, Followup
 from signals.presets import PRESETS
 from signals.rules import ParamValue, split_subject
+from signals.sentence import Sentence
 
 TITLES = {
     "record_high": N_("Record close"),
@@ -219,10 +221,19 @@ def describe(kind: str, params: Mapping[str, ParamValue], t: Translator) -> str:
 
 
 # --- what an event says ---------------------------------------------------------------------------
+LATE_NOTE = N_("{text} (a session late: {tickers} moved far on {day}; the next close confirmed it)")
+"""An event of a session whose suspicious move the next close confirmed (bot.scanner.screen):
+its text is this Sentence around the engine's own."""
+
+
 def event_text(event: Event, t: Translator) -> str:
     """The event's sentence: the engine's own in English, else rebuilt from its numbers."""
     if english(t):
         return event.text
+    late = event.text
+    if isinstance(late, Sentence) and late.msgid == LATE_NOTE:
+        own = event_text(dataclasses.replace(event, text=late.values["text"]), t)
+        return t(LATE_NOTE, **{**late.values, "text": own})
     try:
         return _event_text(event, t) or event.text
     except (KeyError, TypeError, ValueError):  # an older payload without these numbers

@@ -364,3 +364,31 @@ async def test_export_keeps_its_columns_and_codes_and_the_alerts_language(
     assert {r["name"] for r in alerts} <= {"rrg_quadrant", "digest_or_notice"}
     assert [r["text"] for r in alerts if english_left(r["text"], lang)] == []
     assert ("lang", lang) in {(r["name"], r["text"]) for r in table if r["record"] == "setting"}
+
+
+@pytest.mark.parametrize("lang", ["de", "es"])
+async def test_an_alert_fired_a_session_late_says_so_in_the_language(
+    harness: BotHarness, tmp_path: Path, lang: str
+) -> None:
+    """A x6 close held on its evening, confirmed by the next: the alerts of the held session
+    go out the next evening saying why they are late (bot.scanner.screen), in the language."""
+    import pandas as pd
+
+    from bot.pipeline import run_scan
+    from bot.schedule import scan_time
+    from market.sources import open_provider
+    from tests.test_cli_bad_data import jump_frame, write
+
+    me, sender = private(OWNER), user(OWNER)
+    await harness.send(f"/settings lang {lang}", me, sender)
+    await harness.send("/subscribe small_vs_large", me, sender)
+    frame = jump_frame()
+    frame.loc[pd.Timestamp("2021-06-30")] = [frame["IWM"].iloc[-1] * 1.01, frame["SPY"].iloc[-1]]
+    harness.services.provider = open_provider(f"csv:{write(tmp_path / 'kurse', frame)}")
+    day = dt.date(2021, 6, 30)
+    report = await run_scan(harness.services, day, now=scan_time(day, 30), chart_maker=None)
+    assert report.status == "ok" and report.messages
+    bodies = [b for (b,) in harness.services.db.execute("SELECT body FROM outbox")]
+    late = {"de": "einen Handelstag verspätet", "es": "con una sesión de retraso"}[lang]
+    assert any(late in b for b in bodies), bodies
+    assert [b for b in bodies if english_left(b, lang)] == []
