@@ -1,6 +1,6 @@
 """Benchmark of start-up: how long a command takes before it is of use. Prints, asserts nothing.
 
-    python bench/startup.py [--runs 5]
+    python bench/startup.py [--runs 5] [--imports]
 
 Two figures, each the median of ``--runs`` fresh processes (``python -m bot``, so the
 working tree's code is what runs):
@@ -17,12 +17,20 @@ Beside each wall time: the child's CPU time to the same moment (user + system, f
 ``/proc/PID/stat`` while it runs, or its rusage once it has exited), the heavy modules
 (pandas, matplotlib, telegram, exchange_calendars, numpy) it had loaded when it ended — for
 the chat, one that was given /help alone — and the load average: on a shared 2-core
-machine the wall time is noisy, the CPU time less so.
+machine the wall time is noisy, the CPU time less so. A third line, ``python``, times the
+interpreter alone (``python -c pass`` in the same environment): the floor under both.
+
+The project's ``.pyc`` files are written first, as installing rotation-bot does (pip compiles
+every module): with ``PYTHONDONTWRITEBYTECODE`` set, as in a development shell or the
+Dockerfile, each run would otherwise compile the bot's ~90 modules from source, a cost no
+installed copy pays. ``--imports`` then runs the chat's /help once under ``-X importtime``
+and prints what its start imports, top-level modules by their cumulative time.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import statistics
@@ -82,6 +90,14 @@ def time_help() -> tuple[float, float, str]:
     return wall, children_cpu() - before, loaded(done.stderr)
 
 
+def time_python() -> tuple[float, float, str]:
+    """Wall and CPU seconds of the interpreter alone, in the children's environment."""
+    before = children_cpu()
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], env=child_env(), cwd=ROOT, check=True)
+    return time.perf_counter() - t0, children_cpu() - before, "none of them"
+
+
 def time_chat(folder: Path, run: int) -> tuple[float, float, str]:
     """Wall and CPU seconds from spawning ``rotation-bot chat`` to its answer to /help."""
     db, charts = folder / f"chat-{run}.sqlite", folder / f"charts-{run}"
@@ -114,6 +130,35 @@ def time_chat(folder: Path, run: int) -> tuple[float, float, str]:
     return wall, cpu if cpu is not None else float("nan"), loaded(err)
 
 
+def chat_imports(folder: Path, top: int = 14) -> None:
+    """The chat's start to its /help answer under ``-X importtime``: top-level imports."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bot", "chat", "--db", str(folder / "i.sqlite")],
+        input="/help\n",
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=folder,
+        check=True,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        fields = line.removeprefix("import time:").split("|")
+        top_level = len(fields) == 3 and fields[2][:1] == " " and fields[2][:2] != "  "
+        if top_level and fields[1].strip().isdigit():
+            rows.append((int(fields[1]), fields[2].strip()))
+    total = sum(us for us, _ in rows)
+    print(f"chat's imports under -X importtime (its own overhead included): {total / 1000:.0f} ms")
+    for us, name in sorted(rows, reverse=True)[:top]:
+        print(f"  {us / 1000:6.0f} ms  {name}")
+
+
+def compile_project() -> None:
+    """Write the .pyc files of the project's packages, as installing it does."""
+    for package in ("bot", "market", "signals", "storage"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+
+
 def loaded(stderr: str) -> str:
     for line in stderr.splitlines():
         if line.startswith("LOADED"):
@@ -135,13 +180,18 @@ def report(name: str, runs: list[tuple[float, float, str]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--imports", action="store_true", help="then the chat's imports, timed")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    time_help()  # warm the file cache and the .pyc files once
+    compile_project()
+    time_help()  # warm the file cache once
+    report("python", [time_python() for _ in range(args.runs)])
     report("--help", [time_help() for _ in range(args.runs)])
     with tempfile.TemporaryDirectory(prefix="rotation-bot-startup-") as tmp:
         time_chat(Path(tmp), 0)
         report("chat", [time_chat(Path(tmp), n) for n in range(1, args.runs + 1)])
+        if args.imports:
+            chat_imports(Path(tmp))
 
 
 if __name__ == "__main__":

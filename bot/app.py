@@ -22,11 +22,9 @@ from telegram.request import BaseRequest
 
 from bot.context import CONTEXT_TYPES
 from bot.flood import FloodControl
-from bot.handlers.commands import bot_commands, handlers
+from bot.handlers.commands import bot_commands, handlers, later, load_all
 from bot.handlers.errors import on_error
-from bot.handlers.inline import inline_query
 from bot.handlers.throttle import heavy_update, throttle
-from bot.handlers.topics import topic_rules
 from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
 from bot.i18n import LANGUAGES
 from bot.metrics import Metrics, TimedUpdates
@@ -54,11 +52,15 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     with_jobs: bool = True,
     token: str | None = None,
+    preload: bool = True,
 ) -> Application:
     """The bot, ready to initialise: handlers, error handler, services and start-up hook.
 
     ``token`` defaults to ``TELEGRAM_BOT_TOKEN``; when a custom ``request`` answers every
-    call in-process and no valid token is configured, a placeholder is used.
+    call in-process and no valid token is configured, a placeholder is used. ``preload``
+    imports every handler module now; without it each is imported at its first update
+    (``rotation-bot chat``, whose /help needs none of their libraries), and :func:`post_init`
+    leaves the topic table and the menus to a later :func:`settle`.
     """
     settings = services.settings
     if token is None:
@@ -93,17 +95,42 @@ def build_application(
     app.add_handler(TypeHandler(Update, throttle), group=-1)  # before any other handler
     for handler in handlers():
         app.add_handler(handler)
-    app.add_handler(InlineQueryHandler(inline_query))
+    app.add_handler(InlineQueryHandler(later("inline:inline_query")))
     app.add_error_handler(on_error)
+    if preload:
+        load_all()
+    else:
+        app.bot_data.lazy = True
     return app
 
 
 async def post_init(app: Application) -> None:
-    """After getMe: remember the username, publish the commands, sync topics, add jobs."""
+    """After getMe: remember the username, sync topics, publish the commands, add jobs."""
     services = app.bot_data.services
     services.bot_username = app.bot.username or ""
     if not app.bot.supports_inline_queries:
         log.info("inline mode is off: send /setinline to @BotFather to offer charts in any chat")
+    if not app.bot_data.lazy:
+        await settle(app)
+    if app.bot_data.with_jobs:
+        from bot.schedule import install_jobs
+
+        install_jobs(app)
+    if app.bot_data.monitor is not None:  # METRICS_PORT: rotation-bot run sets it up
+        await app.bot_data.monitor.start()
+
+
+async def settle(app: Application) -> None:
+    """Store the topic -> rule table from the presets and publish the command menus, once.
+
+    :func:`post_init` does it before the first update; a lazy application (``rotation-bot
+    chat``) before its first command other than /help: the presets load the signal catalogue
+    and pandas, and the menus in every language compile the translations."""
+    if app.bot_data.settled:
+        return
+    from bot.handlers.topics import topic_rules
+
+    services = app.bot_data.services
     services.chats.sync_topics(topic_rules())
     await app.bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault())
     for lang in LANGUAGES:  # Telegram shows a user the menu of their app's language
@@ -118,9 +145,4 @@ async def post_init(app: Application) -> None:
             )
         except TelegramError as e:
             log.info("operator commands for %s not set: %s", admin, e)
-    if app.bot_data.with_jobs:
-        from bot.schedule import install_jobs
-
-        install_jobs(app)
-    if app.bot_data.monitor is not None:  # METRICS_PORT: rotation-bot run sets it up
-        await app.bot_data.monitor.start()
+    app.bot_data.settled = True

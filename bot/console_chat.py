@@ -34,7 +34,7 @@ from typing import Any, TextIO
 from telegram import Update
 from telegram.ext import Application
 
-from bot.cli import provider_for
+from bot.cli import UsageError, provider_for
 from bot.console import BOT_USER, ConsoleRequest, html_to_text
 from bot.settings import Settings
 from market.base import Provider
@@ -49,6 +49,10 @@ BANNER = (
     "/chart IWM/SPY, or @bot IWM/SPY (inline mode); type a number to press a button; "
     "Ctrl-D (or quit) ends."
 )
+LIGHT = frozenset({"/help"})
+"""Commands answered before :func:`bot.app.settle` has stored the topic table (it loads the
+signal catalogue and pandas) and published the menus: every other line waits for it, as
+every update to ``rotation-bot run`` does."""
 NO_REPLY = "  (no reply: the bot answers commands such as /help; a number presses a button)\n"
 
 
@@ -62,7 +66,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             "telegram_base_url": None,  # no Telegram: a malformed one must not matter here
         }
     )
-    provider = provider_for(settings.data_source, settings)
+    provider = deferred_provider(settings)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if interactive:
         print(BANNER)
@@ -76,6 +80,20 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             provider=provider,
         )
     )
+
+
+def deferred_provider(settings: Settings) -> Provider:
+    """The provider ``settings.data_source`` names, opened at its first use (its import costs
+    more than the rest of the start-up); a source that cannot be opened is a usage error now."""
+    from market.base import MarketDataError
+    from market.deferred import Deferred
+    from market.sources import check_spec
+
+    try:
+        check_spec(settings.data_source)
+    except MarketDataError as e:
+        raise UsageError(str(e)) from None
+    return Deferred(lambda: provider_for(settings.data_source, settings))
 
 
 async def chat(
@@ -94,7 +112,7 @@ async def chat(
     (:data:`bot.cli.EXIT_STATUS` says how the command exits). The chat takes the database's
     instance lock as ``run`` does, since a bot running on that database must not see a
     console chat appear in it (:class:`storage.lock.DatabaseInUse`, exit status 5)."""
-    from bot.app import build_application
+    from bot.app import build_application, settle
     from bot.services import open_services
     from storage.lock import InstanceLock
 
@@ -111,6 +129,7 @@ async def chat(
         request=request,
         get_updates_request=ConsoleRequest(out, echo=False),
         with_jobs=False,
+        preload=False,  # each handler's module at its first command: /help needs none
     )
     app.bot_data.flood = None  # one person at a keyboard, or a script piping commands: no budget
     ids = itertools.count(1)
@@ -122,6 +141,8 @@ async def chat(
                 text = line.strip()
                 if text.lower() in QUIT:
                     break
+                if text and text.split()[0].lower() not in LIGHT:
+                    await settle(app)  # the topic table and menus, once
                 if text:
                     await _say(app, request, out, text, next(ids))
     finally:

@@ -38,6 +38,8 @@ class BotData:
 
     services: Services
     with_jobs: bool = True  # False: no scan or delivery jobs (tests, the console)
+    lazy: bool = False  # handlers imported at first use, bot.app.settle called by the owner
+    settled: bool = False  # topics stored and command menus published (bot.app.settle)
     delivery: DeliveryWorker | None = None
     scan_plan: ScanPlan | None = None
     dashboard: HeldDashboard | None = None

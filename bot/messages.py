@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.i18n import N_, Translator, translator
-from bot.signal_texts import event_text, followup_text, kind_short_title
 from bot.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, fit, units
-from signals.catalogue import KINDS
-from signals.events import Event
+
+if TYPE_CHECKING:
+    from signals.events import Event
 
 MORE_IN_HISTORY = N_("\n… (more in /history)")
 
@@ -32,6 +33,9 @@ def esc(text: object) -> str:
 def headline(event: Event, t: Translator | None = None) -> str:
     """``🏔 <b>^RUT</b> · Record high · Fri 28 Nov 2025``: the kind's icon and short title
     (a kind no longer in the catalogue, from an old stored event, shows its id)."""
+    from bot.signal_texts import kind_short_title  # the catalogue: not for /help's esc()
+    from signals.catalogue import KINDS
+
     t = t or translator(None)
     kind = KINDS.get(event.kind)
     icon = kind.icon if kind else "•"
@@ -42,6 +46,8 @@ def headline(event: Event, t: Translator | None = None) -> str:
 def event_html(event: Event, synthetic: bool = False, t: Translator | None = None) -> str:
     """One alert in the language of ``t`` (English by default): headline, the sentence with
     its numbers, and the follow-up line."""
+    from bot.signal_texts import event_text, followup_text
+
     t = t or translator(None)
     lines = [
         headline(event, t),
@@ -60,6 +66,8 @@ def digest_html(
     t: Translator | None = None,
 ) -> str:
     """One evening message for a digest chat: every event of the session, shortest form."""
+    from bot.signal_texts import event_text
+
     t = t or translator(None)
     head = t.n(
         "🗞 <b>Rotation digest</b> · {session} · {n} signal",

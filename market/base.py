@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-import pandas as pd
-
 from signals.sentence import Sentence
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from market.validate import TickerCheck
 
 
@@ -53,8 +53,11 @@ class Closes:
 
 
 class Provider(Protocol):
-    name: str
-    synthetic: bool
+    @property
+    def name(self) -> str: ...  # read-only here: a stand-in may compute it (market.deferred)
+
+    @property
+    def synthetic(self) -> bool: ...
 
     def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         """Daily closes for ``tickers`` on sessions ``start``..``end`` inclusive; ``start``
@@ -93,6 +96,8 @@ class PriceCache(Protocol):
 
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Normalise a closes frame: midnight tz-naive dates, sorted, unique, float columns."""
+    import pandas as pd  # here: the interface above is imported by commands that need no frame
+
     if frame.empty:
         return pd.DataFrame(
             index=pd.DatetimeIndex([], dtype="datetime64[ns]", name="date"), dtype=float

@@ -9,9 +9,24 @@ from market.base import MarketDataError, Provider
 SPECS = "sample | yahoo | csv:DIR | csv:FILE.csv"
 
 
+def check_spec(spec: str) -> str:
+    """The spec, stripped, if it names a source (a CSV one whose file or folder exists);
+    else :class:`MarketDataError` saying what works. Imports no provider (nor pandas), so a
+    command can refuse a bad ``--source`` at once and open the provider when it needs it."""
+    text = (spec or "").strip()
+    if text in ("sample", "yahoo"):
+        return text
+    if text.startswith("csv:") and len(text) > 4:
+        path = Path(text[4:]).expanduser()
+        if not path.exists():
+            raise MarketDataError(f"csv source {path}: no such file or folder")
+        return text
+    raise MarketDataError(f"unknown data source {spec!r}; use one of: {SPECS}")
+
+
 def open_provider(spec: str, *, cache_dir: Path | None = None) -> Provider:
     """The provider a spec names; a bad spec raises :class:`MarketDataError` saying what works."""
-    text = (spec or "").strip()
+    text = check_spec(spec)
     if text == "sample":
         from market.sample import SampleProvider
 
@@ -20,8 +35,6 @@ def open_provider(spec: str, *, cache_dir: Path | None = None) -> Provider:
         from market.yahoo import YahooProvider
 
         return YahooProvider(cache_dir=cache_dir)
-    if text.startswith("csv:") and len(text) > 4:
-        from market.csvdir import CsvProvider
+    from market.csvdir import CsvProvider
 
-        return CsvProvider(text[4:])
-    raise MarketDataError(f"unknown data source {spec!r}; use one of: {SPECS}")
+    return CsvProvider(text[4:])

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 ParamValue = int | float | str
 
@@ -73,6 +74,12 @@ def _fmt(v: ParamValue) -> str:
     return str(v)
 
 
+def _no_sessions() -> pd.DatetimeIndex:
+    import pandas as pd  # here: rules and their keys are read by commands that need no frame
+
+    return pd.DatetimeIndex([])
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """Calendar facts a signal may need that are known in advance, not read from prices.
@@ -84,12 +91,14 @@ class Context:
     period) for callers without a calendar.
     """
 
-    month_ends: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))
-    week_ends: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))
+    month_ends: pd.DatetimeIndex = field(default_factory=_no_sessions)
+    week_ends: pd.DatetimeIndex = field(default_factory=_no_sessions)
 
     @classmethod
     def from_sessions(cls, sessions: pd.DatetimeIndex) -> Context:
         """Period ends from a complete list of sessions (e.g. an exchange calendar)."""
+        import pandas as pd
+
         s = pd.DatetimeIndex(sessions).normalize()
         if len(s) == 0:
             return cls()

@@ -13,11 +13,12 @@ import contextlib
 import datetime as dt
 import logging
 import sqlite3
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import sqlite_utils
+from typing import Any
 
 from storage.checks import (
     StorageError,
@@ -28,6 +29,28 @@ from storage.checks import (
     explain,
 )
 from storage.schema import MIGRATIONS
+
+
+@contextmanager
+def _hidden(*names: str) -> Iterator[None]:
+    """Modules ``names`` (not yet imported) look not installed, to this thread only."""
+    thread = threading.get_ident()
+
+    class Hide:
+        def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+            if name.partition(".")[0] in names and threading.get_ident() == thread:
+                raise ModuleNotFoundError(f"{name} is not for sqlite-utils", name=name)
+
+    finder = Hide()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
+with _hidden("pandas", "numpy"):  # sqlite-utils loads both, if installed, only to map their
+    import sqlite_utils  # types when it creates a table from rows; storage/ writes its own SQL
 
 __all__ = ["Database", "StorageError", "check_folder", "close", "connect", "transaction"]
 

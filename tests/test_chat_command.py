@@ -88,6 +88,12 @@ async def test_unknown_numbers_and_buttons_before_any_keyboard(tmp_path: Path) -
         assert db.execute("SELECT count(*) FROM subscriptions").fetchone()[0] == 0
 
 
+async def test_help_first_then_a_subscription_finds_its_topic(tmp_path: Path) -> None:
+    """/help is answered before the topic table is stored; the next command waits for it."""
+    shown = await run_chat(tmp_path, "/help", "/subscribe breadth", "/list")
+    assert "/stop" in shown and "Market breadth (breadth)" in shown.split("/list")[-1]
+
+
 async def test_alert_then_alerts(tmp_path: Path) -> None:
     shown = await run_chat(tmp_path, "/alert IWM/SPY crosses above 200d", "/alerts")
     assert "✅ Alert #1 saved" in shown and "crosses above its 200-day moving average" in shown

@@ -102,6 +102,7 @@ def test_scan_defaults_to_the_sample_s_last_session(capsys: pytest.CaptureFixtur
         (["backtest", "--preset", "moonshots"], "unknown preset 'moonshots'"),
         (["scan", "--source", "bloomberg"], "unknown data source 'bloomberg'"),
         (["scan", "--source", "csv:/no/such/dir"], "no such file or folder"),
+        (["chat", "--source", "csv:/no/such/dir"], "no such file or folder"),  # not deferred
         (["scan", "--date", "yesterday"], "'yesterday' is not a date"),
         ([], "required"),
     ],
@@ -308,20 +309,27 @@ def test_help_imports_no_data_or_telegram_library(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[-1] == "[]"
 
 
-def test_chat_answers_help_without_the_chart_library_or_the_calendar(tmp_path: Path) -> None:
-    """``rotation-bot chat`` loads matplotlib at the first /chart and exchange_calendars at
-    the first question about sessions, not to start and answer /help (bench/startup.py
-    times that start)."""
+def test_chat_answers_help_without_pandas_the_chart_library_or_the_calendar(
+    tmp_path: Path,
+) -> None:
+    """``rotation-bot chat`` answers /help with the command table and the translations alone:
+    pandas and numpy come with the first command that needs the market data or the signal
+    catalogue, matplotlib at the first /chart, exchange_calendars at the first question about
+    sessions (bench/startup.py times this start). The next command loads what it needs."""
     code = (
         "import sys\n"
         "from bot.cli import main\n"
         "status = main(['chat', '--db', 'chat.sqlite'])\n"
-        "heavy = ('matplotlib', 'exchange_calendars', 'telegram')\n"
+        "heavy = ('pandas', 'numpy', 'matplotlib', 'exchange_calendars', 'telegram')\n"
         "print(status, sorted(m for m in heavy if m in sys.modules))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], input="/help\n", capture_output=True, text=True,
-        cwd=tmp_path, env=environment(), timeout=600, check=True,
-    )  # fmt: skip
-    assert "/stop" in done.stdout  # /help was answered
-    assert done.stdout.splitlines()[-1] == "0 ['telegram']", done.stderr
+    for lines, loaded in [
+        ("/help\n", "['telegram']"),
+        ("/help\n/list\n", "['numpy', 'pandas', 'telegram']"),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-c", code], input=lines, capture_output=True, text=True,
+            cwd=tmp_path, env=environment(), timeout=600, check=True,
+        )  # fmt: skip
+        assert "/stop" in done.stdout  # /help was answered
+        assert done.stdout.splitlines()[-1] == f"0 {loaded}", done.stderr

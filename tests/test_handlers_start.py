@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
-from bot.handlers.commands import COMMANDS
+from bot.handlers.commands import COMMANDS, Later, handlers
 from bot.handlers.topics import TOPICS
 from tests.support.bot_harness import ADMIN_ID, BOT, BotHarness, group, private, user
 
@@ -62,3 +63,12 @@ async def test_an_edited_command_is_not_run_again(harness: BotHarness) -> None:
     }  # fmt: skip
     assert await harness.process({"edited_message": message}) == []
     assert harness.errors == []
+
+
+def test_every_handler_named_in_the_tables_is_a_coroutine_function_there() -> None:
+    """The tables name their handlers as ``module:function`` (imported at the first update):
+    a misspelt or moved one fails here, not at a person's command."""
+    later = [h.callback for h in handlers() if isinstance(h.callback, Later)]
+    assert len(later) > len(COMMANDS)
+    for callback in later:
+        assert inspect.iscoroutinefunction(callback.load()), callback

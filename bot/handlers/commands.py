@@ -6,6 +6,7 @@ clients show (:func:`bot_commands`, sent with setMyCommands), so the two cannot 
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 from telegram import BotCommand, Update
@@ -19,22 +20,44 @@ from telegram.ext import (
 )
 
 from bot.context import Callback, Context
-from bot.handlers import (
-    admin,
-    alerts,
-    channels,
-    chart,
-    export,
-    groups,
-    rotation,
-    settings_cmd,
-    start,
-    status,
-    stop,
-    subscriptions,
-)
 from bot.handlers.common import tr
 from bot.i18n import N_, translator
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """The handler ``name`` of module ``bot.handlers.<module>``, imported at its first update.
+
+    The handler modules load pandas, the signal catalogue and the chart code; ``rotation-bot
+    chat`` answers /help needing none of them. :func:`load_all` imports every one up front
+    (the bot does so as it builds its application, not at a chat's first /chart)."""
+
+    module: str
+    name: str
+
+    def load(self) -> Callback:
+        callback: Callback = getattr(importlib.import_module(self.module_path), self.name)
+        return callback
+
+    @property
+    def module_path(self) -> str:
+        return f"bot.handlers.{self.module}"
+
+    async def __call__(self, update: Update, context: Context) -> None:
+        await self.load()(update, context)
+
+
+def later(target: str) -> Later:
+    """A :class:`Later` from ``"module:function"``."""
+    module, _, name = target.partition(":")
+    return Later(module, name)
+
+
+def load_all() -> None:
+    """Import every handler module :func:`handlers` names (see :class:`Later`)."""
+    for handler in handlers():
+        if isinstance(handler.callback, Later):
+            handler.callback.load()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,37 +69,61 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start", N_("What I watch, and three commands to try"), start.start),
-    Command("help", N_("Every command, with examples"), start.help_command),
-    Command("signals", N_("Presets and signals: subscribe in one tap"), subscriptions.signals),
-    Command("subscribe", N_("Subscribe: /subscribe PRESET or SIGNAL"), subscriptions.subscribe),
+    Command("start", N_("What I watch, and three commands to try"), later("start:start")),
+    Command("help", N_("Every command, with examples"), later("start:help_command")),
     Command(
-        "unsubscribe", N_("Unsubscribe: /unsubscribe PRESET or SIGNAL"), subscriptions.unsubscribe
+        "signals", N_("Presets and signals: subscribe in one tap"), later("subscriptions:signals")
     ),
-    Command("list", N_("What this chat gets"), subscriptions.list_subscriptions),
-    Command("alert", N_("Your own alert: /alert IWM/SPY crosses above 200d"), alerts.alert),
-    Command("alerts", N_("Your custom alerts, numbered"), alerts.list_alerts),
-    Command("delete", N_("Delete a custom alert: /delete N"), alerts.delete),
     Command(
-        "backtest", N_("When a rule would have fired: /backtest RULE"), alerts.backtest_command
+        "subscribe", N_("Subscribe: /subscribe PRESET or SIGNAL"), later("subscriptions:subscribe")
     ),
-    Command("status", N_("Rotation dashboard from the latest closes"), status.status),
-    Command("chart", N_("A chart: /chart IWM/SPY, /chart XLE, /chart sectors"), chart.chart),
-    Command("rrg", N_("Sectors' relative rotation (JdK-style) table, latest week"), rotation.rrg),
-    Command("history", N_("This chat's last alerts"), status.history),
-    Command("export", N_("History and subscriptions as a file: /export (or json)"), export.export),
-    Command("settings", N_("Time zone, quiet hours, instant or digest"), settings_cmd.settings),
-    Command("mute", N_("Pause alerts: /mute DAYS (or /mute off)"), settings_cmd.mute),
-    Command("channel", N_("Link and manage a channel: /channel add @name"), channels.channel),
-    Command("stop", N_("Unsubscribe from everything"), stop.stop),
-    Command("stats", N_("Operator statistics"), admin.stats_command, menu=False),
+    Command(
+        "unsubscribe",
+        N_("Unsubscribe: /unsubscribe PRESET or SIGNAL"),
+        later("subscriptions:unsubscribe"),
+    ),
+    Command("list", N_("What this chat gets"), later("subscriptions:list_subscriptions")),
+    Command(
+        "alert", N_("Your own alert: /alert IWM/SPY crosses above 200d"), later("alerts:alert")
+    ),
+    Command("alerts", N_("Your custom alerts, numbered"), later("alerts:list_alerts")),
+    Command("delete", N_("Delete a custom alert: /delete N"), later("alerts:delete")),
+    Command(
+        "backtest",
+        N_("When a rule would have fired: /backtest RULE"),
+        later("alerts:backtest_command"),
+    ),
+    Command("status", N_("Rotation dashboard from the latest closes"), later("status:status")),
+    Command(
+        "chart", N_("A chart: /chart IWM/SPY, /chart XLE, /chart sectors"), later("chart:chart")
+    ),
+    Command(
+        "rrg",
+        N_("Sectors' relative rotation (JdK-style) table, latest week"),
+        later("rotation:rrg"),
+    ),
+    Command("history", N_("This chat's last alerts"), later("status:history")),
+    Command(
+        "export",
+        N_("History and subscriptions as a file: /export (or json)"),
+        later("export:export"),
+    ),
+    Command(
+        "settings", N_("Time zone, quiet hours, instant or digest"), later("settings_cmd:settings")
+    ),
+    Command("mute", N_("Pause alerts: /mute DAYS (or /mute off)"), later("settings_cmd:mute")),
+    Command(
+        "channel", N_("Link and manage a channel: /channel add @name"), later("channels:channel")
+    ),
+    Command("stop", N_("Unsubscribe from everything"), later("stop:stop")),
+    Command("stats", N_("Operator statistics"), later("admin:stats_command"), menu=False),
 )
 
 BUTTONS: tuple[tuple[str, Callback], ...] = (
-    (r"^sub:", subscriptions.on_toggle),
-    (r"^digest:", settings_cmd.on_digest),
-    (r"^(forget|keep):", stop.on_forget),
-    (r"^chart:", chart.on_button),
+    (r"^sub:", later("subscriptions:on_toggle")),
+    (r"^digest:", later("settings_cmd:on_digest")),
+    (r"^(forget|keep):", later("stop:on_forget")),
+    (r"^chart:", later("chart:on_button")),
 )
 """Inline-button handlers by callback-data prefix (see bot.handlers.keyboards)."""
 
@@ -92,9 +139,9 @@ def handlers() -> list[BaseHandler]:
     out += [CallbackQueryHandler(callback, pattern=pattern) for pattern, callback in BUTTONS]
     out += [
         CallbackQueryHandler(stale_button),
-        MessageHandler(filters.StatusUpdate.MIGRATE, groups.migrated),
-        ChatMemberHandler(groups.membership, ChatMemberHandler.MY_CHAT_MEMBER),
-        MessageHandler(filters.COMMAND & ONLY_NEW_MESSAGES, start.unknown),
+        MessageHandler(filters.StatusUpdate.MIGRATE, later("groups:migrated")),
+        ChatMemberHandler(later("groups:membership"), ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.COMMAND & ONLY_NEW_MESSAGES, later("start:unknown")),
     ]
     return out
 

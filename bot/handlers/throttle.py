@@ -12,7 +12,6 @@ from telegram.ext import ApplicationHandlerStop
 from bot.context import Context
 from bot.flood import FloodControl, Verdict
 from bot.handlers.common import reply, services, tr
-from bot.handlers.inline import is_chart_query, slow_down
 
 HEAVY_COMMANDS = frozenset({"chart", "backtest", "status", "rrg"})
 """Commands that draw a chart, run a backtest, compute the dashboard or the rotation table."""
@@ -45,6 +44,8 @@ def heavy_update(update: object, bot_username: str) -> bool:
     if not isinstance(update, Update):
         return False
     if update.inline_query is not None:
+        from bot.handlers.inline import is_chart_query  # with pandas: not for /help
+
         return is_chart_query(update.inline_query.query)
     command = command_of(update, bot_username)
     return command is not None and is_heavy(command)
@@ -99,6 +100,8 @@ async def _throttle_inline(update: Update, context: Context, flood: FloodControl
     if verdict is Verdict.ALLOW:
         return
     if verdict is Verdict.WARN:
+        from bot.handlers.inline import slow_down
+
         offer = slow_down(flood.wait(person, person), tr(update, context))
         await query.answer(offer.results, cache_time=offer.cache_time, is_personal=True)
     raise ApplicationHandlerStop
