@@ -11,12 +11,24 @@ from bot.context import Context
 from bot.handlers.common import reply, services, tr
 from bot.handlers.permissions import is_operator
 from bot.handlers.start import unknown
-from bot.i18n import Translator, translator
+from bot.i18n import N_, Translator, translator
 from bot.messages import esc
 from bot.rule_errors import translated
 from storage import stats
 
 MAX_PROBLEMS = 10
+STORED_WORDS = {
+    **{"private": N_("private"), "group": N_("group"), "supergroup": N_("supergroup")},
+    **{"channel": N_("channel"), "pending": N_("pending"), "sending": N_("sending")},
+    **{"sent": N_("sent"), "failed": N_("failed"), "dropped": N_("dropped")},
+    **{"running": N_("running"), "ok": N_("ok")},
+}
+"""The chat kinds, outbox states and scan statuses the database stores, as /stats says them."""
+
+
+def stored_word(word: str, t: Translator) -> str:
+    """A stored word (a chat kind, an outbox state, a scan status) in the language of ``t``."""
+    return t(STORED_WORDS[word]) if word in STORED_WORDS else word
 
 
 async def stats_command(update: Update, context: Context) -> None:
@@ -36,13 +48,13 @@ def stats_html(
     view: stats.Overview, source: str, uptime: dt.timedelta, t: Translator | None = None
 ) -> str:
     """The operator's view as a chat message (chat kinds, outbox states and scan statuses
-    are the stored words)."""
+    in the language of ``t``)."""
     t = t or translator(None)
     counts, topics, scan = view.counts, view.topics, view.scan
     top = ", ".join(f"{esc(x)} {n}" for x, n in list(topics.items())[:3])
-    kinds = ", ".join(f"{k} {n}" for k, n in view.kinds.items()) or t("none")
+    kinds = ", ".join(f"{stored_word(k, t)} {n}" for k, n in view.kinds.items()) or t("none")
     subscriptions = t("Subscriptions: {n}", n=counts["subscriptions"])
-    outbox = ", ".join(f"{k} {n}" for k, n in view.outbox.items())
+    outbox = ", ".join(f"{stored_word(k, t)} {n}" for k, n in view.outbox.items())
     lines = [
         t("🛠 <b>Operator stats</b>"),
         t(
@@ -69,7 +81,7 @@ def stats_html(
                 "Last scan: session {session}, {status}, started {started}, finished "
                 "{finished}; {events} events, {messages} messages, source {source}",
                 session=esc(scan.session),
-                status=esc(scan.status),
+                status=esc(stored_word(scan.status, t)),
                 started=esc(scan.started_at),
                 finished=esc(finished),
                 events=scan.events,

@@ -26,11 +26,14 @@ from bot.i18n import LOCALE_DIR, catalog_path
 _WORDS = (
     "the and with your you this that what when which from have has been would there their "
     "only every each after before since into than then here were are is of to for on at its "
-    "it or yet more can cannot don't i'm i'll isn't won't didn't doesn't should could"
+    "it or yet more can cannot don't i'm i'll isn't won't didn't doesn't should could "
+    "not but without because about please pending sending sent failed dropped private group "
+    "supergroup channel running none"
 )
 ENGLISH_ONLY = frozenset(_WORDS.split())
-"""Words of English that German and Spanish never write (so no false alarm on "in", "no",
-"was", "also" or "an", which they do)."""
+"""Words of English that German and Spanish never write, among them the stored words /stats
+shows (chat kinds, outbox states); not "in", "no", "was", "also", "an" or "will", which they do
+write."""
 
 FIELD = re.compile(r"\{\w*\}")
 TAG = re.compile(r"<[^>]+>")
