@@ -22,7 +22,7 @@ from telegram.request import BaseRequest
 
 from bot.context import CONTEXT_TYPES
 from bot.flood import FloodControl
-from bot.handlers.commands import bot_commands, handlers, later, load_all
+from bot.handlers.commands import INLINE, bot_commands, handlers, load_all
 from bot.handlers.errors import on_error
 from bot.handlers.throttle import heavy_update, throttle
 from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
@@ -95,7 +95,7 @@ def build_application(
     app.add_handler(TypeHandler(Update, throttle), group=-1)  # before any other handler
     for handler in handlers():
         app.add_handler(handler)
-    app.add_handler(InlineQueryHandler(later("inline:inline_query")))
+    app.add_handler(InlineQueryHandler(INLINE))
     app.add_error_handler(on_error)
     if preload:
         load_all()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import stat
@@ -37,7 +38,7 @@ from telegram.ext import Application
 from bot.cli import UsageError, provider_for
 from bot.console import BOT_USER, ConsoleRequest, html_to_text
 from bot.settings import Settings
-from market.base import Provider
+from market.base import MarketDataError, Provider
 
 USER_ID = 424242
 USER = {"id": USER_ID, "is_bot": False, "first_name": "You", "username": "console_user"}
@@ -85,7 +86,6 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 def deferred_provider(settings: Settings) -> Provider:
     """The provider ``settings.data_source`` names, opened at its first use (its import costs
     more than the rest of the start-up); a source that cannot be opened is a usage error now."""
-    from market.base import MarketDataError
     from market.deferred import Deferred
     from market.sources import check_spec
 
@@ -133,11 +133,17 @@ async def chat(
     )
     app.bot_data.flood = None  # one person at a keyboard, or a script piping commands: no budget
     ids = itertools.count(1)
+    warming: asyncio.Future[None] | None = None
     try:
         async with app:
             if app.post_init:
                 await app.post_init(app)
+            if prompt:  # a person reads the prompt and types: load meanwhile
+                warming = asyncio.ensure_future(asyncio.to_thread(warm_up, services.provider))
             async for line in _each(lines, out, prompt):
+                if warming is not None:  # never two threads importing at once
+                    await warming
+                    warming = None
                 text = line.strip()
                 if text.lower() in QUIT:
                     break
@@ -146,12 +152,27 @@ async def chat(
                 if text:
                     await _say(app, request, out, text, next(ids))
     finally:
+        if warming is not None:
+            await warming
         services.close()
         lock.release()
     if prompt:
         out.write("\n")
         out.flush()
     return 0
+
+
+def warm_up(provider: Provider) -> None:
+    """What the first command past /help needs, loaded in a worker thread while a person
+    reads the prompt: every handler module, the signal catalogue, the market provider opened.
+    Nothing here touches the database (its connection is the loop thread's): the topic table
+    is stored by :func:`bot.app.settle` on the loop. A provider that cannot be opened is left
+    to the command that needs it, which says why."""
+    from bot.handlers.commands import load_all
+
+    load_all()  # the subscription handlers load the catalogue
+    with contextlib.suppress(MarketDataError, UsageError):
+        _ = provider.name
 
 
 async def _say(

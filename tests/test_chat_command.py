@@ -22,6 +22,9 @@ import pytest
 
 from bot.console_chat import USER, chat
 from bot.settings import Settings
+from market.base import Provider
+from market.deferred import Deferred
+from market.sample import SampleProvider
 
 ROOT = Path(__file__).resolve().parents[1]
 ME = USER["id"]
@@ -151,6 +154,28 @@ async def test_prompt_only_when_asked(tmp_path: Path) -> None:
     shown = await run_chat(tmp_path, "/start", prompt=True)
     assert shown.startswith("you> ") and shown.count("you> ") == 2 and shown.endswith("\n")
     assert "you> " not in await run_chat(tmp_path, "/start")
+
+
+async def test_at_a_prompt_the_provider_is_opened_while_the_person_types(tmp_path: Path) -> None:
+    """With a prompt (a terminal) the chat opens the market data behind it; piped, a /help
+    alone never opens it. Either way what is shown is the same."""
+    shown = {}
+    for prompt in (False, True):
+        opened: list[bool] = []
+
+        def opener(opened: list[bool] = opened) -> Provider:
+            opened.append(True)
+            return SampleProvider()
+
+        out = io.StringIO()
+        lines = io.StringIO("/help")
+        status = await chat(
+            settings(tmp_path), lines, out, tmp_path / "charts", prompt=prompt,
+            provider=Deferred(opener),
+        )  # fmt: skip
+        assert status == 0 and opened == ([True] if prompt else [])
+        shown[prompt] = out.getvalue()
+    assert shown[True].replace("you> ", "").strip() == shown[False].strip()
 
 
 # ------------------------------------------------------------------------------ a process

@@ -54,7 +54,8 @@ def later(target: str) -> Later:
 
 
 def load_all() -> None:
-    """Import every handler module :func:`handlers` names (see :class:`Later`)."""
+    """Import every handler module :func:`handlers` and :data:`INLINE` name (see :class:`Later`)."""
+    INLINE.load()
     for handler in handlers():
         if isinstance(handler.callback, Later):
             handler.callback.load()
@@ -126,6 +127,9 @@ BUTTONS: tuple[tuple[str, Callback], ...] = (
     (r"^chart:", later("chart:on_button")),
 )
 """Inline-button handlers by callback-data prefix (see bot.handlers.keyboards)."""
+
+INLINE = later("inline:inline_query")
+"""Answers ``@bot QUERY`` typed in any chat (bot.app adds its InlineQueryHandler)."""
 
 ONLY_NEW_MESSAGES = filters.UpdateType.MESSAGE
 """Commands answer new messages only: editing an old /alert must not add it again."""
