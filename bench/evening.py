@@ -27,8 +27,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import os
 import platform
+import pstats
 import sys
 import tempfile
 import time
@@ -102,6 +104,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chats", type=int, default=100_000)
     parser.add_argument("--rtt", type=float, default=0.05, help="server answer delay, s")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the delivery's top N (cProfile)"
+    )
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; command: "
@@ -146,8 +151,13 @@ def main() -> None:
                     "in flight"
                 )
 
+            profile = cProfile.Profile(time.process_time) if args.profile else None
             with stages.stage("delivery", sent):
+                if profile is not None:
+                    profile.enable()
                 worker = asyncio.run(deliver(services, server.base_url))
+                if profile is not None:
+                    profile.disable()
         times = sorted(server.result.times)
         rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan")
         print(
@@ -157,6 +167,9 @@ def main() -> None:
             flush=True,
         )
         assert services.outbox.depth()["pending"] == 0, services.outbox.depth()
+    if profile is not None:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
+        pstats.Stats(profile).sort_stats("cumtime").print_stats(args.profile)
     evening = {k: v for k, v in stages.times.items() if k != "seed"}
     print(
         f"{'evening':<9} {sum(w for w, _ in evening.values()):8.2f}s wall "

@@ -112,12 +112,16 @@ class Outbox:
 
     def mark_sending_many(self, ids: Sequence[int]) -> list[Claimed]:
         """Take several pending messages for sending in one statement (committed), in the
-        order given; those no longer pending are left out."""
+        order given; those no longer pending are left out.
+
+        ``+status``: the rows are found by their ids. Without the ``+`` SQLite reads the
+        status through the outbox_due index, i.e. every pending row, for each call: an
+        evening's 83,000 queued messages made each claim cost milliseconds (issue 12)."""
         if not ids:
             return []
         rows = self.db.execute(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
-            f"WHERE id IN ({','.join('?' * len(ids))}) AND status = 'pending' "
+            f"WHERE id IN ({','.join('?' * len(ids))}) AND +status = 'pending' "
             f"RETURNING {_COLUMNS}",
             list(ids),
         ).fetchall()
@@ -128,9 +132,9 @@ class Outbox:
         """Messages taken for sending but never sent (stopping): pending again, as if never
         taken (the attempt is given back)."""
         if ids:
-            self.db.execute(
+            self.db.execute(  # +status: by the ids, as in mark_sending_many
                 "UPDATE outbox SET status = 'pending', attempts = attempts - 1 "
-                f"WHERE id IN ({','.join('?' * len(ids))}) AND status = 'sending'",
+                f"WHERE id IN ({','.join('?' * len(ids))}) AND +status = 'sending'",
                 list(ids),
             )
 
