@@ -50,6 +50,7 @@ from market.yahoo_traffic import (
     DEFAULT_REASON,
     Failure,
     Transient,
+    as_said,
     classify,
     is_transient_exception,
     listen,
@@ -177,7 +178,7 @@ class YahooProvider:
         if not wanted or (
             start is not None and start > end
         ):  # nothing to ask Yahoo; answer like the other providers
-            reason = f"empty date range ({start} is after {end})"
+            reason = Sentence("empty date range ({start} is after {end})", start=start, end=end)
             return Closes(
                 frame=tidy(pd.DataFrame()),
                 missing={t: NoData(t, reason) for t in wanted},
@@ -299,7 +300,7 @@ class YahooProvider:
             if sym in left:
                 reason = self._give_up_message(left, short=True)
             elif sym in gone:
-                reason = one_line(gone[sym])
+                reason = as_said(one_line(gone[sym]))
             elif sym not in frame.columns or not frame[sym].notna().any():
                 reason = NOT_CLOSED_REASON if sym in got else DEFAULT_REASON
             else:
@@ -361,16 +362,20 @@ class YahooProvider:
         kinds = {f.kind for f in failures.values()}
         n = self.attempts
         if kinds == {"rate"}:
-            return f"Yahoo rate-limited us {'once' if n == 1 else f'{n} times'}; try again later"
+            if n == 1:
+                return Sentence("Yahoo rate-limited us once; try again later")
+            return Sentence("Yahoo rate-limited us {n} times; try again later", n=n)
         if kinds == {"network"}:
             if short:
-                return f"could not reach Yahoo ({n} attempts)"
+                return Sentence("could not reach Yahoo ({n} attempts)", n=n)
             sample = next(iter(failures.values())).detail
             return one_line(
                 f"Could not reach Yahoo after {n} attempts ({sample}); "
                 "check the network and try again later"
             )
-        return f"Yahoo rate-limited us or was unreachable ({n} attempts); try again later"
+        return Sentence(
+            "Yahoo rate-limited us or was unreachable ({n} attempts); try again later", n=n
+        )
 
     def _before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

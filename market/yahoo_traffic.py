@@ -186,6 +186,24 @@ def one_line(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+YAHOO_SAYS = (
+    Sentence("possibly delisted; no timezone found"),
+    Sentence("possibly delisted; no price data found"),
+)
+"""yfinance's usual words for a symbol without prices, as Sentences (the same English)."""
+
+
+def as_said(text: str) -> str:
+    """Yahoo's reason ``text``, a :class:`Sentence` when it is one of :data:`YAHOO_SAYS` (so a
+    chat reads it in its language; what follows, a period or range, stays as Yahoo wrote it)."""
+    for known in YAHOO_SAYS:
+        if text == known:
+            return known
+        if text.startswith(known + " "):
+            return Sentence("{reason} {detail}", reason=known, detail=text[len(known) + 1 :])
+    return text
+
+
 def is_transient_exception(exc: BaseException) -> bool:
     return type(exc).__name__ in TRANSIENT_NAMES or isinstance(exc, TimeoutError)
 

@@ -392,3 +392,23 @@ async def test_an_alert_fired_a_session_late_says_so_in_the_language(
     late = {"de": "einen Handelstag verspätet", "es": "con una sesión de retraso"}[lang]
     assert any(late in b for b in bodies), bodies
     assert [b for b in bodies if english_left(b, lang)] == []
+
+
+@pytest.mark.parametrize("lang", ["de", "es"])
+@pytest.mark.usefixtures("no_network")
+def test_yahoos_no_data_reasons_are_said_in_the_language(fake, yf_cache, lang: str) -> None:
+    """A ticker Yahoo rate-limits for ever, and one it does not know: /chart's reply (the
+    reasons are market/yahoo.py's Sentences)."""
+    from bot.handlers.chart import no_chart_html, parse_subject
+    from bot.i18n import translator
+    from tests.support.yahoo_fixtures import d, provider, serve_jan
+
+    serve_jan(fake)
+    fake.rate_limit("SPY")
+    got = provider(fake, yf_cache, attempts=2).closes(
+        ["SPY", "XYZQ", "QQQ"], d("2025-01-02"), d("2025-01-08")
+    )
+    assert set(got.missing) == {"SPY", "XYZQ"}
+    text = no_chart_html(parse_subject("SPY/XYZQ"), dict(got.missing), translator(lang))
+    gone = {"de": "nicht mehr gelistet", "es": "ya no cotiza"}[lang]  # "possibly delisted"
+    assert "SPY" in text and gone in text and english_left(text, lang) == [], text
