@@ -22,6 +22,7 @@ from signals import series
 from signals.events import Event, Followup
 from signals.kind import Chart, RuleError, SignalKind, band_text
 from signals.rules import Context, ParamValue, Rule
+from signals.sentence import Sentence
 
 DEFAULTS: dict[str, ParamValue] = {"window": 200, "band": 0.0, "direction": "both"}
 DIRECTIONS = ("both", "above", "below")
@@ -103,9 +104,9 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
 
 def _validate(params: dict[str, ParamValue]) -> None:
     if int(params["window"]) < 2:
-        raise RuleError("ratio_cross window must be at least 2 sessions")
+        raise RuleError(Sentence("ratio_cross window must be at least 2 sessions"))
     if not 0 <= float(params["band"]) < 50:
-        raise RuleError("ratio_cross band is a percentage between 0 and 50, e.g. 0.5")
+        raise RuleError(Sentence("ratio_cross band is a percentage between 0 and 50, e.g. 0.5"))
 
 
 def describe(p: Mapping[str, ParamValue]) -> str:

@@ -153,6 +153,7 @@ MISTAKES = [  # the rule language's refusals (signals.parse) and a data source's
     "/alert XLE rrg confirm 99",
     "/alert XLE rrg window 2.5",
     "/alert XLE rrg confirm 0",
+    "/alert IWM/SPY crosses above 200d band 80",
     "/backtest XYZQ record high",
 ]
 
