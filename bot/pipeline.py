@@ -8,8 +8,9 @@
    cache (Yahoo) has a lock-guarded connection of its own (market/cached.py).
 3. Missing or stale tickers become data problems (the scans row, the log, /stats) and
    produce no alert.
-4. Charts for the events not seen before, drawn once each (in the thread) and written to
-   ``services.charts_dir``; every chat's message points at the same file.
+4. Charts for the events not seen before, drawn once each in every language the active
+   chats speak (in threads, or a caller's process pool) and written to
+   ``services.charts_dir``; every chat's message points at its language's file.
 5. One transaction (storage/evening.py): record the events (``INSERT OR IGNORE`` on their
    keys), fan out only the newly recorded ones, close the scans row. A re-run of the
    session, or a crash half-way, can therefore neither double nor lose an alert.
@@ -134,17 +135,36 @@ async def _scan(
 
     known = services.events.known(e.key for e in result.events)
     fresh = [e for e in result.events if e.key not in known]
-    maker = _chart_maker(chart_maker, result.synthetic)
-    charts: dict[str, str] = {}
+    charts: dict[str, str] = {}  # the default language's, by event key
+    charts_in: dict[str, dict[str, str]] | None = None  # the others', by language
     if drawn is not None:
         ahead = await drawn
         charts = {e.key: ahead[e.key] for e in fresh if e.key in ahead}
-    elif maker is not None and fresh:
+    elif chart_maker is DEFAULT_CHARTS and fresh:
+        langs = [
+            DEFAULT_LANGUAGE,
+            *sorted(services.chats.languages() & set(LANGUAGES) - {DEFAULT_LANGUAGE}),
+        ]
         folder = chart_folder(services, session)
-        if chart_pool is None:
-            charts = await asyncio.to_thread(draw_charts, fresh, frame, maker, folder)
-        else:
-            charts = await draw_charts_in(chart_pool, fresh, frame, maker, folder)
+        drawn_in = await asyncio.gather(
+            *(
+                _draw(
+                    chart_pool,
+                    fresh,
+                    frame,
+                    _chart_maker(chart_maker, result.synthetic, lang),
+                    folder,
+                    lang,
+                )
+                for lang in langs
+            )
+        )
+        by_lang = dict(zip(langs, drawn_in, strict=True))
+        charts = by_lang.pop(DEFAULT_LANGUAGE)
+        charts_in = {lang: by_lang.get(lang, {}) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
+    elif chart_maker is not None and chart_maker is not DEFAULT_CHARTS and fresh:
+        folder = chart_folder(services, session)
+        charts = await _draw(chart_pool, fresh, frame, chart_maker, folder, DEFAULT_LANGUAGE)
     # gathered: the events and their charts; now the messages, then one transaction
     html, digest = messages(result)
     translated = {lang: messages(result, lang) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
@@ -159,6 +179,7 @@ async def _scan(
         digest=digest,
         translated=translated,
         recent=recent_sessions(session),
+        charts_in=charts_in,
     )
     new, fan = done.new, done.fanout
     log.info(
@@ -231,11 +252,26 @@ async def fetch_closes(provider: Provider, tickers: Sequence[str], session: dt.d
 
 
 # --- charts ---------------------------------------------------------------------------------
-def _chart_maker(choice: ChartMaker | None, synthetic: bool) -> ChartMaker | None:
-    """The default is bot.charts.chart_for_event, labelled synthetic for the sample."""
+def _chart_maker(choice: ChartMaker, synthetic: bool, lang: str) -> ChartMaker:
+    """The default is bot.charts.chart_for_event in ``lang``, labelled synthetic for the
+    sample."""
     if choice is DEFAULT_CHARTS:
-        return functools.partial(chart_for_event, synthetic=synthetic)
+        return functools.partial(chart_for_event, synthetic=synthetic, lang=lang)
     return choice
+
+
+async def _draw(
+    pool: Executor | None,
+    events: Sequence[Event],
+    frame: pd.DataFrame,
+    maker: ChartMaker,
+    folder: Path,
+    lang: str,
+) -> dict[str, str]:
+    """The events' charts in one language: in a thread, or in ``pool``'s processes."""
+    if pool is None:
+        return await asyncio.to_thread(draw_charts, events, frame, maker, folder, lang)
+    return await draw_charts_in(pool, events, frame, maker, folder, lang)
 
 
 def chart_folder(services: Services, session: dt.date) -> Path:
@@ -243,15 +279,22 @@ def chart_folder(services: Services, session: dt.date) -> Path:
     return Path(services.charts_dir) / session.isoformat()
 
 
-def chart_path(folder: Path, event: Event) -> Path:
-    """One file per event, named for a person (``iwm-spy-ratio-cross-1f3a9c0d.png``) and made
-    unique by the key's hash (keys hold '/', '^', '|' and spaces)."""
+def chart_path(folder: Path, event: Event, lang: str = DEFAULT_LANGUAGE) -> Path:
+    """One file per event and language, named for a person (``iwm-spy-ratio-cross-1f3a9c0d.png``,
+    ``...-de-1f3a9c0d.png`` in German) and made unique by the key's hash (keys hold '/', '^',
+    '|' and spaces). A file (and so its Telegram file_id) is never shared by two languages."""
     words = re.sub(r"[^a-z0-9]+", "-", f"{event.subject} {event.kind}".lower()).strip("-")
+    if lang != DEFAULT_LANGUAGE:
+        words += f"-{lang}"
     return folder / f"{words}-{hashlib.sha1(event.key.encode()).hexdigest()[:8]}.png"
 
 
 def draw_charts(
-    events: Sequence[Event], frame: pd.DataFrame, maker: ChartMaker, folder: Path
+    events: Sequence[Event],
+    frame: pd.DataFrame,
+    maker: ChartMaker,
+    folder: Path,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> dict[str, str]:
     """Draw and write each event's chart (in a worker thread); event key -> file path.
 
@@ -260,7 +303,7 @@ def draw_charts(
     out: dict[str, str] = {}
     for event in events:
         try:
-            path = draw_chart_file(maker, event, frame, chart_path(folder, event))
+            path = draw_chart_file(maker, event, frame, chart_path(folder, event, lang))
         except Exception:
             log.exception("chart for %s failed; the alert goes without it", event.key)
             continue
@@ -270,13 +313,18 @@ def draw_charts(
 
 
 async def draw_charts_in(
-    pool: Executor, events: Sequence[Event], frame: pd.DataFrame, maker: ChartMaker, folder: Path
+    pool: Executor,
+    events: Sequence[Event],
+    frame: pd.DataFrame,
+    maker: ChartMaker,
+    folder: Path,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> dict[str, str]:
     """:func:`draw_charts` with each chart drawn and written by a process of ``pool``, all at
     once; the bytes stay in the worker, only the file's path comes back."""
     loop = asyncio.get_running_loop()
     jobs = [
-        loop.run_in_executor(pool, draw_chart_file, maker, e, frame, chart_path(folder, e))
+        loop.run_in_executor(pool, draw_chart_file, maker, e, frame, chart_path(folder, e, lang))
         for e in events
     ]
     out: dict[str, str] = {}

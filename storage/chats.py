@@ -329,6 +329,11 @@ class ChatStore:
                 [(topic, key) for topic, keys in topics.items() for key in keys],
             )
 
+    def languages(self) -> set[str]:
+        """The languages of the active chats: what an evening's charts are drawn in."""
+        rows = self.db.execute("SELECT DISTINCT lang FROM chats WHERE active = 1").fetchall()
+        return {lang for (lang,) in rows}
+
     # --- counts for /stats -------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         row = self.db.execute(

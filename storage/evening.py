@@ -36,14 +36,18 @@ def record_evening(
     digest: Callable[[list[Event]], str],
     translated: Mapping[str, tuple[Mapping[str, str], Callable[[list[Event]], str]]] | None = None,
     recent: Sequence[dt.date] = (),
+    charts_in: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Recorded:
     """Record ``events`` (those already known are ignored), queue the new ones' messages
     (``html`` and ``charts`` by event key; ``digest`` builds a digest chat's message from its
     events), and close the session's scans row — all or nothing. ``translated`` holds, by
-    language, the same two things for chats of that language; ``recent``: the sessions
-    before this one, newest first, that subscriptions' cooldowns count back through."""
+    language, the same two things for chats of that language, and ``charts_in`` their
+    charts (language -> event key -> path; an event missing: no chart in that language);
+    ``recent``: the sessions before this one,
+    newest first, that subscriptions' cooldowns count back through."""
     store = EventStore(db)
     translated = translated or {}
+    charts_in = charts_in or {}
     with transaction(db):
         rerun = store.count(session) > 0  # a second digest must not clash with the first
         new_keys = set(store.record(events, session, html))
@@ -55,6 +59,7 @@ def record_evening(
                 html[e.key],
                 charts.get(e.key),
                 {lang: bodies[e.key] for lang, (bodies, _) in translated.items()},
+                {lang: drawn.get(e.key, "") for lang, drawn in charts_in.items()},
             )
             for e in new
         ]

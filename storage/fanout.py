@@ -45,13 +45,17 @@ def quiet_until(now: dt.datetime, tz: str, start: str, end: str) -> dt.datetime 
 @dataclass(frozen=True, slots=True)
 class FanoutItem:
     """One event to fan out: its key (the dedupe), rule key, message body and chart path;
-    ``translations`` (language -> body) for chats whose ``lang`` is not the body's."""
+    ``translations`` (language -> body) for chats whose ``lang`` is not the body's, and
+    ``charts`` (language -> path) their charts; "" for a language: no chart in it (its chats
+    get none rather than a picture in another language). A language not in ``charts`` gets
+    ``chart``."""
 
     key: str
     rule: str
     body: str
     chart: str | None = None
     translations: Mapping[str, str] = field(default_factory=dict)
+    charts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +131,17 @@ _TEMP = (
     "CREATE TEMP TABLE IF NOT EXISTS fan_bodies "
     "(members TEXT, lang TEXT, body TEXT, PRIMARY KEY (members, lang))",
     "CREATE TEMP TABLE IF NOT EXISTS fan_tr "
-    "(ord INTEGER, lang TEXT, body TEXT, PRIMARY KEY (ord, lang)) WITHOUT ROWID",
+    "(ord INTEGER, lang TEXT, body TEXT, chart TEXT, PRIMARY KEY (ord, lang)) WITHOUT ROWID",
     "CREATE TEMP TABLE IF NOT EXISTS fan_sessions (n INTEGER PRIMARY KEY, day TEXT)",
 )
 # The chat's language's body, else the item's own (one primary-key probe per message).
 _BODY = (
     "coalesce((SELECT t.body FROM temp.fan_tr t WHERE t.ord = e.ord AND t.lang = c.lang), e.body)"
+)
+# The chat's language's chart ('' in fan_tr: none in that language), else the item's own.
+_CHART = (
+    "nullif(coalesce((SELECT t.chart FROM temp.fan_tr t "
+    "WHERE t.ord = e.ord AND t.lang = c.lang), e.chart), '')"
 )
 
 
@@ -172,7 +181,7 @@ def fan_out(
             db.execute(
                 "INSERT INTO outbox "
                 "(chat_id, dedupe, session, body, chart, not_before, silent, thread_id) "
-                f"SELECT c.id, e.key, :session, {_BODY}, e.chart, q.not_before, "
+                f"SELECT c.id, e.key, :session, {_BODY}, {_CHART}, q.not_before, "
                 f"{path.silent}, {path.thread} FROM temp.fan_events e {path.joins} {_QUIET} "
                 f"WHERE c.digest = 0 AND {_LISTENING} AND {path.allowed} ORDER BY e.ord "
                 f"ON CONFLICT (chat_id, dedupe) DO {_LOUDER}",
@@ -226,8 +235,12 @@ def _stage(
         [(i, it.key, it.rule, it.body, it.chart) for i, it in enumerate(items)],
     )
     db.conn.executemany(
-        "INSERT INTO temp.fan_tr (ord, lang, body) VALUES (?, ?, ?)",
-        [(i, lang, body) for i, it in enumerate(items) for lang, body in it.translations.items()],
+        "INSERT INTO temp.fan_tr (ord, lang, body, chart) VALUES (?, ?, ?, ?)",
+        [
+            (i, lang, it.translations.get(lang), it.charts.get(lang))
+            for i, it in enumerate(items)
+            for lang in {**it.translations, **it.charts}
+        ],
     )
     db.conn.executemany(
         "INSERT INTO temp.fan_sessions (n, day) VALUES (?, ?)",

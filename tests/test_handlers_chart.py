@@ -91,9 +91,11 @@ async def test_pair_chart_is_drawn_off_the_event_loop_and_captioned(
     drawn: list[tuple[str, int, bool]] = []
     real = charts.chart_for_subject
 
-    def recording(subject: str, closes: pd.DataFrame, *, synthetic: bool = False) -> bytes:
+    def recording(
+        subject: str, closes: pd.DataFrame, *, synthetic: bool = False, lang: str | None = None
+    ) -> bytes:
         drawn.append((subject, threading.get_ident(), synthetic))
-        return real(subject, closes, synthetic=synthetic)
+        return real(subject, closes, synthetic=synthetic, lang=lang)
 
     monkeypatch.setattr(charts, "chart_for_subject", recording)
     sent = await harness.send("/chart iwm / spy")

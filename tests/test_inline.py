@@ -319,6 +319,7 @@ async def test_an_answer_is_computed_once_per_session_and_language_even_for_a_cr
 
     assert source.fetched.count(("XLK",)) == 2  # English once (the crowd and later), German once
     assert all(a["results"] == crowd[0]["results"] for a in [*crowd, later])
-    assert [p["chat_id"] for p in bot.request.photos] == [STORE]  # one upload for both
-    assert german["results"][0]["photo_file_id"] == crowd[0]["results"][0]["photo_file_id"]
+    # one upload per language: the German chart has its words drawn in German
+    assert [p["chat_id"] for p in bot.request.photos] == [STORE, STORE]
+    assert german["results"][0]["photo_file_id"] != crowd[0]["results"][0]["photo_file_id"]
     assert german["results"][0]["caption"] != crowd[0]["results"][0]["caption"]

@@ -47,34 +47,40 @@ __all__ = [
 ]
 
 Params = Mapping[str, ParamValue]
+Lang = str | None
 
 RRG_WORDS = frozenset({"sectors", "sector", "rrg"})
 """Subjects that mean the sector rotation graph."""
 
 
-def chart_for_subject(subject: str, closes: pd.DataFrame, *, synthetic: bool = False) -> bytes:
+def chart_for_subject(
+    subject: str, closes: pd.DataFrame, *, synthetic: bool = False, lang: str | None = None
+) -> bytes:
     """``sectors``/``rrg`` -> :func:`rrg_chart`; ``A/B`` -> :func:`ratio_chart`; a ticker ->
-    :func:`price_chart`. Case and spaces do not matter.
+    :func:`price_chart`. Case and spaces do not matter; the chart's words are in ``lang``.
 
     Raises ValueError with a sentence fit for the chat: a malformed subject, a ticker with
     no data in ``closes``, or too little history for the chart."""
     text = subject.strip()
     if text.lower() in RRG_WORDS:
-        return rrg_chart(closes, synthetic=synthetic)
+        return rrg_chart(closes, synthetic=synthetic, lang=lang)
     legs = split_subject(normalise_ticker(text).replace(" ", ""))
     if not legs or text.count("/") > 1 or (len(legs) == 2 and legs[0] == legs[1]):
         raise ValueError(
             f"can't chart {subject!r}: give a ticker (^RUT), a pair (IWM/SPY) or 'sectors'"
         )
     if len(legs) == 2:
-        return ratio_chart(closes, legs[0], legs[1], synthetic=synthetic)
-    return price_chart(closes, legs[0], synthetic=synthetic)
+        return ratio_chart(closes, legs[0], legs[1], synthetic=synthetic, lang=lang)
+    return price_chart(closes, legs[0], synthetic=synthetic, lang=lang)
 
 
-def chart_for_event(event: Event, closes: pd.DataFrame, *, synthetic: bool = False) -> bytes | None:
+def chart_for_event(
+    event: Event, closes: pd.DataFrame, *, synthetic: bool = False, lang: str | None = None
+) -> bytes | None:
     """The chart that shows what an alert is about, as of the alert's session (later rows of
     ``closes`` are ignored), with that session ringed; None if the data cannot support one
-    (a ticker missing, too little history) or the kind is not in the catalogue.
+    (a ticker missing, too little history) or the kind is not in the catalogue. Its words
+    are in ``lang`` (English by default).
 
     The kind's :attr:`~signals.kind.SignalKind.chart` names the picture and :data:`DRAW`
     draws it with the event's parameters (over the kind's defaults, for an event stored
@@ -84,12 +90,13 @@ def chart_for_event(event: Event, closes: pd.DataFrame, *, synthetic: bool = Fal
         return None
     params = {**kind.defaults, **event.params}
     try:
-        return DRAW[kind.chart](event, params, closes.loc[: pd.Timestamp(event.date)], synthetic)
+        draw = DRAW[kind.chart]
+        return draw(event, params, closes.loc[: pd.Timestamp(event.date)], synthetic, lang)
     except ValueError:
         return None
 
 
-def _price(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool) -> bytes:
+def _price(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang: Lang) -> bytes:
     alert = float(p["threshold"]) if "threshold" in p else None
     levels = (float(p["level"]),) if "level" in p else ()
     return price_chart(
@@ -99,36 +106,45 @@ def _price(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool) -> byt
         alert_drawdown=alert,
         levels=levels,
         highlight=event.date,
+        lang=lang,
     )
 
 
-def _average(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool) -> bytes:
+def _average(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang: Lang) -> bytes:
     legs = split_subject(event.subject)
     b = legs[1] if len(legs) == 2 else None
     window, band = int(p["window"]), float(p["band"])
     return ratio_chart(
-        frame, legs[0], b, synthetic=synthetic, window=window, band=band, highlight=event.date
+        frame,
+        legs[0],
+        b,
+        synthetic=synthetic,
+        window=window,
+        band=band,
+        highlight=event.date,
+        lang=lang,
     )
 
 
-def _subject(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool) -> bytes:
+def _subject(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang: Lang) -> bytes:
     legs = split_subject(event.subject)
+    day = event.date
     if len(legs) == 2:
-        return ratio_chart(frame, legs[0], legs[1], synthetic=synthetic, highlight=event.date)
-    return price_chart(frame, legs[0], synthetic=synthetic, highlight=event.date)
+        return ratio_chart(frame, *legs, synthetic=synthetic, highlight=day, lang=lang)
+    return price_chart(frame, legs[0], synthetic=synthetic, highlight=day, lang=lang)
 
 
-def _rrg(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool) -> bytes:
+def _rrg(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang: Lang) -> bytes:
     a, b = split_subject(event.subject)
     sectors = SECTORS if b == "SPY" and a in SECTORS else (a,)
-    return rrg_chart(frame, sectors, b, synthetic=synthetic, highlight=a)
+    return rrg_chart(frame, sectors, b, synthetic=synthetic, highlight=a, lang=lang)
 
 
-DRAW: dict[Chart, Callable[[Event, Params, pd.DataFrame, bool], bytes]] = {
+DRAW: dict[Chart, Callable[[Event, Params, pd.DataFrame, bool, Lang], bytes]] = {
     Chart.PRICE: _price,
     Chart.AVERAGE: _average,
     Chart.SUBJECT: _subject,
     Chart.RRG: _rrg,
 }
 """How each :class:`~signals.kind.Chart` is drawn: ``draw(event, params, closes up to its
-session, synthetic)``; raises ValueError when the data cannot support the chart."""
+session, synthetic, lang)``; raises ValueError when the data cannot support the chart."""

@@ -35,6 +35,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
+from bot.charts import words
+from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
+from bot.i18n import N_, Translator, translator
 from signals import dashboard, series
 from signals.rules import RATE_TICKERS, split_subject
 from signals.sentence import Sentence
@@ -59,9 +62,9 @@ UP = "#15803d"  # crossings up, records
 DOWN = "#c62828"  # crossings down, drawdowns
 BADGE = "#d35400"  # the "synthetic" badge
 
-SYNTHETIC_NOTE = "SYNTHETIC"
+SYNTHETIC_NOTE = N_("SYNTHETIC")
 """Badge on every chart drawn from the bundled synthetic market (never real prices)."""
-SYNTHETIC_DESCRIPTION = "synthetic sample data, not real prices"
+SYNTHETIC_DESCRIPTION = N_("synthetic sample data, not real prices")
 
 BENCHMARK = "S&P 500"
 SECTOR_NAMES = {  # the dashboard's names, two shortened to fit a title on a phone
@@ -120,33 +123,40 @@ class Heading:
     title: str
     subtitle: str
     synthetic: bool = False
+    lang: str = DEFAULT_LANGUAGE
 
     @property
     def note(self) -> str:
-        return SYNTHETIC_NOTE if self.synthetic else ""
+        return translator(self.lang)(SYNTHETIC_NOTE) if self.synthetic else ""
 
     @property
     def description(self) -> str:
         """Subtitle plus the synthetic warning: the PNG's Description text chunk."""
-        return f"{self.subtitle} ({SYNTHETIC_DESCRIPTION})" if self.synthetic else self.subtitle
+        if not self.synthetic:
+            return self.subtitle
+        return f"{self.subtitle} ({translator(self.lang)(SYNTHETIC_DESCRIPTION)})"
 
 
 def heading(
     subject: str,
     last: dt.date,
     *,
-    what: str = "last close",
     detail: str = "",
     label: str | None = None,
     synthetic: bool = False,
+    lang: str | None = None,
 ) -> Heading:
-    """``IWM/SPY — small caps vs large caps`` over ``last close 2026-10-30 · <detail>``."""
-    label = subject_label(subject) if label is None else label
+    """``IWM/SPY — small caps vs large caps`` over ``last close 2026-10-30 · <detail>``, in
+    ``lang``."""
+    from bot import names
+
+    t = translator(lang)
+    label = names.subject_label(subject, t) if label is None else label
     title = f"{subject} — {label}" if label else subject
-    subtitle = f"{what} {last.isoformat()}"
+    subtitle = t("last close {day}", day=words.day(t, last))
     if detail:
         subtitle += f" · {detail}"
-    return Heading(title, subtitle, synthetic)
+    return Heading(title, subtitle, synthetic, t.lang)
 
 
 # ---------------------------------------------------------------------------- data access
@@ -283,11 +293,15 @@ def style_axes(ax: Axes) -> None:
     ax.yaxis.tick_right()
 
 
-def date_axis(ax: Axes) -> None:
-    """5-8 date ticks, labelled the short way: 2025, May, Sep, 2026 ..."""
+def date_axis(ax: Axes, t: Translator) -> None:
+    """5-8 date ticks, labelled the short way: 2025, May, Sep, 2026 ... (months named in
+    the language)."""
     locator = AutoDateLocator(minticks=4, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    fmt = ConciseDateFormatter(locator, show_offset=False)
+    if words.english(t):
+        fmt = ConciseDateFormatter(locator, show_offset=False)
+    else:
+        fmt = words.LocalDates(locator, t.lang)
     ax.xaxis.set_major_formatter(fmt)
 
 
@@ -297,13 +311,13 @@ def x_limits(ax: Axes, d: np.ndarray) -> None:
     ax.set_xlim(d[0], d[-1] + pad)
 
 
-def value_formatter(span: float) -> FuncFormatter:
+def value_formatter(span: float, t: Translator) -> FuncFormatter:
     """Tick labels with thousands separators and as many decimals as the range needs:
-    5,000 for an index, 0.62 for a ratio."""
+    5,000 for an index, 0.62 for a ratio (5.000 and 0,62 in German)."""
     decimals = max(0, min(4, 1 - math.floor(math.log10(span)))) if span > 0 else 2
 
     def fmt(v: float, _pos: int | None = None) -> str:
-        return f"{v:,.{decimals}f}"
+        return words.number(t, v, decimals)
 
     return FuncFormatter(fmt)
 

@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator, NullFormatter
 
-from bot.charts import base
+from bot.charts import base, words
 from bot.charts.ratio import mark_day
 from signals import drawdown, series
 from signals.record_high import record_rows
@@ -32,6 +32,7 @@ def price_chart(
     drawdowns: Sequence[float] = DD_LINES,
     alert_drawdown: float | None = None,
     highlight: dt.date | None = None,
+    lang: str | None = None,
 ) -> bytes:
     """PNG of one ticker over the last ``years``.
 
@@ -42,41 +43,48 @@ def price_chart(
     (^TNX, ^IRX ...): the level alone, with lines at round levels. ``levels`` adds a labelled
     horizontal line each (a level_cross alert's level); ``highlight`` rings one session.
 
+    Its words, numbers and dates are in ``lang`` (English by default).
+
     Raises ValueError when the ticker has no data or too few sessions in the window."""
+    t = words.translator(lang)
     h = base.history(closes, ticker, years)
     days, x, start, shown = h.days, h.x, h.start, h.shown
     rate = base.is_rate(ticker)
     if rate:
-        detail = f"{x[-1]:.2f}%, {x[-1] - x[max(0, len(x) - 22)]:+.2f} points in a month"
+        detail = t(
+            "{level}, {change} points in a month",
+            level=words.percent(t, x[-1], 2),
+            change=words.signed(t, x[-1] - x[max(0, len(x) - 22)], 2),
+        )
     else:
         high = series.rolling_max(x, HIGH_WINDOW)
         dd = (x / high - 1.0) * 100.0
         recs = record_rows(x)[1:]  # the first close is where the data starts, not a record
-        detail = _price_detail(x, days, recs)
+        detail = _price_detail(x, days, recs, t)
         recs = recs[days[recs] >= start]
-    head = base.heading(ticker, h.last_day, detail=detail, synthetic=synthetic)
+    head = base.heading(ticker, h.last_day, detail=detail, synthetic=synthetic, lang=lang)
     # the data is gathered: draw it
     fig = base.new_figure()
     if rate:
         ax = fig.add_axes((0.035, 0.09, 0.83, 0.7))
-        _rate_panel(ax, days[shown], x[shown], levels)
+        _rate_panel(ax, days[shown], x[shown], levels, t)
         handles = [Line2D([], [], color=base.MAIN, linewidth=3, label=f"{ticker}, %")]
     else:
         top = fig.add_axes((0.035, 0.37, 0.83, 0.42))
         low = fig.add_axes((0.035, 0.09, 0.83, 0.215), sharex=top)
-        _price_panel(top, days, x, high, recs, shown, levels)
-        _drawdown_panel(low, days[shown], dd[shown], drawdowns, alert_drawdown)
+        _price_panel(top, days, x, high, recs, shown, levels, t)
+        _drawdown_panel(low, days[shown], dd[shown], drawdowns, alert_drawdown, t)
         fig.text(
             0.035,
             0.335,
-            "Drawdown from the 52-week high",
+            t("Drawdown from the 52-week high"),
             fontsize=base.SMALL_PT,
             color=base.MUTED,
             va="center",
         )
         handles = [
             Line2D([], [], color=base.MAIN, linewidth=3, label=ticker),
-            Line2D([], [], color=base.MUTED, linewidth=2, linestyle="--", label="52-week high"),
+            Line2D([], [], color=base.MUTED, linewidth=2, linestyle="--", label=t("52-week high")),
         ]
         if len(recs):
             handles.append(
@@ -87,29 +95,34 @@ def price_chart(
                     marker="o",
                     linestyle="",
                     markersize=8,
-                    label="record close",
+                    label=t("record close"),
                 )
             )
         ax = top
     if highlight is not None:
         mark_day(ax, days, x, highlight, start)
     if levels:
-        handles.append(Line2D([], [], color=base.DOWN, linewidth=2.5, label="alert level"))
+        handles.append(Line2D([], [], color=base.DOWN, linewidth=2.5, label=t("alert level")))
     base.legend(fig, handles)
     base.draw_heading(fig, head)
     return base.to_png(fig, head)
 
 
-def _price_detail(x: np.ndarray, days: np.ndarray, recs: np.ndarray) -> str:
+def _price_detail(x: np.ndarray, days: np.ndarray, recs: np.ndarray, t: words.Translator) -> str:
     """``2,466.49, a record`` or ``2,310.00, 6.3% below record (Oct 12)``."""
-    close = series.fmt_price(float(x[-1]))
+    close = words.number(t, float(x[-1]), 2)
     if len(recs) and recs[-1] == len(x) - 1:
-        return f"{close}, a record close"
+        return t("{close}, a record close", close=close)
     top = int(np.argmax(x))
     below = (1 - x[-1] / x[top]) * 100
     when, last = pd.Timestamp(days[top]), pd.Timestamp(days[-1])
-    shown = f"{when:%b} {when.day}" if (last - when).days < 300 else f"{when:%b %Y}"
-    return f"{close}, {below:.1f}% below record ({shown})"
+    shown = words.month_day(t, when) if (last - when).days < 300 else words.month_year(t, when)
+    return t(
+        "{close}, {below} below record ({when})",
+        close=close,
+        below=words.percent(t, below, 1),
+        when=shown,
+    )
 
 
 def _price_panel(
@@ -120,6 +133,7 @@ def _price_panel(
     recs: np.ndarray,
     shown: np.ndarray,
     levels: Sequence[float],
+    t: words.Translator,
 ) -> None:
     base.style_axes(ax)
     d, v = days[shown], x[shown]
@@ -133,13 +147,18 @@ def _price_panel(
     ax.set_ylim(lo - pad, hi + pad)
     base.x_limits(ax, d)
     for level in levels:
-        _level_line(ax, d, v, level, "{:,.2f}")
-    ax.yaxis.set_major_formatter(base.value_formatter(hi - lo))
+        _level_line(ax, d, v, level, words.number(t, level, 2))
+    ax.yaxis.set_major_formatter(base.value_formatter(hi - lo, t))
     ax.xaxis.set_tick_params(labelbottom=False)
 
 
 def _drawdown_panel(
-    ax: Axes, d: np.ndarray, dd: np.ndarray, lines: Sequence[float], alert: float | None
+    ax: Axes,
+    d: np.ndarray,
+    dd: np.ndarray,
+    lines: Sequence[float],
+    alert: float | None,
+    t: words.Translator,
 ) -> None:
     """Drawdown area; dashed reference lines (named when there is room for the name), and
     the alert's threshold as a solid red line with its own tick."""
@@ -156,8 +175,8 @@ def _drawdown_panel(
     if alert:
         ticks.add(-float(alert))
     ax.yaxis.set_major_locator(FixedLocator(sorted(ticks)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}%"))
-    names = {10.0: "correction", drawdown.BEAR: "bear market"}
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: words.short_percent(t, v)))
+    names = {10.0: t("correction"), drawdown.BEAR: t("bear market")}
     for depth in every:
         if alert is not None and depth == float(alert):
             ax.axhline(-depth, color=base.DOWN, linewidth=2.2, zorder=3)
@@ -167,10 +186,12 @@ def _drawdown_panel(
         roomy = all(abs(depth - other) >= 7 for other in every if other != depth)
         if depth in names and roomy:
             base.quiet_label(ax, d, dd, -depth, names[depth], color=base.INK)
-    base.date_axis(ax)
+    base.date_axis(ax, t)
 
 
-def _rate_panel(ax: Axes, d: np.ndarray, v: np.ndarray, levels: Sequence[float]) -> None:
+def _rate_panel(
+    ax: Axes, d: np.ndarray, v: np.ndarray, levels: Sequence[float], t: words.Translator
+) -> None:
     base.style_axes(ax)
     lo, hi = float(np.min(v)), float(np.max(v))
     lo, hi = min([lo, *levels]), max([hi, *levels])
@@ -180,15 +201,15 @@ def _rate_panel(ax: Axes, d: np.ndarray, v: np.ndarray, levels: Sequence[float])
     ax.yaxis.set_major_locator(MultipleLocator(step))
     ax.yaxis.set_minor_formatter(NullFormatter())
     decimals = 2 if step < 0.5 else 1
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _p: f"{y:.{decimals}f}%"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _p: words.percent(t, y, decimals)))
     ax.grid(True, axis="y", color="#9e9e9e", linewidth=1.0, linestyle=(0, (5, 3)))
     ax.plot(d, v, color=base.MAIN, linewidth=2.2, zorder=3)
     base.x_limits(ax, d)
     for level in levels:
-        _level_line(ax, d, v, level, "{:.2f}%")
-    base.date_axis(ax)
+        _level_line(ax, d, v, level, words.percent(t, level, 2))
+    base.date_axis(ax, t)
 
 
-def _level_line(ax: Axes, d: np.ndarray, v: np.ndarray, level: float, fmt: str) -> None:
+def _level_line(ax: Axes, d: np.ndarray, v: np.ndarray, level: float, text: str) -> None:
     ax.axhline(level, color=base.DOWN, linewidth=2.2, zorder=2)
-    base.quiet_label(ax, d, v, level, fmt.format(level), color=base.DOWN, fontweight="bold")
+    base.quiet_label(ax, d, v, level, text, color=base.DOWN, fontweight="bold")

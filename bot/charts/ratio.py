@@ -11,7 +11,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.typing import LineStyleType
 
-from bot.charts import base
+from bot.charts import base, words
 from signals import series
 from signals.ratio_cross import crossings
 
@@ -31,14 +31,18 @@ def ratio_chart(
     window: int = 200,
     band: float = CROSS_BAND,
     highlight: dt.date | None = None,
+    lang: str | None = None,
 ) -> bytes:
     """PNG of A/B (or of A alone when ``b`` is None) over the last ``years``, its 50- and
     200-day averages (and the ``window``-day one if different), and triangles where it
     crossed the ``window``-day average (up green, down red). Averages and crossings are
     computed on the whole history, so they are defined from the first day shown.
 
+    Its words, numbers and dates are in ``lang`` (English by default).
+
     Raises ValueError when a ticker has no data or fewer than MIN_SESSIONS sessions
     fall in the window."""
+    t = words.translator(lang)
     subject = a if b is None else f"{a}/{b}"
     h = base.history(closes, subject, years)
     days, x, start, shown = h.days, h.x, h.start, h.shown
@@ -47,11 +51,16 @@ def ratio_chart(
     pos, new = crossings(x, averages[window], band, "both")
     keep = days[pos] >= start
     pos, new = pos[keep], new[keep]
-    detail = f"{'ratio ' if b else ''}{series.fmt_ratio(x[-1])}"
+    value = words.ratio(t, x[-1])
+    detail = t("ratio {value}", value=value) if b else value
     if np.isfinite(ma_last := averages[window][-1]):
         gap = (x[-1] / ma_last - 1) * 100
-        detail += f", {abs(gap):.1f}% {'above' if gap >= 0 else 'below'} {window}-day"
-    head = base.heading(subject, h.last_day, detail=detail, synthetic=synthetic)
+        far = words.percent(t, abs(gap), 1)
+        if gap >= 0:
+            detail = t("{value}, {gap} above {window}-day", value=detail, gap=far, window=window)
+        else:
+            detail = t("{value}, {gap} below {window}-day", value=detail, gap=far, window=window)
+    head = base.heading(subject, h.last_day, detail=detail, synthetic=synthetic, lang=lang)
     # the data is gathered: draw it
     fig = base.new_figure()
     ax = fig.add_axes((0.035, 0.09, 0.83, 0.7))
@@ -68,7 +77,8 @@ def ratio_chart(
             continue
         color, dash, width = styles.get(w, ("#2a9d8f", "--", 2.2))
         ax.plot(d, ma, color=color, linestyle=dash, linewidth=width, zorder=2)
-        handles.append(Line2D([], [], color=color, linestyle=dash, linewidth=3, label=f"{w}-day"))
+        label = t("{window}-day", window=w)
+        handles.append(Line2D([], [], color=color, linestyle=dash, linewidth=3, label=label))
     size = 170 if len(pos) <= 16 else 80  # many crossings (a long window): smaller marks
     lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
     nudge = (hi - lo) * 0.035
@@ -94,11 +104,11 @@ def ratio_chart(
         mark_day(ax, days, x, highlight, start)
     base.x_limits(ax, d)
     ax.set_ylim(lo - 2.2 * nudge, hi + 2.2 * nudge)
-    ax.yaxis.set_major_formatter(base.value_formatter(hi - lo))
-    base.date_axis(ax)
+    ax.yaxis.set_major_formatter(base.value_formatter(hi - lo, t))
+    base.date_axis(ax, t)
     labels = [str(h.get_label()) for h in handles if isinstance(h, Line2D)]
     if len(pos):
-        labels.append(f"crosses {window}-day")
+        labels.append(t("crosses {window}-day", window=window))
     base.legend(fig, handles, labels, handler_map={tuple: HandlerTuple(ndivide=None, pad=0.3)})
     base.draw_heading(fig, head)
     return base.to_png(fig, head)

@@ -21,7 +21,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from bot.charts import base
+from bot import names
+from bot.charts import base, words
+from bot.i18n import N_
 from market import calendar
 from signals import rrg
 from signals.rules import Context
@@ -91,12 +93,14 @@ def rrg_chart(
     synthetic: bool = False,
     highlight: str | None = None,
     ctx: Context | None = None,
+    lang: str | None = None,
 ) -> bytes:
     """PNG of the relative rotation graph of ``sectors`` against ``benchmark``: the four
     quadrants shaded and named, each sector's last ``tail_weeks`` weekly points as a tail
     ending in a dot labelled with its ticker, and a key listing the sectors by quadrant.
     ``highlight`` (a ticker) is drawn bold and the others lighter. Weeks end on the sessions
     of ``ctx.week_ends``; by default the exchange calendar's (market.calendar.context).
+    Its words, numbers and dates are in ``lang`` (English by default).
 
     Raises ValueError when the benchmark has no data or no sector has enough weekly history
     (:func:`signals.rrg.weeks_needed`: 31 weekly closes with the defaults)."""
@@ -114,26 +118,31 @@ def rrg_chart(
         )
     last_close = pd.Timestamp(pd.DatetimeIndex(closes.index)[-1]).date()
     week = drawn[0].last.date()
-    detail = f"weekly, {tail_weeks}-week tails"
+    t = words.translator(lang)
+    detail = t("weekly, {n}-week tails", n=tail_weeks)
     if week != last_close:
-        detail = f"weekly to {week.isoformat()}, {tail_weeks}-week tails"
-    name = base.TICKER_NAMES.get(benchmark, benchmark)
+        detail = t("weekly to {day}, {n}-week tails", day=words.day(t, week), n=tail_weeks)
+    name = names.name(base.TICKER_NAMES.get(benchmark, benchmark), t)
+    label = t("relative rotation (JdK-style) vs {benchmark}", benchmark=name)
     if len(drawn) == 1 and len(sectors) == 1:
-        subject, label = f"{drawn[0].ticker}/{benchmark}", f"{rrg.TITLE} vs {name}"
+        subject = f"{drawn[0].ticker}/{benchmark}"
     else:
-        subject, label = "Sectors", f"{rrg.TITLE} vs {name}"
-    head = base.heading(subject, last_close, detail=detail, label=label, synthetic=synthetic)
+        subject = t("Sectors")
+    head = base.heading(
+        subject, last_close, detail=detail, label=label, synthetic=synthetic, lang=lang
+    )
 
     fig = base.new_figure()
     ax = fig.add_axes((0.10, 0.115, 0.53, 0.675))
-    _quadrants(ax, drawn)
+    _quadrants(ax, drawn, t)
     _draw_tails(ax, drawn, highlight)
-    _key(fig, drawn, [s for s in sectors if s not in {t.ticker for t in drawn}], highlight)
+    missing = [s for s in sectors if s not in {tail.ticker for tail in drawn}]
+    _key(fig, drawn, missing, highlight, t)
     base.draw_heading(fig, head)
     return base.to_png(fig, head)
 
 
-def _quadrants(ax: Axes, drawn: list[Tail]) -> None:
+def _quadrants(ax: Axes, drawn: list[Tail], t: words.Translator) -> None:
     xs = np.concatenate([t.ratio for t in drawn])
     ys = np.concatenate([t.momentum for t in drawn])
     hx = max(1.5, float(np.max(np.abs(xs - 100))) * 1.15 + 0.3)
@@ -153,7 +162,7 @@ def _quadrants(ax: Axes, drawn: list[Tail]) -> None:
         ax.text(
             0.985 if ha == "right" else 0.015,
             0.975 if va == "top" else 0.025,
-            rrg.NAMES[q],
+            t(rrg.NAMES[q]),
             transform=ax.transAxes,
             ha=ha,
             va=va,
@@ -168,11 +177,11 @@ def _quadrants(ax: Axes, drawn: list[Tail]) -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=base.SMALL_PT, colors=base.INK, length=4)
-    ax.set_xlabel("RS-Ratio: relative trend →", fontsize=base.SMALL_PT, color=base.INK)
+    ax.set_xlabel(t("RS-Ratio: relative trend →"), fontsize=base.SMALL_PT, color=base.INK)
     ax.text(
         0.0,
         1.03,
-        "↑ RS-Momentum: change in trend",
+        t("↑ RS-Momentum: change in trend"),
         transform=ax.transAxes,
         ha="left",
         va="bottom",
@@ -292,29 +301,40 @@ def _outside(box: Box, frame: Box) -> float:
     return (area - _overlap(box, frame)) * 4
 
 
-KEY_NAMES = {"XLC": "Comms", "XLK": "Tech", "XLP": "Staples"}
+KEY_NAMES = {"XLC": N_("Comms"), "XLK": N_("Tech"), "XLP": N_("Staples")}
 """Shorter names where the key column is narrow."""
 
 
-def _key(fig: Figure, drawn: list[Tail], missing: list[str], highlight: str | None) -> None:
+def _key(
+    fig: Figure,
+    drawn: list[Tail],
+    missing: list[str],
+    highlight: str | None,
+    t: words.Translator,
+) -> None:
     """The sectors by quadrant, with their names, right of the graph."""
     x, y = 0.675, 0.80
     px = base.DPI / 72 / base.SIZE[1]
     head_step, line_step = base.TEXT_PT * px * 1.25, base.SMALL_PT * px * 1.22
     for q, name in enumerate(rrg.NAMES):
-        members = sorted((t for t in drawn if t.quadrant == q), key=lambda t: t.ticker)
+        members = sorted((m for m in drawn if m.quadrant == q), key=lambda m: m.ticker)
         if not members:
             continue
-        fig.text(x, y, name, fontsize=base.TEXT_PT, fontweight="bold", color=COLOURS[q], va="top")
+        fig.text(
+            x, y, t(name), fontsize=base.TEXT_PT, fontweight="bold", color=COLOURS[q], va="top"
+        )
         y -= head_step
-        for t in members:
-            label = KEY_NAMES.get(t.ticker, base.SECTOR_NAMES.get(t.ticker, ""))
+        for m in members:
+            if m.ticker in KEY_NAMES:
+                label = t(KEY_NAMES[m.ticker])
+            else:
+                label = names.name(base.SECTOR_NAMES.get(m.ticker, ""), t)
             fig.text(
                 x,
                 y,
-                f"{t.ticker} {label}".rstrip(),
+                f"{m.ticker} {label}".rstrip(),
                 fontsize=base.SMALL_PT,
-                fontweight="bold" if t.ticker == highlight else "normal",
+                fontweight="bold" if m.ticker == highlight else "normal",
                 color=base.INK,
                 va="top",
             )
@@ -324,7 +344,8 @@ def _key(fig: Figure, drawn: list[Tail], missing: list[str], highlight: str | No
         fig.text(
             x,
             y,
-            "no data:\n"
+            t("no data:")
+            + "\n"
             + "\n".join(", ".join(missing[i : i + 4]) for i in range(0, len(missing), 4)),
             fontsize=base.SMALL_PT,
             color=base.MUTED,

@@ -217,7 +217,9 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
     from bot.charts import chart_for_subject
 
     try:
-        png = await POOLS.compute(chart_for_subject, subject.text, frame, synthetic=synthetic)
+        png = await POOLS.compute(
+            chart_for_subject, subject.text, frame, synthetic=synthetic, lang=t.lang
+        )
     except ValueError as e:  # too little history, and the like: the message says which
         why = esc(translated(e, t)) + "."
         why = t("❌ Can't chart {subject}: {why}", subject=code(subject.text), why=why)

@@ -81,12 +81,13 @@ Key = tuple[str, dt.date, str]
 @dataclass
 class InlineCache:
     """What inline mode keeps between queries, until the next session: each chart's
-    ``file_id`` once posted to ``INLINE_CHAT_ID`` (one upload per chart even when many ask at
-    once), and each complete answer by language (so a crowd asking for the same chart costs
+    ``file_id`` by language (its words are drawn in it) once posted to ``INLINE_CHAT_ID``
+    (one upload per chart and language even when many ask at once), and each complete
+    answer by language (so a crowd asking for the same chart costs
     one fetch and one summary, not one each). The oldest entries go past ``limit``."""
 
     limit: int = KEPT
-    photos: dict[Key, str] = field(default_factory=dict)
+    photos: dict[tuple[str, Key], str] = field(default_factory=dict)
     locks: dict[tuple[Any, ...], asyncio.Lock] = field(default_factory=dict)
     offers: dict[tuple[str, Key], Offer] = field(default_factory=dict)
     uploads: int = 0
@@ -96,8 +97,8 @@ class InlineCache:
             self.locks = {k: v for k, v in self.locks.items() if v.locked()}
         return self.locks.setdefault(key, asyncio.Lock())
 
-    def keep_photo(self, key: Key, file_id: str) -> None:
-        self.photos[key] = file_id
+    def keep_photo(self, lang: str, key: Key, file_id: str) -> None:
+        self.photos[(lang, key)] = file_id
         _trim(self.photos, self.limit)
 
     def keep_offer(self, lang: str, key: Key, offer: Offer) -> None:
@@ -198,7 +199,7 @@ async def chart_offer(
     caption = fit(f"<b>{esc(summary)}</b>\n{shown}", CAPTION_LIMIT)
     key = (svc.provider.name, last, subject.text)
     file_id, personal = await chart_file_id(
-        context, user_id, key, subject, frame, caption, synthetic
+        context, user_id, key, subject, frame, caption, synthetic, t.lang
     )
     results = [chart_result(key, subject, summary, caption, file_id, svc.bot_username, t)]
     if board is not None:
@@ -217,23 +218,27 @@ async def chart_file_id(
     frame: pd.DataFrame,
     caption: str,
     synthetic: bool,
+    lang: str,
 ) -> tuple[str | None, bool]:
     """(the chart's file_id or None, whether the answer is this person's alone): drawn and
-    posted to INLINE_CHAT_ID the first time, past the person's budget for charts not."""
+    posted to INLINE_CHAT_ID the first time in ``lang``, past the person's budget for charts
+    not."""
     chat_id = services(context).settings.inline_chat_id
     if chat_id is None:
         return None, False
     cache = inline_cache(context)
-    async with cache.lock(key):
-        if key in cache.photos:
-            return cache.photos[key], False
+    async with cache.lock(("photo", lang, *key)):
+        if (lang, key) in cache.photos:
+            return cache.photos[(lang, key)], False
         flood = context.bot_data.flood
         if flood is not None and flood.check(user_id, user_id, heavy=True) is not Verdict.ALLOW:
             return None, True  # text now; the chart for whoever asks after the budget refills
         from bot.charts import chart_for_subject
 
         try:
-            png = await POOLS.compute(chart_for_subject, subject.text, frame, synthetic=synthetic)
+            png = await POOLS.compute(
+                chart_for_subject, subject.text, frame, synthetic=synthetic, lang=lang
+            )
             posted = await context.bot.send_photo(
                 chat_id,
                 photo=png,
@@ -251,7 +256,7 @@ async def chart_file_id(
         cache.uploads += 1
         file_id = posted.photo[-1].file_id if posted.photo else None
         if file_id is not None:
-            cache.keep_photo(key, file_id)
+            cache.keep_photo(lang, key, file_id)
         return file_id, False
 
 
@@ -278,7 +283,7 @@ def chart_result(
     )
     if file_id is not None:
         return InlineQueryResultCachedPhoto(
-            result_id("c", *key),
+            result_id("c", t.lang, *key),
             file_id,
             title=title,
             description=summary,

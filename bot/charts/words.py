@@ -1,0 +1,108 @@
+"""The words, numbers and dates drawn on a chart, in the chat's language.
+
+Every chart function takes ``lang`` (a code of :data:`bot.i18n.LANGUAGES`; None: English)
+and writes its texts through the catalogs (``t("...")``, the msgids are the English texts)
+and its numbers and dates through Babel. English keeps the exact f-strings and matplotlib
+month names the charts have always drawn, so an English chart is the same picture as before
+(tests/test_chart_pictures.py); German and Spanish write ``4,25 %``, ``Okt.``, ``30.10.2026``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.dates import ConciseDateFormatter, DateLocator, num2date
+
+from bot.i18n import DEFAULT, Translator, translator
+from signals import series
+
+__all__ = ["Translator", "translator"]
+
+
+def english(t: Translator) -> bool:
+    return t.lang == DEFAULT
+
+
+def number(t: Translator, value: float, digits: int) -> str:
+    """``2,466.49`` / ``2.466,49``: fixed decimals with the language's separators."""
+    return f"{value:,.{digits}f}" if english(t) else t.number(value, digits)
+
+
+def signed(t: Translator, value: float, digits: int) -> str:
+    """``+0.12`` / ``+0,12``."""
+    return f"{value:+.{digits}f}" if english(t) else t.signed(value, digits)
+
+
+def percent(t: Translator, pct: float, digits: int) -> str:
+    """``pct`` already in percent: ``4.25%`` / ``4,25 %``; a minus, never a plus."""
+    if english(t):
+        return f"{pct:.{digits}f}%"
+    return t.percent(pct / 100, digits, sign=False)
+
+
+def short_percent(t: Translator, pct: float) -> str:
+    """An axis tick: ``-10%``, ``-12.5%`` (as few decimals as the value needs)."""
+    if english(t):
+        return f"{pct:g}%"
+    return percent(t, pct, 0 if float(pct).is_integer() else 1)
+
+
+def ratio(t: Translator, value: float) -> str:
+    """A ratio with about four significant digits (:func:`signals.series.fmt_ratio`)."""
+    if english(t):
+        return series.fmt_ratio(value)
+    a = abs(value)
+    digits = 2 if a >= 10 else 4 if a >= 1 else max(4, 3 - math.floor(math.log10(a or 1)))
+    return t.number(value, digits)
+
+
+def day(t: Translator, when: dt.date) -> str:
+    """A session: ``2026-10-30`` in English, ``30.10.2026`` / ``30 oct 2026``."""
+    if english(t):
+        return when.isoformat()
+    from babel.dates import format_date
+
+    return format_date(when, "medium", locale=t.lang)
+
+
+def month_day(t: Translator, when: pd.Timestamp) -> str:
+    """``Oct 12`` / ``12. Okt.``."""
+    if english(t):
+        return f"{when:%b} {when.day}"
+    from babel.dates import format_skeleton
+
+    return format_skeleton("MMMd", when.date(), locale=t.lang)
+
+
+def month_year(t: Translator, when: pd.Timestamp) -> str:
+    """``Oct 2024`` / ``Okt. 2024``."""
+    if english(t):
+        return f"{when:%b %Y}"
+    from babel.dates import format_skeleton
+
+    return format_skeleton("yMMM", when.date(), locale=t.lang)
+
+
+class LocalDates(ConciseDateFormatter):
+    """matplotlib's concise date ticks (2025, May, Sep, 2026 ...) with the months named in
+    the language (2025, Mai, Sept., 2026): each label that is a month's English short name
+    becomes the language's stand-alone short name."""
+
+    def __init__(self, locator: DateLocator, lang: str) -> None:
+        super().__init__(locator, show_offset=False)
+        self.lang = lang
+
+    def format_ticks(self, values: list[float] | np.ndarray) -> list[str]:
+        from babel.dates import format_date
+
+        labels = super().format_ticks(values)
+        out = []
+        for value, label in zip(values, labels, strict=True):
+            when = num2date(value)
+            if label == when.strftime("%b"):
+                label = format_date(when.date(), "LLL", locale=self.lang)
+            out.append(label)
+        return out
