@@ -191,52 +191,64 @@ def _quadrants(ax: Axes, drawn: list[Tail], t: words.Translator) -> None:
 
 
 def _draw_tails(ax: Axes, drawn: list[Tail], highlight: str | None) -> None:
+    """Every sector's tail, dot and label. The tails and dots of the sectors drawn alike are
+    one collection each (a LineCollection of every segment, one scatter of every dot): four
+    to six artists instead of three per sector, and the axis limits, already set, are not
+    recomputed from them."""
     placed: list[Box] = []
     heads = ax.transData.transform(np.array([[t.ratio[-1], t.momentum[-1]] for t in drawn]))
     for hx, hy in heads:
         placed.append((hx - 12, hy - 12, hx + 12, hy + 12))  # keep labels off every dot
     order = sorted(range(len(drawn)), key=lambda i: drawn[i].ticker != highlight)
+    for lift in (4, 0):  # the highlighted sector (lift 4) on top of the rest
+        group = [drawn[i] for i in order if (drawn[i].ticker == highlight) == (lift == 4)]
+        if group:
+            _group(ax, group, highlight, lift)
     for i in order:
         t = drawn[i]
         colour = COLOURS[t.quadrant]
-        strong = highlight is None or t.ticker == highlight
-        alpha = 1.0 if strong else 0.45
-        width = 3.4 if t.ticker == highlight else 2.4
-        lift = 4 if t.ticker == highlight else 0  # the highlighted sector on top of the rest
-        _tail(ax, t, colour, width, alpha, lift)
-        size = 240 if t.ticker == highlight else 150
-        ax.scatter(
-            t.ratio[-1:],
-            t.momentum[-1:],
-            s=size,
-            color=colour,
-            alpha=alpha,
-            zorder=5 + lift,
-            edgecolors="white",
-            linewidths=1.2,
-        )
+        alpha = 1.0 if highlight is None or t.ticker == highlight else 0.45
+        lift = 4 if t.ticker == highlight else 0
         weight = "bold" if t.ticker == highlight or highlight is None else "normal"
         _label(ax, t, heads[i], placed, colour, weight, alpha, lift)
 
 
-def _tail(ax: Axes, t: Tail, colour: str, width: float, alpha: float, lift: int) -> None:
-    """The weeks before the head, fading out with age: the newest segment is the strongest."""
-    n = len(t.ratio)
-    if n < 2:
-        return
-    points = np.column_stack([t.ratio, t.momentum])
-    segments = np.stack([points[:-1], points[1:]], axis=1)
-    fade = np.linspace(0.15, 1.0, n - 1) * alpha
-    rgba = np.tile(to_rgba(colour), (n - 1, 1))
-    rgba[:, 3] = fade
-    ax.add_collection(
-        LineCollection(
-            list(segments), colors=rgba, linewidths=width, zorder=3 + lift, capstyle="round"
+def _group(ax: Axes, group: list[Tail], highlight: str | None, lift: int) -> None:
+    """The tails (fading out with age: the newest segment is the strongest), the weekly dots
+    and the head dots of sectors drawn alike."""
+    strong = highlight is None or lift == 4
+    alpha = 1.0 if strong else 0.45
+    width = 3.4 if lift == 4 else 2.4
+    segments: list[np.ndarray] = []
+    colours: list[np.ndarray] = []
+    for t in group:
+        n = len(t.ratio)
+        if n < 2:
+            continue
+        points = np.column_stack([t.ratio, t.momentum])
+        segments.extend(np.stack([points[:-1], points[1:]], axis=1))
+        rgba = np.tile(to_rgba(COLOURS[t.quadrant]), (n - 1, 1))
+        rgba[:, 3] = np.linspace(0.15, 1.0, n - 1) * alpha
+        colours.append(rgba)
+    if segments:
+        fades = np.concatenate(colours)
+        lines = LineCollection(
+            segments, colors=fades, linewidths=width, zorder=3 + lift, capstyle="round"
         )
+        ax.add_collection(lines, autolim=False)
+        xs = np.concatenate([t.ratio[:-1] for t in group])
+        ys = np.concatenate([t.momentum[:-1] for t in group])
+        ax.scatter(xs, ys, s=16, c=fades, linewidths=0, zorder=3 + lift)
+    faces = np.array([to_rgba(COLOURS[t.quadrant], alpha) for t in group])
+    ax.scatter(
+        [t.ratio[-1] for t in group],
+        [t.momentum[-1] for t in group],
+        s=240 if lift == 4 else 150,
+        c=faces,
+        zorder=5 + lift,
+        edgecolors=[to_rgba("white", alpha)] * len(group),
+        linewidths=1.2,
     )
-    dots = np.tile(to_rgba(colour), (n - 1, 1))
-    dots[:, 3] = fade
-    ax.scatter(t.ratio[:-1], t.momentum[:-1], s=16, c=dots, linewidths=0, zorder=3 + lift)
 
 
 # offsets (points) tried in order for a label: right, left, above, below, then diagonals
