@@ -353,7 +353,10 @@ class DeliveryWorker:
             def photo(media: Any) -> Awaitable[Message]:
                 return self.bot.send_photo(msg.chat_id, media, caption=msg.body, **kw)
 
-            return (await self.photos.send(chart, photo)).message_id
+            def by_id(file_id: str) -> Awaitable[int]:
+                return self._lean("sendPhoto", msg.chat_id, photo=file_id, caption=msg.body, **kw)
+
+            return await self.photos.send(chart, photo, by_id if self.lean is not None else None)
         if self.lean is None:
             return (await self.bot.send_message(msg.chat_id, msg.body, **kw)).message_id
         return await self._lean("sendMessage", msg.chat_id, text=msg.body, **kw)

@@ -290,6 +290,34 @@ async def test_chart_is_uploaded_once_then_sent_by_file_id(
     assert arrived(api, 5) == ["alert 5#0"]  # the caption
 
 
+class PhotoCountingBot(Bot):
+    """PTB's Bot, counting the photos that go through PTB (not the lean client)."""
+
+    ptb_photos = 0
+
+    async def send_photo(self, *args: object, **kw: object) -> object:  # type: ignore[override]
+        type(self).ptb_photos += 1
+        return await super().send_photo(*args, **kw)  # type: ignore[arg-type]
+
+
+async def test_sends_that_waited_for_the_upload_go_by_file_id_through_the_lean_client(
+    api: FakeBotApi, services: Services, tmp_path: Path
+) -> None:
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(PNG)
+    for cid in range(1, 41):
+        queue(services, cid, chart=str(chart))
+    api.send_latency = 0.05  # the upload is in flight while the other 7 sends start
+    request = HTTPXRequest(connection_pool_size=64, read_timeout=2, pool_timeout=30)
+    async with PhotoCountingBot("123456:FAKE", base_url=api.base_url, request=request) as b:
+        worker = await deliver(b, services, config())
+    assert worker.lean is not None and worker.most_in_flight == 8
+    assert PhotoCountingBot.ptb_photos == 1  # the upload; the 39 others by the lean client
+    assert all(len(api.messages[cid]) == 1 for cid in range(1, 41))
+    photos = [r.params["photo"] for r in api.calls("sendPhoto")]
+    assert sum(isinstance(p, str) for p in photos) == 39
+
+
 async def test_text_too_long_for_a_caption_goes_without_its_chart(
     api: FakeBotApi, bot: Bot, services: Services, tmp_path: Path
 ) -> None:

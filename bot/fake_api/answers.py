@@ -97,7 +97,8 @@ class BotApi(Faults, ChatDirectory, InlineQueries):
     ``default_member_status``); ``see_every_chat`` (True: getChat makes up a chat it has not
     seen, an ``@name`` as a public channel; False: "chat not found"); faults
     (:meth:`fail_chat`, :meth:`schedule`, :meth:`random_faults`); ``send_latency``
-    (sendMessage answers that long after delivering, as Telegram seen from the bot).
+    (sendMessage and sendPhoto answer that long after delivering, as Telegram seen from
+    the bot).
 
     Inspect: ``requests`` / :meth:`calls` / :meth:`methods`; ``messages[chat_id]`` /
     :meth:`texts` (each chat as it is now); ``sent`` (every send and edit, in order);
@@ -321,7 +322,10 @@ class BotApi(Faults, ChatDirectory, InlineQueries):
         for key in ("caption", "caption_entities"):
             if key in params:
                 message[key] = params[key]
-        return self._deliver("sendPhoto", params, message)
+        message = self._deliver("sendPhoto", params, message)
+        if self.send_latency:
+            await asyncio.sleep(self.send_latency)
+        return message
 
     async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         caption = str(params.get("caption", ""))

@@ -38,7 +38,7 @@ SETTINGS = ("TELEGRAM_", "DATABASE_PATH", "DATA_SOURCE", "ADMIN_IDS", "LOG_LEVEL
 
 
 def fake_api(send_latency: float = 0.0, **options: Any) -> FakeBotApi:
-    """The fake Bot API; sendMessage answers ``send_latency`` s after delivering."""
+    """The fake Bot API; sendMessage and sendPhoto answer ``send_latency`` s after delivering."""
     return FakeBotApi(send_latency=send_latency, max_long_poll=0.5, **options)
 
 
