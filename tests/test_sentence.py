@@ -1,0 +1,87 @@
+"""signals.sentence.Sentence: the English text everywhere a str goes (logs, the CLI, JSON),
+its msgid and values kept through the CPU pool and the scan log, said in a chat's language
+by bot/rule_errors.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+
+from bot.i18n import translator
+from bot.rule_errors import say, translated
+from market.kinds import SeriesKind
+from market.validate import _describe
+from signals.sentence import Sentence, from_data, joined, message_of, to_data
+
+GAP = (
+    "gap in {ticker}: no close for {count} ({span}); its alerts wait until its windows are whole "
+    "again ({until})"
+)
+
+
+def gap() -> Sentence:
+    return Sentence(
+        GAP,
+        ticker="IWM",
+        count=Sentence("{n} NYSE sessions", n=10),
+        span=Sentence("{first} to {last}", first=dt.date(2020, 3, 12), last=dt.date(2020, 3, 25)),
+        until=Sentence("from {day}", day=dt.date(2021, 3, 26)),
+    )
+
+
+def test_a_sentence_is_its_english_text() -> None:
+    said = gap()
+    english = (
+        "gap in IWM: no close for 10 NYSE sessions (2020-03-12 to 2020-03-25); its alerts wait "
+        "until its windows are whole again (from 2021-03-26)"
+    )
+    assert said == english and f"{said}" == english and json.dumps(said) == json.dumps(english)
+    assert said.msgid == GAP and said.values["ticker"] == "IWM"
+
+
+def test_numbers_keep_their_english_format_and_take_the_languages() -> None:
+    move = _describe(SeriesKind("etf"), 10.0, 12345.6)
+    assert move == "+123,356.0% from 10"
+    assert say(move, translator("de")) == "+123.356,0 % gegenüber 10"
+    assert say(move, translator("es")) == "+123.356,0 % desde 10"
+    assert say(move, translator("en")) == move
+
+
+def test_a_sentence_crosses_processes_and_the_scan_log_whole() -> None:
+    said = gap()
+    back = pickle.loads(pickle.dumps(said))
+    assert (
+        isinstance(back, Sentence) and back == said and back.values["until"].msgid == "from {day}"
+    )
+    stored = json.loads(json.dumps(to_data(said)))
+    again = from_data(stored)
+    assert isinstance(again, Sentence) and again == said
+    assert say(again, translator("de")).startswith("Lücke in IWM: kein Schlusskurs für 10 NYSE")
+    assert from_data("stale data for XLE") == "stale data for XLE"  # a row from before
+
+
+def test_a_stored_sentence_that_no_longer_makes_its_text_is_its_text() -> None:
+    stored = {"text": "gap in IWM: old words", "msgid": "gap in {ticker}: {missing}", "values": {}}
+    assert from_data(stored) == "gap in IWM: old words"
+    stored = {"text": "no valid close", "msgid": "no valid close!", "values": {}}
+    assert from_data(stored) == "no valid close"
+
+
+def test_joined_sentences_are_said_part_by_part() -> None:
+    both = joined([Sentence("no valid close"), gap()])
+    assert both == "no valid close; " + gap()
+    assert say(both, translator("es")).startswith("ningún cierre válido; hueco en IWM")
+    assert joined(["a"]) == "a" and joined([]) == ""
+
+
+def test_an_errors_sentence_survives_str_and_a_plain_message_stays() -> None:
+    error = ValueError(Sentence("no valid close"))
+    assert isinstance(message_of(error), Sentence) and not isinstance(str(error), Sentence)
+    assert translated(error, translator("de")) == "kein gültiger Schlusskurs"
+    assert translated(ValueError("disk full"), translator("de")) == "disk full"
+
+
+def test_a_msgid_the_catalog_lacks_is_english_as_a_whole() -> None:
+    said = Sentence("a sentence no catalog has, about {ticker}", ticker="XLE")
+    assert say(said, translator("de")) == "a sentence no catalog has, about XLE"
