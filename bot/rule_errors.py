@@ -6,7 +6,7 @@ CSV file's mistake, a data problem of market/validate.py) stay pure and write En
 such sentence is a :class:`signals.sentence.Sentence`, which keeps its msgid and values.
 :func:`say` looks the msgid up in the chat's catalog and fills the translation with the same
 values; a plain ``str`` (a message from outside: Yahoo's own words, an OS error) stays as it
-is. tests/test_i18n_commands.py sends the common mistakes and a folder of bad data.
+is. tests/test_i18n_commands.py sends the common mistakes, tests/test_i18n_data.py bad data.
 """
 
 from __future__ import annotations
