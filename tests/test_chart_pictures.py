@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -76,3 +77,24 @@ def test_the_comparison_sees_a_lost_legend_or_line() -> None:
         with base.inspecting(damage):
             mean, far = difference(pixels(draw()), ref)
         assert mean >= 0.6 or far >= 0.002, (mean, far)
+
+
+def test_a_reused_figure_draws_what_a_new_one_draws() -> None:
+    """Each kind of chart reuses its figure in a thread (bot.charts.base.figure): drawn after
+    other charts of its kind — other tickers, levels, rings, crossings, a missing sector — a
+    chart is byte for byte what a new thread (a new figure) draws."""
+    closes = sample_closes()
+    others = [
+        lambda: charts.ratio_chart(closes, "XLK", "XLU", years=10, window=50),
+        lambda: charts.ratio_chart(closes, "IWM", None, highlight=dt.date(2026, 1, 5)),
+        lambda: charts.price_chart(closes, "XLE", levels=(70.0, 95.0), alert_drawdown=8.0),
+        lambda: charts.price_chart(closes, "^IRX", levels=(3.0,), highlight=dt.date(2026, 3, 2)),
+        lambda: charts.rrg_chart(closes, ("XLE", "XLK", "XLU"), highlight=None),
+        lambda: charts.rrg_chart(closes.drop(columns=["XLC"]), lang="de"),
+    ]
+    with ThreadPoolExecutor(1) as fresh:  # a thread that has drawn nothing yet
+        new = {name: fresh.submit(draw).result() for name, draw in cases().items()}
+    for draw in others:
+        draw()
+    for name, draw in cases().items():
+        assert draw() == new[name], name

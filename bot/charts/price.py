@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator, NullFormatter
 
@@ -64,14 +65,12 @@ def price_chart(
         recs = recs[days[recs] >= start]
     head = base.heading(ticker, h.last_day, detail=detail, synthetic=synthetic, lang=lang)
     # the data is gathered: draw it
-    fig = base.new_figure()
     if rate:
-        ax = fig.add_axes((0.035, 0.09, 0.83, 0.7))
+        fig, (ax,) = base.figure("rate", lambda f: [f.add_axes((0.035, 0.09, 0.83, 0.7))])
         _rate_panel(ax, days[shown], x[shown], levels, t)
         handles = [Line2D([], [], color=base.MAIN, linewidth=3, label=f"{ticker}, %")]
     else:
-        top = fig.add_axes((0.035, 0.37, 0.83, 0.42))
-        low = fig.add_axes((0.035, 0.09, 0.83, 0.215), sharex=top)
+        fig, (top, low) = base.figure("price", _price_axes)
         _price_panel(top, days, x, high, recs, shown, levels, t)
         _drawdown_panel(low, days[shown], dd[shown], drawdowns, alert_drawdown, t)
         fig.text(
@@ -106,6 +105,12 @@ def price_chart(
     base.legend(fig, handles)
     base.draw_heading(fig, head)
     return base.to_png(fig, head)
+
+
+def _price_axes(fig: Figure) -> list[Axes]:
+    """The price above, its drawdown below, on one date axis."""
+    top = fig.add_axes((0.035, 0.37, 0.83, 0.42))
+    return [top, fig.add_axes((0.035, 0.09, 0.83, 0.215), sharex=top)]
 
 
 def _price_detail(x: np.ndarray, days: np.ndarray, recs: np.ndarray, t: words.Translator) -> str:

@@ -132,8 +132,7 @@ def rrg_chart(
         subject, last_close, detail=detail, label=label, synthetic=synthetic, lang=lang
     )
 
-    fig = base.new_figure()
-    ax = fig.add_axes((0.10, 0.115, 0.53, 0.675))
+    fig, (ax,) = base.figure("rrg", lambda f: [f.add_axes((0.10, 0.115, 0.53, 0.675))])
     _quadrants(ax, drawn, t)
     _draw_tails(ax, drawn, highlight)
     missing = [s for s in sectors if s not in {tail.ticker for tail in drawn}]
