@@ -33,7 +33,13 @@ def rule(kind: str, subject: str, **params: ParamValue) -> Rule:
     """Build a canonical rule: known kind, valid subject, every parameter present and typed."""
     spec = KINDS.get(kind)
     if spec is None:
-        raise RuleError(f"unknown signal kind {kind!r}; known: {', '.join(KINDS)}")
+        raise RuleError(
+            Sentence(
+                "unknown signal kind {kind}; known: {known}",
+                kind=repr(kind),
+                known=", ".join(KINDS),
+            )
+        )
     legs = tuple(normalise_ticker(p) for p in split_subject(subject))
     if not legs or any(not leg for leg in legs) or len(legs) > 2:
         raise RuleError(
@@ -64,9 +70,20 @@ def rule(kind: str, subject: str, **params: ParamValue) -> Rule:
         spec.check_subject(legs)
     unknown = set(params) - set(spec.defaults)
     if unknown:
+        takes = ", ".join(spec.defaults)
         raise RuleError(
-            f"{kind} has no parameter {', '.join(sorted(unknown))}; "
-            f"it takes {', '.join(spec.defaults) or 'none'}"
+            Sentence(
+                "{kind} has no parameter {names}; it takes {takes}",
+                kind=kind,
+                names=", ".join(sorted(unknown)),
+                takes=takes,
+            )
+            if takes
+            else Sentence(
+                "{kind} has no parameter {names}; it takes none",
+                kind=kind,
+                names=", ".join(sorted(unknown)),
+            )
         )
     merged: dict[str, ParamValue] = {}
     for name, default in spec.defaults.items():

@@ -23,6 +23,7 @@ from signals import series
 from signals.events import Event, Followup
 from signals.kind import Chart, RuleError, SignalKind, number
 from signals.rules import Context, ParamValue, Rule
+from signals.sentence import Sentence
 
 DEFAULTS: dict[str, ParamValue] = {"threshold": 10.0, "window": 252}
 BEAR = 20.0  # percent: the conventional line between a correction and a bear market
@@ -85,7 +86,9 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
 
 def _validate(params: dict[str, ParamValue]) -> None:
     if not 0 < float(params["threshold"]) < 100:
-        raise RuleError("drawdown threshold is a percentage between 0 and 100, e.g. 10 or 20")
+        raise RuleError(
+            Sentence("drawdown threshold is a percentage between 0 and 100, e.g. 10 or 20")
+        )
 
 
 def describe(p: Mapping[str, ParamValue]) -> str:

@@ -21,6 +21,7 @@ from signals.events import Event, Followup
 from signals.kind import Chart, RuleError, SignalKind, band_text, number
 from signals.ratio_cross import crossings
 from signals.rules import Context, ParamValue, Rule
+from signals.sentence import Sentence
 
 DEFAULTS: dict[str, ParamValue] = {"level": 0.0, "direction": "both", "band": 0.0}
 DIRECTIONS = ("both", "above", "below")
@@ -59,7 +60,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
 
 def _validate(params: dict[str, ParamValue]) -> None:
     if not 0 <= float(params["band"]) < 50:
-        raise RuleError("level_cross band is a percentage of the level between 0 and 50")
+        raise RuleError(Sentence("level_cross band is a percentage of the level between 0 and 50"))
 
 
 def describe(p: Mapping[str, ParamValue]) -> str:

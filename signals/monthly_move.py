@@ -23,6 +23,7 @@ from signals import series
 from signals.events import Event, Followup
 from signals.kind import Chart, RuleError, SignalKind, number
 from signals.rules import Context, ParamValue, Rule, split_subject
+from signals.sentence import Sentence
 
 DEFAULTS: dict[str, ParamValue] = {"pct": 5.0}
 SINGLE = ("up", "down")
@@ -98,7 +99,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
 
 def _validate(params: dict[str, ParamValue]) -> None:
     if not 0 < float(params["pct"]) < 1000:
-        raise RuleError("monthly_move pct is a positive percentage, e.g. 5")
+        raise RuleError(Sentence("monthly_move pct is a positive percentage, e.g. 5"))
 
 
 def describe(p: Mapping[str, ParamValue]) -> str:

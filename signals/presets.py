@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from signals.catalogue import rule
 from signals.kind import RuleError
 from signals.rules import Rule, unique
+from signals.sentence import Sentence
 
 SECTORS = ("XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP", "XLRE", "XLU", "XLV", "XLY")
 """The 11 Select Sector SPDR ETFs."""
@@ -132,7 +133,10 @@ def preset(name: str) -> Preset:
     try:
         return PRESETS[key]
     except KeyError:
-        raise RuleError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}") from None
+        said = Sentence(
+            "unknown preset {name}; known: {known}", name=repr(name), known=", ".join(PRESETS)
+        )
+        raise RuleError(said) from None
 
 
 def all_preset_rules() -> list[Rule]:

@@ -21,6 +21,7 @@ from signals import series
 from signals.events import Event, Followup
 from signals.kind import Chart, RuleError, SignalKind
 from signals.rules import Context, ParamValue, Rule
+from signals.sentence import Sentence
 
 DEFAULTS: dict[str, ParamValue] = {"quiet": 20}
 NAMES = ("record",)
@@ -71,7 +72,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
 
 def _validate(params: dict[str, ParamValue]) -> None:
     if int(params["quiet"]) > 5000:
-        raise RuleError("record_high quiet must be a number of sessions, at most 5000")
+        raise RuleError(Sentence("record_high quiet must be a number of sessions, at most 5000"))
 
 
 def describe(p: Mapping[str, ParamValue]) -> str:

@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import pickle
 
+import pytest
+
 from bot.i18n import translator
 from bot.rule_errors import say, translated
 from market.kinds import SeriesKind
@@ -85,3 +87,44 @@ def test_an_errors_sentence_survives_str_and_a_plain_message_stays() -> None:
 def test_a_msgid_the_catalog_lacks_is_english_as_a_whole() -> None:
     said = Sentence("a sentence no catalog has, about {ticker}", ticker="XLE")
     assert say(said, translator("de")) == "a sentence no catalog has, about XLE"
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject", "params"),
+    [
+        ("ratio_cross", "IWM/SPY", {"band": 80}),
+        ("ratio_cross", "IWM/SPY", {"window": 1}),
+        ("level_cross", "^TNX", {"level": 4.0, "band": 80}),
+        ("drawdown", "XLE", {"threshold": 150}),
+        ("record_high", "^RUT", {"quiet": 9999}),
+        ("monthly_move", "^RUT", {"pct": -1}),
+        ("rrg_quadrant", "XLE/SPY", {"confirm": 99}),
+        ("rrg_quadrant", "XLE/SPY", {"into": "sideways"}),
+        ("rrg_quadrant", "XLE/SPY", {"window": "many"}),
+        ("drawdown", "XLE", {"colour": 1}),
+        ("sideways", "XLE", {}),
+        ("drawdown", "IWM/SPY/XLE", {}),
+    ],
+)
+def test_every_refusal_of_the_catalogue_is_a_sentence(
+    kind: str, subject: str, params: dict[str, object]
+) -> None:
+    """Also the refusals no chat phrase reaches (the parser checks first): the CLI and presets
+    build rules directly, and a new phrase may reach them tomorrow."""
+    from signals.catalogue import rule
+    from signals.kind import RuleError
+
+    with pytest.raises(RuleError) as caught:
+        rule(kind, subject, **params)
+    said = message_of(caught.value)
+    assert isinstance(said, Sentence), said
+    assert translated(said, translator("de")) != said
+
+
+def test_an_unknown_preset_is_a_sentence() -> None:
+    from signals.kind import RuleError
+    from signals.presets import preset
+
+    with pytest.raises(RuleError) as caught:
+        preset("nonsense")
+    assert translated(caught.value, translator("es")).startswith("plantilla desconocida 'nonsense'")
