@@ -11,6 +11,7 @@ is. tests/test_i18n_commands.py sends the common mistakes, tests/test_i18n_data.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 from numbers import Real
@@ -42,9 +43,14 @@ def say(sentence: Sentence, t: Translator) -> str:
 
 
 def _value(value: Any, spec: str, t: Translator) -> Any:
-    """One value of a sentence as the language writes it (``spec``: the English format)."""
+    """One value of a sentence as the language writes it (``spec``: the English format): a
+    sentence said, a number and a date in the language's style ("1.234,5", "12.03.2020")."""
     if isinstance(value, Sentence):
         return say(value, t)
+    if type(value) is dt.date:
+        from babel.dates import format_date
+
+        return format_date(value, "medium", locale=t.lang)
     if isinstance(value, bool) or not isinstance(value, Real):
         return value
     digits = int(spec.rsplit(".", 1)[1][:-1]) if "." in spec and spec.endswith("f") else None

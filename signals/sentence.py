@@ -14,6 +14,8 @@ msgids sit in the same catalogs as bot/'s own.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,11 +92,21 @@ def from_data(data: object) -> str:
         return str(data)
     text = str(data.get("text", ""))
     try:
-        values = {
-            k: from_data(v) if isinstance(v, dict) else v
-            for k, v in dict(data.get("values") or {}).items()
-        }
+        values = {k: _value(v) for k, v in dict(data.get("values") or {}).items()}
         said = Sentence(str(data["msgid"]), **values)
     except (KeyError, IndexError, ValueError, TypeError):
         return text
     return said if said == text or not text else text
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _value(stored: Any) -> Any:
+    """A stored value back: a sentence, a date (stored as its ISO text, which is how the
+    English writes it), or as it is."""
+    if isinstance(stored, dict):
+        return from_data(stored)
+    if isinstance(stored, str) and _ISO_DAY.fullmatch(stored):
+        return dt.date.fromisoformat(stored)
+    return stored

@@ -59,7 +59,9 @@ def test_a_sentence_crosses_processes_and_the_scan_log_whole() -> None:
     stored = json.loads(json.dumps(to_data(said)))
     again = from_data(stored)
     assert isinstance(again, Sentence) and again == said
-    assert say(again, translator("de")).startswith("Lücke in IWM: kein Schlusskurs für 10 NYSE")
+    german = "Lücke in IWM: kein Schlusskurs für 10 NYSE-Handelstage (12.03.2020 bis 25.03.2020)"
+    assert say(again, translator("de")).startswith(german)  # dates as the language writes them
+    assert "(del 12 mar 2020 al 25 mar 2020)" in say(again, translator("es"))
     assert from_data("stale data for XLE") == "stale data for XLE"  # a row from before
 
 
