@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any
 
 from bot.i18n import Translator
@@ -53,6 +53,8 @@ def _value(value: Any, spec: str, t: Translator) -> Any:
         return format_date(value, "medium", locale=t.lang)
     if isinstance(value, bool) or not isinstance(value, Real):
         return value
+    if isinstance(value, Integral) and not spec:  # a line number, a count: no grouping
+        return str(int(value))
     digits = int(spec.rsplit(".", 1)[1][:-1]) if "." in spec and spec.endswith("f") else None
     if "+" in spec:
         return t.signed(float(value), 1 if digits is None else digits)

@@ -145,7 +145,7 @@ def screen(events: Iterable[Event], rules: Sequence[Rule], closes: Closes) -> li
         tickers = [t for t in (rule.tickers if rule else ()) if t in checks]
         late = [t for t in tickers if e.date in checks[t].late]
         if late:
-            said = Sentence(LATE_NOTE, text=e.text, tickers=", ".join(late), day=e.date.isoformat())
+            said = Sentence(LATE_NOTE, text=e.text, tickers=", ".join(late), day=e.date)
             e = dataclasses.replace(e, text=said)
         out.append(e)
     return out

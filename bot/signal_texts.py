@@ -232,8 +232,10 @@ def event_text(event: Event, t: Translator) -> str:
         return event.text
     late = event.text
     if isinstance(late, Sentence) and late.msgid == LATE_NOTE:
+        from bot.rule_errors import say
+
         own = event_text(dataclasses.replace(event, text=late.values["text"]), t)
-        return t(LATE_NOTE, **{**late.values, "text": own})
+        return say(Sentence(LATE_NOTE, **{**late.values, "text": own}), t)
     try:
         return _event_text(event, t) or event.text
     except (KeyError, TypeError, ValueError):  # an older payload without these numbers

@@ -169,7 +169,10 @@ async def test_an_alert_fired_a_session_late_says_so_in_the_language(
     report = await run_scan(harness.services, day, now=scan_time(day, 30), chart_maker=None)
     assert report.status == "ok" and report.messages
     bodies = [b for (b,) in harness.services.db.execute("SELECT body FROM outbox")]
-    late = {"de": "einen Handelstag verspätet", "es": "con una sesión de retraso"}[lang]
+    late = {
+        "de": "einen Handelstag verspätet: IWM bewegte sich am 29.06.2021 stark",
+        "es": "con una sesión de retraso: IWM se movió mucho el 29 jun 2021",
+    }[lang]
     assert any(late in b for b in bodies), bodies
     assert [b for b in bodies if english_left(b, lang)] == []
 
