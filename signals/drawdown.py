@@ -14,7 +14,9 @@ the lower, newer high, which can count as a recovery — as with any 52-week-hig
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,22 +68,29 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
         label = "a correction"
     else:
         label = f"a pullback of {threshold:g}% or more"
-    make, days, v = series.EventMaker(rule, p), series.dates(closes), col.values
-    what = window_label(window)
-
-    def render(k: int, followup: Followup | None) -> Event:
-        i = int(fired[k])
-        lo = max(0, i - window + 1)
-        peak = lo + int(np.argmax(v[lo : i + 1]))
-        pct, top = float(dd[i]) * 100, float(high[i])
-        text = (
-            f"{rule.subject} closed {abs(pct):.1f}% below its {what} of "
-            f"{series.fmt_price(top)} ({days[col.rows[peak]].isoformat()}): {label}."
-        )
-        values = {"close": float(v[i]), "high": top, "pct": pct, "threshold": threshold}
-        return make(days[col.rows[i]], variant, text, values, followup)
-
+    # a partial, not a closure: fewer objects per rule (see signals.ratio_cross.firings)
+    make, days = series.EventMaker(rule, p), series.dates(closes)
+    state: tuple[Any, ...] = (make, days, col, high, dd, fired, label)
+    render = functools.partial(_render, state)
     return series.Firings(col.rows[fired], np.zeros(len(fired), np.int8), (variant,), render)
+
+
+def _render(state: tuple, k: int, followup: Followup | None) -> Event:
+    """Firing k of a rule as an event (:func:`firings` gives the state)."""
+    make, days, col, high, dd, fired, label = state
+    threshold, window = float(make.params["threshold"]), int(make.params["window"])
+    variant = "bear" if threshold >= BEAR else "correction"
+    v = col.values
+    i = int(fired[k])
+    lo = max(0, i - window + 1)
+    peak = lo + int(np.argmax(v[lo : i + 1]))
+    pct, top = float(dd[i]) * 100, float(high[i])
+    text = (
+        f"{make.subject} closed {abs(pct):.1f}% below its {window_label(window)} of "
+        f"{series.fmt_price(top)} ({days[col.rows[peak]].isoformat()}): {label}."
+    )
+    values = {"close": float(v[i]), "high": top, "pct": pct, "threshold": threshold}
+    return make(days[col.rows[i]], variant, text, values, followup)
 
 
 def _validate(params: dict[str, ParamValue]) -> None:

@@ -11,7 +11,9 @@ pass the level explicitly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,25 +39,33 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     if len(col.values) < 2:
         return series.no_firings(NAMES)
     pos, new = crossings(col.values, level, band, direction)
-    make, days = series.EventMaker(rule, p), series.dates(closes)
-    shown = series.fmt_price(level)
+    rows, codes = col.rows[pos], (new < 0).astype(np.int8)
+    # a partial, not a closure: fewer objects per rule (see signals.ratio_cross.firings)
+    state: tuple[Any, ...] = (
+        series.EventMaker(rule, p),
+        series.dates(closes),
+        level,
+        rows,
+        codes,
+        col.values[pos],
+        [],
+    )
+    return series.Firings(rows, codes, NAMES, functools.partial(_render, state))
 
-    rows, codes, at = col.rows[pos], (new < 0).astype(np.int8), col.values[pos]
-    lists: list[list] = []  # made at the first render: most firings are never written
 
-    def render(k: int, followup: Followup | None) -> Event:
-        if not lists:
-            lists.extend((rows.tolist(), codes.tolist(), at.tolist()))
-        row_l, code_l, close_l = lists
-        close = close_l[k]
-        if code_l[k] == 0:
-            variant, text = "above", f"{rule.subject} rose above {shown} ({close:,.2f})."
-        else:
-            variant, text = "below", f"{rule.subject} fell below {shown} ({close:,.2f})."
-        values = {"close": close, "level": level}
-        return make(days[row_l[k]], variant, text, values, followup)
-
-    return series.Firings(rows, codes, NAMES, render)
+def _render(state: tuple, k: int, followup: Followup | None) -> Event:
+    """Firing k of a rule as an event (:func:`firings` gives the state)."""
+    make, days, level, rows, codes, at, lists = state
+    if not lists:  # plain lists: indexing numpy scalars costs more than the sentence
+        lists.extend((rows.tolist(), codes.tolist(), at.tolist()))
+    row_l, code_l, close_l = lists
+    close, shown, subject = close_l[k], series.fmt_price(level), make.subject
+    if code_l[k] == 0:
+        variant, text = "above", f"{subject} rose above {shown} ({close:,.2f})."
+    else:
+        variant, text = "below", f"{subject} fell below {shown} ({close:,.2f})."
+    values = {"close": close, "level": level}
+    return make(days[row_l[k]], variant, text, values, followup)
 
 
 def _validate(params: dict[str, ParamValue]) -> None:

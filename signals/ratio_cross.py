@@ -13,7 +13,9 @@ fires on each change of state after the first one established, filtered by ``dir
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,25 +83,30 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
         return series.no_firings(NAMES)
     ma = moving_average(closes, rule.subject, window)
     pos, new = crossings(ser.values, ma, band, direction)
-    make, days, fmt = series.EventMaker(rule, p), series.dates(closes), series.fmt_ratio
-    head = f"{rule.subject} crossed"
-    tail = f"its {series.sessions_label(window)} average"
     rows, codes = ser.rows[pos], (new < 0).astype(np.int8)
-    ratios, averages = ser.values[pos], ma[pos]
-    lists: list[list] = []  # made at the first render: most firings are never written
+    make, days = series.EventMaker(rule, p), series.dates(closes)
+    # a partial of a module function, not a closure: 10,000 rules keep a few objects each
+    # alive until their events are written, not a dozen cells (the garbage collector's
+    # full passes over them cost a backtest more than the sentences it never writes)
+    state: tuple[Any, ...] = (make, days, window, rows, codes, ser.values[pos], ma[pos], [])
+    return series.Firings(rows, codes, NAMES, functools.partial(_render, state))
 
-    def render(k: int, followup: Followup | None) -> Event:
-        if not lists:  # plain lists: indexing numpy scalars costs more than the sentence
-            lists.extend((rows.tolist(), codes.tolist(), ratios.tolist(), averages.tolist()))
-        row_l, code_l, r_l, m_l = lists
-        r, m = r_l[k], m_l[k]
-        gap = (r / m - 1.0) * 100.0
-        variant = NAMES[code_l[k]]
-        text = f"{head} {variant} {tail} ({fmt(r)} vs {fmt(m)}, {gap:+.1f}%)."
-        values = {"ratio": r, "ma": m, "pct": gap}
-        return make(days[row_l[k]], variant, text, values, followup)
 
-    return series.Firings(rows, codes, NAMES, render)
+def _render(state: tuple, k: int, followup: Followup | None) -> Event:
+    """Firing k of a rule as an event (:func:`firings` gives the state)."""
+    make, days, window, rows, codes, ratios, averages, lists = state
+    if not lists:  # plain lists: indexing numpy scalars costs more than the sentence
+        lists.extend((rows.tolist(), codes.tolist(), ratios.tolist(), averages.tolist()))
+    row_l, code_l, r_l, m_l = lists
+    r, m, fmt = r_l[k], m_l[k], series.fmt_ratio
+    gap = (r / m - 1.0) * 100.0
+    variant = NAMES[code_l[k]]
+    text = (
+        f"{make.subject} crossed {variant} its {series.sessions_label(window)} average "
+        f"({fmt(r)} vs {fmt(m)}, {gap:+.1f}%)."
+    )
+    values = {"ratio": r, "ma": m, "pct": gap}
+    return make(days[row_l[k]], variant, text, values, followup)
 
 
 def _validate(params: dict[str, ParamValue]) -> None:
