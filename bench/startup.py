@@ -24,7 +24,8 @@ The project's ``.pyc`` files are written first, as installing rotation-bot does 
 every module): with ``PYTHONDONTWRITEBYTECODE`` set, as in a development shell or the
 Dockerfile, each run would otherwise compile the bot's ~90 modules from source, a cost no
 installed copy pays. ``--imports`` then runs the chat's /help once under ``-X importtime``
-and prints what its start imports, top-level modules by their cumulative time.
+and prints what its start imports, top-level modules by their cumulative time, and the CPU
+of the libraries no answer from the real Application on the real database can do without.
 """
 
 from __future__ import annotations
@@ -153,6 +154,39 @@ def chat_imports(folder: Path, top: int = 14) -> None:
         print(f"  {us / 1000:6.0f} ms  {name}")
 
 
+FLOOR = ("asyncio", "pydantic", "pydantic_settings", "telegram", "telegram.ext", "storage")
+"""What the chat's /help cannot be answered without, in the order it imports them: the event
+loop, the settings' library, python-telegram-bot for the real Application and handlers, and
+storage/ (sqlite-utils) for the real database."""
+
+
+def floor_cpu() -> None:
+    """CPU to import each of :data:`FLOOR` in a fresh process, one after the other (median of
+    3 processes; no ``-X importtime`` overhead)."""
+    code = (
+        "import sys, time\n"
+        "for name in sys.argv[1:]:\n"
+        "    t = time.process_time()\n"
+        "    __import__(name)\n"
+        "    print(name, time.process_time() - t)\n"
+    )
+    runs = []
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *FLOOR],
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            cwd=ROOT,
+            check=True,
+        )
+        runs.append([float(line.split()[1]) for line in done.stdout.splitlines()])
+    cpu = [statistics.median(r[i] for r in runs) for i in range(len(FLOOR))]
+    print(f"imports no chat can answer without, CPU (median of 3): {sum(cpu) * 1000:.0f} ms")
+    for name, seconds in zip(FLOOR, cpu, strict=True):
+        print(f"  {seconds * 1000:6.0f} ms  {name}")
+
+
 def compile_project() -> None:
     """Write the .pyc files of the project's packages, as installing it does."""
     for package in ("bot", "market", "signals", "storage"):
@@ -192,6 +226,7 @@ def main() -> None:
         report("chat", [time_chat(Path(tmp), n) for n in range(1, args.runs + 1)])
         if args.imports:
             chat_imports(Path(tmp))
+            floor_cpu()
 
 
 if __name__ == "__main__":
