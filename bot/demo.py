@@ -2,9 +2,11 @@
 
 A newcomer's first command: no token, no network, no configuration. Each session of the
 window (default: the sample's last 12 months) goes through what the bot does every evening —
-:func:`bot.pipeline.run_scan` (rules, closes, engine, events, fan-out to the outbox, charts),
-then the real :class:`bot.delivery.DeliveryWorker` — into a throw-away SQLite file, with one
-private demo chat subscribed to every preset. Only the last step differs: a real
+:func:`bot.pipeline.run_scan` (rules, events, charts, fan-out to the outbox), then the real
+:class:`bot.delivery.DeliveryWorker` — into a throw-away SQLite file, with one private demo
+chat subscribed to every preset. The sessions' events come from one pass of the engine over
+the window (:func:`window_scans`; the same events each evening's scan finds) and their
+charts are drawn in a process per core, all queued at once. Only the last step differs: a real
 ``telegram.Bot`` whose requests :class:`bot.console.ConsoleRequest` answers in-process, so
 each alert prints as the chat would show it (from the same HTML) and each chart it carries
 is written to a folder named at the end. Nothing is faked between scan and screen, so what

@@ -1,0 +1,116 @@
+"""Benchmark of ``rotation-bot demo``: prints figures, asserts nothing.
+
+    python bench/demo.py [--runs N] [--charts-only]
+
+1. The whole command, ``rotation-bot demo --quiet`` (and ``--no-charts``), run ``--runs``
+   times in a fresh process each: wall time, CPU time of the process and its chart
+   processes (``RUSAGE_CHILDREN``), max RSS, and the load average beside each figure.
+2. Where the time goes: the CPU of importing what the command imports, of the one pass of
+   the engine over the window, and of each kind of chart the demo draws (the demo's own 89
+   events, drawn one after another in this process).
+
+On a busy machine the wall times are several times the CPU times; compare CPU figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def run_command(extra: list[str], runs: int) -> None:
+    label = " ".join(["rotation-bot demo --quiet", *extra])
+    walls, cpus = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            began = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "bot", "demo", "--quiet", "--charts", f"{tmp}/c", *extra],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            wall = time.perf_counter() - began
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        walls.append(wall)
+        cpus.append(cpu)
+        print(
+            f"{label:<40} {wall:6.1f} s wall  {cpu:6.1f} s CPU  "
+            f"max RSS {after.ru_maxrss / 1024:.0f} MiB  {load()}",
+            flush=True,
+        )
+    if runs > 1:
+        print(
+            f"{label:<40} median {statistics.median(walls):.1f} s wall, "
+            f"{statistics.median(cpus):.1f} s CPU"
+        )
+
+
+def where_the_time_goes() -> None:
+    started = time.process_time()
+    import pandas as pd
+
+    from bot import cli, demo  # noqa: F401  (what the command imports)
+    from bot.charts import chart_for_event
+    from bot.scanner import backtest
+    from market.sample import SampleProvider
+    from signals.presets import all_preset_rules
+
+    print(f"imports (bot.cli, bot.demo and theirs)   {time.process_time() - started:5.2f} s CPU")
+    started = time.process_time()
+    start, end = demo.window(None, None, 12)
+    found = backtest(SampleProvider(), all_preset_rules(), start, end)
+    print(
+        f"the engine's one pass over {start}..{end} (sample built, validated): "
+        f"{time.process_time() - started:5.2f} s CPU, {len(found.events)} events"
+    )
+    assert found.closes is not None
+    frame = found.closes.frame
+    per: dict[str, list[float]] = defaultdict(list)
+    first = time.process_time()
+    chart_for_event(found.events[0], frame, synthetic=True)
+    print(f"first chart of the process (fonts, figure) {time.process_time() - first:5.2f} s CPU")
+    for e in found.events:
+        began = time.process_time()
+        chart_for_event(e, frame.loc[: pd.Timestamp(e.date)], synthetic=True)
+        per[e.kind].append(time.process_time() - began)
+    for kind, times in sorted(per.items()):
+        print(
+            f"  {kind:<14} {len(times):3d} charts  {statistics.mean(times) * 1000:5.0f} ms CPU each"
+        )
+    total = sum(sum(t) for t in per.values())
+    print(f"all {len(found.events)} charts, one after another: {total:.1f} s CPU  {load()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--charts-only", action="store_true", help="skip the whole command")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, {load()}")
+    if not args.charts_only:
+        run_command([], args.runs)
+        run_command(["--no-charts"], args.runs)
+    where_the_time_goes()
+
+
+if __name__ == "__main__":
+    main()
