@@ -142,7 +142,7 @@ async def chat(
                 warming = asyncio.ensure_future(asyncio.to_thread(warm_up, services.provider))
             async for line in _each(lines, out, prompt):
                 if warming is not None:  # never two threads importing at once
-                    await warming
+                    await asyncio.shield(warming)  # Ctrl-C here: the finally below waits
                     warming = None
                 text = line.strip()
                 if text.lower() in QUIT:
@@ -152,10 +152,12 @@ async def chat(
                 if text:
                     await _say(app, request, out, text, next(ids))
     finally:
-        if warming is not None:
-            await warming
-        services.close()
-        lock.release()
+        try:
+            if warming is not None:  # the thread cannot be stopped: let it finish first
+                await asyncio.wait([warming])
+        finally:
+            services.close()
+            lock.release()
     if prompt:
         out.write("\n")
         out.flush()

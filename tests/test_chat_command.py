@@ -25,6 +25,7 @@ from bot.settings import Settings
 from market.base import Provider
 from market.deferred import Deferred
 from market.sample import SampleProvider
+from storage.lock import lock_path
 
 ROOT = Path(__file__).resolve().parents[1]
 ME = USER["id"]
@@ -274,6 +275,42 @@ def test_ctrl_c_while_waiting_for_input_stops_at_once(tmp_path: Path) -> None:
         assert proc.wait(timeout=120) == 130
         assert "Traceback" not in proc.stderr.read()
     finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal and SIGINT")
+def test_ctrl_c_at_a_terminal_prompt_while_loading_closes_the_database(tmp_path: Path) -> None:
+    """At a terminal the chat loads in a worker thread behind its prompt (warm_up), and a
+    line typed meanwhile waits for it; Ctrl-C then still ends with 130, closes the database
+    (its WAL folded back and removed) and releases the instance lock (its file removed)."""
+    import pty
+    import select
+
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-u", *AS_FROM_A_TERMINAL], stdin=child, stdout=child,
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(),
+    )  # fmt: skip
+    os.close(child)
+    try:
+        shown = b""
+        deadline = time.monotonic() + 300  # a hang guard: start-up is slow on a loaded machine
+        while b"you> " not in shown:
+            assert time.monotonic() < deadline and proc.poll() is None, shown
+            if select.select([main], [], [], 1)[0]:
+                shown += os.read(main, 4096)
+        os.write(main, b"/status\n")  # waits for the worker thread, still loading
+        time.sleep(0.2)  # likely read by now; read or not, the chat must end the same way
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130
+        assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
+        db = tmp_path / "rotation-bot-chat.sqlite"
+        assert db.exists() and not lock_path(db).exists()  # the lock released, not left
+        assert not (tmp_path / "rotation-bot-chat.sqlite-wal").exists()
+    finally:
+        os.close(main)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
