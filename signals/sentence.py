@@ -6,7 +6,8 @@ write each such sentence as a :class:`Sentence`: an ``str`` — the English text
 before, for logs, the CLI and English chats — that also remembers its msgid (the English
 pattern, ``{fields}`` and all) and the values that filled it. bot/ (``bot.rule_errors.say``)
 looks the msgid up in the chat's catalog and fills the translation with the same values,
-numbers written the language's way and a value that is itself a sentence said in turn.
+numbers and dates written the language's way and a value that is itself a sentence said in
+turn. :func:`to_data` and :func:`from_data` keep one through JSON (the scan log, for /stats).
 
 ``pybabel extract`` finds ``Sentence("...")`` in signals/ and market/ (pyproject.toml), so the
 msgids sit in the same catalogs as bot/'s own.
