@@ -222,3 +222,30 @@ def test_each_session_gets_what_its_own_evening_scan_finds(
         assert found > 0
     finally:
         services.close()
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+async def test_charts_drawn_in_a_spawned_process_are_the_ones_drawn_here(
+    method: str, tmp_path: Path
+) -> None:
+    """The demo's chart jobs (the real maker, the closes, the file) cross to a process that
+    did not fork from this one, and come back as the same files this process draws."""
+    import functools
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from bot.charts import chart_for_event
+    from bot.pipeline import draw_charts, draw_charts_in
+
+    start, end = RUT_RECORD
+    found = backtest(SampleProvider(), all_preset_rules(), start, end)
+    assert found.closes is not None and found.events
+    events, frame = found.events[:3], found.closes.frame.loc[: pd.Timestamp(end)]
+    maker = functools.partial(chart_for_event, synthetic=True)
+    here = draw_charts(events, frame, maker, tmp_path / "here")
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        there = await draw_charts_in(pool, events, frame, maker, tmp_path / "there")
+    assert sorted(here) == sorted(there) == sorted(e.key for e in events)
+    for key in here:
+        assert Path(here[key]).read_bytes() == Path(there[key]).read_bytes()
