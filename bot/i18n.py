@@ -110,6 +110,12 @@ class Translator:
 
         return format_date(day, _DATE.get(self.lang, "EEE d MMM y"), locale=self.lang)
 
+    def day(self, day: dt.date) -> str:
+        """A day without its weekday: ``28 Nov 2025``, ``28. Nov. 2025``, ``28 nov 2025``."""
+        from babel.dates import format_date
+
+        return format_date(day, _DAY.get(self.lang, "d MMM y"), locale=self.lang)
+
     def month(self, day: dt.date) -> str:
         """``November 2025`` / ``November 2025`` / ``noviembre de 2025``."""
         from babel.dates import format_skeleton
@@ -122,6 +128,7 @@ class Translator:
 
 
 _DATE = {"en": "EEE dd MMM y", "de": "EEE d. MMM y"}  # as strftime's "%a %d %b %Y" did; "28."
+_DAY = {"en": "dd MMM y", "de": "d. MMM y"}  # as "%d %b %Y" did in English
 _lock = threading.Lock()
 _translators: dict[str, Translator] = {}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from telegram import Update
 
 from bot.context import Context
@@ -342,7 +340,7 @@ def backtest_html(name: str, result: BacktestResult, t: Translator | None = None
         )
     shown = events[-SHOWN_EVENTS:]
     lines.append("\n" + t("<b>Last {n}</b>:", n=len(shown)) if len(events) > len(shown) else "")
-    lines += [f"• {_day(e.date, t)}: {esc(event_text(e, t))}" for e in shown]
+    lines += [f"• {t.day(e.date)}: {esc(event_text(e, t))}" for e in shown]
     # the last firing of each variant carries the outcomes of every earlier one
     latest: dict[tuple[str, str], Event] = {(e.subject, e.variant): e for e in events}
     several = len({e.subject for e in events}) > 1
@@ -372,15 +370,8 @@ def _problem_lines(result: BacktestResult, t: Translator) -> list[str]:
     return lines
 
 
-def _day(day: dt.date, t: Translator) -> str:
-    """``28 Nov 2025`` (as "%d %b %Y" writes it in English)."""
-    from babel.dates import format_date
-
-    return format_date(day, "dd MMM y", locale=t.lang)
-
-
 def _span(result: BacktestResult, t: Translator) -> str:
     """The sessions the data really covers, not the dates asked for."""
     if result.first is None or result.last is None:
         return t("no session")
-    return t("{first} to {last}", first=_day(result.first, t), last=_day(result.last, t))
+    return t("{first} to {last}", first=t.day(result.first), last=t.day(result.last))

@@ -143,7 +143,7 @@ async def export(update: Update, context: Context, where: Target, words: list[st
     day = dt.datetime.now(dt.UTC).date().isoformat()
     name = f"rotation-bot-{_slug(where)}-{day}.{fmt}"
     caption = t(
-        "🗂 {label}: {alerts}, {subscriptions}, {rules}.",
+        "🗂 Export for {label}: {alerts}, {subscriptions}, {rules}.",
         label=esc(t(where.label)),
         alerts=t.n("{n} alert in the history", "{n} alerts in the history", len(data.alerts)),
         subscriptions=t.n("{n} subscription", "{n} subscriptions", len(data.subscriptions)),

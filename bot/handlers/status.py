@@ -9,7 +9,6 @@ never alerted on: there is no history of it to backtest yet.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -152,7 +151,7 @@ def dashboard_html(
                 ticker=esc(r.ticker),
                 close=t.number(r.close, 2),
                 where=where,
-                day=_day(r.record_date, t),
+                day=t.day(r.record_date),
             )
         )
     if board.yield_10y is not None:
@@ -171,7 +170,7 @@ def dashboard_html(
             + change
         )
     if board.stale:
-        older = ", ".join(f"{x} ({_day(day, t)})" for x, day in board.stale)
+        older = ", ".join(f"{x} ({t.day(day)})" for x, day in board.stale)
         lines.append(
             "\n"
             + t(
@@ -183,12 +182,6 @@ def dashboard_html(
             "\n" + t("<i>No data for {tickers}.</i>", tickers=esc(", ".join(board.missing)))
         )
     return "\n".join(lines)
-
-
-def _day(day: dt.date, t: Translator) -> str:
-    from babel.dates import format_date
-
-    return format_date(day, "dd MMM y", locale=t.lang)
 
 
 UNAVAILABLE = N_("I can't reach the market data right now. Try again later.")
