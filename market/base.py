@@ -26,6 +26,10 @@ class NoData:
     ticker: str
     reason: str
     """Why, in English; a :class:`~signals.sentence.Sentence` where a chat may read it."""
+    unknown: bool = False
+    """The source has never heard of the ticker (no such file, symbol or column), so its
+    spelling may be wrong; False when it knows the ticker but its data is unusable (a bad
+    row, bad prints, no closes in the range) and a spelling hint would mislead."""
 
     def __str__(self) -> str:
         return Sentence("no data for {ticker}: {reason}", ticker=self.ticker, reason=self.reason)

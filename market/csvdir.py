@@ -78,6 +78,7 @@ class CsvProvider:
                     Sentence("no column {ticker} in {path}", ticker=t, path=self.path)
                     if self.path.is_file()
                     else Sentence("no file {ticker}.csv in {path}", ticker=t, path=self.path),
+                    unknown=True,
                 )
             elif t in result.missing:
                 first = frame[t].first_valid_index()

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from market import calendar
-from market.base import Closes, Valuations, split_missing
+from market.base import Closes, NoData, Valuations, split_missing
 from signals.sentence import Sentence
 
 SEED = 20250918
@@ -142,6 +142,9 @@ class SampleProvider:
             tickers,
             reason=Sentence("not in the synthetic sample (it covers the preset tickers only)"),
         )
+        for t, why in result.missing.items():
+            if t not in full.columns:
+                result.missing[t] = NoData(t, why.reason, unknown=True)
         result.source, result.synthetic = self.name, True
         return result
 

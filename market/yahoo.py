@@ -306,7 +306,8 @@ class YahooProvider:
             else:
                 columns[t] = frame[sym]
                 continue
-            missing[t] = NoData(t, reason)
+            known = sym in left or reason is NOT_CLOSED_REASON  # the network, or no close yet
+            missing[t] = NoData(t, reason, unknown=not known)
             log.warning("yahoo: no data for %s: %s", t, reason)
 
         out = pd.DataFrame(columns, index=frame.index) if columns else frame.iloc[:, :0]

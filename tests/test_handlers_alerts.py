@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from market.base import Closes, MarketDataError
 from market.sample import SampleProvider
+from market.sources import open_provider
 from signals.parse import parse_rule
 from tests.support.bot_fixtures import make_services
 from tests.support.bot_harness import USER_ID, BotHarness, private
@@ -75,6 +77,19 @@ async def test_unknown_ticker_is_refused_by_name(harness: BotHarness) -> None:
     [reply] = await harness.send("/alert RUT record high")
     assert "did you mean ^RUT?" in reply.text
     assert harness.services.rules.count(ME) == 0
+
+
+async def test_a_bad_data_file_is_not_called_a_misspelling(
+    harness: BotHarness, tmp_path: Path
+) -> None:
+    (tmp_path / "IWM.csv").write_text("Date,Close\n2025-01-02,220\n2025-01-03,abc\n")
+    (tmp_path / "SPY.csv").write_text("Date,Close\n2025-01-02,585\n2025-01-03,586\n")
+    harness.services.provider = open_provider(f"csv:{tmp_path}")
+    [reply] = await harness.send("/alert IWM/SPY crosses above 200d")
+    assert "line 3: 'abc' is not a number" in reply.text
+    assert "spelling" not in reply.text  # the file is there; its row is bad
+    [reply] = await harness.send("/alert XLE/SPY crosses above 200d")
+    assert "no file XLE.csv" in reply.text and "Use Yahoo's spelling" in reply.text
 
 
 async def test_market_data_down_refuses_rather_than_guesses() -> None:

@@ -71,6 +71,7 @@ def test_missing_ticker_is_typed_no_data(tmp_path: Path) -> None:
     closes = CsvProvider(tmp_path).closes(["SPY", "PXD"], START, END)
     assert list(closes.frame.columns) == ["SPY"]
     assert str(closes.missing["PXD"]).startswith("no data for PXD")
+    assert closes.missing["PXD"].unknown  # no such file: the spelling may be wrong
 
 
 @pytest.mark.parametrize(
@@ -96,6 +97,7 @@ def test_malformed_file_names_file_and_line(tmp_path: Path, text: str, expected:
     reason = str(closes.missing["SPY"])
     assert str(path) in reason
     assert expected in reason
+    assert not closes.missing["SPY"].unknown  # the file is there: a spelling hint would mislead
 
 
 def test_malformed_wide_file_is_an_error_naming_its_line(tmp_path: Path) -> None:

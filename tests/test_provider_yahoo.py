@@ -123,7 +123,7 @@ def test_delisted_symbol_is_missing_and_the_others_are_served(fake, yf_cache, ca
     assert list(got.missing) == ["PXD"]
     # yfinance 1.7 fails PXD at the timezone lookup (404), before any price request, and
     # records its own text for it; that is the reason we pass on.
-    assert got.missing["PXD"] == NoData("PXD", "possibly delisted; no timezone found")
+    assert got.missing["PXD"] == NoData("PXD", "possibly delisted; no timezone found", unknown=True)
     assert fake.chart_calls("PXD", kind="history") == []
     # A delisting is not retried: one download, one price request per good symbol.
     assert len(fake.chart_calls("SPY", kind="history")) == 1
@@ -168,7 +168,7 @@ def test_reason_defaults_when_yfinance_logs_nothing(fake, yf_cache):
     finally:
         yf_logger.setLevel(level)
 
-    assert got.missing == {"PXD": NoData("PXD", DEFAULT_REASON)}
+    assert got.missing == {"PXD": NoData("PXD", DEFAULT_REASON, unknown=True)}
     assert list(got.frame.columns) == ["SPY"]
 
 

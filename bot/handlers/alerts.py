@@ -127,10 +127,14 @@ async def _refuse_unknown(update: Update, context: Context, rule: Rule) -> bool:
     if not unknown:
         return False
     lines = [
-        t("❌ No market data for {ticker}: {why}.", ticker=code(x), why=esc(translated(why, t)))
+        t(
+            "❌ No market data for {ticker}: {why}.",
+            ticker=code(x),
+            why=esc(translated(why.reason, t)),
+        )
         for x, why in unknown.items()
     ]
-    lines.append(fetch.ticker_hint(next(iter(unknown)), t).strip())
+    lines += fetch.spelling_hint(dict(unknown), t)
     await reply(update, "\n".join(lines))
     return True
 

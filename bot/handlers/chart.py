@@ -253,8 +253,7 @@ def no_chart_html(
         else t("❌ No market data for {ticker}.", ticker=code(x))
         for x, why in unknown.items()
     ]
-    hint = fetch.ticker_hint(next(iter(unknown)), t).strip()
-    return "\n".join([*lines, hint, t(EXAMPLE)])
+    return "\n".join([*lines, *fetch.spelling_hint(unknown, t), t(EXAMPLE)])
 
 
 def _thread(update: Update) -> int | None:

@@ -22,7 +22,7 @@ from bot.offload import POOLS
 from bot.scanner import default_session
 from bot.services import Services
 from market import calendar
-from market.base import Closes, Provider
+from market.base import Closes, NoData, Provider
 from signals.dashboard import TICKERS, Dashboard, dashboard
 
 CHECK_DAYS = 30
@@ -73,13 +73,22 @@ class Fetched:
         return self.got
 
 
-async def unknown_tickers(services: Services, tickers: Sequence[str]) -> dict[str, str]:
+async def unknown_tickers(services: Services, tickers: Sequence[str]) -> dict[str, NoData]:
     """The tickers the provider has no recent closes for, each with the reason.
 
     Raises :class:`market.base.MarketDataError` when the provider cannot answer at all."""
     end = await latest_session(services)
     got = await closes(services, tickers, end - dt.timedelta(days=CHECK_DAYS), end)
-    return {t: why.reason for t, why in got.missing.items()}
+    return dict(got.missing)
+
+
+def spelling_hint(missing: dict[str, NoData | None], t: Translator) -> list[str]:
+    """The spelling hint for the first ticker the source has never heard of, as a line (none
+    when every ticker is known but its data unusable: a bad CSV row is not a typo)."""
+    for ticker, why in missing.items():
+        if why is None or why.unknown:
+            return [ticker_hint(ticker, t).strip()]
+    return []
 
 
 def ticker_hint(ticker: str, t: Translator | None = None) -> str:
