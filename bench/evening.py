@@ -3,6 +3,7 @@
 
     python bench/evening.py                       # 100,000 chats, 50 ms round trip
     python bench/evening.py --chats 20000 --rtt 0 # smaller, a server that answers at once
+    python bench/evening.py --chats 30000 --profile 40  # the delivery's cProfile (CPU time)
 
 The chats are bench/fanout.py's mix (most on the small_vs_large preset, some on other
 presets or a custom rule, muted, inactive, digest, quiet hours in six zones, 20% groups and

@@ -29,12 +29,13 @@ class Rule:
     kind: str
     subject: str  # "^RUT", "IWM/SPY"
     params: tuple[tuple[str, ParamValue], ...] = ()
+    key: str = field(init=False, repr=False, compare=False)
+    """Canonical text, e.g. ``ratio_cross IWM/SPY band=0 direction=both window=200``: written
+    once, when the rule is made (a scan of 10,000 rules asks for each key more than once)."""
 
-    @property
-    def key(self) -> str:
-        """Canonical text, e.g. ``ratio_cross IWM/SPY band=0 direction=both window=200``."""
+    def __post_init__(self) -> None:
         parts = [self.kind, self.subject, *(f"{k}={_fmt(v)}" for k, v in self.params)]
-        return " ".join(parts)
+        object.__setattr__(self, "key", " ".join(parts))
 
     @property
     def tickers(self) -> tuple[str, ...]:
