@@ -16,6 +16,11 @@ name in any chat: the results are printed, numbered, with what the first would p
 
 A terminal or a pipe is read without blocking the event loop (Ctrl-C stops at once); a
 prompt is shown only when the input is a terminal.
+
+Start-up loads what /help needs and no more (bench/startup.py times it): each handler
+module comes with its command's first update, the market data with its first use, the
+topic table and the command menus before the first line other than /help. At a terminal
+the rest is loaded in a worker thread while the person reads the prompt (:func:`warm_up`).
 """
 
 from __future__ import annotations
