@@ -22,7 +22,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 from bot import charts, names
-from bot.charts import base
+from bot.charts import canvas
 from bot.i18n import translator
 from bot.pipeline import chart_path, run_scan
 from bot.schedule import scan_time
@@ -101,7 +101,7 @@ def drawn_texts(draw: Callable[[], bytes | None]) -> tuple[list[str], bytes | No
             t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
         )
 
-    with base.inspecting(look):
+    with canvas.inspecting(look):
         png = draw()
     return seen, png
 

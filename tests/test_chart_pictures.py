@@ -66,7 +66,7 @@ def test_chart_looks_as_before(name: str) -> None:
 def test_the_comparison_sees_a_lost_legend_or_line() -> None:
     """The thresholds above are not loose: the same chart without its legend, or without
     its 200-day average, fails them."""
-    from bot.charts import base
+    from bot.charts import canvas
 
     ref = pixels(REFERENCES / "ratio-iwm-spy.png")
     draw = cases()["ratio-iwm-spy"]
@@ -74,13 +74,13 @@ def test_the_comparison_sees_a_lost_legend_or_line() -> None:
         lambda fig: fig.legends[0].remove(),
         lambda fig: fig.axes[0].lines[2].remove(),  # the ratio, the 50-day, the 200-day
     ):
-        with base.inspecting(damage):
+        with canvas.inspecting(damage):
             mean, far = difference(pixels(draw()), ref)
         assert mean >= 0.6 or far >= 0.002, (mean, far)
 
 
 def test_a_reused_figure_draws_what_a_new_one_draws() -> None:
-    """Each kind of chart reuses its figure in a thread (bot.charts.base.figure): drawn after
+    """Each kind of chart reuses its figure in a thread (bot.charts.canvas.figure): drawn after
     other charts of its kind — other tickers, levels, rings, crossings, a missing sector — a
     chart is byte for byte what a new thread (a new figure) draws."""
     closes = sample_closes()

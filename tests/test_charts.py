@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from bot import charts
-from bot.charts import base
+from bot.charts import base, canvas
 from bot.charts.rrg import tails
 from market import calendar
 from market.sample import SAMPLE_END, sample_closes
@@ -178,7 +178,7 @@ def test_titles_fit_the_width() -> None:
     closes = sample_closes()
     png = charts.ratio_chart(closes, "XLY", "SPY", synthetic=True)
     assert png_text(png)["Title"] == "XLY/SPY — Discretionary vs S&P 500"
-    fig = base.new_figure()
+    fig = canvas.new_figure()
     base.draw_heading(fig, base.heading("XLY/SPY", SAMPLE_END, synthetic=True))
     title = next(t for t in fig.texts if t.get_text().startswith("XLY/SPY"))
     assert not title.get_text().endswith("…") and title.get_fontsize() >= base.TITLE_MIN_PT

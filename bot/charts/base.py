@@ -1,4 +1,5 @@
-"""What every chart shares: the canvas size, fonts and colours, names, the header, PNG output.
+"""What every chart shares: the canvas size, fonts and colours, names, the header, axes.
+(The figures themselves and their PNG: :mod:`bot.charts.canvas`.)
 
 Size. Telegram re-encodes a photo to at most 1280 px on its long side, so a 1280 x 960 PNG
 reaches the chat pixel for pixel (a larger one would only be scaled down, softening the
@@ -10,7 +11,7 @@ photo to its ~330 px wide bubble, and full size when tapped. No font is under 13
 
 Threads. Only the object API (``Figure`` + ``FigureCanvasAgg``): no pyplot, no change to
 the global rcParams; every size and colour is passed explicitly, so charts can be drawn
-in worker threads at once.
+in worker threads at once (each thread reuses its own figures: bot.charts.canvas.figure).
 
 Determinism. The PNG carries no "Software" or date chunk; the same frame gives the same
 bytes on every run (tests/test_charts.py checks).
@@ -18,13 +19,9 @@ bytes on every run (tests/test_charts.py checks).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
-import struct
-import threading
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,15 +35,14 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from bot.charts import words
+from bot.charts.canvas import DPI, SIZE
 from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
 from bot.i18n import N_, Translator, translator
 from signals import dashboard, series
 from signals.rules import RATE_TICKERS, split_subject
 from signals.sentence import Sentence
 
-SIZE = (1280, 960)
-"""Width, height in pixels of every chart (see the module docstring for why)."""
-DPI = 200
+__all__ = ["DPI", "SIZE"]  # defined in bot.charts.canvas, read here by every chart
 
 # Points. At 200 dpi one point is 2.8 px.
 TITLE_PT = 19.0
@@ -224,49 +220,6 @@ def history(closes: pd.DataFrame, subject: str, years: float) -> History:
 # ---------------------------------------------------------------------------- drawing
 
 
-def new_figure() -> Figure:
-    fig = Figure(figsize=(SIZE[0] / DPI, SIZE[1] / DPI), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-_held = threading.local()
-
-
-def figure(kind: str, make_axes: Callable[[Figure], list[Axes]]) -> tuple[Figure, list[Axes]]:
-    """A figure and its axes for one ``kind`` of chart: made (by ``make_axes``) the first time
-    in a thread, then handed out again, wiped of the previous chart's artists.
-
-    Making a figure, its axes and their ticks costs about as much as drawing it (~65 ms of
-    a 1280 x 960 chart's CPU); what a chart sets on its axes (limits, locators, formatters,
-    styles) it sets every time, so a reused figure draws the same pixels as a new one
-    (tests/test_charts.py draws one chart between two of another). One per kind and thread:
-    threads never share one, and a kind's axes always have the same settings to reset."""
-    held: dict[str, tuple[Figure, list[Axes]]] | None = getattr(_held, "figures", None)
-    if held is None:
-        held = _held.figures = {}
-    if kind in held:
-        fig, axes = held[kind]
-        _wipe(fig)
-        return fig, axes
-    fig = new_figure()
-    axes = make_axes(fig)
-    held[kind] = (fig, axes)
-    return fig, axes
-
-
-def _wipe(fig: Figure) -> None:
-    """Remove every artist a chart added (lines, collections, texts, patches, the legend and
-    the figure's own texts); the axes, their ticks and spines stay."""
-    for ax in fig.axes:
-        for artist in [*ax.lines, *ax.collections, *ax.texts, *ax.patches, *ax.images]:
-            artist.remove()
-        if ax.legend_ is not None:
-            ax.legend_.remove()
-    for artist in [*fig.texts, *fig.legends, *fig.patches, *fig.lines, *fig.images]:
-        artist.remove()
-
-
 def draw_heading(fig: Figure, h: Heading, *, left: float = 0.035, right: float = 0.965) -> None:
     """Title (shrunk to fit the width if need be), subtitle, and the synthetic badge."""
     renderer = _renderer(fig)
@@ -300,9 +253,9 @@ def draw_heading(fig: Figure, h: Heading, *, left: float = 0.035, right: float =
 
 
 def _renderer(fig: object) -> RendererAgg:
-    """The renderer of a figure made by :func:`new_figure` (always on an Agg canvas)."""
+    """The renderer of a figure made by bot.charts.canvas (always on an Agg canvas)."""
     canvas = getattr(fig, "canvas", None)
-    assert isinstance(canvas, FigureCanvasAgg), "figures here are made by new_figure"
+    assert isinstance(canvas, FigureCanvasAgg), "figures here are made by canvas.new_figure"
     return canvas.get_renderer()
 
 
@@ -412,71 +365,6 @@ def legend(fig: Figure, handles: list, labels: list[str] | None = None, **kw: An
         labelcolor=INK,
         **kw,
     )
-
-
-PNG_LEVEL = 1
-"""zlib level of the PNG. Measured on a 1280 x 960 chart (process CPU): matplotlib's own
-RGBA PNG at level 6 takes 93 ms to encode, at level 3 64 ms; Pillow's RGB at level 1 with
-Z_FILTERED 31 ms (it tries four PNG filters on every row); the same pixels with the "Up"
-filter on every row (numpy: each row minus the one above, mostly zeros on a chart's flat
-areas) and zlib level 1 take 15 ms, for a file the size of level 6's (159 vs 161 KiB)."""
-
-
-def to_png(fig: Figure, h: Heading) -> bytes:
-    """The figure as PNG bytes, exactly :data:`SIZE`, with no time- or version-dependent chunk.
-
-    Drawn on its Agg canvas and encoded from the canvas's buffer as RGB (every chart is
-    opaque), with its Title and Description text chunks."""
-    canvas = fig.canvas
-    assert isinstance(canvas, FigureCanvasAgg), "figures here are made by new_figure"
-    if _inspect is not None:
-        _inspect(fig)
-    canvas.draw()
-    rgb = np.asarray(canvas.buffer_rgba())[:, :, :3]
-    return encode_png(rgb, {"Title": h.title, "Description": h.description})
-
-
-def encode_png(rgb: np.ndarray, texts: dict[str, str]) -> bytes:
-    """An 8-bit RGB PNG of ``rgb`` (height x width x 3), ``texts`` as text chunks (tEXt, or
-    iTXt when not Latin-1), a pHYs chunk of :data:`DPI`; every row filtered "Up"."""
-    height, width, _ = rgb.shape
-    flat = rgb.reshape(height, width * 3)
-    rows = np.empty((height, width * 3 + 1), dtype=np.uint8)
-    rows[:, 0] = 2  # the "Up" filter: each byte minus the one above it (mod 256)
-    rows[0, 1:] = flat[0]
-    np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])
-    per_metre = round(DPI / 0.0254)
-    chunks = [
-        (b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
-        (b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-    ]
-    for key, text in texts.items():
-        try:
-            chunks.append((b"tEXt", key.encode("latin-1") + b"\0" + text.encode("latin-1")))
-        except UnicodeEncodeError:
-            chunks.append((b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + text.encode()))
-    chunks.append((b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)))
-    chunks.append((b"IEND", b""))
-    out = [b"\x89PNG\r\n\x1a\n"]
-    for kind, data in chunks:
-        out.append(struct.pack(">I", len(data)) + kind + data)
-        out.append(struct.pack(">I", zlib.crc32(kind + data)))
-    return b"".join(out)
-
-
-_inspect: Callable[[Figure], None] | None = None
-
-
-@contextlib.contextmanager
-def inspecting(look: Callable[[Figure], None]) -> Iterator[None]:
-    """Tests: call ``look(figure)`` with every chart's figure just before it is drawn to PNG
-    (its texts, legend, artists). One process-wide hook: not for charts drawn in threads."""
-    global _inspect
-    _inspect = look
-    try:
-        yield
-    finally:
-        _inspect = None
 
 
 def quiet_label(ax: Axes, d: np.ndarray, v: np.ndarray, y: float, text: str, **kw) -> None:

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator, NullFormatter
 
-from bot.charts import base, words
+from bot.charts import base, canvas, words
 from bot.charts.ratio import mark_day
 from signals import drawdown, series
 from signals.record_high import record_rows
@@ -66,11 +66,11 @@ def price_chart(
     head = base.heading(ticker, h.last_day, detail=detail, synthetic=synthetic, lang=lang)
     # the data is gathered: draw it
     if rate:
-        fig, (ax,) = base.figure("rate", lambda f: [f.add_axes((0.035, 0.09, 0.83, 0.7))])
+        fig, (ax,) = canvas.figure("rate", lambda f: [f.add_axes((0.035, 0.09, 0.83, 0.7))])
         _rate_panel(ax, days[shown], x[shown], levels, t)
         handles = [Line2D([], [], color=base.MAIN, linewidth=3, label=f"{ticker}, %")]
     else:
-        fig, (top, low) = base.figure("price", _price_axes)
+        fig, (top, low) = canvas.figure("price", _price_axes)
         _price_panel(top, days, x, high, recs, shown, levels, t)
         _drawdown_panel(low, days[shown], dd[shown], drawdowns, alert_drawdown, t)
         fig.text(
@@ -104,7 +104,7 @@ def price_chart(
         handles.append(Line2D([], [], color=base.DOWN, linewidth=2.5, label=t("alert level")))
     base.legend(fig, handles)
     base.draw_heading(fig, head)
-    return base.to_png(fig, head)
+    return canvas.to_png(fig, head)
 
 
 def _price_axes(fig: Figure) -> list[Axes]:

@@ -11,7 +11,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.typing import LineStyleType
 
-from bot.charts import base, words
+from bot.charts import base, canvas, words
 from signals import series
 from signals.ratio_cross import crossings
 
@@ -62,7 +62,7 @@ def ratio_chart(
             detail = t("{value}, {gap} below {window}-day", value=detail, gap=far, window=window)
     head = base.heading(subject, h.last_day, detail=detail, synthetic=synthetic, lang=lang)
     # the data is gathered: draw it
-    fig, (ax,) = base.figure("ratio", lambda f: [f.add_axes((0.035, 0.09, 0.83, 0.7))])
+    fig, (ax,) = canvas.figure("ratio", lambda f: [f.add_axes((0.035, 0.09, 0.83, 0.7))])
     base.style_axes(ax)
     d, v = days[shown], x[shown]
     handles: list[Line2D | tuple[Line2D, Line2D]]  # a tuple: two marks in one legend entry
@@ -110,7 +110,7 @@ def ratio_chart(
         labels.append(t("crosses {window}-day", window=window))
     base.legend(fig, handles, labels, handler_map={tuple: HandlerTuple(ndivide=None, pad=0.3)})
     base.draw_heading(fig, head)
-    return base.to_png(fig, head)
+    return canvas.to_png(fig, head)
 
 
 def mark_day(ax: Axes, days: np.ndarray, x: np.ndarray, day: dt.date, start: np.datetime64) -> None:

@@ -22,7 +22,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from bot import names
-from bot.charts import base, words
+from bot.charts import base, canvas, words
 from bot.i18n import N_
 from market import calendar
 from signals import rrg
@@ -132,13 +132,13 @@ def rrg_chart(
         subject, last_close, detail=detail, label=label, synthetic=synthetic, lang=lang
     )
 
-    fig, (ax,) = base.figure("rrg", lambda f: [f.add_axes((0.10, 0.115, 0.53, 0.675))])
+    fig, (ax,) = canvas.figure("rrg", lambda f: [f.add_axes((0.10, 0.115, 0.53, 0.675))])
     _quadrants(ax, drawn, t)
     _draw_tails(ax, drawn, highlight)
     missing = [s for s in sectors if s not in {tail.ticker for tail in drawn}]
     _key(fig, drawn, missing, highlight, t)
     base.draw_heading(fig, head)
-    return base.to_png(fig, head)
+    return canvas.to_png(fig, head)
 
 
 def _quadrants(ax: Axes, drawn: list[Tail], t: words.Translator) -> None:
