@@ -32,9 +32,11 @@ import cProfile
 import os
 import platform
 import pstats
+import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -161,6 +163,15 @@ def main() -> None:
                     profile.disable()
         times = sorted(server.result.times)
         rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan")
+        per_second = Counter(int(t - times[0]) for t in times) if times else Counter()
+        whole = [per_second[i] for i in range(max(per_second, default=-1))]  # the last is partial
+        if whole:
+            print(
+                f"          each whole second at the server: fewest {min(whole):,}, median "
+                f"{statistics.median(whole):,.0f}, most {max(whole):,}; the first five "
+                f"{', '.join(f'{n:,}' for n in whole[:5])}",
+                flush=True,
+            )
         print(
             f"          at the server: {server.result.delivered:,} delivered, {rate:,.0f} msg/s "
             f"(configured 1000/s -> mean {100 * (rate / 1000 - 1):+.1f}%), server CPU "
