@@ -2,7 +2,7 @@
 
     python bench/startup.py [--runs 5] [--imports]
 
-Two figures, each the median of ``--runs`` fresh processes (``python -m bot``, so the
+Three figures, each the median of ``--runs`` fresh processes (``python -m bot``, so the
 working tree's code is what runs):
 
 * ``--help``: from spawning ``rotation-bot --help`` until it has exited (it prints the
@@ -12,6 +12,10 @@ working tree's code is what runs):
   answer to it has been printed — the prompt, the database, the Application and the
   handlers are all ready by then, and whatever the answer needs has been imported. The
   chat is then ended with end-of-file; its shutdown is not counted.
+* ``prompt``: from spawning ``rotation-bot chat`` on a pseudo-terminal (as a person starts
+  it) until its prompt ``you> `` is on the screen, where the person starts typing; bot.cli
+  writes it before importing telegram, pydantic or the database (bot/chat_screen.py). The
+  chat is then asked /help and ended with Ctrl-D; neither is counted.
 
 Beside each wall time: the child's CPU time to the same moment (user + system, from
 ``/proc/PID/stat`` while it runs, or its rusage once it has exited), the heavy modules
@@ -131,6 +135,45 @@ def time_chat(folder: Path, run: int) -> tuple[float, float, str]:
     return wall, cpu if cpu is not None else float("nan"), loaded(err)
 
 
+def time_prompt(folder: Path, run: int) -> tuple[float, float, str]:
+    """Wall and CPU seconds from spawning ``rotation-bot chat`` on a pseudo-terminal until its
+    prompt is on the screen (what a person at a terminal waits for before typing); then
+    Ctrl-D ends it, once it is up (its start is not cut short)."""
+    import pty
+    import select
+
+    db, charts = folder / f"prompt-{run}.sqlite", folder / f"charts-p{run}"
+    main, child = pty.openpty()
+    t0 = time.perf_counter()
+    command = [sys.executable, "-c", PROBE.format(heavy=HEAVY), "chat", "--db", str(db)]
+    proc = subprocess.Popen(
+        [*command, "--charts", str(charts)],
+        stdin=child, stdout=child, stderr=subprocess.PIPE, text=True, env=child_env(), cwd=folder,
+    )  # fmt: skip
+    os.close(child)
+    shown = b""
+    try:
+        while b"you> " not in shown:
+            if proc.poll() is not None:
+                raise SystemExit(f"chat ended before its prompt:\n{shown.decode()}")
+            if select.select([main], [], [], 1)[0]:
+                shown += os.read(main, 4096)
+        wall = time.perf_counter() - t0
+        cpu = cpu_of(proc.pid)
+        os.write(main, b"/help\n")
+        while b"/stop" not in shown:  # up and answering: now Ctrl-D ends it
+            if select.select([main], [], [], 1)[0]:
+                shown += os.read(main, 4096)
+        os.write(main, b"\x04")
+        _, err = proc.communicate(timeout=120)
+    finally:
+        os.close(main)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return wall, cpu if cpu is not None else float("nan"), loaded(err)
+
+
 def chat_imports(folder: Path, top: int = 14) -> None:
     """The chat's start to its /help answer under ``-X importtime``: top-level imports."""
     done = subprocess.run(
@@ -224,6 +267,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rotation-bot-startup-") as tmp:
         time_chat(Path(tmp), 0)
         report("chat", [time_chat(Path(tmp), n) for n in range(1, args.runs + 1)])
+        report("prompt", [time_prompt(Path(tmp), n) for n in range(1, args.runs + 1)])
         if args.imports:
             chat_imports(Path(tmp))
             floor_cpu()

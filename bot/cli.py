@@ -74,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(only=next((a for a in argv if not a.startswith("-")), ""))
     args = parser.parse_args(argv)  # argparse's own errors: usage, one line, status 2
     token: str | None = None
+    if args.target.startswith("bot.console_chat:"):
+        from bot import chat_screen  # a person at a terminal sees the prompt before the imports
+
+        args.prompt_shown = chat_screen.at_a_terminal(sys.stdin, sys.stdout)
+        if args.prompt_shown:
+            chat_screen.show(sys.stdout)
     try:
         from bot.logs import configure_logging
         from bot.settings import load_settings
@@ -91,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = exit_status(e)
         if status is None:
             raise
+        if getattr(args, "prompt_shown", False):
+            print(flush=True)  # the error (or ^C) on its own line, not after the prompt
         if status != 130:
             from bot.logs import scrub, secrets_of
 

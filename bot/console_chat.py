@@ -40,6 +40,7 @@ from typing import Any, TextIO
 from telegram import Update
 from telegram.ext import Application
 
+from bot.chat_screen import BANNER, PROMPT, at_a_terminal
 from bot.cli import UsageError, provider_for
 from bot.console import BOT_USER, ConsoleRequest, html_to_text
 from bot.settings import Settings
@@ -48,13 +49,7 @@ from market.base import MarketDataError, Provider
 USER_ID = 424242
 USER = {"id": USER_ID, "is_bot": False, "first_name": "You", "username": "console_user"}
 CHAT = {"id": USER["id"], "type": "private", "first_name": USER["first_name"]}
-PROMPT = "you> "
 QUIT = frozenset({"quit", "exit", ":q"})
-BANNER = (
-    "rotation-bot chat — the bot's own handlers, no Telegram. Try /start, /signals, /status, "
-    "/chart IWM/SPY, or @bot IWM/SPY (inline mode); type a number to press a button; "
-    "Ctrl-D (or quit) ends."
-)
 LIGHT = frozenset({"/help"})
 """Commands answered before :func:`bot.app.settle` has stored the topic table (it loads the
 signal catalogue and pandas) and published the menus: every other line waits for it, as
@@ -73,8 +68,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         }
     )
     provider = deferred_provider(settings)
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    if interactive:
+    interactive = at_a_terminal(sys.stdin, sys.stdout)
+    shown = bool(getattr(args, "prompt_shown", False))  # by bot.cli, before the imports
+    if interactive and not shown:
         print(BANNER)
     return asyncio.run(
         chat(
@@ -84,6 +80,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             args.charts,
             prompt=interactive,
             provider=provider,
+            prompt_shown=shown,
         )
     )
 
@@ -109,11 +106,13 @@ async def chat(
     *,
     prompt: bool = False,
     provider: Provider | None = None,
+    prompt_shown: bool = False,
 ) -> int:
     """Feed ``lines`` to the bot as one private chat; print every reply to ``out``.
 
     0 at the end of the lines (or ``quit``). ``provider`` replaces the one
-    ``settings.data_source`` names. A database or data source that cannot be opened raises
+    ``settings.data_source`` names; ``prompt_shown``: the first prompt is on the screen
+    already (:mod:`bot.chat_screen`). A database or data source that cannot be opened raises
     (:data:`bot.cli.EXIT_STATUS` says how the command exits). The chat takes the database's
     instance lock as ``run`` does, since a bot running on that database must not see a
     console chat appear in it (:class:`storage.lock.DatabaseInUse`, exit status 5)."""
@@ -145,7 +144,7 @@ async def chat(
                 await app.post_init(app)
             if prompt:  # a person reads the prompt and types: load meanwhile
                 warming = asyncio.ensure_future(asyncio.to_thread(warm_up, services.provider))
-            async for line in _each(lines, out, prompt):
+            async for line in _each(lines, out, prompt, shown=prompt_shown):
                 if warming is not None:  # never two threads importing at once
                     await asyncio.shield(warming)  # Ctrl-C here: the finally below waits
                     warming = None
@@ -253,16 +252,18 @@ def _message(app: Application, text: str, update_id: int) -> Update:
 
 # --- input ------------------------------------------------------------------------------------
 async def _each(
-    lines: Iterable[str] | AsyncIterable[str], out: TextIO, prompt: bool
+    lines: Iterable[str] | AsyncIterable[str], out: TextIO, prompt: bool, shown: bool = False
 ) -> AsyncIterator[str]:
-    """The lines, sync or async, with the prompt written before each when asked."""
+    """The lines, sync or async, with the prompt written before each when asked (``shown``:
+    the first one is on the screen already)."""
 
     def show_prompt() -> None:
         if prompt:
             out.write(PROMPT)
             out.flush()
 
-    show_prompt()
+    if not shown:
+        show_prompt()
     if isinstance(lines, AsyncIterable):
         async for line in lines:
             yield line

@@ -301,14 +301,74 @@ def test_ctrl_c_at_a_terminal_prompt_while_loading_closes_the_database(tmp_path:
             assert time.monotonic() < deadline and proc.poll() is None, shown
             if select.select([main], [], [], 1)[0]:
                 shown += os.read(main, 4096)
+        db = tmp_path / "rotation-bot-chat.sqlite"
+        while not db.exists():  # the prompt shows before the imports; wait for the database
+            assert time.monotonic() < deadline and proc.poll() is None, shown
+            select.select([main], [], [], 0.05)
         os.write(main, b"/status\n")  # waits for the worker thread, still loading
         time.sleep(0.2)  # likely read by now; read or not, the chat must end the same way
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=120) == 130
         assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
-        db = tmp_path / "rotation-bot-chat.sqlite"
         assert db.exists() and not lock_path(db).exists()  # the lock released, not left
         assert not (tmp_path / "rotation-bot-chat.sqlite-wal").exists()
+    finally:
+        os.close(main)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+WATCH_THE_PROMPT = [
+    "-c",
+    "import sys\n"
+    "class Screen:\n"
+    "    def __init__(self, real): self.real, self.heavy = real, None\n"
+    "    def write(self, text):\n"
+    "        if self.heavy is None and 'you> ' in text:\n"
+    "            self.heavy = sorted(m for m in ('telegram', 'pydantic', 'pandas', 'sqlite3')\n"
+    "                                if m in sys.modules)\n"
+    "            sys.stderr.write(f'AT THE PROMPT {self.heavy}\\n')\n"
+    "        return self.real.write(text)\n"
+    "    def __getattr__(self, name): return getattr(self.real, name)\n"
+    "sys.stdout = Screen(sys.stdout)\n"
+    "import runpy; runpy.run_module('bot', run_name='__main__', alter_sys=True)",
+    *CHAT[2:],
+]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal")
+def test_at_a_terminal_the_prompt_shows_before_the_heavy_imports(tmp_path: Path) -> None:
+    """The banner and the first prompt are written before telegram, pydantic or the database
+    are imported; the person's first line is then answered, with one prompt before it."""
+    import pty
+    import select
+
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-u", *WATCH_THE_PROMPT], stdin=child, stdout=child,
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(),
+    )  # fmt: skip
+    os.close(child)
+    try:
+        shown = b""
+        deadline = time.monotonic() + 300  # a hang guard: start-up is slow on a loaded machine
+        while b"you> " not in shown:
+            assert time.monotonic() < deadline and proc.poll() is None, shown
+            if select.select([main], [], [], 1)[0]:
+                shown += os.read(main, 4096)
+        os.write(main, b"/help\n")
+        while b"/stop" not in shown:  # the last line of /help's answer
+            assert time.monotonic() < deadline and proc.poll() is None, shown
+            if select.select([main], [], [], 1)[0]:
+                shown += os.read(main, 4096)
+        os.write(main, b"\x04")  # Ctrl-D
+        assert proc.wait(timeout=120) == 0
+        assert proc.stderr is not None
+        assert "AT THE PROMPT []" in proc.stderr.read()
+        text = shown.decode()
+        assert text.count("rotation-bot chat — the bot's own handlers") == 1
+        assert text.split("/help")[0].count("you> ") == 1  # one prompt before the first line
     finally:
         os.close(main)
         if proc.poll() is None:
