@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -285,38 +286,60 @@ def test_ctrl_c_at_a_terminal_prompt_while_loading_closes_the_database(tmp_path:
     """At a terminal the chat loads in a worker thread behind its prompt (warm_up), and a
     line typed meanwhile waits for it; Ctrl-C then still ends with 130, closes the database
     (its WAL folded back and removed) and releases the instance lock (its file removed)."""
-    import pty
-    import select
-
-    main, child = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-u", *AS_FROM_A_TERMINAL], stdin=child, stdout=child,
-        stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(),
-    )  # fmt: skip
-    os.close(child)
-    try:
-        shown = b""
-        deadline = time.monotonic() + 300  # a hang guard: start-up is slow on a loaded machine
-        while b"you> " not in shown:
-            assert time.monotonic() < deadline and proc.poll() is None, shown
-            if select.select([main], [], [], 1)[0]:
-                shown += os.read(main, 4096)
+    with Terminal(AS_FROM_A_TERMINAL, tmp_path) as term:
+        term.until(lambda: b"you> " in term.shown)
         db = tmp_path / "rotation-bot-chat.sqlite"
-        while not db.exists():  # the prompt shows before the imports; wait for the database
-            assert time.monotonic() < deadline and proc.poll() is None, shown
-            select.select([main], [], [], 0.05)
-        os.write(main, b"/status\n")  # waits for the worker thread, still loading
+        term.until(db.exists)  # the prompt shows before the imports; wait for the database
+        term.type(b"/status\n")  # waits for the worker thread, still loading
         time.sleep(0.2)  # likely read by now; read or not, the chat must end the same way
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=120) == 130
-        assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
+        term.proc.send_signal(signal.SIGINT)
+        assert term.proc.wait(timeout=120) == 130
+        assert "Traceback" not in term.errors()
         assert db.exists() and not lock_path(db).exists()  # the lock released, not left
         assert not (tmp_path / "rotation-bot-chat.sqlite-wal").exists()
-    finally:
-        os.close(main)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+
+
+class Terminal:
+    """``python -u LAUNCHER`` with stdin and stdout on a pseudo-terminal, as a person runs it:
+    ``shown`` is what the screen got so far; ``until`` reads on until a condition holds (or
+    fails after 300 s: start-up is slow on a loaded machine); the process is killed at exit if
+    it still runs."""
+
+    def __init__(self, launcher: list[str], cwd: Path) -> None:
+        import pty
+
+        self.main, child = pty.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-u", *launcher], stdin=child, stdout=child,
+            stderr=subprocess.PIPE, text=True, cwd=cwd, env=environment(),
+        )  # fmt: skip
+        os.close(child)
+        self.shown = b""
+        self.deadline = time.monotonic() + 300
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.main)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def until(self, condition: Callable[[], bool]) -> None:
+        import select
+
+        while not condition():
+            assert time.monotonic() < self.deadline and self.proc.poll() is None, self.shown
+            if select.select([self.main], [], [], 0.05)[0]:
+                self.shown += os.read(self.main, 4096)
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.main, keys)
+
+    def errors(self) -> str:
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()
 
 
 WATCH_THE_PROMPT = [
@@ -341,36 +364,13 @@ WATCH_THE_PROMPT = [
 def test_at_a_terminal_the_prompt_shows_before_the_heavy_imports(tmp_path: Path) -> None:
     """The banner and the first prompt are written before telegram, pydantic or the database
     are imported; the person's first line is then answered, with one prompt before it."""
-    import pty
-    import select
-
-    main, child = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-u", *WATCH_THE_PROMPT], stdin=child, stdout=child,
-        stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environment(),
-    )  # fmt: skip
-    os.close(child)
-    try:
-        shown = b""
-        deadline = time.monotonic() + 300  # a hang guard: start-up is slow on a loaded machine
-        while b"you> " not in shown:
-            assert time.monotonic() < deadline and proc.poll() is None, shown
-            if select.select([main], [], [], 1)[0]:
-                shown += os.read(main, 4096)
-        os.write(main, b"/help\n")
-        while b"/stop" not in shown:  # the last line of /help's answer
-            assert time.monotonic() < deadline and proc.poll() is None, shown
-            if select.select([main], [], [], 1)[0]:
-                shown += os.read(main, 4096)
-        os.write(main, b"\x04")  # Ctrl-D
-        assert proc.wait(timeout=120) == 0
-        assert proc.stderr is not None
-        assert "AT THE PROMPT []" in proc.stderr.read()
-        text = shown.decode()
+    with Terminal(WATCH_THE_PROMPT, tmp_path) as term:
+        term.until(lambda: b"you> " in term.shown)
+        term.type(b"/help\n")
+        term.until(lambda: b"/stop" in term.shown)  # the last line of /help's answer
+        term.type(b"\x04")  # Ctrl-D
+        assert term.proc.wait(timeout=120) == 0
+        assert "AT THE PROMPT []" in term.errors()
+        text = term.shown.decode()
         assert text.count("rotation-bot chat — the bot's own handlers") == 1
         assert text.split("/help")[0].count("you> ") == 1  # one prompt before the first line
-    finally:
-        os.close(main)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
