@@ -59,6 +59,7 @@ from market.sample import SAMPLE_END, SAMPLE_START, SampleProvider
 from signals.events import Event
 from signals.presets import PRESETS
 from signals.rules import Rule
+from signals.sentence import joined
 
 DEMO_CHAT = 777000001
 """The demo chat's id: positive, so delivery treats it as a private chat."""
@@ -314,7 +315,7 @@ async def window_scans(
         day = d.date()
         problems = data_problems(closes, day)
         for t, lines in validation_problems(closes, day, day).items():
-            problems[t] = "; ".join([problems[t], *lines] if t in problems else lines)
+            problems[t] = joined([problems[t], *lines] if t in problems else lines)
         result = ScanResult(
             session=day,
             events=by_day.get(day, []),

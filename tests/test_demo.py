@@ -216,6 +216,8 @@ def test_each_session_gets_what_its_own_evening_scan_finds(
             result, frame = scans[day]
             assert result.events == alone.events
             assert result.problems == alone.problems
+            said = {t: getattr(p, "msgid", None) for t, p in result.problems.items()}
+            assert said == {t: getattr(p, "msgid", None) for t, p in alone.problems.items()}
             assert (result.session, result.synthetic) == (day, True)
             assert frame.index[-1] == pd.Timestamp(day)
             found += len(result.events)
