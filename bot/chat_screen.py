@@ -7,6 +7,8 @@ while the rest loads (bot/console_chat.py waits for it before reading the first 
 
 from __future__ import annotations
 
+import argparse
+import sys
 from typing import TextIO
 
 PROMPT = "you> "
@@ -26,3 +28,11 @@ def show(stdout: TextIO) -> None:
     """The banner and the first prompt, at once."""
     stdout.write(f"{BANNER}\n{PROMPT}")
     stdout.flush()
+
+
+def show_at_a_terminal(args: argparse.Namespace) -> None:
+    """``rotation-bot chat``'s early step (bot.cli): at a terminal, the banner and the prompt
+    now; ``args.prompt_shown`` tells the chat it is at a terminal and the prompt is up."""
+    args.prompt_shown = at_a_terminal(sys.stdin, sys.stdout)
+    if args.prompt_shown:
+        show(sys.stdout)

@@ -74,12 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(only=next((a for a in argv if not a.startswith("-")), ""))
     args = parser.parse_args(argv)  # argparse's own errors: usage, one line, status 2
     token: str | None = None
-    if args.target.startswith("bot.console_chat:"):
-        from bot import chat_screen  # a person at a terminal sees the prompt before the imports
-
-        args.prompt_shown = chat_screen.at_a_terminal(sys.stdin, sys.stdout)
-        if args.prompt_shown:
-            chat_screen.show(sys.stdout)
+    if args.early:  # e.g. chat's prompt, on the screen before the heavy imports
+        _resolve(args.early)(args)
     try:
         from bot.logs import configure_logging
         from bot.settings import load_settings
@@ -115,7 +111,7 @@ def _stdout_to_devnull() -> None:
     os.close(devnull)
 
 
-def _resolve(target: str) -> Callable[[argparse.Namespace, Settings], int | None]:
+def _resolve(target: str) -> Callable[..., int | None]:
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -278,6 +274,7 @@ class Command(NamedTuple):  # not a dataclass: that module costs --help a tenth 
     description: str
     target: str  # "module:function", imported when the subcommand runs
     options: Callable[[argparse.ArgumentParser], None] = _no_options
+    early: str = ""  # "module:function" given the parsed arguments before the settings load
 
 
 COMMANDS = (
@@ -332,6 +329,7 @@ COMMANDS = (
         "quit. Reads stdin, so commands can be piped in.",
         "bot.console_chat:cmd_chat",
         chat_options,
+        early="bot.chat_screen:show_at_a_terminal",
     ),
     Command(
         "backup",
@@ -356,7 +354,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser(command.name, help=command.help, description=command.description)
         if only is None or only == command.name:
             command.options(p)
-        p.set_defaults(target=command.target)
+        p.set_defaults(target=command.target, early=command.early)
     return parser
 
 

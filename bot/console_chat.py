@@ -40,7 +40,7 @@ from typing import Any, TextIO
 from telegram import Update
 from telegram.ext import Application
 
-from bot.chat_screen import BANNER, PROMPT, at_a_terminal
+from bot.chat_screen import PROMPT
 from bot.cli import UsageError, provider_for
 from bot.console import BOT_USER, ConsoleRequest, html_to_text
 from bot.settings import Settings
@@ -68,10 +68,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         }
     )
     provider = deferred_provider(settings)
-    interactive = at_a_terminal(sys.stdin, sys.stdout)
-    shown = bool(getattr(args, "prompt_shown", False))  # by bot.cli, before the imports
-    if interactive and not shown:
-        print(BANNER)
+    interactive = bool(getattr(args, "prompt_shown", False))  # bot.cli showed it at a terminal
     return asyncio.run(
         chat(
             settings,
@@ -80,7 +77,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             args.charts,
             prompt=interactive,
             provider=provider,
-            prompt_shown=shown,
+            prompt_shown=interactive,
         )
     )
 
