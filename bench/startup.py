@@ -162,6 +162,8 @@ def time_prompt(folder: Path, run: int) -> tuple[float, float, str]:
         cpu = cpu_of(proc.pid)
         os.write(main, b"/help\n")
         while b"/stop" not in shown:  # up and answering: now Ctrl-D ends it
+            if proc.poll() is not None:
+                raise SystemExit(f"chat ended before answering /help:\n{shown.decode()}")
             if select.select([main], [], [], 1)[0]:
                 shown += os.read(main, 4096)
         os.write(main, b"\x04")

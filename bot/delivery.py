@@ -314,10 +314,10 @@ class DeliveryWorker:
             self.outbox.mark_sent_many([(row, tid) for row, tid, _ in sent], utcnow())
         except Exception:
             log.exception("could not record %d delivered messages; trying again", len(sent))
-            self._sent[:0] = sent
-            if self._record_soon is None:
-                loop = asyncio.get_running_loop()
-                self._record_soon = loop.call_later(RECORD_RETRY, self._record_sent)
+            self._sent[:0] = sent  # _record_soon is None: cancelled above
+            self._record_soon = asyncio.get_running_loop().call_later(
+                RECORD_RETRY, self._record_sent
+            )
             return
         self.stats["sent"] += len(sent)
         self.outcomes["sent", "ok"] += len(sent)

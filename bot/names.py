@@ -58,7 +58,8 @@ def name(english_name: str, t: Translator) -> str:
 
 
 def subject_label(subject: str, t: Translator) -> str:
-    """bot.charts.base.subject_label in the language: "small caps vs large caps" ..."""
+    """What a subject is, in words, in the language: "small caps vs large caps", "Energy vs
+    S&P 500", "Russell 2000"; "" for a ticker nobody told us about."""
     from bot.charts import base
 
     if subject in base.PAIR_LABELS:

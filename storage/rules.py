@@ -104,12 +104,12 @@ class RuleStore:
     ) -> None:
         """Send the chat's alert ``number`` to forum topic ``thread_id`` (None: General)."""
         with transaction(self.db):
-            ids = self._link_ids(chat_id)
-            if not 1 <= number <= len(ids):
-                raise NoSuchRuleError(number, len(ids))
+            links = self._links(chat_id)
+            if not 1 <= number <= len(links):
+                raise NoSuchRuleError(number, len(links))
             self.db.execute(
                 "UPDATE chat_rules SET thread_id = ?, thread_name = ? WHERE id = ?",
-                [thread_id, thread_name, ids[number - 1]],
+                [thread_id, thread_name, links[number - 1][0]],
             )
 
     def list(self, chat_id: int) -> list[tuple[int, str, Rule]]:
@@ -179,16 +179,14 @@ class RuleStore:
         return [found[k] for k in sorted(found)]
 
     def _rule_ids(self, chat_id: int) -> builtins.list[int]:  # `list` here is the method
-        rows = self.db.execute(
-            "SELECT rule_id FROM chat_rules WHERE chat_id = ? ORDER BY id", [chat_id]
-        ).fetchall()
-        return [r[0] for r in rows]
+        return [rule_id for _, rule_id in self._links(chat_id)]
 
-    def _link_ids(self, chat_id: int) -> builtins.list[int]:
+    def _links(self, chat_id: int) -> builtins.list[tuple[int, int]]:
+        """The chat's (chat_rules id, rule id) pairs, numbered 1, 2 ... in this order."""
         rows = self.db.execute(
-            "SELECT id FROM chat_rules WHERE chat_id = ? ORDER BY id", [chat_id]
+            "SELECT id, rule_id FROM chat_rules WHERE chat_id = ? ORDER BY id", [chat_id]
         ).fetchall()
-        return [r[0] for r in rows]
+        return [(link, rule) for link, rule in rows]
 
     def _drop_orphans(self, rule_ids: Iterable[int]) -> None:
         for rule_id in rule_ids:

@@ -22,6 +22,8 @@ import pytest
 from bot import charts
 from bot.charts import base, canvas
 from bot.charts.rrg import tails
+from bot.i18n import translator
+from bot.names import subject_label
 from market import calendar
 from market.sample import SAMPLE_END, sample_closes
 from signals.catalogue import KINDS
@@ -170,7 +172,7 @@ def test_heading_names_the_subject_and_the_last_close() -> None:
     ],
 )
 def test_subject_labels(subject: str, label: str) -> None:
-    assert charts.subject_label(subject) == label
+    assert subject_label(subject, translator(None)) == label
 
 
 def test_titles_fit_the_width() -> None:

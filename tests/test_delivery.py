@@ -308,6 +308,7 @@ async def test_sends_that_waited_for_the_upload_go_by_file_id_through_the_lean_c
     for cid in range(1, 41):
         queue(services, cid, chart=str(chart))
     api.send_latency = 0.05  # the upload is in flight while the other 7 sends start
+    PhotoCountingBot.ptb_photos = 0  # a count per run, not per test session
     request = HTTPXRequest(connection_pool_size=64, read_timeout=2, pool_timeout=30)
     async with PhotoCountingBot("123456:FAKE", base_url=api.base_url, request=request) as b:
         worker = await deliver(b, services, config())

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from bot.charts.base import DPI, SIZE, Heading, heading, subject_label
+from bot.charts.base import DPI, SIZE, Heading, heading
 from bot.charts.price import price_chart
 from bot.charts.ratio import ratio_chart
 from bot.charts.rrg import SECTORS, rrg_chart
@@ -43,7 +43,6 @@ __all__ = [
     "price_chart",
     "ratio_chart",
     "rrg_chart",
-    "subject_label",
 ]
 
 Params = Mapping[str, ParamValue]

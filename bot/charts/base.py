@@ -95,20 +95,6 @@ PAIR_LABELS = {
 }
 
 
-def subject_label(subject: str) -> str:
-    """What a subject is, in words: "small caps vs large caps", "Energy vs S&P 500",
-    "Russell 2000"; "" for a ticker nobody told us about."""
-    if subject in PAIR_LABELS:
-        return PAIR_LABELS[subject]
-    legs = split_subject(subject)
-    if len(legs) == 2:
-        a, b = legs
-        if a in TICKER_NAMES or b in TICKER_NAMES:
-            return f"{TICKER_NAMES.get(a, a)} vs {TICKER_NAMES.get(b, b)}"
-        return ""
-    return TICKER_NAMES.get(subject, "")
-
-
 def is_rate(ticker: str) -> bool:
     """A yield: its level is what matters, shown in percent, no drawdown."""
     return ticker in RATE_TICKERS

@@ -53,6 +53,10 @@ _TRUE_METHODS = (
 )
 
 
+_SENDS = ("sendMessage", "sendPhoto", "sendDocument")
+"""What ``send_latency`` delays: the answer, after the message is in the chat."""
+
+
 @dataclass(slots=True)
 class Recorded:
     """One request as it arrived: ``fault`` is what was injected instead of an answer."""
@@ -97,8 +101,8 @@ class BotApi(Faults, ChatDirectory, InlineQueries):
     ``default_member_status``); ``see_every_chat`` (True: getChat makes up a chat it has not
     seen, an ``@name`` as a public channel; False: "chat not found"); faults
     (:meth:`fail_chat`, :meth:`schedule`, :meth:`random_faults`); ``send_latency``
-    (sendMessage and sendPhoto answer that long after delivering, as Telegram seen from
-    the bot).
+    (sendMessage, sendPhoto and sendDocument answer that long after delivering, as
+    Telegram seen from the bot).
 
     Inspect: ``requests`` / :meth:`calls` / :meth:`methods`; ``messages[chat_id]`` /
     :meth:`texts` (each chat as it is now); ``sent`` (every send and edit, in order);
@@ -184,7 +188,10 @@ class BotApi(Faults, ChatDirectory, InlineQueries):
             refusal = f"Bad Request: the fake Bot API does not implement {method}"
             return 400, error_body(400, refusal)
         try:
-            return 200, ok_body(await answer(params))
+            result = await answer(params)
+            if self.send_latency and method in _SENDS:  # delivered, then answered late
+                await asyncio.sleep(self.send_latency)
+            return 200, ok_body(result)
         except Rejected as rejected:
             return rejected.code, error_body(rejected.code, rejected.description)
 
@@ -299,10 +306,7 @@ class BotApi(Faults, ChatDirectory, InlineQueries):
         for key in ("entities", "link_preview_options"):
             if key in params:
                 message[key] = params[key]
-        message = self._deliver("sendMessage", params, message)
-        if self.send_latency:
-            await asyncio.sleep(self.send_latency)
-        return message
+        return self._deliver("sendMessage", params, message)
 
     async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         caption = str(params.get("caption", ""))
@@ -322,10 +326,7 @@ class BotApi(Faults, ChatDirectory, InlineQueries):
         for key in ("caption", "caption_entities"):
             if key in params:
                 message[key] = params[key]
-        message = self._deliver("sendPhoto", params, message)
-        if self.send_latency:
-            await asyncio.sleep(self.send_latency)
-        return message
+        return self._deliver("sendPhoto", params, message)
 
     async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         caption = str(params.get("caption", ""))

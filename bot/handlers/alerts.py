@@ -164,15 +164,12 @@ async def alert(update: Update, context: Context, where: Target, words: list[str
     thread, name = (None, None) if where.is_channel else forum_topic(update)
     try:
         number = svc.rules.add(where.id, rule, text, thread_id=thread, thread_name=name)
-    except DuplicateRuleError as e:
-        if await _moved(update, context, where, e.number, thread, name):
-            return
-        why = upper_first(esc(store_error(e, t)))
-        await reply(
-            update, t("❌ {why}. /alerts{channel} lists them.", why=why, channel=where.mention)
+    except (DuplicateRuleError, RuleLimitError) as e:
+        moved = isinstance(e, DuplicateRuleError) and await _moved(
+            update, context, where, e.number, thread, name
         )
-        return
-    except RuleLimitError as e:
+        if moved:
+            return
         why = upper_first(esc(store_error(e, t)))
         await reply(
             update, t("❌ {why}. /alerts{channel} lists them.", why=why, channel=where.mention)
