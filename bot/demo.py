@@ -39,6 +39,7 @@ from telegram import Bot
 from bot.app import OFFLINE_TOKEN
 from bot.charts import chart_for_event
 from bot.cli import UsageError, progress_bar
+from bot.closes_file import write_closes
 from bot.console import ConsoleRequest
 from bot.delivery import DeliveryConfig, DeliveryWorker
 from bot.pipeline import (
@@ -190,7 +191,7 @@ async def replay(
             )
             screen = _AboveProgress(out, progress)
             request = ConsoleRequest(screen, charts_dir)
-            counts = await _replay(services, request, start, end, pool, screen.tick)
+            counts = await _replay(services, request, start, end, pool, screen.tick, Path(tmp))
         finally:
             services.close()
             if pool is not None:
@@ -243,6 +244,7 @@ async def _replay(
     end: dt.date,
     pool: Executor | None,
     progress: Progress,
+    scratch: Path,
 ) -> dict[str, int]:
     """One evening after another: scan, then drain the outbox before the next session, so
     the messages print in the order the chat would have received them.
@@ -251,7 +253,8 @@ async def _replay(
     market data, so every session's events come from one causal pass over the window
     (:func:`window_scans`) and every chart is queued to ``pool`` at once, in session order:
     the processes draw while the loop records, fans out and delivers one evening after
-    another, each evening waiting only for its own charts."""
+    another, each evening waiting only for its own charts. They read the window's closes
+    from a file in ``scratch``, once each, not with every chart."""
     days = [d.date() for d in calendar.sessions(start, end)]
     counts = {"sessions": 0, "events": 0, "failed": 0}
     rules = active_rules(services)
@@ -263,18 +266,22 @@ async def _replay(
         scans = None
         failure = e
     loop = asyncio.get_running_loop()
+    closes_file: Path | None = None
     for day in days:
         ahead[day] = loop.create_future()
         if scans is None:
             ahead[day].set_exception(failure)
             continue
-        result, frame = scans[day]
+        result = scans[day][0]
         ahead[day].set_result(scans[day])
         if pool is not None and result.events:
+            if closes_file is None:  # chart_for_event reads the closes up to its event
+                assert result.closes is not None, "window_scans keeps the closes"
+                closes_file = write_closes(result.closes.frame, scratch / "closes.pickle")
             maker = functools.partial(chart_for_event, synthetic=result.synthetic)
             folder = chart_folder(services, day)
             drawn[day] = asyncio.ensure_future(
-                draw_charts_in(pool, result.events, frame, maker, folder)
+                draw_charts_in(pool, result.events, closes_file, maker, folder)
             )
     async with Bot(OFFLINE_TOKEN, request=request) as bot:
         worker = DeliveryWorker(bot, services.outbox, services.chats, DeliveryConfig.unlimited())

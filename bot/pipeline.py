@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bot.charts import chart_for_event
+from bot.closes_file import read_closes
 from bot.handlers.topics import MAX_COOLDOWN
 from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
 from bot.i18n import LANGUAGES, translator
@@ -315,13 +316,15 @@ def draw_charts(
 async def draw_charts_in(
     pool: Executor,
     events: Sequence[Event],
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Path,
     maker: ChartMaker,
     folder: Path,
     lang: str = DEFAULT_LANGUAGE,
 ) -> dict[str, str]:
     """:func:`draw_charts` with each chart drawn and written by a process of ``pool``, all at
-    once; the bytes stay in the worker, only the file's path comes back."""
+    once; the bytes stay in the worker, only the file's path comes back. ``frame`` may be a
+    file of the closes (:func:`bot.closes_file.write_closes`): then each process reads it
+    once instead of receiving the frame with every chart."""
     loop = asyncio.get_running_loop()
     jobs = [
         loop.run_in_executor(pool, draw_chart_file, maker, e, frame, chart_path(folder, e, lang))
@@ -342,10 +345,13 @@ async def draw_charts_in(
     return out
 
 
-def draw_chart_file(maker: ChartMaker, event: Event, frame: pd.DataFrame, path: Path) -> str | None:
-    """Draw one event's chart and write it to ``path``; the path, or None if the maker had
-    no chart for it. Module-level, so a process pool can run it."""
-    png = maker(event, frame)
+def draw_chart_file(
+    maker: ChartMaker, event: Event, frame: pd.DataFrame | Path, path: Path
+) -> str | None:
+    """Draw one event's chart (from ``frame``, or the closes in that file) and write it to
+    ``path``; the path, or None if the maker had no chart for it. Module-level, so a process
+    pool can run it."""
+    png = maker(event, read_closes(frame) if isinstance(frame, Path) else frame)
     if not png:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)

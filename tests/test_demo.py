@@ -226,17 +226,19 @@ def test_each_session_gets_what_its_own_evening_scan_finds(
         services.close()
 
 
-@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+@pytest.mark.parametrize(("method", "by_file"), [("spawn", False), ("forkserver", True)])
 async def test_charts_drawn_in_a_spawned_process_are_the_ones_drawn_here(
-    method: str, tmp_path: Path
+    method: str, by_file: bool, tmp_path: Path
 ) -> None:
-    """The demo's chart jobs (the real maker, the closes, the file) cross to a process that
-    did not fork from this one, and come back as the same files this process draws."""
+    """The demo's chart jobs (the real maker, the closes or the file the demo writes them
+    to, the chart's file) cross to a process that did not fork from this one, and come back
+    as the same files this process draws."""
     import functools
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from bot.charts import chart_for_event
+    from bot.closes_file import write_closes
     from bot.pipeline import draw_charts, draw_charts_in
 
     start, end = RUT_RECORD
@@ -246,8 +248,11 @@ async def test_charts_drawn_in_a_spawned_process_are_the_ones_drawn_here(
     maker = functools.partial(chart_for_event, synthetic=True)
     here = draw_charts(events, frame, maker, tmp_path / "here")
     context = multiprocessing.get_context(method)
+    sent: pd.DataFrame | Path = frame
+    if by_file:  # the whole window's closes: chart_for_event reads them up to its event
+        sent = write_closes(found.closes.frame, tmp_path / "closes.pickle")
     with ProcessPoolExecutor(2, mp_context=context) as pool:
-        there = await draw_charts_in(pool, events, frame, maker, tmp_path / "there")
+        there = await draw_charts_in(pool, events, sent, maker, tmp_path / "there")
     assert sorted(here) == sorted(there) == sorted(e.key for e in events)
     for key in here:
         assert Path(here[key]).read_bytes() == Path(there[key]).read_bytes()

@@ -18,6 +18,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
+
+from bot.charts.agg_text import TextCachingCanvas
 
 if TYPE_CHECKING:
     from bot.charts.base import Heading
@@ -28,8 +31,10 @@ DPI = 200
 
 
 def new_figure() -> Figure:
+    """A blank chart on an Agg canvas that draws repeated text from a cache
+    (:mod:`bot.charts.agg_text`)."""
     fig = Figure(figsize=(SIZE[0] / DPI, SIZE[1] / DPI), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)
+    TextCachingCanvas(fig)
     return fig
 
 
@@ -88,8 +93,15 @@ def to_png(fig: Figure, h: Heading) -> bytes:
     if _inspect is not None:
         _inspect(fig)
     canvas.draw()
-    rgb = np.asarray(canvas.buffer_rgba())[:, :, :3]
-    return encode_png(rgb, {"Title": h.title, "Description": h.description})
+    return encode_png(rgb_pixels(canvas), {"Title": h.title, "Description": h.description})
+
+
+def rgb_pixels(canvas: FigureCanvasAgg) -> np.ndarray:
+    """The canvas's RGBA buffer without its alpha, contiguous (height x width x 3): Pillow's
+    conversion takes 6 ms, numpy's copy of the strided RGB view 13-15 ms."""
+    width, height = canvas.get_width_height(physical=True)
+    rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    return np.asarray(rgba.convert("RGB"))
 
 
 def encode_png(rgb: np.ndarray, texts: dict[str, str]) -> bytes:
