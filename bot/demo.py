@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import logging
 import multiprocessing
 import os
@@ -37,7 +36,6 @@ import pandas as pd
 from telegram import Bot
 
 from bot.app import OFFLINE_TOKEN
-from bot.charts import chart_for_event
 from bot.cli import UsageError, progress_bar
 from bot.closes_file import write_closes
 from bot.console import ConsoleRequest
@@ -45,6 +43,7 @@ from bot.delivery import DeliveryConfig, DeliveryWorker
 from bot.pipeline import (
     DEFAULT_CHARTS,
     Evaluated,
+    EventChart,
     active_rules,
     chart_folder,
     draw_charts_in,
@@ -86,27 +85,34 @@ class DemoSummary:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """``rotation-bot demo`` (its options: :func:`bot.cli.demo_options`)."""
-    try:
-        start, end = window(args.start, args.end, args.months)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
     if args.db is not None and args.db.exists():
         raise UsageError(f"--db {args.db} exists: the demo starts from an empty database")
-    charts_dir = args.charts or free_folder(DEFAULT_CHARTS_DIR)
-    progress = None if args.quiet else progress_bar()
-    with _scan_logs_quiet():
-        summary = asyncio.run(
-            replay(
-                settings,
-                start,
-                end,
-                sys.stdout,
-                charts_dir,
-                db_path=args.db,
-                charts=not args.no_charts,
-                progress=progress,
+    # first: the chart processes load matplotlib while this one builds the calendar
+    pool = None if args.no_charts else chart_pool()
+    try:
+        try:
+            start, end = window(args.start, args.end, args.months)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        charts_dir = args.charts or free_folder(DEFAULT_CHARTS_DIR)
+        progress = None if args.quiet else progress_bar()
+        with _scan_logs_quiet():
+            summary = asyncio.run(
+                replay(
+                    settings,
+                    start,
+                    end,
+                    sys.stdout,
+                    charts_dir,
+                    db_path=args.db,
+                    charts=not args.no_charts,
+                    progress=progress,
+                    pool=pool,
+                )
             )
-        )
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     print_summary(summary, sys.stdout)
     return 1 if summary.failed else 0
 
@@ -167,15 +173,21 @@ async def replay(
     db_path: Path | None = None,
     charts: bool = True,
     progress: Progress | None = None,
+    pool: Executor | None = None,
 ) -> DemoSummary:
     """Scan and deliver each session from ``start`` to ``end``; print to ``out``.
 
     The database is a temporary file removed at the end unless ``db_path`` names one to keep.
     The sample provider is passed explicitly: DATA_SOURCE from the environment must not send
-    the demo to the network.
+    the demo to the network. The charts are drawn by ``pool`` (:func:`chart_pool`, the
+    caller's to shut down), or by processes started here for the replay.
     """
     began = time.perf_counter()
-    pool = chart_pool() if charts else None
+    own_pool = charts and pool is None
+    if own_pool:
+        pool = chart_pool()
+    elif not charts:
+        pool = None
     with tempfile.TemporaryDirectory(prefix="rotation-bot-demo-") as tmp:
         path = db_path or Path(tmp) / "demo.sqlite"
         config = settings.model_copy(update={"database_path": path, "data_source": "sample"})
@@ -194,7 +206,7 @@ async def replay(
             counts = await _replay(services, request, start, end, pool, screen.tick, Path(tmp))
         finally:
             services.close()
-            if pool is not None:
+            if own_pool and pool is not None:
                 pool.shutdown(cancel_futures=True)
     return DemoSummary(
         start=start,
@@ -223,18 +235,22 @@ def subscribe_demo_chat(services: Services) -> None:
 
 def chart_pool() -> Executor:
     """Processes that draw the charts (one per core), started now, while this process has
-    no other thread yet: forked, they share the imported matplotlib instead of loading it."""
+    no other thread yet. Forked, they share what this process imported; each then loads
+    matplotlib (which this process never needs) while this one builds the calendar and runs
+    the engine, instead of before it."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     workers = max(1, min(4, os.cpu_count() or 1))
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker)
-    pool.submit(int).result()  # start them (a forking pool starts them all at once)
+    pool.submit(int)  # start them now (a forking pool forks them all in its first submit)
     return pool
 
 
 def _worker() -> None:
-    """Ctrl-C is the demo's to handle: a chart process just stops with it."""
+    """Ctrl-C is the demo's to handle: a chart process just stops with it. The charts'
+    modules (matplotlib) are loaded at once, while there is nothing to draw yet."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import bot.charts  # noqa: F401
 
 
 async def _replay(
@@ -278,7 +294,7 @@ async def _replay(
             if closes_file is None:  # chart_for_event reads the closes up to its event
                 assert result.closes is not None, "window_scans keeps the closes"
                 closes_file = write_closes(result.closes.frame, scratch / "closes.pickle")
-            maker = functools.partial(chart_for_event, synthetic=result.synthetic)
+            maker = EventChart(synthetic=result.synthetic)
             folder = chart_folder(services, day)
             drawn[day] = asyncio.ensure_future(
                 draw_charts_in(pool, result.events, closes_file, maker, folder)

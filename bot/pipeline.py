@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import hashlib
 import logging
 import os
@@ -35,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from bot.charts import chart_for_event
 from bot.closes_file import read_closes
 from bot.handlers.topics import MAX_COOLDOWN
 from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
@@ -257,8 +255,23 @@ def _chart_maker(choice: ChartMaker, synthetic: bool, lang: str) -> ChartMaker:
     """The default is bot.charts.chart_for_event in ``lang``, labelled synthetic for the
     sample."""
     if choice is DEFAULT_CHARTS:
-        return functools.partial(chart_for_event, synthetic=synthetic, lang=lang)
+        return EventChart(synthetic=synthetic, lang=lang)
     return choice
+
+
+@dataclass(frozen=True, slots=True)
+class EventChart:
+    """:func:`bot.charts.chart_for_event` as a :data:`ChartMaker` (picklable, for a process
+    pool). It imports matplotlib when it first draws, so a process that only hands its
+    charts to others (the demo's) never loads it."""
+
+    synthetic: bool = False
+    lang: str | None = None
+
+    def __call__(self, event: Event, closes: pd.DataFrame) -> bytes | None:
+        from bot.charts import chart_for_event
+
+        return chart_for_event(event, closes, synthetic=self.synthetic, lang=self.lang)
 
 
 async def _draw(

@@ -293,8 +293,10 @@ def fit(text: Text, width_px: float, min_pt: float) -> None:
     cut(lo)
 
 
-def style_axes(ax: Axes) -> None:
-    """Light grid, no box, large tick labels; values read on the right, by the latest data."""
+def style_axes(ax: Axes) -> Axes:
+    """Light grid, no box, large tick labels; values read on the right, by the latest data.
+    Set once, where a kind of chart makes its axes (bot.charts.canvas.figure): no chart
+    changes these afterwards, and setting them again on reused axes cost ~8 ms a chart."""
     ax.set_facecolor("white")
     ax.grid(True, color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
@@ -304,6 +306,7 @@ def style_axes(ax: Axes) -> None:
         ax.spines[side].set_color(MUTED)
     ax.tick_params(labelsize=TEXT_PT, colors=INK, length=4)
     ax.yaxis.tick_right()
+    return ax
 
 
 def date_axis(ax: Axes, t: Translator) -> None:

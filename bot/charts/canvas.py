@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+from zlib_ng import zlib_ng
 
 from bot.charts.agg_text import TextCachingCanvas
 
@@ -75,12 +76,14 @@ def _wipe(fig: Figure) -> None:
         artist.remove()
 
 
-PNG_LEVEL = 1
-"""zlib level of the PNG. Measured on a 1280 x 960 chart (process CPU): matplotlib's own
-RGBA PNG at level 6 takes 93 ms to encode, at level 3 64 ms; Pillow's RGB at level 1 with
-Z_FILTERED 31 ms (it tries four PNG filters on every row); the same pixels with the "Up"
-filter on every row (numpy: each row minus the one above, mostly zeros on a chart's flat
-areas) and zlib level 1 take 15 ms, for a file the size of level 6's (159 vs 161 KiB)."""
+PNG_LEVEL = 2
+"""Deflate level of the PNG, compressed by zlib-ng. Measured on a 1280 x 960 chart (process
+CPU): matplotlib's own RGBA PNG at level 6 takes 93 ms to encode, at level 3 64 ms; Pillow's
+RGB at level 1 with Z_FILTERED 31 ms (it tries four PNG filters on every row); the same
+pixels with the "Up" filter on every row (numpy: each row minus the one above, mostly zeros
+on a chart's flat areas) and zlib level 1 take 15 ms, for a file the size of level 6's (159
+vs 161 KiB). zlib-ng at level 2 deflates those rows in 5 ms instead of zlib's 12-13, into a
+file 3-7% smaller (ratio 139 vs 150 KiB, RRG 205 vs 211)."""
 
 
 def to_png(fig: Figure, h: Heading) -> bytes:
@@ -123,7 +126,7 @@ def encode_png(rgb: np.ndarray, texts: dict[str, str]) -> bytes:
             chunks.append((b"tEXt", key.encode("latin-1") + b"\0" + text.encode("latin-1")))
         except UnicodeEncodeError:
             chunks.append((b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + text.encode()))
-    chunks.append((b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)))
+    chunks.append((b"IDAT", zlib_ng.compress(rows, PNG_LEVEL)))
     chunks.append((b"IEND", b""))
     out = [b"\x89PNG\r\n\x1a\n"]
     for kind, data in chunks:

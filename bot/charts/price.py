@@ -66,7 +66,9 @@ def price_chart(
     head = base.heading(ticker, h.last_day, detail=detail, synthetic=synthetic, lang=lang)
     # the data is gathered: draw it
     if rate:
-        fig, (ax,) = canvas.figure("rate", lambda f: [f.add_axes((0.035, 0.09, 0.83, 0.7))])
+        fig, (ax,) = canvas.figure(
+            "rate", lambda f: [base.style_axes(f.add_axes((0.035, 0.09, 0.83, 0.7)))]
+        )
         _rate_panel(ax, days[shown], x[shown], levels, t)
         handles = [Line2D([], [], color=base.MAIN, linewidth=3, label=f"{ticker}, %")]
     else:
@@ -109,8 +111,8 @@ def price_chart(
 
 def _price_axes(fig: Figure) -> list[Axes]:
     """The price above, its drawdown below, on one date axis."""
-    top = fig.add_axes((0.035, 0.37, 0.83, 0.42))
-    return [top, fig.add_axes((0.035, 0.09, 0.83, 0.215), sharex=top)]
+    top = base.style_axes(fig.add_axes((0.035, 0.37, 0.83, 0.42)))
+    return [top, base.style_axes(fig.add_axes((0.035, 0.09, 0.83, 0.215), sharex=top))]
 
 
 def _price_detail(x: np.ndarray, days: np.ndarray, recs: np.ndarray, t: words.Translator) -> str:
@@ -140,7 +142,6 @@ def _price_panel(
     levels: Sequence[float],
     t: words.Translator,
 ) -> None:
-    base.style_axes(ax)
     d, v = days[shown], x[shown]
     ax.fill_between(d, v, high[shown], color=base.DOWN, alpha=0.10, linewidth=0, zorder=1)
     ax.plot(d, high[shown], color=base.MUTED, linewidth=1.6, linestyle="--", zorder=2)
@@ -167,7 +168,6 @@ def _drawdown_panel(
 ) -> None:
     """Drawdown area; dashed reference lines (named when there is room for the name), and
     the alert's threshold as a solid red line with its own tick."""
-    base.style_axes(ax)
     ax.fill_between(d, dd, 0, color=base.DOWN, alpha=0.30, linewidth=0)
     ax.plot(d, dd, color=base.DOWN, linewidth=1.4)
     every = sorted({*map(float, lines), *([float(alert)] if alert else [])})
@@ -197,7 +197,6 @@ def _drawdown_panel(
 def _rate_panel(
     ax: Axes, d: np.ndarray, v: np.ndarray, levels: Sequence[float], t: words.Translator
 ) -> None:
-    base.style_axes(ax)
     lo, hi = float(np.min(v)), float(np.max(v))
     lo, hi = min([lo, *levels]), max([hi, *levels])
     step = next((s for s in RATE_STEPS if (hi - lo) / s <= 6), RATE_STEPS[-1])

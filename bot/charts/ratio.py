@@ -62,8 +62,9 @@ def ratio_chart(
             detail = t("{value}, {gap} below {window}-day", value=detail, gap=far, window=window)
     head = base.heading(subject, h.last_day, detail=detail, synthetic=synthetic, lang=lang)
     # the data is gathered: draw it
-    fig, (ax,) = canvas.figure("ratio", lambda f: [f.add_axes((0.035, 0.09, 0.83, 0.7))])
-    base.style_axes(ax)
+    fig, (ax,) = canvas.figure(
+        "ratio", lambda f: [base.style_axes(f.add_axes((0.035, 0.09, 0.83, 0.7)))]
+    )
     d, v = days[shown], x[shown]
     handles: list[Line2D | tuple[Line2D, Line2D]]  # a tuple: two marks in one legend entry
     handles = [Line2D([], [], color=base.MAIN, linewidth=2.4, label=subject)]

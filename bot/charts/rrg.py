@@ -25,7 +25,7 @@ from bot import names
 from bot.charts import base, canvas, words
 from bot.i18n import N_
 from market import calendar
-from signals import rrg
+from signals import rrg, series
 from signals.rules import Context
 from signals.sentence import Sentence
 
@@ -61,16 +61,19 @@ def tails(
     ctx: Context | None = None,
 ) -> list[Tail]:
     """Each sector's last ``tail_weeks`` weekly RRG points ending on the latest week any
-    sector has; a sector without a point that week (no data, too short, stale) is left out."""
+    sector has; a sector without a point that week (no data, too short, stale) is left out.
+    The sectors share one computation of the week ends' rows and of the benchmark's
+    column (series.shared), as the engine's rules do."""
     ctx = calendar.context(pd.DatetimeIndex(closes.index)) if ctx is None else ctx
     found: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
-    for s in sectors:
-        if s not in closes.columns:
-            continue
-        got = rrg.lines(closes, f"{s}/{benchmark}", ctx, WINDOW, MOMENTUM)
-        ok = np.isfinite(got.ratio) & np.isfinite(got.momentum)
-        if ok.any():
-            found.append((s, got.rows[ok], got.ratio[ok], got.momentum[ok]))
+    with series.shared(closes):
+        for s in sectors:
+            if s not in closes.columns:
+                continue
+            got = rrg.lines(closes, f"{s}/{benchmark}", ctx, WINDOW, MOMENTUM)
+            ok = np.isfinite(got.ratio) & np.isfinite(got.momentum)
+            if ok.any():
+                found.append((s, got.rows[ok], got.ratio[ok], got.momentum[ok]))
     if not found:
         return []
     latest = max(int(r[-1]) for _, r, _, _ in found)
