@@ -33,8 +33,6 @@ from bot.updates import ChatOrderedProcessor
 
 log = logging.getLogger(__name__)
 
-OFFLINE_TOKEN = "0:offline"
-"""The token for a bot whose requests never leave the process (console, tests)."""
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.CALLBACK_QUERY,
@@ -69,6 +67,8 @@ def build_application(
         except ValueError:
             if request is None:
                 raise
+            from bot.console import OFFLINE_TOKEN
+
             token = OFFLINE_TOKEN
     processor = ChatOrderedProcessor(lambda u: heavy_update(u, services.bot_username))
     metrics = Metrics()

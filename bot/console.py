@@ -22,6 +22,9 @@ from typing import Any, Protocol
 from bot.fake_api.local import LocalBotApi
 from bot.fake_api.wire import Upload
 
+OFFLINE_TOKEN = "0:offline"
+"""The token for a bot whose requests never leave the process (console, tests)."""
+
 BOT_USER = {
     "id": 100000001,
     "is_bot": True,

@@ -35,10 +35,9 @@ from typing import TextIO
 import pandas as pd
 from telegram import Bot
 
-from bot.app import OFFLINE_TOKEN
 from bot.cli import UsageError, progress_bar
 from bot.closes_file import write_closes
-from bot.console import ConsoleRequest
+from bot.console import OFFLINE_TOKEN, ConsoleRequest
 from bot.delivery import DeliveryConfig, DeliveryWorker
 from bot.pipeline import (
     DEFAULT_CHARTS,
@@ -87,13 +86,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """``rotation-bot demo`` (its options: :func:`bot.cli.demo_options`)."""
     if args.db is not None and args.db.exists():
         raise UsageError(f"--db {args.db} exists: the demo starts from an empty database")
-    # first: the chart processes load matplotlib while this one builds the calendar
+    try:
+        start, end = window(args.start, args.end, args.months)  # builds the calendar
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    # forked now, the chart processes share the calendar; they load matplotlib while this
+    # process runs the engine
     pool = None if args.no_charts else chart_pool()
     try:
-        try:
-            start, end = window(args.start, args.end, args.months)
-        except ValueError as e:
-            raise UsageError(str(e)) from None
         charts_dir = args.charts or free_folder(DEFAULT_CHARTS_DIR)
         progress = None if args.quiet else progress_bar()
         with _scan_logs_quiet():
@@ -235,9 +235,9 @@ def subscribe_demo_chat(services: Services) -> None:
 
 def chart_pool() -> Executor:
     """Processes that draw the charts (one per core), started now, while this process has
-    no other thread yet. Forked, they share what this process imported; each then loads
-    matplotlib (which this process never needs) while this one builds the calendar and runs
-    the engine, instead of before it."""
+    no other thread yet. Forked, they share what this process imported and built (the
+    calendar); each then loads matplotlib, which this process never needs, while this one
+    runs the engine."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     workers = max(1, min(4, os.cpu_count() or 1))

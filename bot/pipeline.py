@@ -214,9 +214,13 @@ def messages(
     """Each event's alert (by key) and the evening digest of a chat's events, in HTML, in
     ``lang`` (English by default)."""
     t = translator(lang)
-    label, synthetic = session_label(result.session, t), result.synthetic
+    synthetic = result.synthetic
     html = {e.key: event_html(e, synthetic, t) for e in result.events}
-    return html, lambda events: digest_html(events, label, synthetic, t)
+
+    def digest(events: list[Event]) -> str:  # the session's date only for a digest sent
+        return digest_html(events, session_label(result.session, t), synthetic, t)
+
+    return html, digest
 
 
 Evaluated = tuple[ScanResult, pd.DataFrame]

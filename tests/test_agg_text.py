@@ -103,3 +103,24 @@ def test_an_empty_or_blank_line_draws_nothing() -> None:
     fig.text(0.1, 0.5, "   ", fontsize=12)
     canvas.draw()
     assert (np.asarray(canvas.buffer_rgba())[:, :, :3] == 255).all()
+
+
+def test_texts_are_laid_out_where_matplotlib_lays_them_out() -> None:
+    """The cached font heights give every text, one line or several, the box matplotlib's
+    own reading of the font tables gives it."""
+    agg_text._heights.clear()
+
+    def boxes(canvas_class: type[FigureCanvasAgg]) -> list[tuple[float, ...]]:
+        fig = Figure(figsize=(6.4, 4.8), dpi=200)
+        canvas = canvas_class(fig)
+        texts = [
+            fig.text(0.1, 0.1 + 0.2 * i, text, fontsize=size, fontweight=weight)
+            for i, (text, size, weight, _) in enumerate(LINES)
+        ]
+        texts.append(fig.text(0.5, 0.5, "two lines\nof text", fontsize=13, linespacing=1.4))
+        texts.append(fig.text(0.5, 0.2, "Gy\nq\nÉ", fontsize=19, fontweight="bold"))
+        renderer = canvas.get_renderer()
+        return [tuple(t.get_window_extent(renderer).bounds) for t in texts]
+
+    assert boxes(agg_text.TextCachingCanvas) == boxes(FigureCanvasAgg)
+    assert agg_text._heights  # the cache answered
