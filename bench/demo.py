@@ -74,7 +74,8 @@ def where_the_time_goes() -> None:
     from market.sample import SampleProvider
     from signals.presets import all_preset_rules
 
-    print(f"imports (bot.cli, bot.demo and theirs)   {time.process_time() - started:5.2f} s CPU")
+    spent = time.process_time() - started
+    print(f"imports (bot.cli, bot.demo, bot.charts and theirs) {spent:5.2f} s CPU")
     started = time.process_time()
     start, end = demo.window(None, None, 12)
     found = backtest(SampleProvider(), all_preset_rules(), start, end)
