@@ -28,7 +28,6 @@ import tempfile
 import time
 from collections.abc import Awaitable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -39,6 +38,7 @@ from bot.cli import UsageError, progress_bar
 from bot.closes_file import write_closes
 from bot.console import OFFLINE_TOKEN, ConsoleRequest
 from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot.demo_screen import AboveProgress, DemoSummary, print_summary
 from bot.pipeline import (
     DEFAULT_CHARTS,
     Evaluated,
@@ -65,21 +65,6 @@ DEMO_CHAT = 777000001
 DEFAULT_CHARTS_DIR = Path("rotation-bot-demo-charts")
 EARLIEST = SAMPLE_START + dt.timedelta(days=365)
 """A window may start here at the earliest: every preset rule then has a year of history."""
-
-
-@dataclass(frozen=True, slots=True)
-class DemoSummary:
-    start: dt.date
-    end: dt.date
-    sessions: int  # scanned
-    events: int  # recorded by the scans
-    messages: int  # delivered to the demo chat (printed)
-    charts: int  # chart files the chat received, written to ``charts_dir``
-    failed: int  # scans that failed, plus messages the console refused (both should be 0)
-    charts_dir: Path
-    db_path: Path
-    db_kept: bool
-    seconds: float
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -201,7 +186,7 @@ async def replay(
                 f"A demo chat subscribed to every preset ({', '.join(PRESETS)}) gets each "
                 "alert below as Telegram would show it.\n"
             )
-            screen = _AboveProgress(out, progress)
+            screen = AboveProgress(out, progress)
             request = ConsoleRequest(screen, charts_dir)
             counts = await _replay(services, request, start, end, pool, screen.tick, Path(tmp))
         finally:
@@ -376,51 +361,3 @@ async def _evening(
     if report.messages:
         request.out.write(f"\n─── {day:%a %d %b %Y} ───\n")  # as Telegram dates a chat
         await worker.run(until_idle=True)
-
-
-def print_summary(summary: DemoSummary, out: TextIO) -> None:
-    """The closing lines: what was replayed, what it produced, where the charts are."""
-    charts = (
-        f"{summary.charts} charts in {summary.charts_dir}/"
-        if summary.charts
-        else "no charts written"
-    )
-    lines = [
-        "",
-        f"Demo finished in {summary.seconds:.1f} s: {summary.sessions} sessions scanned "
-        f"({summary.start} to {summary.end}).",
-        f"  {summary.events} events, {summary.messages} messages delivered to the demo chat, "
-        f"{charts}.",
-    ]
-    if summary.failed:
-        lines.append(f"  {summary.failed} scans or messages failed: see the log above.")
-    if summary.db_kept:
-        lines.append(f"  Database kept: {summary.db_path}")
-    lines.append(f"  Every price above comes from the {SYNTHETIC_LABEL}.")
-    out.write("\n".join(lines) + "\n")
-    out.flush()
-
-
-class _AboveProgress:
-    """``out`` for the console, sharing the terminal with the progress bar (stderr): a
-    message first erases the bar, so the two never share a line; the next tick redraws it."""
-
-    def __init__(self, out: TextIO, progress: Progress | None) -> None:
-        self.out, self.progress, self.drawn = out, progress, False
-
-    def tick(self, done: int, total: int, what: str) -> None:
-        if self.progress is not None:
-            self.progress(done, total, what)
-            self.drawn = done < total  # the bar ends its own line when complete
-
-    def write(self, text: str) -> int:
-        if self.drawn:
-            sys.stderr.write("\r\033[K")
-            self.drawn = False
-        return self.out.write(text)
-
-    def flush(self) -> None:
-        self.out.flush()
-
-    def isatty(self) -> bool:
-        return bool(getattr(self.out, "isatty", lambda: False)())
