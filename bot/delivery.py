@@ -23,19 +23,7 @@ PTB's AIORateLimiter blocks a sending slot while a group's bucket refills and le
 of ``rate`` through at the start of each second; if the bot was built with a rate limiter
 anyway, ours stands aside (bench/delivery.py compares the two).
 
-What Telegram's answers mean here (one retry policy, :class:`RetryPolicy`):
-
-* RetryAfter (429): pause all sending for ``retry_after`` (int or timedelta) and retry;
-* Forbidden (blocked, kicked) or "chat not found": deactivate the chat (its queued messages
-  are dropped) and send it nothing more;
-* ChatMigrated: move the chat to its supergroup id (everything follows) and resend there;
-* "message thread not found" (a forum topic deleted): its subscriptions and queued messages
-  move to General, where the chat gets one notice, and the message is resent there;
-* NetworkError, TimedOut, 5xx: retry with exponential back-off, then ``failed``;
-* any other BadRequest (bad HTML ...): ``failed`` with the reason, no retry.
-
-A timed-out request may have been delivered anyway; retrying it is the one case where
-Telegram itself can show a message twice (the Bot API has no idempotency key).
+What Telegram's refusals mean for a message and its chat: :mod:`bot.settle`.
 """
 
 from __future__ import annotations
@@ -46,7 +34,6 @@ import contextlib
 import datetime as dt
 import logging
 import math
-import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -54,24 +41,20 @@ from typing import Any
 from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    NetworkError,
-    RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery_config import PAID_CONCURRENCY as PAID_CONCURRENCY
 from bot.delivery_config import PTB_PATH_CONCURRENCY, ROUND_TRIP_GUESS, DeliveryConfig
 from bot.delivery_config import RetryPolicy as RetryPolicy
-from bot.i18n import N_, translator
 from bot.lean_send import lean_client, message_fields
 from bot.limits import ChatWindows, Pace
 from bot.log_json import CHAT_ID
 from bot.messages import fits_caption
 from bot.photo_ids import PhotoIds
-from bot.refusals import chat_gone, thread_gone
+from bot.settle import THREAD_GONE_NOTICE as THREAD_GONE_NOTICE
+from bot.settle import Settling, utcnow
+from bot.settle import retry_after_seconds as retry_after_seconds
 from storage.chats import ChatStore
 from storage.outbox import Claimed, Outbox
 
@@ -80,22 +63,8 @@ log = logging.getLogger(__name__)
 RECORD_RETRY = 0.5
 """Seconds before recording delivered messages again after the database refused the write."""
 
-THREAD_GONE_NOTICE = N_(
-    "The topic this group's alerts went to is gone, so they now arrive here in General. "
-    "Send /subscribe NAME inside another topic to send them there."
-)
 
-
-def retry_after_seconds(value: int | float | dt.timedelta) -> float:
-    """RetryAfter.retry_after is an int today and a timedelta in PTB's next major version."""
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class DeliveryWorker:
+class DeliveryWorker(Settling):
     def __init__(
         self, bot: Bot, outbox: Outbox, chats: ChatStore, config: DeliveryConfig | None = None
     ) -> None:
@@ -371,60 +340,3 @@ class DeliveryWorker:
                 self._fields.clear()
             fields = self._fields[key] = message_fields(**params)
         return await self.lean.send(method, chat_id, fields)
-
-    def _settle(self, msg: Claimed, error: TelegramError) -> None:
-        """Record what Telegram's refusal means for this message and its chat."""
-        text = f"{type(error).__name__}: {error.message}"
-        if isinstance(error, RetryAfter):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", PTBDeprecationWarning)
-                wait = retry_after_seconds(error.retry_after)
-            if self.pace is not None:
-                self.pace.pause(wait)
-            self.stats["paused"] += 1
-            self.paused_seconds += wait
-            self._retry(msg, text, "RetryAfter", told=wait)
-        elif isinstance(error, ChatMigrated):
-            self.chats.migrate(msg.chat_id, error.new_chat_id)
-            self.outbox.retry_later(msg.id, utcnow(), text)  # the row moved with the chat
-            self._count("migrated", "ChatMigrated")
-            log.info("chat %d moved to %d: resending there", msg.chat_id, error.new_chat_id)
-        elif msg.thread_id is not None and thread_gone(error):
-            chat = self.chats.get(msg.chat_id)
-            notice = translator(chat.lang if chat else None)(THREAD_GONE_NOTICE)
-            self.chats.thread_gone(msg.chat_id, msg.thread_id, notice)
-            self.outbox.retry_later(msg.id, utcnow(), text)  # now to General
-            self._count("retried", "ThreadGone")
-            log.info("forum topic %d of chat %d is gone: to General", msg.thread_id, msg.chat_id)
-        elif chat_gone(error):
-            self.chats.deactivate(msg.chat_id, text)
-            self._count("deactivated", type(error).__name__)
-            log.info("chat %d deactivated: %s", msg.chat_id, text)
-        elif isinstance(error, BadRequest):
-            if msg.chart and "file" in error.message.lower() and self.photos.forget(msg.chart):
-                self._retry(msg, text, "StaleFileId", told=0.0)  # upload the chart again
-            else:
-                self.outbox.mark_failed(msg.id, text)
-                self._count("failed", "BadRequest")
-                log.warning("message %d to %d refused: %s", msg.id, msg.chat_id, text)
-        elif isinstance(error, NetworkError):  # TimedOut, 5xx, connection refused ...
-            self._retry(msg, text, type(error).__name__)
-        else:  # InvalidToken, Conflict ...: retrying this message cannot help
-            self.outbox.mark_failed(msg.id, text)
-            self._count("failed", type(error).__name__)
-            log.error("message %d to %d failed: %s", msg.id, msg.chat_id, text)
-
-    def _retry(self, msg: Claimed, reason: str, cause: str, told: float | None = None) -> None:
-        delay = self.config.retry.delay(msg.attempts, told)
-        if delay is None:
-            self.outbox.mark_failed(msg.id, f"{reason} (gave up after {msg.attempts} attempts)")
-            self._count("failed", cause)
-            log.warning("message %d to %d failed: %s", msg.id, msg.chat_id, reason)
-            return
-        self.outbox.retry_later(msg.id, utcnow() + dt.timedelta(seconds=delay), reason)
-        self._count("retried", cause)
-
-    def _count(self, outcome: str, cause: str) -> None:
-        """One message's outcome (``stats``), and why (``outcomes``, by error class)."""
-        self.stats[outcome] += 1
-        self.outcomes[outcome, cause] += 1

@@ -1,0 +1,121 @@
+"""What each Telegram refusal does to a message and its chat, for the delivery worker.
+
+What Telegram's answers mean here (one retry policy, :class:`bot.delivery_config.RetryPolicy`):
+
+* RetryAfter (429): pause all sending for ``retry_after`` (int or timedelta) and retry;
+* Forbidden (blocked, kicked) or "chat not found": deactivate the chat (its queued messages
+  are dropped) and send it nothing more;
+* ChatMigrated: move the chat to its supergroup id (everything follows) and resend there;
+* "message thread not found" (a forum topic deleted): its subscriptions and queued messages
+  move to General, where the chat gets one notice, and the message is resent there;
+* NetworkError, TimedOut, 5xx: retry with exponential back-off, then ``failed``;
+* any other BadRequest (bad HTML ...): ``failed`` with the reason, no retry.
+
+A timed-out request may have been delivered anyway; retrying it is the one case where
+Telegram itself can show a message twice (the Bot API has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import warnings
+
+from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.delivery_config import DeliveryConfig
+from bot.i18n import N_, translator
+from bot.limits import Pace
+from bot.photo_ids import PhotoIds
+from bot.refusals import chat_gone, thread_gone
+from storage.chats import ChatStore
+from storage.outbox import Claimed, Outbox
+
+log = logging.getLogger("bot.delivery")  # the worker's log, where these lines always were
+
+THREAD_GONE_NOTICE = N_(
+    "The topic this group's alerts went to is gone, so they now arrive here in General. "
+    "Send /subscribe NAME inside another topic to send them there."
+)
+
+
+def retry_after_seconds(value: int | float | dt.timedelta) -> float:
+    """RetryAfter.retry_after is an int today and a timedelta in PTB's next major version."""
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Settling:
+    """The refusal half of :class:`bot.delivery.DeliveryWorker`: what it records when
+    Telegram refuses a message (the worker's stores, limiter and counters, set by it)."""
+
+    outbox: Outbox
+    chats: ChatStore
+    config: DeliveryConfig
+    pace: Pace | None
+    photos: PhotoIds
+    stats: collections.Counter[str]
+    outcomes: collections.Counter[tuple[str, str]]
+    paused_seconds: float
+
+    def _settle(self, msg: Claimed, error: TelegramError) -> None:
+        """Record what Telegram's refusal means for this message and its chat."""
+        text = f"{type(error).__name__}: {error.message}"
+        if isinstance(error, RetryAfter):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = retry_after_seconds(error.retry_after)
+            if self.pace is not None:
+                self.pace.pause(wait)
+            self.stats["paused"] += 1
+            self.paused_seconds += wait
+            self._retry(msg, text, "RetryAfter", told=wait)
+        elif isinstance(error, ChatMigrated):
+            self.chats.migrate(msg.chat_id, error.new_chat_id)
+            self.outbox.retry_later(msg.id, utcnow(), text)  # the row moved with the chat
+            self._count("migrated", "ChatMigrated")
+            log.info("chat %d moved to %d: resending there", msg.chat_id, error.new_chat_id)
+        elif msg.thread_id is not None and thread_gone(error):
+            chat = self.chats.get(msg.chat_id)
+            notice = translator(chat.lang if chat else None)(THREAD_GONE_NOTICE)
+            self.chats.thread_gone(msg.chat_id, msg.thread_id, notice)
+            self.outbox.retry_later(msg.id, utcnow(), text)  # now to General
+            self._count("retried", "ThreadGone")
+            log.info("forum topic %d of chat %d is gone: to General", msg.thread_id, msg.chat_id)
+        elif chat_gone(error):
+            self.chats.deactivate(msg.chat_id, text)
+            self._count("deactivated", type(error).__name__)
+            log.info("chat %d deactivated: %s", msg.chat_id, text)
+        elif isinstance(error, BadRequest):
+            if msg.chart and "file" in error.message.lower() and self.photos.forget(msg.chart):
+                self._retry(msg, text, "StaleFileId", told=0.0)  # upload the chart again
+            else:
+                self.outbox.mark_failed(msg.id, text)
+                self._count("failed", "BadRequest")
+                log.warning("message %d to %d refused: %s", msg.id, msg.chat_id, text)
+        elif isinstance(error, NetworkError):  # TimedOut, 5xx, connection refused ...
+            self._retry(msg, text, type(error).__name__)
+        else:  # InvalidToken, Conflict ...: retrying this message cannot help
+            self.outbox.mark_failed(msg.id, text)
+            self._count("failed", type(error).__name__)
+            log.error("message %d to %d failed: %s", msg.id, msg.chat_id, text)
+
+    def _retry(self, msg: Claimed, reason: str, cause: str, told: float | None = None) -> None:
+        delay = self.config.retry.delay(msg.attempts, told)
+        if delay is None:
+            self.outbox.mark_failed(msg.id, f"{reason} (gave up after {msg.attempts} attempts)")
+            self._count("failed", cause)
+            log.warning("message %d to %d failed: %s", msg.id, msg.chat_id, reason)
+            return
+        self.outbox.retry_later(msg.id, utcnow() + dt.timedelta(seconds=delay), reason)
+        self._count("retried", cause)
+
+    def _count(self, outcome: str, cause: str) -> None:
+        """One message's outcome (``stats``), and why (``outcomes``, by error class)."""
+        self.stats[outcome] += 1
+        self.outcomes[outcome, cause] += 1
