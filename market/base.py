@@ -12,7 +12,7 @@ from signals.sentence import Sentence
 if TYPE_CHECKING:
     import pandas as pd
 
-    from market.validate import TickerCheck
+    from market.ticker_check import TickerCheck
 
 
 class MarketDataError(Exception):

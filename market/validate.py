@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -46,6 +45,8 @@ import pandas as pd
 from market import calendar
 from market.base import Closes, NoData
 from market.kinds import SeriesKind, kind_of
+from market.ticker_check import DataProblem as DataProblem
+from market.ticker_check import TickerCheck as TickerCheck
 from signals.sentence import Sentence, joined
 
 PRICE_FACTOR = 5.0
@@ -70,64 +71,6 @@ the longest window any signal reads) before firing again."""
 NYSE_HOLIDAYS_FROM = pd.Timestamp(calendar.FIRST)
 """exchange_calendars lists XNYS's regular holidays from 1970 on; before, it calls every
 weekday a session, so older history is checked by the own-calendar rule instead."""
-
-
-@dataclass(frozen=True, slots=True)
-class DataProblem:
-    """One thing wrong with one ticker's data, for a human (``text``, a
-    :class:`~signals.sentence.Sentence`) and for the scanner."""
-
-    ticker: str
-    what: str  # "bad print" | "gap" | "pending"
-    date: dt.date
-    text: str
-    quiet: tuple[dt.date, dt.date | None]
-    """The sessions (inclusive; ``None``: to the end of the data) on which the ticker's rules
-    fire nothing because of this problem."""
-
-    def touches(self, lo: dt.date | None, hi: dt.date | None) -> bool:
-        """Whether the problem, or its quiet span, falls in ``lo..hi``."""
-        start = min(self.date, self.quiet[0])
-        end = self.quiet[1]
-        return (hi is None or start <= hi) and (lo is None or end is None or end >= lo)
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(slots=True)
-class TickerCheck:
-    """What validation found for one ticker."""
-
-    ticker: str
-    kind: SeriesKind
-    first: dt.date | None = None
-    last: dt.date | None = None
-    problems: list[DataProblem] = field(default_factory=list)
-    late: list[dt.date] = field(default_factory=list)
-    """Sessions whose suspicious move the next session confirmed: an evening scan held their
-    events and fired them a session late."""
-
-    def is_quiet(self, day: dt.date) -> bool:
-        """Whether the ticker's rules fire nothing on ``day`` (a bad print, a pending move, the
-        refill after a gap)."""
-        return any(
-            lo <= day and (hi is None or day <= hi) for lo, hi in (p.quiet for p in self.problems)
-        )
-
-    def quiet_rows(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """:meth:`is_quiet` for every session of ``index`` at once (a boolean per row)."""
-        out = np.zeros(len(index), dtype=bool)
-        for lo, hi in (p.quiet for p in self.problems):
-            inside = index >= pd.Timestamp(lo)
-            if hi is not None:
-                inside &= index <= pd.Timestamp(hi)
-            out |= np.asarray(inside)
-        return out
-
-    def between(self, lo: dt.date | None, hi: dt.date | None) -> list[DataProblem]:
-        """The problems that touch ``lo..hi``."""
-        return [p for p in self.problems if p.touches(lo, hi)]
 
 
 def quiet_rows(closes: Closes, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
