@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,64 +57,12 @@ from market.yahoo_traffic import (
     watch,
 )
 from market.yahoo_valuation import YahooValuations
+from market.yfinance_state import DOWNLOAD_LOCK, configure_cache, new_session
 from signals.sentence import Sentence
 
 log = logging.getLogger(__name__)
 
 NOT_CLOSED_REASON = Sentence("no closed session in the requested range")
-
-# yfinance keeps one process-wide session/cookie/crumb (the YfData singleton) and switches it
-# to whichever session the latest download() passed. Two downloads at once would pull the
-# session from under each other, so they take turns.
-_DOWNLOAD_LOCK = threading.Lock()
-
-_cache_lock = threading.Lock()
-_cache_location: Path | None = None
-
-
-def configure_cache(cache_dir: Path) -> Path:
-    """Point yfinance's sqlite caches (ticker timezones, cookie) at ``cache_dir``, once per
-    process, and return the folder in use.
-
-    Why our own folder: yfinance's default lives in a shared ``py-yfinance`` folder that other
-    programs may lock or leave corrupt. Why once: yfinance binds its caches to a path on first
-    use, so moving it later does not take effect; a second, different ``cache_dir`` is logged
-    and ignored.
-    """
-    global _cache_location
-    with _cache_lock:
-        if _cache_location is None:
-            try:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:  # yfinance then falls back to running without a cache
-                log.warning("cannot create yfinance cache folder %s: %s", cache_dir, exc)
-            yf.set_tz_cache_location(str(cache_dir))
-            _cache_location = cache_dir
-        elif Path(cache_dir) != _cache_location:
-            log.warning(
-                "yfinance cache already set to %s for this process; ignoring %s",
-                _cache_location,
-                cache_dir,
-            )
-        return _cache_location
-
-
-def _new_session() -> Any:
-    """The session yfinance itself would build: curl_cffi impersonating Chrome (Yahoo
-    throttles plain ``requests`` clients much sooner), else ``requests``."""
-    try:
-        from yfinance._http import new_session
-
-        return new_session()
-    except ImportError:  # yfinance releases before the _http module
-        try:
-            from curl_cffi import requests as curl_requests
-
-            return curl_requests.Session(impersonate="chrome")
-        except ImportError:
-            import requests
-
-            return requests.Session()
 
 
 class YahooProvider:
@@ -146,7 +93,7 @@ class YahooProvider:
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
-        self.session = session if session is not None else _new_session()
+        self.session = session if session is not None else new_session()
         self.cache_dir = configure_cache(Path(cache_dir)) if cache_dir else None
         self.attempts = attempts
         if isinstance(wait, int | float):
@@ -159,7 +106,7 @@ class YahooProvider:
             self.wait = wait
         self.now = now or (lambda: pd.Timestamp.now(tz="UTC"))
         self.timeout = timeout
-        self.valuations = YahooValuations(self.session, _DOWNLOAD_LOCK)
+        self.valuations = YahooValuations(self.session, DOWNLOAD_LOCK)
 
     # ---- the Provider interface -------------------------------------------------------------
 
@@ -230,7 +177,7 @@ class YahooProvider:
     ) -> tuple[dict[str, pd.Series], dict[str, Failure]]:
         """One ``yf.download`` for ``symbols``: the close series that have at least one price,
         and why each of the others has none."""
-        with _DOWNLOAD_LOCK, watch(self.session) as traffic, listen() as errors:
+        with DOWNLOAD_LOCK, watch(self.session) as traffic, listen() as errors:
             try:
                 raw = yf.download(
                     symbols,

@@ -17,7 +17,7 @@ import pytest
 import requests
 import yfinance as yf
 
-from market import yahoo
+from market import yfinance_state
 from market.yahoo import YahooProvider
 from tests.support.yahoo_fake import FakeYahooSession, reset_yfinance
 
@@ -68,7 +68,7 @@ def yf_cache(tmp_path, monkeypatch):
     timezone/cookie caches in this test's tmp_path (also our once-per-process switch)."""
     cache_dir = tmp_path / "yfinance"
     reset_yfinance(str(cache_dir))
-    monkeypatch.setattr(yahoo, "_cache_location", None)
+    monkeypatch.setattr(yfinance_state, "_cache_location", None)
     yield cache_dir
     reset_yfinance(str(cache_dir))
 
