@@ -14,119 +14,36 @@ import datetime as dt
 import itertools
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 from telegram import Bot
 from telegram.ext import AIORateLimiter, ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy, retry_after_seconds
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
-from bot.limits import WINDOW, ChatWindows, Pace
+from bot.limits import WINDOW
 from bot.services import Services
 from storage.outbox import Claimed, Outbox
-from tests.support.pipeline_support import add_chat, make_services, rows, wait_for
+from tests.support.delivery_support import (
+    LoggedPace,
+    LoggedWindows,
+    arrived,
+    bot_fixture,  # noqa: F401 (the fixture ``bot``)
+    config,
+    deliver,
+    plain,
+    queue,
+    services_fixture,  # noqa: F401 (the fixture ``services``)
+    short_429,
+)
+from tests.support.pipeline_support import rows, wait_for
 
 pytestmark = [
     pytest.mark.timeout(60),
     pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning"),
 ]
-
-FAST = RetryPolicy(max_attempts=8, base=0.01, cap=0.05)
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
-
-
-def config(**kw: object) -> DeliveryConfig:
-    """No rate limits and quick retries unless a test says otherwise."""
-    values: dict[str, object] = {
-        "concurrency": 8,
-        "rate": None,
-        "group_limit": None,
-        "private_limit": None,
-        "retry": FAST,
-        "poll_interval": 0.05,
-    }
-    values.update(kw)
-    return DeliveryConfig(**values)  # type: ignore[arg-type]
-
-
-def short_429(seconds: float = 0.02) -> Fault:
-    return Fault(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
-    request = HTTPXRequest(connection_pool_size=64, read_timeout=2, pool_timeout=30)
-    async with Bot("123456:FAKE", base_url=api.base_url, request=request) as b:
-        yield b
-
-
-@pytest.fixture
-def services() -> Services:
-    return make_services()
-
-
-def queue(services: Services, chat_id: int, n: int = 1, **kw: object) -> list[str]:
-    """Queue ``n`` messages for a (new) chat; returns their bodies."""
-    if services.chats.get(chat_id) is None:
-        add_chat(services, chat_id)
-    bodies = [f"<b>alert</b> {chat_id}#{i}" for i in range(n)]
-    for i, body in enumerate(bodies):
-        services.outbox.enqueue(chat_id, f"k{i}", body, **kw)  # type: ignore[arg-type]
-    return bodies
-
-
-class LoggedPace(Pace):
-    """The overall limiter, noting each instant it admitted a send or was told to pause."""
-
-    def __init__(self, rate: float) -> None:
-        super().__init__(rate)
-        self.log: list[tuple[str, float]] = []
-
-    async def acquire(self) -> float:
-        now = await super().acquire()
-        self.log.append(("send", now))
-        return now
-
-    def pause(self, seconds: float) -> None:
-        super().pause(seconds)
-        self.log.append(("pause", self.paused_until))
-
-
-class LoggedWindows(ChatWindows):
-    """The per-chat limiter, noting (chat, instant) for every send it let through."""
-
-    def __init__(self, cfg: DeliveryConfig) -> None:
-        super().__init__(cfg.group_limit, cfg.private_limit)
-        self.log: list[tuple[int, float]] = []
-
-    def note(self, chat_id: int, now: float) -> None:
-        self.log.append((chat_id, now))
-        super().note(chat_id, now)
-
-
-async def deliver(
-    bot: Bot, services: Services, cfg: DeliveryConfig, *, logged: bool = False
-) -> DeliveryWorker:
-    worker = DeliveryWorker(bot, services.outbox, services.chats, cfg)
-    if logged:
-        worker.windows = LoggedWindows(cfg)
-        if cfg.rate:
-            worker.pace = LoggedPace(cfg.rate)
-    await asyncio.wait_for(worker.run(until_idle=True), 30)
-    return worker
-
-
-def arrived(api: FakeBotApi, chat_id: int) -> list[str]:
-    """What the chat shows, tags stripped the way Telegram renders <b>."""
-    return [str(t).replace("<b>", "").replace("</b>", "") for t in api.texts(chat_id)]
-
-
-def plain(bodies: list[str]) -> list[str]:
-    return [b.replace("<b>", "").replace("</b>", "") for b in bodies]
 
 
 async def test_every_message_exactly_once_under_random_faults(
@@ -271,80 +188,6 @@ def test_retry_after_accepts_int_float_and_timedelta() -> None:
     assert retry_after_seconds(3) == 3.0
     assert retry_after_seconds(0.5) == 0.5
     assert retry_after_seconds(dt.timedelta(seconds=7)) == 7.0
-
-
-async def test_chart_is_uploaded_once_then_sent_by_file_id(
-    api: FakeBotApi, bot: Bot, services: Services, tmp_path: Path
-) -> None:
-    chart = tmp_path / "chart.png"
-    chart.write_bytes(PNG)
-    for cid in range(1, 41):
-        queue(services, cid, chart=str(chart))
-    worker = await deliver(bot, services, config())
-    assert all(
-        len(api.messages[cid]) == 1 and api.messages[cid][0]["photo"] for cid in range(1, 41)
-    )
-    assert len(api.uploads) == 1 and worker.photos.uploads == 1
-    photos = [r.params["photo"] for r in api.calls("sendPhoto")]
-    assert sum(isinstance(p, str) for p in photos) == 39  # the file_id, not the bytes
-    assert arrived(api, 5) == ["alert 5#0"]  # the caption
-
-
-class PhotoCountingBot(Bot):
-    """PTB's Bot, counting the photos that go through PTB (not the lean client)."""
-
-    ptb_photos = 0
-
-    async def send_photo(self, *args: object, **kw: object) -> object:  # type: ignore[override]
-        type(self).ptb_photos += 1
-        return await super().send_photo(*args, **kw)  # type: ignore[arg-type]
-
-
-async def test_sends_that_waited_for_the_upload_go_by_file_id_through_the_lean_client(
-    api: FakeBotApi, services: Services, tmp_path: Path
-) -> None:
-    chart = tmp_path / "chart.png"
-    chart.write_bytes(PNG)
-    for cid in range(1, 41):
-        queue(services, cid, chart=str(chart))
-    api.send_latency = 0.05  # the upload is in flight while the other 7 sends start
-    PhotoCountingBot.ptb_photos = 0  # a count per run, not per test session
-    request = HTTPXRequest(connection_pool_size=64, read_timeout=2, pool_timeout=30)
-    async with PhotoCountingBot("123456:FAKE", base_url=api.base_url, request=request) as b:
-        worker = await deliver(b, services, config())
-    assert worker.lean is not None and worker.most_in_flight == 8
-    assert PhotoCountingBot.ptb_photos == 1  # the upload; the 39 others by the lean client
-    assert all(len(api.messages[cid]) == 1 for cid in range(1, 41))
-    photos = [r.params["photo"] for r in api.calls("sendPhoto")]
-    assert sum(isinstance(p, str) for p in photos) == 39
-
-
-async def test_text_too_long_for_a_caption_goes_without_its_chart(
-    api: FakeBotApi, bot: Bot, services: Services, tmp_path: Path
-) -> None:
-    chart = tmp_path / "chart.png"
-    chart.write_bytes(PNG)
-    add_chat(services, 1)
-    long_body = "x" * 1500
-    services.outbox.enqueue(1, "long", long_body, chart=str(chart))
-    services.outbox.enqueue(1, "gone", "chart deleted", chart=str(tmp_path / "missing.png"))
-    await deliver(bot, services, config())
-    assert api.texts(1) == [long_body, "chart deleted"] and not api.calls("sendPhoto")
-
-
-async def test_a_stale_file_id_is_forgotten_and_the_chart_uploaded_again(
-    api: FakeBotApi, bot: Bot, services: Services, tmp_path: Path
-) -> None:
-    chart = tmp_path / "chart.png"
-    chart.write_bytes(PNG)
-    queue(services, 1, chart=str(chart))
-    worker = await deliver(bot, services, config())
-    queue(services, 2, chart=str(chart))
-    api.schedule("sendPhoto", [Fault(400, "Bad Request: wrong file identifier/HTTP URL")])
-    worker = DeliveryWorker(bot, services.outbox, services.chats, config())
-    worker.photos.ids[str(chart)] = "photo-stale"
-    await asyncio.wait_for(worker.run(until_idle=True), 60)
-    assert len(api.messages[2]) == 1 and worker.photos.uploads == 1
 
 
 async def test_overall_rate_never_exceeds_the_limit(
