@@ -49,16 +49,16 @@ from bot.pipeline import (
     run_scan,
 )
 from bot.render import SYNTHETIC_LABEL
-from bot.scanner import Progress, ScanResult, backtest, data_problems, validation_problems
+from bot.scanner import (
+    Progress,
+)
 from bot.schedule import scan_time
 from bot.services import Services, open_services
 from bot.settings import Settings
+from bot.window_scans import window_scans
 from market import calendar
 from market.sample import SAMPLE_END, SAMPLE_START, SampleProvider
-from signals.events import Event
 from signals.presets import PRESETS
-from signals.rules import Rule
-from signals.sentence import joined
 
 DEMO_CHAT = 777000001
 """The demo chat's id: positive, so delivery treats it as a private chat."""
@@ -276,9 +276,8 @@ async def _replay(
         result = scans[day][0]
         ahead[day].set_result(scans[day])
         if pool is not None and result.events:
-            if closes_file is None:  # chart_for_event reads the closes up to its event
-                assert result.closes is not None, "window_scans keeps the closes"
-                closes_file = write_closes(result.closes.frame, scratch / "closes.pickle")
+            if closes_file is None:  # the window's; chart_for_event reads up to its event
+                closes_file = write_closes(scans[days[-1]][1], scratch / "closes.pickle")
             maker = EventChart(synthetic=result.synthetic)
             folder = chart_folder(services, day)
             drawn[day] = asyncio.ensure_future(
@@ -298,42 +297,6 @@ async def _replay(
                     future.exception()  # retrieved: a failed window is reported per scan
         counts["failed"] += worker.stats["failed"] + worker.stats["deactivated"]
     return counts
-
-
-async def window_scans(
-    services: Services, rules: list[Rule], start: dt.date, end: dt.date
-) -> dict[dt.date, Evaluated]:
-    """Each session's :data:`~bot.pipeline.Evaluated` (its scan result and the closes up to
-    it) from one pass of the engine over ``start``..``end``, in a thread.
-
-    The engine is causal (tests/test_no_lookahead.py), so the events dated D are those an
-    evening scan of D finds (tests/test_demo.py compares the two on a window): 251
-    evaluations over 25 years of closes become one. A session's data problems are those a
-    scan of it reports (missing or stale tickers, validation's findings that day)."""
-    provider = services.provider
-    found = await asyncio.to_thread(backtest, provider, rules, start, end)
-    closes = found.closes
-    assert closes is not None, "backtest returns the closes it read"
-    by_day: dict[dt.date, list[Event]] = {}
-    for e in found.events:
-        by_day.setdefault(e.date, []).append(e)
-    synthetic = found.synthetic or provider.synthetic
-    out: dict[dt.date, Evaluated] = {}
-    for d in calendar.sessions(start, end):
-        day = d.date()
-        problems = data_problems(closes, day)
-        for t, lines in validation_problems(closes, day, day).items():
-            problems[t] = joined([problems[t], *lines] if t in problems else lines)
-        result = ScanResult(
-            session=day,
-            events=by_day.get(day, []),
-            problems=problems,
-            source=found.source,
-            synthetic=synthetic,
-            closes=closes,
-        )
-        out[day] = (result, closes.frame.loc[: pd.Timestamp(day)])
-    return out
 
 
 async def _evening(

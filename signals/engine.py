@@ -69,8 +69,9 @@ def _as_date(value: DateLike | None) -> dt.date | None:
     return pd.Timestamp(value).date()
 
 
-def _absent(closes: pd.DataFrame, tickers: tuple[str, ...]) -> tuple[str, ...]:
-    """The tickers that are not columns of ``closes`` or have no value at all."""
+def absent_tickers(closes: pd.DataFrame, tickers: tuple[str, ...]) -> tuple[str, ...]:
+    """The tickers that are not columns of ``closes`` or have no value at all: a rule that
+    reads one is skipped (:attr:`Evaluation.skipped`)."""
     return tuple(t for t in tickers if len(series.column(closes, t).rows) == 0)
 
 
@@ -125,7 +126,7 @@ def evaluate(
                 raise RuleError(f"unknown signal kind {r.kind!r} in rule {key!r}")
             tickers = r.tickers
             if tickers not in absent:
-                absent[tickers] = _absent(closes, tickers)
+                absent[tickers] = absent_tickers(closes, tickers)
             missing = absent[tickers]
             if missing:
                 result.skipped[key] = missing

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.timeout(900)  # hang guard; a loaded 2-core machine is 
 
 RUT_RECORD = (dt.date(2026, 6, 1), dt.date(2026, 6, 12))  # ^RUT's first record since 2021
 IWM_CROSS = (dt.date(2025, 11, 24), dt.date(2025, 12, 5))  # IWM/SPY back above its 200-day
+XLC_YOUNG = (dt.date(2018, 7, 2), dt.date(2018, 7, 13))  # XLC listed 2018-06-19: warming up
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -196,12 +197,13 @@ def test_an_existing_database_is_refused(tmp_path: Path) -> None:
         run_cli("--db", str(db))
 
 
-@pytest.mark.parametrize("window", [RUT_RECORD, IWM_CROSS])
+@pytest.mark.parametrize("window", [RUT_RECORD, IWM_CROSS, XLC_YOUNG])
 def test_each_session_gets_what_its_own_evening_scan_finds(
     window: tuple[dt.date, dt.date], tmp_path: Path
 ) -> None:
     """The demo takes every session's events from one pass over its window: they are the
-    events, texts, follow-ups and data problems that a scan of that evening alone finds."""
+    events, texts, follow-ups and data problems that a scan of that evening alone finds —
+    also a sector too young for its rules yet (XLC in July 2018), which each scan names."""
     config = settings().model_copy(update={"database_path": tmp_path / "d.sqlite"})
     services = open_services(config, provider=SampleProvider())
     try:
@@ -210,7 +212,7 @@ def test_each_session_gets_what_its_own_evening_scan_finds(
         scans = asyncio.run(demo.window_scans(services, rules, *window))
         days = [d.date() for d in calendar.sessions(*window)]
         assert sorted(scans) == days
-        found = 0
+        found = young = 0
         for day in days:
             alone = scan(services.provider, rules, day)
             result, frame = scans[day]
@@ -221,7 +223,9 @@ def test_each_session_gets_what_its_own_evening_scan_finds(
             assert (result.session, result.synthetic) == (day, True)
             assert frame.index[-1] == pd.Timestamp(day)
             found += len(result.events)
+            young += "XLC/SPY" in result.problems
         assert found > 0
+        assert young == (len(days) if window == XLC_YOUNG else 0)
     finally:
         services.close()
 
@@ -256,3 +260,42 @@ async def test_charts_drawn_in_a_spawned_process_are_the_ones_drawn_here(
     assert sorted(here) == sorted(there) == sorted(e.key for e in events)
     for key in here:
         assert Path(here[key]).read_bytes() == Path(there[key]).read_bytes()
+
+
+def test_a_move_held_for_a_recheck_fires_the_next_evening_as_its_scan_does(
+    tmp_path: Path,
+) -> None:
+    """A x6 close on 2021-06-29 is held that evening; the 30th confirms it, and the crossings
+    of the 29th fire on the 30th, saying so. The demo's one pass files them under the 30th,
+    as that evening's scan does, not under the 29th."""
+    from market.csvdir import CsvProvider
+    from market.sample import sample_closes
+    from signals.presets import preset
+
+    frame = sample_closes().loc["2019-01-02":"2021-06-29", ["IWM", "SPY"]].copy()
+    n = len(frame)
+    frame["SPY"] = [100 * 1.001**i for i in range(n)]
+    frame["IWM"] = [100 * 0.999**i for i in range(n)]
+    frame.iloc[-1, frame.columns.get_loc("IWM")] *= 6
+    frame.loc[pd.Timestamp("2021-06-30")] = [frame["IWM"].iloc[-1] * 1.01, frame["SPY"].iloc[-1]]
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for t in frame.columns:
+        lines = ["Date,Close", *(f"{d.date()},{v!r}" for d, v in frame[t].items())]
+        (folder / f"{t}.csv").write_text("\n".join(lines) + "\n")
+    config = settings().model_copy(update={"database_path": tmp_path / "d.sqlite"})
+    services = open_services(config, provider=CsvProvider(folder))
+    try:
+        rules = list(preset("small_vs_large").rules)
+        window = (dt.date(2021, 6, 28), dt.date(2021, 6, 30))
+        scans = asyncio.run(demo.window_scans(services, rules, *window))
+        late = 0
+        for day in (d.date() for d in calendar.sessions(*window)):
+            alone = scan(services.provider, rules, day)
+            result, _ = scans[day]
+            assert result.events == alone.events, day
+            assert result.problems == alone.problems, day
+            late += sum(e.date < day for e in result.events)
+        assert late > 0  # the 29th's crossings, on the 30th
+    finally:
+        services.close()

@@ -1,0 +1,109 @@
+"""Every session's scan of a window from one pass of the engine (what the demo replays).
+
+Each evening of the demo goes through the real :func:`bot.pipeline.run_scan`; only its
+evaluation is computed ahead, for the whole window at once, by :func:`window_scans`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pandas as pd
+
+from bot.pipeline import Evaluated
+from bot.scanner import (
+    ScanResult,
+    backtest,
+    data_problems,
+    scan,
+    validation_problems,
+    warming_up,
+)
+from bot.services import Services
+from market import calendar
+from market.base import Closes
+from signals.engine import absent_tickers
+from signals.events import Event
+from signals.rules import Rule
+from signals.sentence import joined
+
+
+async def window_scans(
+    services: Services, rules: list[Rule], start: dt.date, end: dt.date
+) -> dict[dt.date, Evaluated]:
+    """Each session's :data:`~bot.pipeline.Evaluated` (its scan result and the closes up to
+    it) from one pass of the engine over ``start``..``end``, in a thread.
+
+    The engine is causal (tests/test_no_lookahead.py), so the events dated D are those an
+    evening scan of D finds (tests/test_demo.py compares the two, session by session): 251
+    evaluations over 25 years of closes become one. A session's data problems are those a
+    scan of it reports: missing or stale tickers, validation's findings that day, the rules
+    too young to fire. Where validation held a move for a re-check, the two differ, and the
+    scan is followed: that session is scanned on its own (its move was still pending that
+    evening), and the events it held are reported on the next session, which confirmed it."""
+    provider = services.provider
+    found = await asyncio.to_thread(backtest, provider, rules, start, end)
+    closes = found.closes
+    assert closes is not None, "backtest returns the closes it read"
+    by_day: dict[dt.date, list[Event]] = {}
+    for e in found.events:
+        by_day.setdefault(_evening_of(e, closes, rules), []).append(e)
+    synthetic = found.synthetic or provider.synthetic
+    held = {d for check in (closes.checks or {}).values() for d in check.late}
+    out: dict[dt.date, Evaluated] = {}
+    young = True  # until a session has no rule too young to fire, and none skipped
+    for d in calendar.sessions(start, end):
+        day = d.date()
+        if day in held:  # that evening, the move was still to be confirmed: its own scan
+            alone = await asyncio.to_thread(scan, provider, rules, day)
+            out[day] = (alone, closes.frame.loc[: pd.Timestamp(day)])
+            continue
+        problems = data_problems(closes, day)
+        for t, lines in validation_problems(closes, day, day).items():
+            problems[t] = joined([problems[t], *lines] if t in problems else lines)
+        if young:
+            warm, skipped = _warming_up(closes.frame, rules, day, problems)
+            problems |= warm
+            young = bool(warm or skipped)
+        result = ScanResult(
+            session=day,
+            events=by_day.get(day, []),
+            problems=problems,
+            source=found.source,
+            synthetic=synthetic,
+            closes=closes,
+        )
+        out[day] = (result, closes.frame.loc[: pd.Timestamp(day)])
+    return out
+
+
+def _evening_of(event: Event, closes: Closes, rules: list[Rule]) -> dt.date:
+    """The session whose evening scan reports ``event``: its own, or, when a ticker its rule
+    reads made a move on it that was held for a re-check (``late``), the ticker's next
+    session, whose close confirmed the move (bot.scanner.scan_closes fires it then)."""
+    checks = closes.checks or {}
+    rule = next((r for r in rules if r.key == event.rule), None)
+    held = [
+        t for t in (rule.tickers if rule else ()) if t in checks and event.date in checks[t].late
+    ]
+    after = [
+        column.index[0].date()
+        for column in (
+            closes.frame[t].loc[pd.Timestamp(event.date) :].dropna().iloc[1:] for t in held
+        )
+        if len(column)
+    ]
+    return min(after, default=event.date)
+
+
+def _warming_up(
+    frame: pd.DataFrame, rules: list[Rule], day: dt.date, problems: dict[str, str]
+) -> tuple[dict[str, str], set[str]]:
+    """The rules too young to fire on ``day`` (:func:`bot.scanner.warming_up`, subject ->
+    why), as that evening's scan names them, and the rules it skips for a missing ticker.
+    History only grows: once a session has neither, no later one has."""
+    upto = frame.loc[: pd.Timestamp(day)].drop(columns=list(problems), errors="ignore")
+    skipped = {r.key for r in rules if absent_tickers(upto, r.tickers)}
+    ctx = calendar.context(pd.DatetimeIndex(upto.index))
+    return warming_up(rules, upto, ctx, skipped), skipped
