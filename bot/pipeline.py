@@ -87,7 +87,6 @@ async def run_scan(
     now: dt.datetime | None = None,
     chart_maker: ChartMaker | None = DEFAULT_CHARTS,
     wake: Callable[[], None] | None = None,
-    chart_pool: Executor | None = None,
     evaluated: Awaitable[Evaluated] | None = None,
     drawn: Awaitable[dict[str, str]] | None = None,
 ) -> ScanReport:
@@ -95,7 +94,7 @@ async def run_scan(
 
     ``now`` fixes the clock (quiet hours, mute, timestamps) for tests; ``wake`` tells the
     delivery worker there is new mail. Every record logged meanwhile names the session.
-    ``chart_pool`` (a process pool) draws the charts instead of a thread; ``evaluated`` is
+    The charts are drawn in a worker thread; ``evaluated`` is
     :func:`evaluate_session` of the same rules and session (or its equal: the demo takes each
     session's events from one causal pass over its window), computed ahead by a caller that
     replays sessions one after another. A failure in it is the scan's failure, as if run here.
@@ -103,7 +102,7 @@ async def run_scan(
     -> file, as :func:`draw_charts_in` returns them); only the new events' are used.
     """
     with log_context(session=session):
-        return await _scan(services, session, now, chart_maker, wake, chart_pool, evaluated, drawn)
+        return await _scan(services, session, now, chart_maker, wake, evaluated, drawn)
 
 
 async def _scan(
@@ -112,7 +111,6 @@ async def _scan(
     now: dt.datetime | None,
     chart_maker: ChartMaker | None,
     wake: Callable[[], None] | None,
-    chart_pool: Executor | None,
     evaluated: Awaitable[Evaluated] | None,
     drawn: Awaitable[dict[str, str]] | None,
 ) -> ScanReport:
@@ -148,7 +146,6 @@ async def _scan(
         drawn_in = await asyncio.gather(
             *(
                 _draw(
-                    chart_pool,
                     fresh,
                     frame,
                     _chart_maker(chart_maker, result.synthetic, lang),
@@ -163,7 +160,7 @@ async def _scan(
         charts_in = {lang: by_lang.get(lang, {}) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
     elif chart_maker is not None and chart_maker is not DEFAULT_CHARTS and fresh:
         folder = chart_folder(services, session)
-        charts = await _draw(chart_pool, fresh, frame, chart_maker, folder, DEFAULT_LANGUAGE)
+        charts = await _draw(fresh, frame, chart_maker, folder, DEFAULT_LANGUAGE)
     # gathered: the events and their charts; now the messages, then one transaction
     html, digest = messages(result)
     translated = {lang: messages(result, lang) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
@@ -279,17 +276,14 @@ class EventChart:
 
 
 async def _draw(
-    pool: Executor | None,
     events: Sequence[Event],
     frame: pd.DataFrame,
     maker: ChartMaker,
     folder: Path,
     lang: str,
 ) -> dict[str, str]:
-    """The events' charts in one language: in a thread, or in ``pool``'s processes."""
-    if pool is None:
-        return await asyncio.to_thread(draw_charts, events, frame, maker, folder, lang)
-    return await draw_charts_in(pool, events, frame, maker, folder, lang)
+    """The events' charts in one language, in a worker thread."""
+    return await asyncio.to_thread(draw_charts, events, frame, maker, folder, lang)
 
 
 def chart_folder(services: Services, session: dt.date) -> Path:

@@ -296,22 +296,30 @@ def _chart_or_fail(event: Event, closes: pd.DataFrame) -> bytes | None:
 
 
 async def test_charts_drawn_in_a_process_pool_are_the_ones_a_thread_draws(tmp_path: Path) -> None:
-    """``chart_pool``: the same files as drawn in a thread; a chart failing in a worker
-    process leaves its alert without a chart, the others keep theirs."""
+    """Charts drawn ahead in a process pool (``drawn``, as the demo does) are the files a
+    scan draws in its thread; a chart failing in a worker process leaves its alert without
+    a chart, the others keep theirs."""
     from concurrent.futures import ProcessPoolExecutor
+
+    from bot.pipeline import active_rules, chart_folder, draw_charts_in, evaluate_session
 
     day = dt.date(2026, 8, 21)  # IWM and ^RUT records, an XLV/SPY cross, two RRG moves
     drawn = {}
     for way in ("thread", "pool"):
         services = make_services(charts_dir=tmp_path / way)
         setup(services)
+        ahead = None
         with ProcessPoolExecutor(2) as pool:
+            if way == "pool":
+                result, frame = await evaluate_session(services, active_rules(services), day)
+                folder = chart_folder(services, day)
+                ahead = draw_charts_in(pool, result.events, frame, _chart_or_fail, folder)
             report = await run_scan(
                 services,
                 day,
                 now=scan_time(day, 30),
                 chart_maker=_chart_or_fail,
-                chart_pool=pool if way == "pool" else None,
+                drawn=ahead,
             )
         charts = rows(services, "SELECT DISTINCT chart FROM outbox WHERE chart IS NOT NULL")
         drawn[way] = {Path(c).relative_to(tmp_path / way): Path(c).read_bytes() for (c,) in charts}
