@@ -271,7 +271,7 @@ def test_ctrl_c_while_waiting_for_input_stops_at_once(tmp_path: Path) -> None:
         deadline = time.monotonic() + 300  # a hang guard: start-up is slow on a loaded machine
         while "/help lists everything" not in proc.stdout.readline():
             assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.2)  # now waiting for the next line, stdin still open
+        idle(proc.pid)  # now waiting for the next line, stdin still open
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=120) == 130
         assert "Traceback" not in proc.stderr.read()
@@ -291,12 +291,31 @@ def test_ctrl_c_at_a_terminal_prompt_while_loading_closes_the_database(tmp_path:
         db = tmp_path / "rotation-bot-chat.sqlite"
         term.until(db.exists)  # the prompt shows before the imports; wait for the database
         term.type(b"/status\n")  # waits for the worker thread, still loading
-        time.sleep(0.2)  # likely read by now; read or not, the chat must end the same way
+        # read by now or not, the chat must end the same way: no wait for either
         term.proc.send_signal(signal.SIGINT)
         assert term.proc.wait(timeout=120) == 130
         assert "Traceback" not in term.errors()
         assert db.exists() and not lock_path(db).exists()  # the lock released, not left
         assert not (tmp_path / "rotation-bot-chat.sqlite-wal").exists()
+
+
+def idle(pid: int, timeout: float = 120.0) -> None:
+    """Wait until every thread of process ``pid`` sleeps (``S`` in /proc: blocked, here on
+    reading stdin), seen twice 50 ms apart; where there is no /proc, return at once."""
+    tasks = Path(f"/proc/{pid}/task")
+    if not tasks.exists():
+        return
+    deadline, calm = time.monotonic() + timeout, 0
+    while calm < 2:
+        assert time.monotonic() < deadline, "the chat never settled to wait for input"
+        states = []
+        for task in tasks.iterdir():
+            try:
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+            except OSError:  # a thread that just ended
+                continue
+        calm = calm + 1 if states and all(s == "S" for s in states) else 0
+        time.sleep(0.05)  # polling the condition, not waiting for it to happen
 
 
 class Terminal:
