@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from market.base import MarketDataError, Provider
+from signals.sentence import Sentence
 
 SPECS = "sample | yahoo | csv:DIR | csv:FILE.csv"
 
@@ -18,8 +19,8 @@ def check_spec(spec: str) -> str:
         return text
     if text.startswith("csv:") and len(text) > 4:
         path = Path(text[4:]).expanduser()
-        if not path.exists():
-            raise MarketDataError(f"csv source {path}: no such file or folder")
+        if not path.exists():  # CsvProvider's own words, so a chat reads them in its language
+            raise MarketDataError(Sentence("csv source {path}: no such file or folder", path=path))
         return text
     raise MarketDataError(f"unknown data source {spec!r}; use one of: {SPECS}")
 
