@@ -56,6 +56,8 @@ class Translator:
 
     def __init__(self, lang: str, catalog: gettext.NullTranslations) -> None:
         self.lang = lang
+        self.english = lang == DEFAULT
+        """The default language: its texts and numbers are written directly, not looked up."""
         self._catalog = catalog
 
     def __call__(self, message: str, /, **values: Any) -> str:

@@ -89,34 +89,30 @@ QUADRANTS = {
 }
 
 
-def english(t: Translator) -> bool:
-    return t.lang == "en"
-
-
 def kind_title(kind: str, t: Translator) -> str:
     spec = KINDS.get(kind)
     if kind in TITLES:
-        return t(TITLES[kind]) if not english(t) or spec is None else spec.title
+        return t(TITLES[kind]) if not t.english or spec is None else spec.title
     return spec.title if spec else kind
 
 
 def kind_short_title(kind: str, t: Translator) -> str:
     spec = KINDS.get(kind)
     if kind in SHORT_TITLES:
-        return t(SHORT_TITLES[kind]) if not english(t) or spec is None else spec.short_title
+        return t(SHORT_TITLES[kind]) if not t.english or spec is None else spec.short_title
     return spec.short_title if spec else kind
 
 
 def preset_title(name: str, t: Translator) -> str:
     preset = PRESETS.get(name)
-    if english(t) or name not in PRESET_TITLES:
+    if t.english or name not in PRESET_TITLES:
         return preset.title if preset else name
     return t(PRESET_TITLES[name])
 
 
 def preset_description(name: str, t: Translator) -> str:
     preset = PRESETS.get(name)
-    if english(t) or name not in PRESET_DESCRIPTIONS:
+    if t.english or name not in PRESET_DESCRIPTIONS:
         return preset.description if preset else ""
     return t(PRESET_DESCRIPTIONS[name])
 
@@ -155,7 +151,7 @@ def describe(kind: str, params: Mapping[str, ParamValue], t: Translator) -> str:
     spec = KINDS.get(kind)
     if spec is None:
         return kind
-    if english(t):
+    if t.english:
         return spec.describe(params)
     p = params
     band = (
@@ -228,7 +224,7 @@ its text is this Sentence around the engine's own."""
 
 def event_text(event: Event, t: Translator) -> str:
     """The event's sentence: the engine's own in English, else rebuilt from its numbers."""
-    if english(t):
+    if t.english:
         return event.text
     late = event.text
     if isinstance(late, Sentence) and late.msgid == LATE_NOTE:
@@ -331,7 +327,7 @@ def _event_text(event: Event, t: Translator) -> str | None:
 # --- what followed the previous times -------------------------------------------------------------
 def followup_text(fu: Followup | None, t: Translator) -> str:
     """ "Previously 6 times: median next month +1.2%, next 3 months +3.0% (change in the ratio)"."""
-    if english(t):
+    if t.english:
         from bot.render import followup_text as in_english
 
         return in_english(fu)

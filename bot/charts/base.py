@@ -314,7 +314,7 @@ def date_axis(ax: Axes, t: Translator) -> None:
     the language)."""
     locator = AutoDateLocator(minticks=4, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    if words.english(t):
+    if t.english:
         fmt = ConciseDateFormatter(locator, show_offset=False)
     else:
         fmt = words.LocalDates(locator, t.lang)

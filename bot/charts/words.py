@@ -16,43 +16,39 @@ import numpy as np
 import pandas as pd
 from matplotlib.dates import ConciseDateFormatter, DateLocator, num2date
 
-from bot.i18n import DEFAULT, Translator, translator
+from bot.i18n import Translator, translator
 from signals import series
 
 __all__ = ["Translator", "translator"]
 
 
-def english(t: Translator) -> bool:
-    return t.lang == DEFAULT
-
-
 def number(t: Translator, value: float, digits: int) -> str:
     """``2,466.49`` / ``2.466,49``: fixed decimals with the language's separators."""
-    return f"{value:,.{digits}f}" if english(t) else t.number(value, digits)
+    return f"{value:,.{digits}f}" if t.english else t.number(value, digits)
 
 
 def signed(t: Translator, value: float, digits: int) -> str:
     """``+0.12`` / ``+0,12``."""
-    return f"{value:+.{digits}f}" if english(t) else t.signed(value, digits)
+    return f"{value:+.{digits}f}" if t.english else t.signed(value, digits)
 
 
 def percent(t: Translator, pct: float, digits: int) -> str:
     """``pct`` already in percent: ``4.25%`` / ``4,25 %``; a minus, never a plus."""
-    if english(t):
+    if t.english:
         return f"{pct:.{digits}f}%"
     return t.percent(pct / 100, digits, sign=False)
 
 
 def short_percent(t: Translator, pct: float) -> str:
     """An axis tick: ``-10%``, ``-12.5%`` (as few decimals as the value needs)."""
-    if english(t):
+    if t.english:
         return f"{pct:g}%"
     return percent(t, pct, 0 if float(pct).is_integer() else 1)
 
 
 def ratio(t: Translator, value: float) -> str:
     """A ratio with about four significant digits (:func:`signals.series.fmt_ratio`)."""
-    if english(t):
+    if t.english:
         return series.fmt_ratio(value)
     a = abs(value)
     digits = 2 if a >= 10 else 4 if a >= 1 else max(4, 3 - math.floor(math.log10(a or 1)))
@@ -61,7 +57,7 @@ def ratio(t: Translator, value: float) -> str:
 
 def day(t: Translator, when: dt.date) -> str:
     """A session: ``2026-10-30`` in English, ``30.10.2026`` / ``30 oct 2026``."""
-    if english(t):
+    if t.english:
         return when.isoformat()
     from babel.dates import format_date
 
@@ -70,7 +66,7 @@ def day(t: Translator, when: dt.date) -> str:
 
 def month_day(t: Translator, when: pd.Timestamp) -> str:
     """``Oct 12`` / ``12. Okt.``."""
-    if english(t):
+    if t.english:
         return f"{when:%b} {when.day}"
     from babel.dates import format_skeleton
 
@@ -79,7 +75,7 @@ def month_day(t: Translator, when: pd.Timestamp) -> str:
 
 def month_year(t: Translator, when: pd.Timestamp) -> str:
     """``Oct 2024`` / ``Okt. 2024``."""
-    if english(t):
+    if t.english:
         return f"{when:%b %Y}"
     from babel.dates import format_skeleton
 
