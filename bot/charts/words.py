@@ -10,12 +10,12 @@ month names the charts have always drawn, so an English chart is the same pictur
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import numpy as np
 import pandas as pd
 from matplotlib.dates import ConciseDateFormatter, DateLocator, num2date
 
+from bot import signal_texts
 from bot.i18n import Translator, translator
 from signals import series
 
@@ -47,12 +47,9 @@ def short_percent(t: Translator, pct: float) -> str:
 
 
 def ratio(t: Translator, value: float) -> str:
-    """A ratio with about four significant digits (:func:`signals.series.fmt_ratio`)."""
-    if t.english:
-        return series.fmt_ratio(value)
-    a = abs(value)
-    digits = 2 if a >= 10 else 4 if a >= 1 else max(4, 3 - math.floor(math.log10(a or 1)))
-    return t.number(value, digits)
+    """A ratio with about four significant digits: :func:`signals.series.fmt_ratio` in
+    English, else the alerts' own :func:`bot.signal_texts.ratio` (the same digits)."""
+    return series.fmt_ratio(value) if t.english else signal_texts.ratio(value, t)
 
 
 def day(t: Translator, when: dt.date) -> str:
