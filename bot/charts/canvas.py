@@ -100,11 +100,13 @@ def to_png(fig: Figure, h: Heading) -> bytes:
 
 
 def rgb_pixels(canvas: FigureCanvasAgg) -> np.ndarray:
-    """The canvas's RGBA buffer without its alpha, contiguous (height x width x 3): Pillow's
-    conversion takes 6 ms, numpy's copy of the strided RGB view 13-15 ms."""
+    """The canvas's RGBA buffer without its alpha, contiguous (height x width x 3): Pillow
+    packs the RGB bytes in 1.6 ms (its convert() and a copy out took 5, numpy's copy of the
+    strided RGB view 12-15)."""
     width, height = canvas.get_width_height(physical=True)
     rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    return np.asarray(rgba.convert("RGB"))
+    rgb = np.frombuffer(rgba.tobytes("raw", "RGB"), dtype=np.uint8)
+    return rgb.reshape(height, width, 3)
 
 
 def encode_png(rgb: np.ndarray, texts: dict[str, str]) -> bytes:
