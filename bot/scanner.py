@@ -121,6 +121,15 @@ def data_problems(closes: Closes, session: dt.date) -> dict[str, str]:
     return problems
 
 
+def with_validation(problems: dict[str, str], closes: Closes, session: dt.date) -> dict[str, str]:
+    """``problems`` (:func:`data_problems`) with what validation found on ``session`` joined
+    to them, ticker by ticker: the data problems a scan of that session reports."""
+    out = dict(problems)
+    for t, lines in validation_problems(closes, session, session).items():
+        out[t] = joined([out[t], *lines] if t in out else lines)
+    return out
+
+
 def validation_problems(
     closes: Closes, lo: dt.date | None, hi: dt.date | None
 ) -> dict[str, list[str]]:
@@ -133,17 +142,22 @@ def validation_problems(
     return out
 
 
+def held_tickers(event: Event, rule: Rule | None, closes: Closes) -> list[str]:
+    """The tickers ``rule`` reads whose move on the event's session was held for a re-check
+    and confirmed by the next session (``late``): the event fires a session late."""
+    checks = closes.checks or {}
+    tickers = rule.tickers if rule else ()
+    return [t for t in tickers if t in checks and event.date in checks[t].late]
+
+
 def screen(events: Iterable[Event], rules: Sequence[Rule], closes: Closes) -> list[Event]:
     """Say "a session late" on events of a session whose suspicious move the next session
     confirmed. (Events on a ticker's quiet sessions never reach here: the engine drops them
     before the follow-up statistics, given :func:`market.validate.quiet_rows`.)"""
-    checks = closes.checks or {}
     by_key = {r.key: r for r in rules}
     out = []
     for e in events:
-        rule = by_key.get(e.rule)
-        tickers = [t for t in (rule.tickers if rule else ()) if t in checks]
-        late = [t for t in tickers if e.date in checks[t].late]
+        late = held_tickers(e, by_key.get(e.rule), closes)
         if late:
             said = Sentence(LATE_NOTE, text=e.text, tickers=", ".join(late), day=e.date)
             e = dataclasses.replace(e, text=said)
@@ -205,9 +219,7 @@ def scan_closes(
         for e in screen(result.events, rules, closes)
         if e.date == session or held.get(e.date, set()) & set(by_key[e.rule].tickers)
     ]
-    for t, lines in validation_problems(closes, session, session).items():
-        problems[t] = joined([problems[t], *lines] if t in problems else lines)
-    problems |= warm
+    problems = with_validation(problems, closes, session) | warm
     return ScanResult(
         session=session,
         events=events,

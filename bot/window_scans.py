@@ -16,9 +16,10 @@ from bot.scanner import (
     ScanResult,
     backtest,
     data_problems,
+    held_tickers,
     scan,
-    validation_problems,
     warming_up,
+    with_validation,
 )
 from bot.services import Services
 from market import calendar
@@ -26,7 +27,6 @@ from market.base import Closes
 from signals.engine import absent_tickers
 from signals.events import Event
 from signals.rules import Rule
-from signals.sentence import joined
 
 
 async def window_scans(
@@ -46,24 +46,26 @@ async def window_scans(
     found = await asyncio.to_thread(backtest, provider, rules, start, end)
     closes = found.closes
     assert closes is not None, "backtest returns the closes it read"
+    by_key = {r.key: r for r in rules}
     by_day: dict[dt.date, list[Event]] = {}
     for e in found.events:
-        by_day.setdefault(_evening_of(e, closes, rules), []).append(e)
+        held = held_tickers(e, by_key.get(e.rule), closes)
+        by_day.setdefault(_evening_of(e, held, closes), []).append(e)
     synthetic = found.synthetic or provider.synthetic
-    held = {d for check in (closes.checks or {}).values() for d in check.late}
+    held_days = {d for check in (closes.checks or {}).values() for d in check.late}
     out: dict[dt.date, Evaluated] = {}
     young = True  # until a session has no rule too young to fire, and none skipped
     for d in calendar.sessions(start, end):
         day = d.date()
-        if day in held:  # that evening, the move was still to be confirmed: its own scan
+        if day in held_days:  # that evening, the move was still to be confirmed: its own scan
             alone = await asyncio.to_thread(scan, provider, rules, day)
             out[day] = (alone, closes.frame.loc[: pd.Timestamp(day)])
             continue
-        problems = data_problems(closes, day)
-        for t, lines in validation_problems(closes, day, day).items():
-            problems[t] = joined([problems[t], *lines] if t in problems else lines)
+        frame = closes.frame.loc[: pd.Timestamp(day)]
+        missing = data_problems(closes, day)  # the columns a scan drops, as scan_closes does
+        problems = with_validation(missing, closes, day)
         if young:
-            warm, skipped = _warming_up(closes.frame, rules, day, problems)
+            warm, skipped = _warming_up(frame.drop(columns=list(missing), errors="ignore"), rules)
             problems |= warm
             young = bool(warm or skipped)
         result = ScanResult(
@@ -74,19 +76,14 @@ async def window_scans(
             synthetic=synthetic,
             closes=closes,
         )
-        out[day] = (result, closes.frame.loc[: pd.Timestamp(day)])
+        out[day] = (result, frame)
     return out
 
 
-def _evening_of(event: Event, closes: Closes, rules: list[Rule]) -> dt.date:
-    """The session whose evening scan reports ``event``: its own, or, when a ticker its rule
-    reads made a move on it that was held for a re-check (``late``), the ticker's next
-    session, whose close confirmed the move (bot.scanner.scan_closes fires it then)."""
-    checks = closes.checks or {}
-    rule = next((r for r in rules if r.key == event.rule), None)
-    held = [
-        t for t in (rule.tickers if rule else ()) if t in checks and event.date in checks[t].late
-    ]
+def _evening_of(event: Event, held: list[str], closes: Closes) -> dt.date:
+    """The session whose evening scan reports ``event``: its own, or, when tickers its rule
+    reads (``held``) made a move on it that was held for a re-check, the first of their next
+    sessions, whose close confirmed the move (bot.scanner.scan_closes fires it then)."""
     after = [
         column.index[0].date()
         for column in (
@@ -97,13 +94,9 @@ def _evening_of(event: Event, closes: Closes, rules: list[Rule]) -> dt.date:
     return min(after, default=event.date)
 
 
-def _warming_up(
-    frame: pd.DataFrame, rules: list[Rule], day: dt.date, problems: dict[str, str]
-) -> tuple[dict[str, str], set[str]]:
-    """The rules too young to fire on ``day`` (:func:`bot.scanner.warming_up`, subject ->
-    why), as that evening's scan names them, and the rules it skips for a missing ticker.
-    History only grows: once a session has neither, no later one has."""
-    upto = frame.loc[: pd.Timestamp(day)].drop(columns=list(problems), errors="ignore")
+def _warming_up(upto: pd.DataFrame, rules: list[Rule]) -> tuple[dict[str, str], set[str]]:
+    """The rules too young to fire on the last session of ``upto`` (the closes a scan reads:
+    :func:`bot.scanner.warming_up`, subject -> why), and the rules it skips for a missing
+    ticker. History only grows: once a session has neither, no later one has."""
     skipped = {r.key for r in rules if absent_tickers(upto, r.tickers)}
-    ctx = calendar.context(pd.DatetimeIndex(upto.index))
-    return warming_up(rules, upto, ctx, skipped), skipped
+    return warming_up(rules, upto, calendar.context(upto.index), skipped), skipped

@@ -121,7 +121,6 @@ def _between(ends: pd.DatetimeIndex, first: pd.Timestamp, last: pd.Timestamp) ->
 @lru_cache(maxsize=1)
 def _calendar_ends() -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:
     """Every session the calendar knows, and which of them end a month and a week."""
-    cal = xnys()
-    every = sessions(cal.first_session.tz_localize(None), cal.last_session.tz_localize(None))
+    every = _every_session()
     ends = Context.from_sessions(every)
     return every, ends.month_ends, ends.week_ends
