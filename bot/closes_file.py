@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-_held: tuple[tuple[str, int, int], pd.DataFrame] | None = None
-"""The frame this process read last, under its file's path, size and modification time."""
+_held: tuple[tuple[str, int, int, int], pd.DataFrame] | None = None
+"""The frame this process read last, under its file's path, inode, size and modification
+time (:func:`write_closes` replaces the file, so a rewrite is a new inode even within one
+tick of the clock)."""
 
 
 def write_closes(frame: pd.DataFrame, path: Path) -> Path:
@@ -29,7 +31,7 @@ def read_closes(path: Path) -> pd.DataFrame:
     """The frame in ``path``, read once per process while the file stays the same."""
     global _held
     stat = os.stat(path)
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)  # a rewrite is a new inode
     if _held is None or _held[0] != key:
         frame = pd.read_pickle(path)
         if not isinstance(frame, pd.DataFrame):

@@ -40,9 +40,7 @@ from typing import Any
 
 from telegram import Bot, Message
 from telegram.constants import ParseMode
-from telegram.error import (
-    TelegramError,
-)
+from telegram.error import TelegramError
 
 from bot.delivery_config import PAID_CONCURRENCY as PAID_CONCURRENCY
 from bot.delivery_config import PTB_PATH_CONCURRENCY, ROUND_TRIP_GUESS, DeliveryConfig
@@ -52,9 +50,7 @@ from bot.limits import ChatWindows, Pace
 from bot.log_json import CHAT_ID
 from bot.messages import fits_caption
 from bot.photo_ids import PhotoIds
-from bot.settle import THREAD_GONE_NOTICE as THREAD_GONE_NOTICE
 from bot.settle import Settling, utcnow
-from bot.settle import retry_after_seconds as retry_after_seconds
 from storage.chats import ChatStore
 from storage.outbox import Claimed, Outbox
 

@@ -49,9 +49,7 @@ from bot.pipeline import (
     run_scan,
 )
 from bot.render import SYNTHETIC_LABEL
-from bot.scanner import (
-    Progress,
-)
+from bot.scanner import Progress
 from bot.schedule import scan_time
 from bot.services import Services, open_services
 from bot.settings import Settings
@@ -171,8 +169,6 @@ async def replay(
     own_pool = charts and pool is None
     if own_pool:
         pool = chart_pool()
-    elif not charts:
-        pool = None
     with tempfile.TemporaryDirectory(prefix="rotation-bot-demo-") as tmp:
         path = db_path or Path(tmp) / "demo.sqlite"
         config = settings.model_copy(update={"database_path": path, "data_source": "sample"})

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -145,7 +146,8 @@ async def _scan(
         folder = chart_folder(services, session)
         drawn_in = await asyncio.gather(
             *(
-                _draw(
+                asyncio.to_thread(
+                    draw_charts,
                     fresh,
                     frame,
                     _chart_maker(chart_maker, result.synthetic, lang),
@@ -160,7 +162,7 @@ async def _scan(
         charts_in = {lang: by_lang.get(lang, {}) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
     elif chart_maker is not None and chart_maker is not DEFAULT_CHARTS and fresh:
         folder = chart_folder(services, session)
-        charts = await _draw(fresh, frame, chart_maker, folder, DEFAULT_LANGUAGE)
+        charts = await asyncio.to_thread(draw_charts, fresh, frame, chart_maker, folder)
     # gathered: the events and their charts; now the messages, then one transaction
     html, digest = messages(result)
     translated = {lang: messages(result, lang) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
@@ -214,8 +216,10 @@ def messages(
     synthetic = result.synthetic
     html = {e.key: event_html(e, synthetic, t) for e in result.events}
 
-    def digest(events: list[Event]) -> str:  # the session's date only for a digest sent
-        return digest_html(events, session_label(result.session, t), synthetic, t)
+    label = functools.cache(lambda: session_label(result.session, t))  # only if a digest is sent
+
+    def digest(events: list[Event]) -> str:
+        return digest_html(events, label(), synthetic, t)
 
     return html, digest
 
@@ -273,17 +277,6 @@ class EventChart:
         from bot.charts import chart_for_event
 
         return chart_for_event(event, closes, synthetic=self.synthetic, lang=self.lang)
-
-
-async def _draw(
-    events: Sequence[Event],
-    frame: pd.DataFrame,
-    maker: ChartMaker,
-    folder: Path,
-    lang: str,
-) -> dict[str, str]:
-    """The events' charts in one language, in a worker thread."""
-    return await asyncio.to_thread(draw_charts, events, frame, maker, folder, lang)
 
 
 def chart_folder(services: Services, session: dt.date) -> Path:

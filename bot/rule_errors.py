@@ -28,7 +28,7 @@ def say(sentence: Sentence, t: Translator) -> str:
     """``sentence`` in the language of ``t``: its msgid's translation filled with its values
     (numbers in the language's style, a value that is a sentence said in turn); English as
     a whole when the catalog lacks it, never half."""
-    if t.lang == "en":
+    if t.english:
         return str(sentence)
     text = t(sentence.msgid)
     if text == sentence.msgid and _LETTER.search(_FIELD.sub("", text)):

@@ -38,11 +38,11 @@ from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.context import BotData
-from bot.delivery import retry_after_seconds
 from bot.failures import BotApiUnreachable, ConfigError, TokenRejected
 from bot.logs import scrub, secrets_of
 from bot.services import Services, open_services
 from bot.settings import Settings, Webhook
+from bot.settle import retry_after_seconds
 from storage.lock import InstanceLock
 
 log = logging.getLogger(__name__)

@@ -45,8 +45,7 @@ import pandas as pd
 from market import calendar
 from market.base import Closes, NoData
 from market.kinds import SeriesKind, kind_of
-from market.ticker_check import DataProblem as DataProblem
-from market.ticker_check import TickerCheck as TickerCheck
+from market.ticker_check import DataProblem, TickerCheck
 from signals.sentence import Sentence, joined
 
 PRICE_FACTOR = 5.0

@@ -186,7 +186,7 @@ class RuleStore:
         rows = self.db.execute(
             "SELECT id, rule_id FROM chat_rules WHERE chat_id = ? ORDER BY id", [chat_id]
         ).fetchall()
-        return [(link, rule) for link, rule in rows]
+        return rows
 
     def _drop_orphans(self, rule_ids: Iterable[int]) -> None:
         for rule_id in rule_ids:

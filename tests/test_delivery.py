@@ -20,22 +20,21 @@ import pytest
 from telegram import Bot
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy, retry_after_seconds
+from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from bot.limits import WINDOW
 from bot.services import Services
+from bot.settle import retry_after_seconds
 from storage.outbox import Claimed, Outbox
 from tests.support.delivery_support import (
     LoggedPace,
     LoggedWindows,
     arrived,
-    bot_fixture,  # noqa: F401 (the fixture ``bot``)
     config,
     deliver,
     plain,
     queue,
-    services_fixture,  # noqa: F401 (the fixture ``services``)
     short_429,
 )
 from tests.support.pipeline_support import rows, wait_for

@@ -17,11 +17,9 @@ from bot.services import Services
 from tests.support.delivery_support import (
     PNG,
     arrived,
-    bot_fixture,  # noqa: F401 (the fixture ``bot``)
     config,
     deliver,
     queue,
-    services_fixture,  # noqa: F401 (the fixture ``services``)
 )
 from tests.support.pipeline_support import add_chat
 

@@ -15,11 +15,12 @@ import pytest_asyncio
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import THREAD_GONE_NOTICE, DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy
 from bot.fake_api.server import FakeBotApi
 from bot.pipeline import run_scan
 from bot.scanner import backtest
 from bot.schedule import scan_time
+from bot.settle import THREAD_GONE_NOTICE
 from market.sample import SAMPLE_END, SampleProvider
 from signals.parse import parse_rule
 from signals.presets import PRESETS

@@ -29,7 +29,12 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
-from matplotlib.ft2font import FT2Font, RenderMode
+from matplotlib.ft2font import FT2Font
+
+try:  # matplotlib 3.10 and later
+    from matplotlib.ft2font import RenderMode
+except ImportError:  # older: AVAILABLE is False below, and nothing here renders
+    RenderMode = None  # type: ignore[assignment, misc]
 
 PHASES = 8
 """Sub-pixel positions a line may take on each axis (8: eighths of a pixel)."""
@@ -37,7 +42,9 @@ CACHED_LINES = 4096
 """Bitmaps kept per process (a line of chart text is a few KiB): past it the cache starts
 again, so a long-running bot's memory stays bounded."""
 
-AVAILABLE = all(hasattr(FT2Font, n) for n in ("_layout", "_set_transform", "_render_glyph"))
+AVAILABLE = RenderMode is not None and all(
+    hasattr(FT2Font, n) for n in ("_layout", "_set_transform", "_render_glyph")
+)
 """Whether this matplotlib renders glyph by glyph with the calls used here (3.11); if not,
 every text goes to matplotlib's own path."""
 

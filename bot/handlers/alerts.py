@@ -104,7 +104,7 @@ def describe(rule: Rule, t: Translator | None = None) -> str:
             )
         return t("{subject} moves {pct}% or more in a month", subject=s, pct=num(p.get("pct")))
     if rule.kind == "rrg_quadrant":
-        if t.lang == "en":
+        if t.english:
             return rrg_description(rule)
         what = t("a new quadrant") if p.get("into") == "any" else t("Leading or Lagging")
         return t(
@@ -313,7 +313,7 @@ VARIANTS = {
 def variant_name(variant: str, t: Translator) -> str:
     """An event's variant as a backtest lists it: "above", "bear" ... (English: as stored)."""
     if variant in VARIANTS:
-        return variant if t.lang == "en" else t(VARIANTS[variant])
+        return variant if t.english else t(VARIANTS[variant])
     return quadrant(variant, t)
 
 

@@ -35,7 +35,7 @@ from bot.names import subject_label
 from bot.offload import POOLS
 from bot.rule_errors import translated
 from market.base import MarketDataError, NoData
-from signals.parse import TICKER
+from signals.phrases import TICKER
 
 log = logging.getLogger(__name__)
 

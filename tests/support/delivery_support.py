@@ -42,7 +42,7 @@ def short_429(seconds: float = 0.02) -> Fault:
 
 @pytest.fixture(name="bot")
 async def bot_fixture(api: FakeBotApi) -> AsyncIterator[Bot]:
-    """A Bot on the local fake Bot API (a test module imports this to use ``bot``)."""
+    """A Bot on the local fake Bot API (``bot``; a module with a ``bot`` of its own uses that)."""
     request = HTTPXRequest(connection_pool_size=64, read_timeout=2, pool_timeout=30)
     async with Bot("123456:FAKE", base_url=api.base_url, request=request) as b:
         yield b
