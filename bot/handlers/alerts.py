@@ -126,16 +126,7 @@ async def _refuse_unknown(update: Update, context: Context, rule: Rule) -> bool:
         return True
     if not unknown:
         return False
-    lines = [
-        t(
-            "❌ No market data for {ticker}: {why}.",
-            ticker=code(x),
-            why=esc(translated(why.reason, t)),
-        )
-        for x, why in unknown.items()
-    ]
-    lines += fetch.spelling_hint(dict(unknown), t)
-    await reply(update, "\n".join(lines))
+    await reply(update, "\n".join(fetch.no_data_lines(unknown, t)))
     return True
 
 

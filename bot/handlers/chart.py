@@ -243,17 +243,7 @@ def no_chart_html(
     t = t or translator(None)
     if not unknown:
         return t("No closes for {subject} yet, so no chart.", subject=code(subject.text))
-    lines = [
-        t(
-            "❌ No market data for {ticker}: {why}.",
-            ticker=code(x),
-            why=esc(translated(why.reason, t)),
-        )
-        if why
-        else t("❌ No market data for {ticker}.", ticker=code(x))
-        for x, why in unknown.items()
-    ]
-    return "\n".join([*lines, *fetch.spelling_hint(unknown, t), t(EXAMPLE)])
+    return "\n".join([*fetch.no_data_lines(unknown, t), t(EXAMPLE)])
 
 
 def _thread(update: Update) -> int | None:

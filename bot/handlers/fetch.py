@@ -11,7 +11,7 @@ and kept in ``context.bot_data.dashboard``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -82,7 +82,27 @@ async def unknown_tickers(services: Services, tickers: Sequence[str]) -> dict[st
     return dict(got.missing)
 
 
-def spelling_hint(missing: dict[str, NoData | None], t: Translator) -> list[str]:
+def no_data_lines(missing: Mapping[str, NoData | None], t: Translator) -> list[str]:
+    """One line per ticker without data (with the reason when known), then the spelling
+    hint if one of them is unknown to the source: what /alert and /chart both say."""
+    from bot.handlers.common import code
+    from bot.messages import esc
+    from bot.rule_errors import translated
+
+    lines = [
+        t(
+            "❌ No market data for {ticker}: {why}.",
+            ticker=code(x),
+            why=esc(translated(why.reason, t)),
+        )
+        if why
+        else t("❌ No market data for {ticker}.", ticker=code(x))
+        for x, why in missing.items()
+    ]
+    return [*lines, *spelling_hint(missing, t)]
+
+
+def spelling_hint(missing: Mapping[str, NoData | None], t: Translator) -> list[str]:
     """The spelling hint for the first ticker the source has never heard of, as a line (none
     when every ticker is known but its data unusable: a bad CSV row is not a typo)."""
     for ticker, why in missing.items():
