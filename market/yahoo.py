@@ -244,17 +244,18 @@ class YahooProvider:
         columns: dict[str, pd.Series] = {}
         for t in wanted:
             sym = symbol_of[t]
-            if sym in left:
-                reason = self._give_up_message(left, short=True)
+            if sym in left:  # the network: the symbol may well exist
+                reason, unknown = self._give_up_message(left, short=True), False
             elif sym in gone:
-                reason = as_said(one_line(gone[sym]))
-            elif sym not in frame.columns or not frame[sym].notna().any():
-                reason = NOT_CLOSED_REASON if sym in got else DEFAULT_REASON
-            else:
+                reason, unknown = as_said(one_line(gone[sym])), True
+            elif sym in frame.columns and frame[sym].notna().any():
                 columns[t] = frame[sym]
                 continue
-            known = sym in left or reason is NOT_CLOSED_REASON  # the network, or no close yet
-            missing[t] = NoData(t, reason, unknown=not known)
+            elif sym in got:  # data, but no closed session yet
+                reason, unknown = NOT_CLOSED_REASON, False
+            else:
+                reason, unknown = DEFAULT_REASON, True
+            missing[t] = NoData(t, reason, unknown=unknown)
             log.warning("yahoo: no data for %s: %s", t, reason)
 
         out = pd.DataFrame(columns, index=frame.index) if columns else frame.iloc[:, :0]
