@@ -37,11 +37,15 @@ async def window_scans(
 
     The engine is causal (tests/test_no_lookahead.py), so the events dated D are those an
     evening scan of D finds (tests/test_demo.py compares the two, session by session): 251
-    evaluations over 25 years of closes become one. A session's data problems are those a
-    scan of it reports: missing or stale tickers, validation's findings that day, the rules
-    too young to fire. Where validation held a move for a re-check, the two differ, and the
-    scan is followed: that session is scanned on its own (its move was still pending that
-    evening), and the events it held are reported on the next session, which confirmed it."""
+    evaluations over 25 years of closes become one, with the rules too young to fire said as
+    each scan says them.
+
+    The pass's data problems, though, are judged with the whole window's closes: a bad print
+    known by the session after it, a gap by where the closes resume, a ticker's first close.
+    So a session with any data problem (or with a move held for a re-check) is scanned on
+    its own, as its evening was, and the events such a move held are reported on the next
+    session, which confirmed it. The bundled sample has none: the demo's every session comes
+    from the one pass."""
     provider = services.provider
     found = await asyncio.to_thread(backtest, provider, rules, start, end)
     closes = found.closes
@@ -57,17 +61,14 @@ async def window_scans(
     young = True  # until a session has no rule too young to fire, and none skipped
     for d in calendar.sessions(start, end):
         day = d.date()
-        if day in held_days:  # that evening, the move was still to be confirmed: its own scan
-            alone = await asyncio.to_thread(scan, provider, rules, day)
-            out[day] = (alone, closes.frame.loc[: pd.Timestamp(day)])
-            continue
         frame = closes.frame.loc[: pd.Timestamp(day)]
-        missing = data_problems(closes, day)  # the columns a scan drops, as scan_closes does
-        problems = with_validation(missing, closes, day)
+        problems = with_validation(data_problems(closes, day), closes, day)
+        if problems or day in held_days:  # judged with later closes: as that evening did
+            out[day] = (await asyncio.to_thread(scan, provider, rules, day), frame)
+            continue
         if young:
-            warm, skipped = _warming_up(frame.drop(columns=list(missing), errors="ignore"), rules)
-            problems |= warm
-            young = bool(warm or skipped)
+            problems, skipped = _warming_up(frame, rules)
+            young = bool(problems or skipped)
         result = ScanResult(
             session=day,
             events=by_day.get(day, []),
