@@ -88,22 +88,36 @@ class ChatWindows:
         return self.group if chat_id < 0 else self.private  # groups, channels: negative ids
 
     def wait(self, chat_id: int, now: float) -> float:
-        """Seconds until the chat may get another message (0: now)."""
+        """Seconds until the chat may get another message (0: now).
+
+        Reading never changes what :meth:`note` keeps: a chat's list only ever grows by
+        :meth:`note` and shrinks by being replaced, never emptied in place, so the sweep can
+        rely on every kept list having a last send (an empty list emptied here once made the
+        sweep's ``ts[-1]`` an IndexError that killed the delivery worker, issue 22)."""
         limit, times = self._limit(chat_id), self.sent.get(chat_id)
         if limit is None or not times:
             return 0.0
         count, period = limit
-        times[:] = [t for t in times if t > now - period]
-        return max(0.0, times[-count] + period - now) if len(times) >= count else 0.0
+        recent = [t for t in times if t > now - period]
+        if not recent:
+            del self.sent[chat_id]  # nothing within the period: the chat is free again
+            return 0.0
+        if len(recent) != len(times):
+            self.sent[chat_id] = recent
+        return max(0.0, recent[-count] + period - now) if len(recent) >= count else 0.0
 
     def note(self, chat_id: int, now: float) -> None:
-        if self._limit(chat_id) is None:
+        limit = self._limit(chat_id)
+        if limit is None:
             return
-        self.sent.setdefault(chat_id, []).append(now)
+        times = self.sent.setdefault(chat_id, [])
+        times.append(now)
+        if len(times) > limit[0]:  # only the last ``count`` sends ever matter to wait()
+            del times[: -limit[0]]
         if now - self.swept > 5.0:
             self.swept = now
-            self.sent = {
-                c: ts
-                for c, ts in self.sent.items()
-                if ts[-1] > now - self._limit(c)[1]  # type: ignore[index]  # note() keeps limited chats only
-            }
+            self.sent = {c: ts for c, ts in self.sent.items() if ts and self._recent(c, ts, now)}
+
+    def _recent(self, chat_id: int, times: list[float], now: float) -> bool:
+        limit = self._limit(chat_id)
+        return limit is not None and times[-1] > now - limit[1]

@@ -70,3 +70,23 @@ def test_chat_windows_forget_chats_whose_period_has_passed() -> None:
     unlimited = ChatWindows(None, None)
     unlimited.note(-1, 0.0)
     assert unlimited.sent == {} and unlimited.wait(-1, 0.0) == 0.0
+
+
+def test_chat_windows_survive_a_chat_freed_by_wait_then_a_sweep() -> None:
+    """Issue 22: wait() emptied a chat's list in place and the sweep in note() read ts[-1] of
+    it: an IndexError that killed the delivery worker on the second alert of an evening."""
+    windows = ChatWindows(group=(20, 60.0), private=(1, 1.0))
+    windows.note(7, 0.0)  # a private chat's first alert
+    assert windows.wait(7, 2.0) == 0.0  # its period has passed: free again
+    windows.note(8, 6.0)  # another chat's send, past the sweep interval: sweeps
+    windows.note(7, 6.5)  # the second alert of the first chat
+    assert windows.wait(7, 7.0) == 0.5
+    assert windows.wait(8, 7.5) == 0.0
+
+
+def test_chat_windows_keep_only_what_the_limit_needs() -> None:
+    windows = ChatWindows(group=(3, 60.0), private=(1, 1.0))
+    for i in range(50):
+        windows.note(-5, float(i) / 100)
+    assert len(windows.sent[-5]) == 3
+    assert windows.wait(-5, 1.0) == windows.sent[-5][0] + 60.0 - 1.0
