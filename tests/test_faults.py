@@ -11,7 +11,6 @@ sleeps and hopes. The disk-full and read-only cases mount a small tmpfs, so they
 
 from __future__ import annotations
 
-import collections
 import os
 import signal
 import socket
@@ -38,6 +37,7 @@ from tests.support.bot_process import (
     damaged_database,
     fake_api,
     fill,
+    lost_and_duplicated,
     outbox_depth,
     seed_broadcast,
     small_filesystem,
@@ -62,16 +62,6 @@ def assert_one_line_failure(bot: BotProcess, status: int, code: int, *words: str
     for word in words:
         assert word in bot.last_line, bot.last_line
     assert_no_token(bot)
-
-
-def lost_and_duplicated(api: object, expected: dict[int, list[str]]) -> tuple[int, int]:
-    lost = duplicated = 0
-    for cid, bodies in expected.items():
-        got = collections.Counter(api.texts(cid))  # type: ignore[attr-defined]
-        assert set(got) <= set(bodies)
-        lost += sum(1 for b in bodies if got[b] == 0)
-        duplicated += sum(n - 1 for n in got.values() if n > 1)
-    return lost, duplicated
 
 
 def free_port() -> int:

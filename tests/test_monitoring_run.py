@@ -4,16 +4,17 @@ LOG_FORMAT=json, every line it logs is a JSON object."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.fake_api.process import free_port as free_port
+from bot.fake_api.process import until as until
 from bot.fake_api.server import FakeBotApi
 from tests.support.bot_process import BotProcess, bot_env
+from tests.support.fresh_market import fresh_market
 from tests.test_monitoring import figures
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
@@ -22,31 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.timeout(600)  # start-up alone may take 180 s on a busy machine
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def until(check, what: str, timeout: float = 90.0):  # type: ignore[no-untyped-def]
-    """Await ``check()`` (an awaitable factory) until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            found = await check()
-        except httpx.TransportError:
-            found = None
-        if found:
-            return found
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
-
-
 async def test_run_serves_healthz_and_metrics(tmp_path: Path) -> None:
     port = free_port()
     async with FakeBotApi(max_long_poll=0.2) as api:
+        market = fresh_market(tmp_path)  # the sample is synthetic: 503 by design
         env = bot_env(
-            api.base_url, tmp_path / "bot.sqlite", METRICS_PORT=str(port), LOG_FORMAT="json"
+            api.base_url,
+            tmp_path / "bot.sqlite",
+            METRICS_PORT=str(port),
+            LOG_FORMAT="json",
+            DATA_SOURCE=f"csv:{market}",
         )
         bot = await BotProcess.start(env, tmp_path)
         try:
@@ -70,7 +56,11 @@ async def test_run_serves_healthz_and_metrics(tmp_path: Path) -> None:
 
                 async def handled() -> dict | None:
                     seen = figures((await web.get("/metrics")).text)
-                    return seen if seen["rotation_bot_update_seconds_count", ()] >= 1 else None
+                    handled = seen["rotation_bot_update_seconds_count", ()] >= 1
+                    known = (
+                        seen["rotation_bot_chats", (("kind", "private"),)] == 1
+                    )  # read <= 5 s ago
+                    return seen if handled and known else None
 
                 seen = await until(handled, "the update in /metrics")
                 assert seen["rotation_bot_chats", (("kind", "private"),)] == 1

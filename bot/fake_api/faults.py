@@ -2,15 +2,17 @@
 
 A :class:`Fault` is one failure in Bot API form (403 blocked, 429 with retry_after, 400 with
 migrate_to_chat_id, 5xx, a hang). :class:`Faults` is what :class:`bot.fake_api.answers.BotApi`
-keeps of them; for each request it picks, in this order, a fault for the chat named
-(:meth:`Faults.fail_chat`), the next one scheduled for the method (:meth:`Faults.schedule`),
-a seeded random one (:meth:`Faults.random_faults`), or none.
+keeps of them; for each request it picks, in this order, the fault of an outage under way
+(:meth:`Faults.outage`), a fault for the chat named (:meth:`Faults.fail_chat`), the next one
+scheduled for the method (:meth:`Faults.schedule`), a seeded random one
+(:meth:`Faults.random_faults`), or none.
 """
 
 from __future__ import annotations
 
 import collections
 import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +76,7 @@ class Faults:
         self._chat_faults: dict[int | str, list[list[Any]]] = {}  # chat -> [[fault, left]]
         self._schedule: dict[str, collections.deque[Fault | None]] = {}
         self._random: tuple[random.Random, list[tuple[float, Fault]], frozenset[str]] | None = None
+        self._outage: tuple[Fault, float, frozenset[str]] | None = None
 
     def fail_chat(self, chat_id: int | str, fault: Fault, times: int | None = None) -> None:
         """Answer ``fault`` for requests naming ``chat_id``: ``times`` times, or always."""
@@ -82,6 +85,13 @@ class Faults:
     def schedule(self, method: str, faults: Iterable[Fault | None]) -> None:
         """The next requests of ``method`` get these faults in order (None: answer normally)."""
         self._schedule.setdefault(method, collections.deque()).extend(faults)
+
+    def outage(
+        self, fault: Fault, seconds: float, *, methods: Iterable[str] = SENDING_METHODS
+    ) -> None:
+        """Every request of ``methods`` gets ``fault`` for the next ``seconds`` (an outage of
+        the Bot API, a proxy answering 502, a token refused during a rotation)."""
+        self._outage = (fault, time.monotonic() + seconds, frozenset(methods))
 
     def random_faults(
         self,
@@ -99,8 +109,15 @@ class Faults:
         self._chat_faults.clear()
         self._schedule.clear()
         self._random = None
+        self._outage = None
 
     def _pick_fault(self, method: str, chat_id: Any) -> Fault | None:
+        if self._outage is not None:
+            fault, until, methods = self._outage
+            if time.monotonic() >= until:
+                self._outage = None
+            elif method in methods:
+                return fault
         for entry in self._chat_faults.get(chat_id, ()) if chat_id is not None else ():
             fault, left = entry
             if left is None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from bot.fake_api.process import wait_for as wait_for
 from bot.services import Services
 from bot.settings import Settings
 from market.base import Provider
@@ -65,13 +65,3 @@ def sync_topics(services: Services) -> None:
 
 def rows(services: Services, sql: str, *params: Any) -> list[tuple]:
     return services.db.execute(sql, list(params)).fetchall()
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-    """Await ``condition()`` becoming true (checked every 10 ms); fail after ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
-        await asyncio.sleep(0.01)
