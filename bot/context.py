@@ -15,6 +15,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 if TYPE_CHECKING:
     from bot.delivery import DeliveryWorker
     from bot.flood import FloodControl
+    from bot.handlers.chart_cache import ChartCache
     from bot.handlers.inline import InlineCache
     from bot.metrics import Metrics
     from bot.monitor import Monitor
@@ -47,6 +48,8 @@ class BotData:
     metrics: Metrics | None = None  # set by build_application
     monitor: Monitor | None = None  # /healthz and /metrics, when METRICS_PORT is set (run)
     inline: InlineCache | None = None  # inline mode's chart file_ids and answers
+    charts: ChartCache | None = None  # /chart's pictures drawn lately (bot.handlers.chart_cache)
+    database_problem: str | None = None  # the database file lost or damaged (bot.database_watch)
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

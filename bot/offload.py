@@ -1,8 +1,18 @@
-"""Blocking work off the event loop, in two bounded pools, so no chat waits for another's.
+"""Blocking work off the event loop, in three bounded pools, so no chat waits for another's.
 
-* ``compute``: CPU work (drawing a chart, a backtest, the dashboard) in a pool of one thread
-  per core. Two hundred /chart requests queue here instead of each getting a thread of its
-  own; the loop keeps answering /help meanwhile.
+* ``draw``: drawing a chart (matplotlib, ~40 ms of pure Python each) in a pool of one
+  *process* per core. In a thread it held the GIL: with 100 charts queued the loop's thread got
+  the interpreter a fraction of the time, and 500 chats at once waited 5 s for a /help
+  (bench/load.py). The processes are started on first use (spawned: the bot has threads, a
+  fork would copy their locks), import matplotlib once each, run at a lower priority (nice
+  ``DRAW_NICENESS``) so the loop's process keeps a core while they draw, and ignore Ctrl-C
+  (the bot stops them at its exit; a bot killed outright cannot, so they also end themselves
+  once its process is gone). Jobs and results are pickled: give it a module-level function
+  and only the columns it draws (a chart's frame is ~100 KB, a PNG ~150 KB: ~1 ms each way).
+  A worker that dies (killed, out of memory) breaks the pool: the call is made again in a
+  new one.
+* ``compute``: other CPU work (a backtest, the dashboard, the session calendar) in a pool of
+  one thread per core: short, or too entangled with the bot's objects to pickle.
 * ``fetch``: market-data calls (a Yahoo download blocks on the network for seconds) in a
   small pool of their own, each bounded by ``DATA_TIMEOUT``: past it the caller gets a
   :class:`MarketDataError` and the chat a short "data source unavailable", while the download
@@ -16,13 +26,22 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
+import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from market.base import MarketDataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 T = TypeVar("T")
 
@@ -30,6 +49,31 @@ DATA_TIMEOUT = 3.0
 """Seconds a command waits for the data source before saying it is unavailable."""
 DATA_WORKERS = 4
 CPU_WORKERS = max(1, os.cpu_count() or 1)
+DRAW_NICENESS = 10
+"""How much lower the drawing processes' priority is than the bot's (``nice``): a chart waits
+for a /help, never the other way round."""
+
+
+PARENT_CHECK = 1.0
+"""Seconds between a drawing process's looks at whether the bot still runs."""
+
+
+def _draw_worker(parent: int) -> None:
+    """A drawing process's start: lower priority, Ctrl-C left to the bot, gone with the bot,
+    matplotlib loaded."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), name="orphan-check", daemon=True).start()
+    with contextlib.suppress(OSError):  # not allowed here: same priority, still off the GIL
+        os.nice(DRAW_NICENESS)
+    import bot.charts  # noqa: F401  (matplotlib, fonts: once per process, not per chart)
+
+
+def _exit_with(parent: int) -> None:
+    """End this process once the bot's is gone. A bot killed outright (SIGKILL, out of memory)
+    tells its workers nothing; they would live on, holding its stdout and stderr open."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os._exit(0)
 
 
 class Pools:
@@ -42,9 +86,11 @@ class Pools:
         data_timeout: float = DATA_TIMEOUT,
     ) -> None:
         self.cpu_workers, self.data_workers = cpu_workers, data_workers
+        self.draw_workers = cpu_workers
         self.data_timeout = data_timeout
         self._cpu: ThreadPoolExecutor | None = None
         self._data: ThreadPoolExecutor | None = None
+        self._draw: ProcessPoolExecutor | None = None
 
     @property
     def cpu(self) -> ThreadPoolExecutor:
@@ -57,6 +103,36 @@ class Pools:
         if self._data is None:
             self._data = ThreadPoolExecutor(self.data_workers, thread_name_prefix="fetch")
         return self._data
+
+    @property
+    def drawing(self) -> ProcessPoolExecutor:
+        if self._draw is None:
+            self._draw = ProcessPoolExecutor(
+                self.draw_workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_draw_worker,
+                initargs=(os.getpid(),),
+            )
+        return self._draw
+
+    async def draw(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` in a drawing process (``fn`` and its arguments pickled).
+
+        A broken pool (a worker killed) is replaced and the call made once more in the new
+        one; a second break is the caller's :class:`BrokenProcessPool`."""
+        loop = asyncio.get_running_loop()
+        call = functools.partial(fn, *args, **kwargs)
+        for attempt in (1, 2):
+            pool = self.drawing
+            try:
+                return await loop.run_in_executor(pool, call)
+            except BrokenProcessPool:
+                if self._draw is pool:
+                    self._draw = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def compute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` in the CPU pool."""
@@ -87,10 +163,22 @@ class Pools:
 
     def shutdown(self) -> None:
         """Stop taking work; running calls finish in the background."""
-        for pool in (self._cpu, self._data):
+        for pool in (self._cpu, self._data, self._draw):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
-        self._cpu = self._data = None
+        self._cpu = self._data = self._draw = None
+
+
+def shippable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` ready to be sent to a drawing process: its index without its frequency. The
+    closes' business-day frequency carries the exchange's holiday calendar, and pickling it
+    cost 15 ms and 200 KB a chart (without it: 0.1 ms); the charts do not read it."""
+    import pandas as pd
+
+    index = frame.index
+    if isinstance(index, pd.DatetimeIndex) and index.freq is not None:
+        return frame.set_axis(pd.DatetimeIndex(index, freq=None))
+    return frame
 
 
 POOLS = Pools()

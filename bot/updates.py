@@ -7,25 +7,40 @@ does what a person expects of a chat: updates from different chats run in parall
 from one chat run one after the other, in the order Telegram numbered them.
 
 Bounded twice over: at most ``light`` updates run at once, and of the heavy ones (a chart, a
-backtest, the dashboard: :func:`bot.handlers.throttle.is_heavy`) at most ``heavy`` more, in
-a lane of their own — so 200 charts waiting for the CPU pool never take the slots a /help
-needs. An update waiting for its chat's previous one, or for a lane, holds no slot and costs
-a small task, nothing more; flood control (bot/flood.py) drops a chat's excess quickly.
+backtest, the dashboard, an /alert's ticker check: whatever waits on the pools,
+:func:`bot.handlers.throttle.heavy_update`) at most ``heavy`` more, in a lane of their own —
+so 200 charts waiting for the pools never take the slots a /help needs. An update waiting for
+its chat's previous one, or for a lane, holds no slot and costs a small task, nothing more;
+flood control (bot/flood.py) drops a chat's excess quickly.
+
+Light updates go first: while any is waiting or running, no heavy update starts (for at most
+``PRIORITY_WAIT`` seconds, so a stream of light ones cannot starve the heavy ones). Slots alone
+did not do it: the loop's one thread runs every update's Python, and with 500 chats at once
+(bench/load.py) 300 heavy updates started beside 200 /help took their share of it — /help
+waited 3 s for work that was not its own. Light work is a few milliseconds; the heavy lane
+loses that much, and the /help is answered within a second.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-LIGHT_SLOTS = 64
-"""Updates answered at once (most wait on Telegram's answer, not on the CPU)."""
-HEAVY_SLOTS = 8
-"""Heavy updates at once; the CPU pool behind them has a thread per core."""
+LIGHT_SLOTS = 32
+"""Updates answered at once (most wait on Telegram's answer, not on the CPU). Not more: every
+request in flight is a connection of the HTTP pool, and the pool looks at each of its
+connections for every request it starts or ends (httpcore): at 64 that was a third of the
+loop's time under load."""
+HEAVY_SLOTS = 16
+"""Heavy updates at once: enough to keep the drawing processes and the data pool busy while
+others wait for Telegram; the pools behind them bound the CPU they take."""
+PRIORITY_WAIT = 2.0
+"""Seconds at most that a heavy update waits for the light ones queued before it starts."""
 PENDING_LIMIT = 100_000
 """PTB's own bound on updates in flight (its semaphore); far above the two lanes, so that
 an update waits for its chat and its lane here, not in PTB's queue behind others."""
@@ -56,6 +71,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self.light_slots, self.heavy_slots = light, heavy
         self._light = asyncio.Semaphore(light)
         self._heavy = asyncio.Semaphore(heavy)
+        self._light_pending = 0  # light updates waiting for a slot or running
+        self._light_clear = asyncio.Event()  # set while none is
+        self._light_clear.set()
         self._last: dict[int, asyncio.Future[None]] = {}  # each chat's latest update
         self.running = 0
         self.peak = 0
@@ -75,8 +93,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         try:
             if previous is not None:
                 await asyncio.shield(previous)
-            lane = self._heavy if self.is_heavy(update) else self._light
-            async with lane:
+            heavy = self.is_heavy(update)
+            if heavy:
+                await self._after_light()
+            async with self._heavy if heavy else self._light_slot():
                 self.running += 1
                 self.peak = max(self.peak, self.running)
                 started = True
@@ -90,6 +110,27 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             done.set_result(None)
             if key is not None and self._last.get(key) is done:
                 del self._last[key]
+
+    async def _after_light(self) -> None:
+        """Wait (at most ``PRIORITY_WAIT``) until no light update is pending."""
+        if self._light_clear.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._light_clear.wait(), PRIORITY_WAIT)
+
+    @contextlib.asynccontextmanager
+    async def _light_slot(self) -> AsyncIterator[None]:
+        """A light slot; the light update counts as pending (holding the heavy ones back)
+        from its arrival until it is done."""
+        self._light_pending += 1
+        self._light_clear.clear()
+        try:
+            async with self._light:
+                yield
+        finally:
+            self._light_pending -= 1
+            if not self._light_pending:
+                self._light_clear.set()
 
     async def initialize(self) -> None:
         """Nothing to set up: the lanes are made with the processor."""

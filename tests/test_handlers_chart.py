@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import struct
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import pandas as pd
 import pytest
 import pytest_asyncio
 
-from bot import charts
 from bot.charts import SECTORS, SIZE
 from bot.fake_api import Fault, LocalBotApi
 from bot.handlers.commands import COMMANDS
+from bot.offload import POOLS
 from market.base import Closes, MarketDataError, NoData, tidy
 from market.sample import SampleProvider
 from tests.support.bot_fixtures import make_services
@@ -84,20 +85,21 @@ def assert_png(photo: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------ charts
-async def test_pair_chart_is_drawn_off_the_event_loop_and_captioned(
+async def test_pair_chart_is_drawn_in_a_drawing_process_and_captioned(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness, request, provider = bot
-    drawn: list[tuple[str, int, bool]] = []
-    real = charts.chart_for_subject
+    drawn: list[tuple[str, str, bool, int]] = []
+    real = POOLS.draw
 
-    def recording(
-        subject: str, closes: pd.DataFrame, *, synthetic: bool = False, lang: str | None = None
-    ) -> bytes:
-        drawn.append((subject, threading.get_ident(), synthetic))
-        return real(subject, closes, synthetic=synthetic, lang=lang)
+    async def recording(fn: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
+        png = await real(fn, *args, **kwargs)
+        pids = {p.pid for p in POOLS.drawing._processes.values()}  # the pool's processes
+        elsewhere = bool(pids) and os.getpid() not in pids
+        drawn.append((fn.__name__, args[0], kwargs["synthetic"], elsewhere))
+        return png
 
-    monkeypatch.setattr(charts, "chart_for_subject", recording)
+    monkeypatch.setattr(POOLS, "draw", recording)
     sent = await harness.send("/chart iwm / spy")
     assert [s.method for s in sent] == ["sendPhoto"]
     [photo] = request.photos
@@ -108,8 +110,8 @@ async def test_pair_chart_is_drawn_off_the_event_loop_and_captioned(
     assert "50- and 200-day averages" in caption and "crossed" in caption
     assert "Last close: Fri 30 Oct 2026." in caption  # the sample's last session
     assert "Synthetic sample data" in caption
+    assert drawn == [("chart_for_subject", "IWM/SPY", True, True)]  # in a process of the pool
     loop = threading.get_ident()
-    assert drawn == [("IWM/SPY", drawn[0][1], True)] and drawn[0][1] != loop
     assert provider.threads and loop not in provider.threads
     assert provider.asked[-1] == ["IWM", "SPY"]
     assert "sendChatAction" in request.methods()  # "sending a photo…" while it is drawn
@@ -294,3 +296,45 @@ async def test_a_failed_chat_action_does_not_stop_the_chart(bot: Bot) -> None:
     await harness.send("/chart XLE")
     [photo] = request.photos
     assert_png(photo)
+
+
+# ------------------------------------------------------------------------------ kept charts
+async def test_many_chats_asking_for_one_chart_at_once_cost_one_drawing(bot: Bot) -> None:
+    harness, request, _ = bot
+    asked = [harness.send("/chart IWM/SPY", private(3000 + i)) for i in range(5)]
+    await asyncio.gather(*asked, harness.send("/chart XLE", private(3100)))
+    photos = {p["chat_id"]: p for p in request.photos}
+    assert len(photos) == 6
+    same = {photos[3000 + i]["data"] for i in range(5)}
+    assert len(same) == 1 and photos[3100]["data"] not in same  # one picture per subject
+    assert harness.app.bot_data.charts.drawn == 2
+    await harness.send("/chart iwm/spy", private(3200))  # later, spelled otherwise: kept too
+    assert request.photos[-1]["data"] in same and harness.app.bot_data.charts.drawn == 2
+
+
+async def test_a_kept_chart_is_not_reused_for_other_closes_or_another_language() -> None:
+    provider = RecordingProvider()
+    harness = await start(provider)
+    try:
+        await harness.send("/chart IWM/SPY", private(3300))
+        provider.days = 800  # a shorter history, same last close: other closes, another chart
+        await harness.send("/chart IWM/SPY", private(3301))
+        harness.services.chats.ensure(3302, "private", lang="de")
+        await harness.send("/chart IWM/SPY", private(3302))
+        first, shorter, german = (p["data"] for p in harness.request.photos)
+        assert len({first, shorter, german}) == 3
+        assert harness.app.bot_data.charts.drawn == 3
+        assert harness.errors == []
+    finally:
+        await harness.stop()
+
+
+async def test_a_chart_that_cannot_be_drawn_is_not_kept() -> None:
+    harness = await start(RecordingProvider(days=10))  # too little history to draw
+    try:
+        for chat in (3400, 3401):
+            [sent] = await harness.send("/chart XLE", private(chat))
+            assert "Can't chart <code>XLE</code>: too little history" in sent.text
+        assert harness.app.bot_data.charts.drawn == 0 and not harness.app.bot_data.charts.pngs
+    finally:
+        await harness.stop()

@@ -20,8 +20,10 @@ import pytest_asyncio
 from telegram import Update
 from telegram.ext import Application
 
+from bot import updates
 from bot.app import build_application
 from bot.fake_api import LocalBotApi
+from bot.handlers.throttle import heavy_update, is_heavy
 from bot.offload import POOLS
 from bot.updates import ChatOrderedProcessor
 from market.base import Closes
@@ -99,6 +101,54 @@ async def test_heavy_updates_have_their_own_bounded_lane() -> None:
     gate.set()
     await asyncio.gather(*charts, help_task)
     assert sorted(running) == [10, 11, 12, 13, 14] and processor.peak == 3
+
+
+async def test_heavy_updates_start_only_once_the_light_ones_are_answered() -> None:
+    processor = ChatOrderedProcessor(lambda u: u.message.text == "/chart", light=1, heavy=4)
+    gate = asyncio.Event()
+    log: list[str] = []
+
+    async def handle(name: str, wait: asyncio.Event | None = None) -> None:
+        log.append(f"{name} start")
+        if wait is not None:
+            await wait.wait()
+        log.append(f"{name} end")
+
+    helps = [
+        asyncio.create_task(processor.process_update(update(1), handle("help1", gate))),
+        asyncio.create_task(processor.process_update(update(2), handle("help2"))),
+    ]
+    chart = asyncio.create_task(processor.process_update(update(3, "/chart"), handle("chart")))
+    await wait_for(lambda: "help1 start" in log, 5, "the first /help")
+    gate.set()
+    await asyncio.gather(*helps, chart)
+    # a free heavy slot all along, yet the chart started after both /help were answered
+    assert log == [f"{n} {e}" for n in ("help1", "help2", "chart") for e in ("start", "end")]
+
+
+async def test_light_updates_hold_the_heavy_ones_back_for_a_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(updates, "PRIORITY_WAIT", 0.05)
+    processor = ChatOrderedProcessor(lambda u: u.message.text == "/chart")
+    stuck = asyncio.Event()  # a light update that never ends (a send hanging, say)
+    light = asyncio.create_task(processor.process_update(update(1), stuck.wait()))
+    ran = asyncio.Event()
+
+    async def chart() -> None:
+        ran.set()
+
+    await processor.process_update(update(2, "/chart"), chart())
+    assert ran.is_set() and not light.done()
+    stuck.set()
+    await light
+
+
+async def test_an_alert_waits_in_the_heavy_lane_but_spends_the_ordinary_budget() -> None:
+    bot = "rotationbot"
+    assert heavy_update(update(1, "/alert XLE drawdown 20%"), bot)  # it checks its tickers
+    assert heavy_update(update(1, "/chart XLE"), bot) and not heavy_update(update(1), bot)
+    assert not is_heavy("alert") and is_heavy("chart")  # the flood gate's budgets unchanged
 
 
 async def test_an_update_cancelled_while_waiting_for_its_chat_does_not_leak() -> None:

@@ -5,9 +5,10 @@ crossings of the 200-day marked; ``/chart XLE`` (one ticker) the price with its 
 and its drawdown from the 52-week high (a yield: its level); ``/chart sectors`` (or ``rrg``)
 the 11 sectors' relative rotation (JdK-style) graph against SPY, each with its last weeks as a tail.
 
-The closes are fetched (with a timeout) and the chart drawn in bounded worker pools
-(bot/offload.py: a live provider blocks on the network; drawing holds the GIL for ~0.15 s),
-so other chats are answered meanwhile. Without a
+The closes are fetched (with a timeout, in a thread) and the chart drawn in a drawing process
+(bot/offload.py: a live provider blocks on the network; drawing in a thread held the GIL the
+loop needs), so other chats are answered meanwhile. The last charts drawn are kept
+(bot/handlers/chart_cache.py): a crowd asking for the same chart costs one drawing. Without a
 subject the reply is the usage, with buttons for the common subjects; a button carries
 ``chart:<subject>`` as its callback data and draws that chart. :mod:`bot.charts` (matplotlib)
 is imported at the first chart, not with the handlers, so the bot and ``rotation-bot chat``
@@ -28,11 +29,12 @@ from telegram.error import TelegramError
 
 from bot.context import Context
 from bot.handlers import fetch
-from bot.handlers.common import arg_text, code, reply, services, tr
+from bot.handlers.chart_cache import ChartCache
+from bot.handlers.common import arg_text, code, fitted, reply, services, tr
 from bot.i18n import N_, Translator, translator
-from bot.messages import CAPTION_LIMIT, SYNTHETIC_NOTE, esc, fit
+from bot.messages import CAPTION_LIMIT, SYNTHETIC_NOTE, esc
 from bot.names import subject_label
-from bot.offload import POOLS
+from bot.offload import POOLS, shippable
 from bot.rule_errors import translated
 from market.base import MarketDataError, NoData
 from signals.phrases import TICKER
@@ -216,9 +218,13 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
     synthetic = got.synthetic or svc.provider.synthetic
     from bot.charts import chart_for_subject
 
+    key = (svc.provider.name, synthetic, end, fingerprint(frame), subject.text, t.lang)
     try:
-        png = await POOLS.compute(
-            chart_for_subject, subject.text, frame, synthetic=synthetic, lang=t.lang
+        png = await chart_cache(context).png(
+            key,
+            lambda: POOLS.draw(
+                chart_for_subject, subject.text, shippable(frame), synthetic=synthetic, lang=t.lang
+            ),
         )
     except ValueError as e:  # too little history, and the like: the message says which
         why = esc(translated(e, t)) + "."
@@ -229,10 +235,23 @@ async def send_chart(update: Update, context: Context, text: str) -> None:
         chat.id,
         photo=png,
         filename=subject.filename,
-        caption=fit(caption_html(subject, last, synthetic, t), CAPTION_LIMIT),
+        caption=fitted(caption_html(subject, last, synthetic, t), CAPTION_LIMIT),
         parse_mode=ParseMode.HTML,
         message_thread_id=_thread(update),
     )
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """The closes a chart is drawn from, in short: their length and latest row (a source that
+    corrects a close, or adds one, makes a new picture)."""
+    tail = frame.iloc[-1:].to_numpy().tobytes()
+    return f"{len(frame)}:{','.join(map(str, frame.columns))}:{tail.hex()}"
+
+
+def chart_cache(context: Context) -> ChartCache:
+    if context.bot_data.charts is None:
+        context.bot_data.charts = ChartCache()
+    return context.bot_data.charts
 
 
 def no_chart_html(

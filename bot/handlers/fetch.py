@@ -5,12 +5,16 @@ A live provider (Yahoo) blocks on the network for seconds: its calls run in the 
 with a timeout (:mod:`bot.offload`), so a data source that is down costs a command a few
 seconds and a short "unavailable", never another chat's answer. Computing from the closes
 (the dashboard, a backtest) runs in the CPU pool. The dashboard is computed once per session
-and kept in ``context.bot_data.dashboard``.
+and kept in ``context.bot_data.dashboard``; while it is computed, other chats asking wait
+for that computation rather than start their own (100 /status at once after a new close held
+the CPU pool, and the GIL, for seconds: bench/load.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -130,7 +134,34 @@ async def current_dashboard(services: Services, held: BotData) -> tuple[Dashboar
     kept = held.dashboard
     if kept is not None and (kept.source, kept.session) == (source, session):
         return kept.board, kept.synthetic
+    key = (source, session)
+    flight = _IN_FLIGHT.get(held)
+    if flight is None or flight[0] != key:  # 100 chats at once after a close: one computation
+        task = asyncio.ensure_future(_compute_dashboard(services, held, source, session))
+        task.add_done_callback(_landed)
+        flight = _IN_FLIGHT[held] = (key, task)
+    return await asyncio.shield(flight[1])  # a chat that gives up does not stop the others'
 
+
+_IN_FLIGHT: weakref.WeakKeyDictionary[
+    BotData, tuple[tuple[str, dt.date], asyncio.Future[tuple[Dashboard, bool]]]
+] = weakref.WeakKeyDictionary()
+"""The dashboard being computed for each bot: whoever asks meanwhile waits for it (and shares
+its failure: a data source that is down costs them all one timeout, not one each in turn)."""
+
+
+def _landed(task: asyncio.Future[tuple[Dashboard, bool]]) -> None:
+    """Done: forget it (the result is in ``held.dashboard``), and mark a failure as seen."""
+    for held, (_, flying) in list(_IN_FLIGHT.items()):
+        if flying is task:
+            del _IN_FLIGHT[held]
+    if not task.cancelled():
+        task.exception()
+
+
+async def _compute_dashboard(
+    services: Services, held: BotData, source: str, session: dt.date
+) -> tuple[Dashboard, bool]:
     got = await closes(services, TICKERS, None, session)
 
     def compute() -> tuple[Dashboard, bool]:

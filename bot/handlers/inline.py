@@ -47,7 +47,7 @@ from bot.handlers.common import NO_PREVIEW, services, tr
 from bot.handlers.inline_summary import summary_line
 from bot.i18n import N_, Translator
 from bot.messages import CAPTION_LIMIT, TEXT_LIMIT, esc, fit
-from bot.offload import POOLS
+from bot.offload import POOLS, shippable
 from bot.rule_errors import translated
 from market.base import MarketDataError
 from signals.dashboard import Dashboard
@@ -236,8 +236,8 @@ async def chart_file_id(
         from bot.charts import chart_for_subject
 
         try:
-            png = await POOLS.compute(
-                chart_for_subject, subject.text, frame, synthetic=synthetic, lang=lang
+            png = await POOLS.draw(
+                chart_for_subject, subject.text, shippable(frame), synthetic=synthetic, lang=lang
             )
             posted = await context.bot.send_photo(
                 chat_id,

@@ -39,8 +39,14 @@ def is_heavy(command: str) -> bool:
     return command in HEAVY_COMMANDS or command.removeprefix("button:").startswith(HEAVY_BUTTONS)
 
 
+SLOW_COMMANDS = HEAVY_COMMANDS | {"alert"}
+"""Commands that wait on the pools (market data, a drawing process): the heavy lane of the
+update processor. /alert checks its tickers against the data source: light on the budget,
+but 100 at once held every slot of the light lane while they waited, and /help queued."""
+
+
 def heavy_update(update: object, bot_username: str) -> bool:
-    """Whether an update asks for heavy work (for the update processor's heavy lane)."""
+    """Whether an update waits on the pools (for the update processor's heavy lane)."""
     if not isinstance(update, Update):
         return False
     if update.inline_query is not None:
@@ -48,7 +54,9 @@ def heavy_update(update: object, bot_username: str) -> bool:
 
         return is_chart_query(update.inline_query.query)
     command = command_of(update, bot_username)
-    return command is not None and is_heavy(command)
+    if command is None:
+        return False
+    return command in SLOW_COMMANDS or is_heavy(command)
 
 
 async def throttle(update: Update, context: Context) -> None:
