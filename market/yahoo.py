@@ -57,7 +57,7 @@ from market.yahoo_traffic import (
     watch,
 )
 from market.yahoo_valuation import YahooValuations
-from market.yfinance_state import DOWNLOAD_LOCK, configure_cache, new_session
+from market.yfinance_state import DOWNLOAD_LOCK, configure_cache, new_session, quiet_yfinance
 from signals.sentence import Sentence
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ class YahooProvider:
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
+        quiet_yfinance()
         self.session = session if session is not None else new_session()
         self.cache_dir = configure_cache(Path(cache_dir)) if cache_dir else None
         self.attempts = attempts
@@ -136,9 +137,10 @@ class YahooProvider:
         symbol_of = {t: t.upper() for t in wanted}
 
         got: dict[str, pd.Series] = {}
-        gone: dict[str, str] = {}
+        gone: dict[str, Failure] = {}
         pending = sorted(set(symbol_of.values()))
-        left: dict[str, Failure] = {}
+        left: dict[str, Failure] = {}  # what still failed after the last attempt
+        earlier: dict[str, Failure] = {}  # what failed transiently on the attempt before
 
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
@@ -151,17 +153,21 @@ class YahooProvider:
             for attempt in retrying:
                 with attempt:
                     series, failures = self._download(pending, start, end)
+                    for sym, failure in failures.items():
+                        if failure.kind == "gone" and not failure.asked and sym in earlier:
+                            # yfinance asked Yahoo nothing about it this time (it remembers
+                            # the failed timezone lookup): the earlier cause still stands
+                            failures[sym] = earlier[sym]
                     got.update(series)
-                    gone.update({s: f.detail for s, f in failures.items() if f.kind == "gone"})
+                    gone.update({s: f for s, f in failures.items() if f.kind == "gone"})
                     transient = {s: f for s, f in failures.items() if f.kind != "gone"}
                     if transient:
-                        pending = sorted(transient)
+                        pending, earlier = sorted(transient), transient
                         raise Transient(transient)
         except Transient as exc:
             left = exc.failures
-            if not got:
+            if not got:  # the caller's one line (the CLI's error, the scan's data problem)
                 raise MarketDataError(self._give_up_message(left)) from None
-            log.warning("yahoo: %s; returning the rest", self._give_up_message(left))
 
         return self._assemble(wanted, symbol_of, got, gone, left, start, end)
 
@@ -232,7 +238,7 @@ class YahooProvider:
         wanted: list[str],
         symbol_of: dict[str, str],
         got: dict[str, pd.Series],
-        gone: dict[str, str],
+        gone: dict[str, Failure],
         left: dict[str, Failure],
         start: dt.date | None,
         end: dt.date,
@@ -242,21 +248,29 @@ class YahooProvider:
 
         missing: dict[str, NoData] = {}
         columns: dict[str, pd.Series] = {}
+        unreachable: dict[str, list[str]] = {}  # the cause -> the tickers it kept out
         for t in wanted:
             sym = symbol_of[t]
             if sym in left:  # the network: the symbol may well exist
                 reason, unknown = self._give_up_message(left, short=True), False
+                unreachable.setdefault(left[sym].said, []).append(t)
             elif sym in gone:
-                reason, unknown = as_said(one_line(gone[sym])), True
+                reason, unknown = as_said(one_line(gone[sym].detail)), True
+                log.warning("yahoo: no data for %s: %s", t, gone[sym].said)
             elif sym in frame.columns and frame[sym].notna().any():
                 columns[t] = frame[sym]
                 continue
             elif sym in got:  # data, but no closed session yet
                 reason, unknown = NOT_CLOSED_REASON, False
+                log.warning("yahoo: no data for %s: %s", t, reason)
             else:
                 reason, unknown = DEFAULT_REASON, True
+                log.warning("yahoo: no data for %s: %s", t, reason)
             missing[t] = NoData(t, reason, unknown=unknown)
-            log.warning("yahoo: no data for %s: %s", t, reason)
+        for cause, names in unreachable.items():  # one line per cause, not per ticker
+            log.warning(
+                "yahoo: no data for %s: %s (%d attempts)", ", ".join(names), cause, self.attempts
+            )
 
         out = pd.DataFrame(columns, index=frame.index) if columns else frame.iloc[:, :0]
         # A session where no requested ticker has a close tells nothing; leave it out.
@@ -317,7 +331,7 @@ class YahooProvider:
         if kinds == {"network"}:
             if short:
                 return Sentence("could not reach Yahoo ({n} attempts)", n=n)
-            sample = next(iter(failures.values())).detail
+            sample = next(iter(failures.values())).said
             return one_line(
                 f"Could not reach Yahoo after {n} attempts ({sample}); "
                 "check the network and try again later"
@@ -331,7 +345,7 @@ class YahooProvider:
         failures = exc.failures if isinstance(exc, Transient) else {}
         kinds = sorted({f.kind for f in failures.values()})
         delay = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
+        log.debug(  # the outcome is logged once, by closes() or its caller
             "yahoo: %d ticker(s) %s on attempt %d of %d (%s); retrying in %.1fs",
             len(failures),
             " / ".join("rate-limited" if k == "rate" else "unreachable" for k in kinds),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import logging
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,6 +47,13 @@ RATE_LIMIT_MARKERS = ("YFRateLimitError", "Too Many Requests", "Rate limited")
 class Failure:
     kind: str  # "rate" | "network" | "gone"
     detail: str
+    cause: str = ""  # the real cause in a few words, for the log (see cause_of)
+    asked: bool = True  # False: yfinance sent no request about the symbol this time
+
+    @property
+    def said(self) -> str:
+        """The cause for a log line: ``cause`` when known, else the detail."""
+        return self.cause or one_line(self.detail, 120)
 
 
 @dataclass
@@ -208,18 +216,58 @@ def is_transient_exception(exc: BaseException) -> bool:
     return type(exc).__name__ in TRANSIENT_NAMES or isinstance(exc, TimeoutError)
 
 
+_RESOLVE = re.compile(r"(?:resolve host:?|Failed to resolve) '?([A-Za-z0-9.-]*[A-Za-z0-9])")
+_CONNECT = re.compile(r"connect to ([A-Za-z0-9.-]*[A-Za-z0-9]) port (\d+)")
+_DNS_WORDS = (
+    "could not resolve",
+    "failed to resolve",
+    "name or service not known",
+    "temporary failure in name resolution",
+    "nodename nor servname",
+    "getaddrinfo failed",
+)
+
+
+def cause_of(exc: BaseException) -> str:
+    """What failed on the wire, in the words an operator acts on: ``DNS lookup failed for
+    query2.finance.yahoo.com``, ``connection refused by HOST:PORT``, ``timed out``, ``TLS
+    error``; else the exception's class and first words. curl_cffi and requests both bury it
+    in a paragraph (and yfinance then blames the symbol: "possibly delisted")."""
+    name, text = type(exc).__name__, str(exc)
+    low = text.lower()
+    if name == "DNSError" or isinstance(exc, socket.gaierror) or any(w in low for w in _DNS_WORDS):
+        host = _RESOLVE.search(text)
+        return f"DNS lookup failed for {host[1]}" if host else "DNS lookup failed"
+    if isinstance(exc, ConnectionRefusedError) or "connection refused" in low or "curl: (7)" in low:
+        where = _CONNECT.search(text)
+        return f"connection refused by {where[1]}:{where[2]}" if where else "connection refused"
+    if isinstance(exc, TimeoutError) or "timeout" in name.lower() or "timed out" in low:
+        return "timed out"
+    if "curl: (28)" in low:
+        return "timed out"
+    if name == "SSLError" or "ssl" in low or "certificate" in low:
+        return "TLS error"
+    return one_line(f"{name}: {text}", 120)
+
+
 def classify(symbol: str, text: str | None, traffic: Traffic) -> Failure:
     """Why ``symbol`` came back without prices: rate limit, network, or (by elimination) the
     symbol itself. Traffic decides where it can; yfinance's text is a second witness."""
+    rate = "rate-limited by Yahoo (HTTP 429)"
     if text and any(marker in text for marker in RATE_LIMIT_MARKERS):
-        return Failure("rate", text)
+        return Failure("rate", text, rate)
+    exc = traffic.transport_error(symbol)
     if text:
         name = text.split("(", 1)[0].strip()
         if name in TRANSIENT_NAMES:
-            return Failure("network", text)
-    exc = traffic.transport_error(symbol)
+            return Failure("network", text, cause_of(exc) if exc is not None else "")
     if exc is not None:
-        return Failure("network", f"{type(exc).__name__}: {exc}")
+        return Failure("network", f"{type(exc).__name__}: {exc}", cause_of(exc))
     if traffic.saw_429(symbol):
-        return Failure("rate", "HTTP 429 Too Many Requests")
-    return Failure("gone", text or DEFAULT_REASON)
+        return Failure("rate", "HTTP 429 Too Many Requests", rate)
+    statuses = traffic.statuses.get(symbol, [])
+    if statuses and all(code >= 500 for code in statuses):  # Yahoo's own trouble: retry
+        return Failure("network", f"HTTP {statuses[-1]}", f"HTTP {statuses[-1]} from Yahoo")
+    unknown = "unknown symbol (HTTP 404)" if 404 in statuses else "no prices"
+    reason = text or DEFAULT_REASON
+    return Failure("gone", reason, f"{unknown}: {one_line(reason)}", asked=bool(statuses))

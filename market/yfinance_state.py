@@ -1,11 +1,13 @@
 """yfinance's process-wide state, as :mod:`market.yahoo` uses it: the folder of its caches,
-the HTTP session it would build itself, and one download at a time.
+the HTTP session it would build itself, one download at a time, and its chatter kept out of
+the log.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +67,30 @@ def new_session() -> Any:
             import requests
 
             return requests.Session()
+
+
+class _OnlyWhenDebugging(logging.Handler):
+    """Passes yfinance's records on to the root's handlers at LOG_LEVEL=DEBUG only."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        root = logging.getLogger()
+        if not root.isEnabledFor(logging.DEBUG):
+            return
+        for handler in root.handlers:
+            if record.levelno >= handler.level:
+                handler.handle(record)
+
+
+def quiet_yfinance() -> None:
+    """Keep yfinance's own log lines and warnings out of the log (idempotent).
+
+    One failed download made yfinance log two or three lines per ticker, three hundred for
+    the watch list, blaming "possibly delisted" for a DNS failure. The provider reads those
+    records itself (market.yahoo_traffic.listen, on the same logger) and says one line per
+    failure with the real cause; they reach the log only at LOG_LEVEL=DEBUG. yfinance's
+    deprecation warnings (about its own pandas calls) tell an operator nothing either."""
+    logger = logging.getLogger("yfinance")
+    if not any(isinstance(h, _OnlyWhenDebugging) for h in logger.handlers):
+        logger.addHandler(_OnlyWhenDebugging())
+    logger.propagate = False
+    warnings.filterwarnings("ignore", module=r"yfinance(\.|$)")
