@@ -52,6 +52,8 @@ EXIT_STATUS: dict[str, int] = {
     "storage.checks.Busy": 8,  # another program holds SQLite's write lock
     "storage.checks.Damaged": 9,  # not SQLite, or quick_check found damage
     "storage.checks.TooNew": 10,  # written by a newer rotation-bot
+    "bot.webhook_server.WebhookPortUnavailable": 11,  # WEBHOOK_PORT in use (before setWebhook)
+    "storage.checks.Lost": 12,  # run: a database existed there and is missing, empty or tableless
 }
 """Failure class (``module.QualifiedName``, subclasses included) -> exit status. Named rather
 than imported: a class whose module the command never loaded cannot have been raised, and
@@ -73,16 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=next((a for a in argv if not a.startswith("-")), ""))
     args = parser.parse_args(argv)  # argparse's own errors: usage, one line, status 2
-    token: str | None = None
+    hidden: list[str] = []  # the secrets a failure's line must not show
     if args.early:  # e.g. chat's prompt, on the screen before the heavy imports
         _resolve(args.early)(args)
     try:
-        from bot.logs import configure_logging
+        from bot.logs import configure_logging, settings_secrets
         from bot.settings import load_settings
 
         settings = load_settings()
-        token = settings.raw_token()
-        configure_logging(settings)
+        hidden = settings_secrets(settings)
+        configure_logging(settings, flood_gate=args.command == "run")
         status = _resolve(args.target)(args, settings)
         sys.stdout.flush()  # a closed pipe shows here, not in a traceback at exit
         return int(status or 0)
@@ -96,11 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "prompt_shown", False):
             print(flush=True)  # the error (or ^C) on its own line, not after the prompt
         if status != 130:
-            from bot.logs import scrub, secrets_of
+            from bot.logs import scrub
 
             prefix = "error: " if status == 2 else ""
             line = f"{PROG}: {prefix}{e}".splitlines()[0]
-            print(scrub(line, secrets_of(token)), file=sys.stderr)
+            print(scrub(line, hidden), file=sys.stderr)
         return status
 
 
@@ -204,6 +206,15 @@ def scan_options(p: argparse.ArgumentParser) -> None:
     preset_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object per event, per line")
     p.add_argument("--date", type=date, help="scan this session instead (YYYY-MM-DD)")
+
+
+def run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--new-database",
+        action="store_true",
+        help="start with a new, empty database where one existed (refused otherwise, exit "
+        "status 12: restore the backup first); nothing is ever deleted",
+    )
 
 
 def rrg_options(p: argparse.ArgumentParser) -> None:
@@ -310,6 +321,7 @@ COMMANDS = (
         "TELEGRAM_BASE_URL points it at a local Bot API server. SIGTERM or Ctrl-C stops it "
         "cleanly; each failure to start has its own exit status (README 'Exit statuses').",
         "bot.run:cmd_run",
+        run_options,
     ),
     Command(
         "demo",

@@ -89,10 +89,10 @@ def deferred_provider(settings: Settings) -> Provider:
     from market.sources import check_spec
 
     try:
-        check_spec(settings.data_source)
+        check_spec(settings.source_for("sample"))
     except MarketDataError as e:
         raise UsageError(str(e)) from None
-    return Deferred(lambda: provider_for(settings.data_source, settings))
+    return Deferred(lambda: provider_for(settings.source_for("sample"), settings))
 
 
 async def chat(

@@ -23,7 +23,9 @@ PTB's AIORateLimiter blocks a sending slot while a group's bucket refills and le
 of ``rate`` through at the start of each second; if the bot was built with a rate limiter
 anyway, ours stands aside (bench/delivery.py compares the two).
 
-What Telegram's refusals mean for a message and its chat: :mod:`bot.settle`.
+What Telegram's refusals mean for a message and its chat: :mod:`bot.settle`. What keeps the
+worker running through its own failures (a full disk, a bug): :mod:`bot.supervision`;
+:meth:`DeliveryWorker.run` may be called again after it raised.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ RECORD_RETRY = 0.5
 """Seconds before recording delivered messages again after the database refused the write."""
 
 
+class DeliveryBlocked(Exception):
+    """Delivery must not go on (the database was replaced under the bot): the supervisor
+    waits instead of restarting at once, and says why in ``/healthz``."""
+
+
 class DeliveryWorker(Settling):
     def __init__(
         self, bot: Bot, outbox: Outbox, chats: ChatStore, config: DeliveryConfig | None = None
@@ -90,6 +97,31 @@ class DeliveryWorker(Settling):
         self._sent: list[tuple[int, int, int]] = []  # (row, Telegram's id, chat) to record
         self._record_soon: asyncio.TimerHandle | None = None
         self._fields: dict[tuple[Any, ...], bytes] = {}
+        self.blocked: Callable[[], str | None] = lambda: None
+        """Why delivery must stop now (None: it may go on): checked before each round."""
+        self.down: str | None = None
+        """Why the worker is not delivering (set by bot.supervision while it restarts)."""
+        self.alarm: str | None = None
+        """Why all sending is paused by the Bot API's refusal of the token (401)."""
+        self.outage: str | None = None
+        """The transient failure that made the Bot API look down (sending held, probing)."""
+        self.held_until = 0.0  # loop time until which nothing is sent (a 401, an outage)
+        self._auth_pause = self.config.auth_pause
+        self._outage_pause = self.config.outage_pause
+        self._streak = 0  # transient failures since the last success
+        self._probe = False  # an outage's pause ended: make one message due to probe
+
+    def problem(self) -> str | None:
+        """Why delivery is not working now, in one line (``/healthz``), or None."""
+        return self.down or self.alarm
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    async def stop_requested(self) -> None:
+        """Returns once :meth:`stop` is called."""
+        await self._stop.wait()
 
     def wake(self) -> None:
         """New messages are queued: look now rather than at the next poll."""
@@ -141,14 +173,28 @@ class DeliveryWorker(Settling):
         self, *, keep_running: Callable[[], bool] = lambda: True, until_idle: bool = False
     ) -> None:
         """Deliver until stopped (``stop()``, ``keep_running()`` false) or, with
-        ``until_idle``, until nothing is left to send. In-flight sends finish first."""
+        ``until_idle``, until nothing is left to send. In-flight sends finish first.
+
+        Raises what went wrong (a database that refuses writes, :class:`DeliveryBlocked`, a
+        bug) after the sends in flight finished; calling it again carries on where it
+        stopped: deliveries not yet recorded are recorded first, then rows left ``sending``
+        are put back."""
+        if self._sent:  # recorded before anything else, or sent again by the requeue below
+            self._write_sent()
+        self._in_flight, self._busy = 0, set()  # a failed round may have left counts behind
         requeued = self.outbox.requeue_in_flight()
         if requeued:
             log.warning("%d messages were in flight at the last stop: sending them again", requeued)
         try:
             while keep_running() and not self._stop.is_set():
+                reason = self.blocked()
+                if reason is not None:
+                    raise DeliveryBlocked(reason)
                 self._wake.clear()
+                if await self._hold():
+                    continue
                 dispatched = await self._dispatch(keep_running)
+                self.down = None  # a round went through: whatever stopped it is over
                 if until_idle and not self.in_flight and self.outbox.unfinished() == 0:
                     break
                 if not dispatched:
@@ -158,7 +204,20 @@ class DeliveryWorker(Settling):
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             self._record_sent()
             if self.lean is not None:
-                self.lean.close()
+                self.lean.close()  # its idle connections; it opens new ones if run again
+
+    async def _hold(self) -> bool:
+        """Wait out a pause for a refused token (a 401) or an outage; True if it waited.
+        After an outage's pause one waiting message is made due: it probes the Bot API."""
+        wait = self.held_until - self._now()
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), wait)
+            return True
+        if self.outage is not None and self._probe:
+            self._probe = False
+            self.outbox.retry_now(utcnow(), limit=1)
+        return False
 
     async def _dispatch(self, keep_running: Callable[[], bool]) -> int:
         """Send what is due: choose (one message per chat not busy nor at its limit), then
@@ -266,26 +325,38 @@ class DeliveryWorker(Settling):
     def _record_sent(self) -> None:
         """Record the deliveries gathered so far in one transaction, then free their slots.
 
-        If the write fails (database locked ...) the deliveries are kept and written again
-        after :data:`RECORD_RETRY` seconds, and their slots stay taken meanwhile: no more rows
-        are marked ``sending`` than a crash may repeat (the concurrency)."""
-        if self._record_soon is not None:
-            self._record_soon.cancel()
-            self._record_soon = None
-        sent, self._sent = self._sent, []
-        if not sent:
-            return
+        If the write fails (database locked, disk full ...) the deliveries are kept and
+        written again after :data:`RECORD_RETRY` seconds (and first thing when the worker is
+        restarted), and their slots stay taken meanwhile: no more rows are marked
+        ``sending`` than a crash may repeat (the concurrency)."""
         try:
-            self.outbox.mark_sent_many([(row, tid) for row, tid, _ in sent], utcnow())
+            self._write_sent()
         except Exception:
-            log.exception("could not record %d delivered messages; trying again", len(sent))
-            self._sent[:0] = sent  # _record_soon is None: cancelled above
+            log.exception("could not record %d delivered messages; trying again", len(self._sent))
             self._record_soon = asyncio.get_running_loop().call_later(
                 RECORD_RETRY, self._record_sent
             )
+
+    def _write_sent(self) -> None:
+        """:meth:`_record_sent`'s write; raises (keeping the deliveries) if it fails."""
+        if self._record_soon is not None:
+            self._record_soon.cancel()
+            self._record_soon = None
+        sent = self._sent
+        if not sent:
             return
+        self.outbox.mark_sent_many([(row, tid) for row, tid, _ in sent], utcnow())
+        self._sent = []
         self.stats["sent"] += len(sent)
         self.outcomes["sent", "ok"] += len(sent)
+        self._streak = 0
+        if self.alarm is not None:  # the token works again
+            log.warning("the Bot API accepts the bot token again: sending resumed")
+            self.alarm, self._auth_pause = None, self.config.auth_pause
+        if self.outage is not None:  # the Bot API answers again: no one waits for a back-off
+            released = self.outbox.retry_now(utcnow())
+            log.warning("the Bot API answers again: sending resumed (%d retries due now)", released)
+            self.outage, self._outage_pause = None, self.config.outage_pause
         self._done([chat for _, _, chat in sent])
 
     def _done(self, chats: list[int]) -> None:

@@ -26,21 +26,41 @@ ROUND_TRIP_GUESS = 0.1
 """Seconds a send is assumed to take before the first one is measured."""
 
 
+RETRY_HORIZON_HOURS = 12.0
+"""How long a message is retried through transient failures, from when it was queued: an
+evening's alerts (queued after the close) still go out before the next morning's open after an
+outage of hours, and an alert older than that would be stale news."""
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How long to wait before the next attempt, or None to give up (the only retry rule)."""
+    """When to try a message again after a transient failure (5xx, a timeout, a dropped
+    connection, 429), or None to give up: the only retry rule.
 
-    max_attempts: int = 8
-    base: float = 2.0  # seconds before the 2nd attempt; doubling, with jitter
-    cap: float = 600.0
+    Transient failures are retried with exponential back-off (``base`` seconds, doubling, at
+    most ``cap``, with jitter) until the message is ``horizon`` seconds old, however many
+    attempts that takes: an outage of minutes or hours costs a delay, not the evening
+    (issue 22: eight attempts over about four minutes had failed every message of a 285 s
+    outage). A 429 is not an attempt and waits what Telegram says. Permanent refusals
+    (blocked, chat not found, a bad request) never come here: they fail at once
+    (bot/settle.py)."""
 
-    def delay(self, attempts: int, told: float | None = None) -> float | None:
-        """After ``attempts`` tries: Telegram's own ``told`` wait (429), else back-off."""
-        if attempts >= self.max_attempts:
+    horizon: float = RETRY_HORIZON_HOURS * 3600.0
+    base: float = 2.0
+    cap: float = 300.0
+
+    def delay(self, attempts: int, age: float, told: float | None = None) -> float | None:
+        """After ``attempts`` tries of a message queued ``age`` seconds ago: Telegram's own
+        ``told`` wait (429), else the back-off; None once the next try would be past the
+        horizon."""
+        wait = told if told is not None else self.backoff(attempts)
+        if age + wait > self.horizon:
             return None
-        if told is not None:
-            return told
-        return min(self.cap, self.base * 2 ** (attempts - 1)) * random.uniform(0.75, 1.0)
+        return wait
+
+    def backoff(self, attempts: int) -> float:
+        exponent = min(max(attempts - 1, 0), 30)  # 2**30 s is past any cap
+        return min(self.cap, self.base * 2**exponent) * random.uniform(0.75, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +76,25 @@ class DeliveryConfig:
     record_delay: float = 0.005  # seconds of deliveries recorded in one transaction
     lean_send: bool = True  # texts through bot/lean_send.py where the bot allows it
     rate_margin: float = MARGIN  # seconds added to the 1 s window of ``rate`` (bot.limits)
+    auth_pause: float = 30.0  # seconds all sending waits after a 401, doubling to auth_pause_cap
+    auth_pause_cap: float = 600.0
+    outage_streak: int = 8  # transient failures in a row, no success between: an outage
+    outage_pause: float = 5.0  # seconds all sending waits in an outage, doubling to the cap,
+    outage_pause_cap: float = 60.0  # then a few sends probe (bot/settle.py)
 
     @classmethod
     def from_settings(cls, settings: Any) -> DeliveryConfig:
+        hours = getattr(settings, "send_retry_hours", RETRY_HORIZON_HOURS)
+        retry = RetryPolicy(horizon=float(hours) * 3600.0)
         if getattr(settings, "paid_broadcast", False):
             return cls(
                 concurrency=PAID_CONCURRENCY,
                 rate=1000.0,
                 paid_broadcast=True,
                 rate_margin=PAID_MARGIN,
+                retry=retry,
             )
-        return cls()
+        return cls(retry=retry)
 
     @classmethod
     def unlimited(cls, concurrency: int = 32, **kw: Any) -> DeliveryConfig:

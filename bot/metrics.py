@@ -2,10 +2,13 @@
 
 Two kinds of figure. Counted as they happen, in this process: updates handled and their
 latency (:class:`TimedUpdates` wraps the application's update processor), and the delivery
-worker's outcomes, read from its counters at each scrape. Read from the database at each
-scrape: the outbox by status, chats by kind, subscriptions, the scans. Everything is
-gathered on the event loop (the HTTP server of bot/monitor.py runs there), so the loop's
-SQLite connection never crosses a thread.
+worker's outcomes, read from its counters at each scrape. Read from the database: the
+outbox by status, chats by kind, subscriptions, the scans — by :class:`DatabaseFigures`, off
+the event loop (a worker thread with a read-only connection of its own: counting a big
+outbox took 82 ms of the loop per scrape, and four scrapers made another chat's /help wait
+0.7 s), at most once every :data:`MAX_AGE` seconds however many scrapers ask, and shared by
+the scrapes that ask meanwhile. A scrape's own work on the loop is formatting the figures,
+whatever the size of the outbox (bench/metrics_scrape.py).
 
 Counters start at zero with each process, as Prometheus expects (``rate()`` handles resets);
 figures kept in the database (the last successful scan) survive a restart.
@@ -13,7 +16,9 @@ figures kept in the database (the last successful scan) survive a restart.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import threading
 import time
 from collections.abc import Awaitable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -25,8 +30,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.log_json import log_context
-from storage import stats
-from storage.health import write_problem
+from storage import Database, stats
 
 if TYPE_CHECKING:
     from bot.context import BotData
@@ -42,7 +46,9 @@ class Metrics:
     """The bot's registry: its own, not prometheus_client's global one, so that two
     applications in one process (tests) never share figures."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_age: float | None = None) -> None:
+        self.max_age = MAX_AGE if max_age is None else max_age
+        self.database: DatabaseFigures | None = None
         self.registry = CollectorRegistry(auto_describe=True)
         self.update_seconds = Histogram(
             "rotation_bot_update_seconds",
@@ -54,11 +60,80 @@ class Metrics:
 
     def track(self, data: BotData) -> None:
         """Read the figures of this application's database and delivery worker."""
-        self.registry.register(_Figures(data))
+        self.database = DatabaseFigures(data.services.db, self.max_age)
+        self.registry.register(_Figures(data, self.database))
+
+    async def scrape(self) -> bytes:
+        """``/metrics``: the database's figures brought up to date if older than
+        ``max_age`` (off the loop), then every figure formatted."""
+        if self.database is not None:
+            await self.database.current()
+        return self.exposition()
 
     def exposition(self) -> bytes:
-        """``/metrics``: every figure, read now (call on the event loop)."""
+        """Every figure, the database's as last read (call on the event loop)."""
         return generate_latest(self.registry)
+
+    def close(self) -> None:
+        if self.database is not None:
+            self.database.close()
+
+
+MAX_AGE = 5.0
+"""Seconds the database's figures are reused for: a scrape every 15 s (Prometheus's usual
+interval) gets fresh ones, several scrapers at once share one read."""
+
+
+class DatabaseFigures:
+    """The database's figures for ``/metrics``, read in a worker thread through a read-only
+    connection of its own (the loop's connection stays on the loop), at most once every
+    ``max_age`` seconds; scrapes that come while a read is under way wait for that one.
+
+    An in-memory database (tests, the console) cannot be opened twice: it is read on the
+    loop, as before."""
+
+    def __init__(self, db: Database, max_age: float = MAX_AGE) -> None:
+        self.db = db
+        self.path = stats.database_file(db)
+        self.max_age = max_age
+        self.latest: stats.MonitoringFigures | None = None
+        self.read_at = float("-inf")
+        self.reads = 0
+        self._reading: asyncio.Future[stats.MonitoringFigures] | None = None
+        self._reader: Database | None = None
+        self._lock = threading.Lock()  # the reader is used by one thread at a time
+
+    async def current(self) -> stats.MonitoringFigures:
+        if self.latest is not None and time.monotonic() - self.read_at < self.max_age:
+            return self.latest
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read())
+        return await asyncio.shield(self._reading)  # a scrape that gives up leaves it going
+
+    async def _read(self) -> stats.MonitoringFigures:
+        try:
+            if self.path is None:
+                figures = stats.monitoring(self.db)
+            else:
+                figures = await asyncio.to_thread(self._read_in_thread)
+            self.latest, self.read_at = figures, time.monotonic()
+            self.reads += 1
+            return figures
+        finally:
+            self._reading = None
+
+    def _read_in_thread(self) -> stats.MonitoringFigures:
+        with self._lock:
+            if self._reader is None:
+                assert self.path is not None
+                self._reader = stats.reader(self.path)
+            return stats.monitoring(self._reader)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._reader is not None:
+                self._reader.conn.close()
+                self._reader = None
 
 
 class TimedUpdates(BaseUpdateProcessor):
@@ -91,32 +166,38 @@ class TimedUpdates(BaseUpdateProcessor):
 
 
 class _Figures(Collector):
-    """The figures read at scrape time: the delivery worker's counters and the database."""
+    """The figures of a scrape: the delivery worker's counters, read now, and the database's
+    as :class:`DatabaseFigures` last read them (none before its first read)."""
 
-    def __init__(self, data: BotData) -> None:
+    def __init__(self, data: BotData, database: DatabaseFigures) -> None:
         self.data = data
+        self.database = database
 
     def collect(self) -> Iterator[Metric]:
-        db = self.data.services.db
+        read = self.database.latest
+        if read is not None:
+            yield from self._database(read)
+        yield from self._delivery()
+
+    def _database(self, read: stats.MonitoringFigures) -> Iterator[Metric]:
         depth = GaugeMetricFamily(
             "rotation_bot_outbox_messages", "Messages in the outbox by status", labels=["status"]
         )
-        for status, n in stats.outbox_depth(db).items():
+        for status, n in read.outbox.items():
             depth.add_metric([status], n)
         yield depth
 
         chats = GaugeMetricFamily("rotation_bot_chats", "Active chats by kind", labels=["kind"])
-        by_kind = stats.chats_by_kind(db)
         for kind in ("private", "group", "supergroup", "channel"):
-            chats.add_metric([kind], by_kind.get(kind, 0))
+            chats.add_metric([kind], read.chats.get(kind, 0))
         yield chats
         yield GaugeMetricFamily(
             "rotation_bot_subscriptions",
             "Subscriptions (chat, topic) of active chats",
-            value=stats.subscriptions(db),
+            value=read.subscriptions,
         )
 
-        scans = stats.scan_figures(db)
+        scans = read.scans
         if scans.last_success is not None:
             when = dt.datetime.fromisoformat(scans.last_success.replace("Z", "+00:00"))
             yield GaugeMetricFamily(
@@ -135,7 +216,6 @@ class _Figures(Collector):
             "Data problems (stale, missing or bad closes) the latest finished scan reported",
             value=scans.problems,
         )
-        yield from self._delivery()
 
     def _delivery(self) -> Iterator[Metric]:
         worker = self.data.delivery
@@ -163,28 +243,7 @@ class _Figures(Collector):
 
 
 def health(data: BotData, now: dt.datetime | None = None) -> str | None:
-    """None when healthy, else the reason (``/healthz`` answers 503 with it).
+    """None when healthy, else the reason (``/healthz`` answers 503 with it): bot/health.py."""
+    from bot.health import health as problem
 
-    Healthy: this runs (the event loop answers: the server runs on it), the database takes a
-    write, and the latest scan whose time has passed ran to the end (or has been running for
-    less than :data:`SCAN_GRACE`)."""
-    from bot.schedule import missed_scan  # here: the scan's imports (charts) cost chat's start
-
-    services = data.services
-    problem = write_problem(services.db)
-    if problem is not None:
-        return problem
-    now = now or dt.datetime.now(dt.UTC)
-    session = missed_scan(now, services.settings.scan_delay_minutes, services.scans.finished)
-    if session is None:
-        return None
-    entry = services.scans.get(session)
-    if entry is None:
-        return f"the scan of {session} has not run"
-    if entry.status == "running":
-        started = dt.datetime.fromisoformat(entry.started_at.replace("Z", "+00:00"))
-        if now - started < SCAN_GRACE:
-            return None
-        return f"the scan of {session} has been running since {entry.started_at}"
-    reason = "; ".join(entry.problems.values()) or entry.status
-    return f"the scan of {session} failed: {reason}"
+    return problem(data, now)

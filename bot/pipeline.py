@@ -180,6 +180,7 @@ async def _scan(
         charts_in=charts_in,
     )
     new, fan = done.new, done.fanout
+    services.scans.note_data_through(session, data_through(frame))
     log.info(
         "scan %s: %d rules, %d events (%d new), %d messages queued, %d data problems",
         session,
@@ -240,6 +241,12 @@ async def evaluate_session(services: Services, rules: list[Rule], session: dt.da
     result = await asyncio.to_thread(scan_closes, closes, rules, session, source=provider.name)
     result.synthetic = result.synthetic or provider.synthetic
     return result, closes.frame.loc[: pd.Timestamp(session)]
+
+
+def data_through(frame: pd.DataFrame) -> dt.date | None:
+    """The latest session with any close in ``frame`` (None: no closes at all)."""
+    dated = frame.dropna(how="all").index
+    return dated.max().date() if len(dated) else None
 
 
 async def fetch_closes(provider: Provider, tickers: Sequence[str], session: dt.date) -> Closes:

@@ -8,8 +8,10 @@ Start-up, in this order; each failure is one line on stderr and an exit status o
    back-off for ``STARTUP_TIMEOUT`` seconds (:func:`check_token`);
 3. the instance lock beside the database (:mod:`storage.lock`) -> 5 if another bot holds it;
 4. the database's checks (:mod:`storage.checks`: folder, read-only, locked, damaged, newer) ->
-   6 to 10 (1 for any other reason it cannot be opened);
-5. the market-data source -> 1.
+   6 to 10 (1 for any other reason it cannot be opened); a database that existed there and is
+   missing or empty now (:mod:`storage.marker`) -> 12, unless ``--new-database``;
+5. the market-data source -> 1;
+6. in webhook mode, WEBHOOK_LISTEN:WEBHOOK_PORT (bound in :func:`serve`, before setWebhook) -> 11.
 
 Nothing touches the disk before step 3, and a database file created at step 4 is removed
 again if a later step fails, so a failed start leaves no new database behind.
@@ -43,7 +45,10 @@ from bot.logs import scrub, secrets_of
 from bot.services import Services, open_services
 from bot.settings import Settings, Webhook
 from bot.settle import retry_after_seconds
+from bot.webhook_server import WebhookServer, start_webhook
 from storage.lock import InstanceLock
+from storage.marker import expect as expect_database
+from storage.marker import mark as mark_database
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +62,26 @@ TELEGRAM = "https://api.telegram.org/bot"
 App = Application[Any, Any, Any, Any, BotData, Any]
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, *, new_database: bool = False) -> int:
     """Start, serve until SIGTERM/SIGINT, stop cleanly: 0; a failed start raises the
-    :class:`bot.failures.StartFailure` or :class:`storage.StorageError` that says why."""
+    :class:`bot.failures.StartFailure` or :class:`storage.StorageError` that says why.
+    The market data is Yahoo's unless DATA_SOURCE names another (serve() warns for sample)."""
+    settings = settings.model_copy(update={"data_source": settings.source_for("yahoo")})
     try:
         token = settings.token()
         base_url = settings.bot_api_url()
         webhook = settings.webhook()
     except ValueError as e:
         raise ConfigError(str(e)) from None
-    return asyncio.run(_run(settings, token, base_url, webhook))
+    return asyncio.run(_run(settings, token, base_url, webhook, new_database))
 
 
 async def _run(
-    settings: Settings, token: str, base_url: str | None, webhook: Webhook | None = None
+    settings: Settings,
+    token: str,
+    base_url: str | None,
+    webhook: Webhook | None = None,
+    new_database: bool = False,
 ) -> int:
     stopping = Stopping()
     stopping.install()
@@ -80,7 +91,9 @@ async def _run(
             return 0  # told to stop while waiting for the Bot API
         log.info("the Bot API accepted the token: @%s", me.username)
         with InstanceLock.acquire(settings.database_path, "run"):
+            expect_database(settings.database_path, new=new_database)  # never silently empty
             services = open_services(settings)
+            mark_database(settings.database_path, again=new_database)
             app = build_application(services, token=token)
             if settings.metrics_port is not None:  # started in post_init, stopped in serve
                 from bot.monitor import Monitor
@@ -193,9 +206,10 @@ async def serve(
     app: App, services: Services, stopping: Stopping, webhook: Webhook | None = None
 ) -> None:
     """Poll (or serve the webhook) and deliver until a stop is requested, then stop as the
-    module says. Webhook mode is PTB's own server (tornado): the same Application, updater
-    and stop as polling, the secret checked by it (403 without it), setWebhook with the
-    secret; polling deletes a webhook left from webhook mode first (PTB does)."""
+    module says. Webhook mode is :mod:`bot.webhook_server` (bounded connections and bodies,
+    the secret checked before a body is read) feeding the same Application as polling; its
+    port is bound before setWebhook is called; polling deletes a webhook left from webhook
+    mode first (PTB does)."""
     try:
         await app.initialize()  # getMe once more, for the application's own bot
         if app.post_init is not None:
@@ -205,19 +219,19 @@ async def serve(
     except TelegramError as e:
         reason = scrub(e.message, secrets_of(app.bot.token))
         raise BotApiUnreachable(f"the Bot API failed during start-up: {reason}") from None
+    hook: WebhookServer | None = None
     try:
         assert app.updater is not None
         if webhook is None:
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         else:
-            await app.updater.start_webhook(
-                listen=webhook.listen,
-                port=webhook.port,
-                url_path=webhook.path,
-                webhook_url=webhook.url,
-                secret_token=webhook.secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            try:  # binds WEBHOOK_LISTEN:WEBHOOK_PORT first (status 11), then setWebhook
+                hook = await start_webhook(app.bot, app.update_queue, webhook, ALLOWED_UPDATES)
+            except InvalidToken:
+                raise TokenRejected("the Bot API rejected the token at setWebhook") from None
+            except TelegramError as e:
+                reason = scrub(e.message, [*secrets_of(app.bot.token), webhook.secret])
+                raise BotApiUnreachable(f"the Bot API refused setWebhook: {reason}") from None
         await app.start()
         source = services.provider.name + (" (synthetic)" if services.provider.synthetic else "")
         mode = f"webhook at {webhook.url}" if webhook else "polling"
@@ -230,17 +244,19 @@ async def serve(
             )
         await stopping.requested.wait()
     finally:
-        await stop(app, services)
+        await stop(app, services, hook)
         if app.bot_data.monitor is not None:
             await app.bot_data.monitor.stop()
         await app.shutdown()
 
 
-async def stop(app: App, services: Services) -> None:
+async def stop(app: App, services: Services, hook: WebhookServer | None = None) -> None:
     """Updates off, sends in flight finished (or put back), jobs given their grace."""
     log.info("stopping: no new updates; sends in flight get up to %.0f s", SEND_GRACE)
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
+    if hook is not None:  # webhook mode: no new requests; those being read finish
+        await hook.stop()
     worker = app.bot_data.delivery
     if worker is not None:
         cut = await worker.drain(SEND_GRACE)
@@ -251,13 +267,15 @@ async def stop(app: App, services: Services) -> None:
             await asyncio.wait_for(app.stop(), JOBS_GRACE)
         except TimeoutError:
             log.warning("a job was still running after %.0f s: cancelled", JOBS_GRACE)
+    if app.bot_data.database_problem is not None:  # writes stopped: nothing can be requeued
+        return
     requeued = services.outbox.requeue_in_flight("requeued at shutdown")
     if requeued:
         log.warning("%d messages cut short go out after the next start", requeued)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    return run(settings)
+    return run(settings, new_database=args.new_database)
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:

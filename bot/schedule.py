@@ -27,7 +27,9 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from bot.database_watch import install_database_watch
 from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot.housekeeping import install_housekeeping
 from bot.pipeline import ScanReport, run_scan
 from bot.services import Services
 from market import calendar
@@ -115,6 +117,8 @@ def install_jobs(
         log.info("the scan of %s was missed: running it now", missed)
         queue.run_once(_scan, when=0, data=ScanTask(missed), name=SCAN_JOB, job_kwargs=RUN_ANYWAY)
     plan.schedule_next(queue, now)
+    install_housekeeping(queue, services)  # retention, daily at a quiet hour
+    install_database_watch(app)  # the file removed, replaced or damaged: noticed in seconds
     return worker
 
 
@@ -174,10 +178,12 @@ async def _scan(context: Context) -> None:
 
 
 async def _deliver(context: Context) -> None:
+    """The delivery worker, kept running by bot.supervision for as long as the bot runs."""
+    from bot.supervision import supervise
+
     worker = context.bot_data.delivery
     assert worker is not None  # set by install_jobs
     app = context.application
-    try:
-        await worker.run(keep_running=lambda: app.running)
-    except Exception:
-        log.exception("the delivery worker stopped; messages wait in the outbox for a restart")
+    data = context.bot_data
+    worker.blocked = lambda: data.database_problem
+    await supervise(worker, keep_running=lambda: app.running)

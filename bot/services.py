@@ -80,7 +80,7 @@ def market_provider(settings: Settings, spec: str | None = None) -> Provider:
     from storage.prices import PriceStore
 
     provider = open_provider(
-        spec or settings.data_source, cache_dir=settings.cache_dir / "yfinance"
+        spec or settings.source_for("sample"), cache_dir=settings.cache_dir / "yfinance"
     )
     if provider.name == "yahoo":
         cache: PriceCache = PriceStore(connect(settings.database_path, any_thread=True))

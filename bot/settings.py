@@ -10,14 +10,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from signals.rules import NEW_YORK
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SOURCE_FORMS = "sample | yahoo | csv:PATH"
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 TOKEN_PATTERN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
 TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
 WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
@@ -33,12 +38,17 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = None
     admin_ids: str = Field(default="", description="comma-separated Telegram user ids")
     database_path: Path = Path("rotation-bot.sqlite")
-    data_source: str = "sample"
+    data_source: str | None = None  # None: the command's own default (source_for)
     cache_dir: Path = Path("~/.cache/rotation-bot").expanduser()
     scan_delay_minutes: int = Field(default=30, ge=0, le=600)
     default_timezone: str = NEW_YORK
     max_rules_per_chat: int = Field(default=50, ge=1, le=1000)
+    # Days finished alerts (sent, failed, dropped), their events and chart files are kept
+    # (bot/housekeeping.py); a chat's /settings keep may keep less, never more.
+    retention_days: int = Field(default=30, ge=1, le=3650)
     paid_broadcast: bool = False
+    send_retry_hours: float = Field(default=12.0, gt=0, le=72)  # transient failures retried
+    max_delivery_wait_minutes: int = Field(default=30, ge=1, le=1440)  # /healthz 503 past it
     log_level: str = "INFO"
     startup_timeout: float = Field(default=60.0, ge=0, le=3600)
     log_format: Literal["text", "json"] = "text"
@@ -62,6 +72,64 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("data_source", mode="before")
+    @classmethod
+    def _source_form(cls, value: object) -> object:
+        """sample | yahoo | csv:PATH (blank: unset). Only the form: a CSV path is looked for
+        when a command opens the source, so a missing one does not stop ``demo``."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return None
+        if text in ("sample", "yahoo") or (text.startswith("csv:") and text[4:].strip()):
+            return text
+        raise ValueError(f"DATA_SOURCE must be one of {SOURCE_FORMS}, not {value!r}")
+
+    @field_validator("default_timezone", mode="before")
+    @classmethod
+    def _time_zone(cls, value: object) -> object:
+        """An IANA name (``Europe/Berlin``): ``Berlin`` would be shown to chats while quiet
+        hours ran on another zone."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not is_time_zone(text):
+            raise ValueError(
+                f"DEFAULT_TIMEZONE must be an IANA time zone such as America/New_York or "
+                f"Europe/Berlin, not {value!r}"
+            )
+        return text
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip().upper()
+        if text not in LOG_LEVELS:
+            raise ValueError(f"LOG_LEVEL must be one of {' | '.join(LOG_LEVELS)}, not {value!r}")
+        return text
+
+    @field_validator("metrics_listen", "webhook_listen", mode="before")
+    @classmethod
+    def _address(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not is_listen_address(text):
+            name = (info.field_name or "").upper()
+            raise ValueError(
+                f"{name} must be an IP address or host name to listen on (127.0.0.1, 0.0.0.0, "
+                f"::, localhost), not {value!r}"
+            )
+        return text
+
+    def source_for(self, command_default: str) -> str:
+        """DATA_SOURCE when set, else ``command_default``: ``sample`` for the offline commands
+        (scan, backtest, rrg, chat), ``yahoo`` for ``rotation-bot run``."""
+        return self.data_source or command_default
 
     @field_validator("cache_dir", "database_path", mode="after")
     @classmethod
@@ -170,6 +238,31 @@ class Settings(BaseSettings):
         )
 
 
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA zone the system's (or tzdata's) database knows."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def is_listen_address(text: str) -> bool:
+    """An IPv4/IPv6 address or a host name (what a server can bind to), not a URL or a port."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        # all-numeric labels are a malformed IPv4 address (999.1.1.1), not a name
+        return bool(_HOST_NAME.match(text)) and not text.replace(".", "").isdigit()
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Webhook:
     """Where Telegram posts updates (``url``) and where the bot listens for them: the proxy
@@ -190,10 +283,15 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
-        )
+        problems = "; ".join(_problem(err) for err in e.errors())
         raise SettingsError(problems) from None
+
+
+def _problem(err: Any) -> str:
+    """``NAME: why`` (our validators' messages already start with the name)."""
+    name = ".".join(str(p) for p in err["loc"]).upper()
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return msg if msg.startswith(name + " ") else f"{name}: {msg}"
 
 
 class SettingsError(ValueError):

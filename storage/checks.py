@@ -10,7 +10,9 @@ operator what to do. The CLI gives each subclass an exit status of its own (READ
 * the file or its folder is not writable, or the filesystem is read-only -> :class:`ReadOnly`;
 * another program holds SQLite's write lock longer than the busy timeout -> :class:`Busy`;
 * the file is not SQLite, or ``PRAGMA quick_check`` finds damage -> :class:`Damaged`;
-* ``PRAGMA user_version`` is newer than this code's last migration -> :class:`TooNew`.
+* ``PRAGMA user_version`` is newer than this code's last migration -> :class:`TooNew`;
+* ``rotation-bot run`` only (:mod:`storage.marker`): where a database existed, the file is
+  missing, empty or has no tables -> :class:`Lost`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ class Damaged(StorageError):
 
 class TooNew(StorageError):
     """Written by a newer rotation-bot: its schema version is past this code's migrations."""
+
+
+class Lost(StorageError):
+    """Where a bot's database existed (:mod:`storage.marker`), the file is missing, empty or
+    holds no tables: the bot would start with nothing (``run --new-database`` allows it)."""
 
 
 def check_folder(path: str | Path) -> None:

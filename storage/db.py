@@ -121,6 +121,8 @@ def _connect(path: str | Path, any_thread: bool) -> Database:
         if str(path) != ":memory:":
             check_sound(conn, path)
             check_version(_version(conn), len(MIGRATIONS), path)
+            if _version(conn) == 0:  # a new file: freed pages go back to the disk in small
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # steps (storage/retention.py)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")

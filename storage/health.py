@@ -14,9 +14,10 @@ quickly, and the event loop it runs on must not stall for the usual busy timeout
 def write_problem(db: sqlite_utils.Database) -> str | None:
     """None when a write would succeed now, else why not, in one line.
 
-    Really writes (the schema version, set to itself) inside a transaction it rolls back, so
-    a read-only file, a full disk's refusal to start a journal, or a lock held elsewhere
-    shows; nothing is changed."""
+    Really writes and commits (the schema version, set to itself: the file's first page goes
+    through the journal as any write's would), so a read-only file, a full disk, or a lock
+    held elsewhere shows; nothing changes but the page's write. A probe that rolled back
+    never reached the disk, and said 200 through a full disk (issue 22)."""
     conn = db.conn
     if conn.in_transaction:  # our own connection is mid-write: it is writable
         return None
@@ -27,8 +28,10 @@ def write_problem(db: sqlite_utils.Database) -> str | None:
         try:
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             conn.execute(f"PRAGMA user_version = {int(version)}")
+            conn.execute("COMMIT")
         finally:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
     except sqlite3.Error as e:
         return f"the database is not writable: {e}"
     finally:

@@ -30,6 +30,8 @@ from storage.db import parse_stamp, stamp, transaction
 log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "sending", "sent", "failed", "dropped")
+WAITING = "waiting for an earlier message to this chat"
+"""The error of a message held behind its chat's earlier one, which waits for a retry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +53,16 @@ class Claimed:
     attempts: int  # including this one
     silent: bool = False  # sent with disable_notification
     thread_id: int | None = None  # the forum topic (message_thread_id); None: General
+    queued_at: str | None = None  # created_at: how old it is decides how long it is retried
+
+    def age(self, now: dt.datetime) -> float:
+        """Seconds since the message was queued (0 if unknown)."""
+        if self.queued_at is None:
+            return 0.0
+        return max(0.0, (now - parse_stamp(self.queued_at)).total_seconds())
 
 
-_COLUMNS = "id, chat_id, body, chart, attempts, silent, thread_id"
+_COLUMNS = "id, chat_id, body, chart, attempts, silent, thread_id, created_at"
 
 
 class Outbox:
@@ -159,13 +168,33 @@ class Outbox:
             [reason[:500], message_id],
         )
 
-    def retry_later(self, message_id: int, when: dt.datetime, reason: str | None = None) -> None:
-        """Back to pending, due at ``when`` (a message dropped meanwhile stays dropped)."""
-        self.db.execute(
-            "UPDATE outbox SET status = 'pending', not_before = ?, error = ? "
-            "WHERE id = ? AND status = 'sending'",
-            [stamp(when), reason[:500] if reason else None, message_id],
-        )
+    def retry_later(
+        self,
+        message_id: int,
+        when: dt.datetime,
+        reason: str | None = None,
+        *,
+        attempt: bool = True,
+    ) -> None:
+        """Back to pending, due at ``when`` (a message dropped meanwhile stays dropped).
+        ``attempt=False``: the try is given back (a 429, a paused token: nothing was tried).
+
+        The chat's later messages wait as long, so it still gets its alerts in the order they
+        were queued (one of three failing for a minute once let the other two overtake it);
+        they are marked as waiting, so the end of an outage releases them too
+        (:meth:`retry_now`)."""
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE outbox SET status = 'pending', not_before = ?, error = ?, "
+                "attempts = attempts - ? WHERE id = ? AND status = 'sending'",
+                [stamp(when), reason[:500] if reason else None, 0 if attempt else 1, message_id],
+            )
+            self.db.execute(
+                "UPDATE outbox SET not_before = ?, error = coalesce(error, ?) "
+                "WHERE chat_id = (SELECT chat_id FROM outbox WHERE id = ?) "
+                "AND status = 'pending' AND id > ? AND (not_before IS NULL OR not_before < ?)",
+                [stamp(when), WAITING, message_id, message_id, stamp(when)],
+            )
 
     def postpone(self, message_id: int, when: dt.datetime) -> None:
         """A pending message waits (its chat is at its rate limit); no attempt is spent."""
@@ -184,6 +213,30 @@ class Outbox:
             "UPDATE outbox SET status = 'pending', error = ? WHERE status = 'sending'", [reason]
         )
         return cur.rowcount
+
+    def retry_now(self, now: dt.datetime, limit: int | None = None) -> int:
+        """Messages waiting for a retry after a failure become due now (the Bot API answers
+        again after an outage), the soonest due first, ``limit`` of them (None: all); those
+        held by quiet hours (no error recorded) keep their time, and a chat at its limit is
+        simply postponed again. How many were released."""
+        cur = self.db.execute(
+            "UPDATE outbox SET not_before = ? WHERE id IN (SELECT id FROM outbox "
+            "WHERE status = 'pending' AND not_before > ? AND error IS NOT NULL "
+            "ORDER BY not_before LIMIT ?)",
+            [stamp(now), stamp(now), -1 if limit is None else limit],
+        )
+        return cur.rowcount
+
+    def oldest_unfinished(self) -> dt.datetime | None:
+        """When the oldest message still to send was queued (None: nothing waits).
+
+        ``min(id)`` of the unfinished rows reads only the outbox_due index (ids grow with
+        ``created_at``), then one row: cheap enough for every health probe."""
+        row = self.db.execute(
+            "SELECT created_at FROM outbox WHERE id = (SELECT min(id) FROM outbox "
+            "WHERE status IN ('pending', 'sending'))"
+        ).fetchone()
+        return parse_stamp(row[0]) if row else None
 
     def next_due(self, now: dt.datetime) -> dt.datetime | None:
         """When the next postponed message falls due (None if none is waiting)."""

@@ -34,21 +34,32 @@ class ScanEntry:
     messages: int
     problems: dict[str, str]
     status: str  # running | ok | failed
+    data_through: dt.date | None = None  # the source's latest close it saw (None: unknown)
 
 
 def _entry(row: tuple) -> ScanEntry:
-    session, started, finished, source, events, messages, problems, status = row
+    session, started, finished, source, events, messages, problems, status, through = row
     found = json.loads(problems or "{}")
     if isinstance(found, list):  # tolerate a list written by hand
         found = {str(i): from_data(p) for i, p in enumerate(found)}
     else:
         found = {str(k): from_data(p) for k, p in found.items()}
     return ScanEntry(
-        dt.date.fromisoformat(session), started, finished, source, events, messages, found, status
+        dt.date.fromisoformat(session),
+        started,
+        finished,
+        source,
+        events,
+        messages,
+        found,
+        status,
+        dt.date.fromisoformat(through) if through else None,
     )
 
 
-_COLUMNS = "session, started_at, finished_at, source, events, messages, problems, status"
+_COLUMNS = (
+    "session, started_at, finished_at, source, events, messages, problems, status, data_through"
+)
 
 
 class ScanLog:
@@ -85,6 +96,13 @@ class ScanLog:
                 status,
                 session.isoformat(),
             ],
+        )
+
+    def note_data_through(self, session: dt.date, through: dt.date | None) -> None:
+        """The source's latest close that the scan of ``session`` saw (``/healthz``)."""
+        self.db.execute(
+            "UPDATE scans SET data_through = ? WHERE session = ?",
+            [through.isoformat() if through else None, session.isoformat()],
         )
 
     def fail(self, session: dt.date, now: dt.datetime, reason: str) -> None:

@@ -130,4 +130,11 @@ V4 = [
     "ALTER TABLE chat_rules ADD COLUMN thread_name TEXT",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
+# The latest close the data source had for a scan (issue 22): /healthz says when the source
+# lags the NYSE calendar (a dead feed, a replayed sample) instead of answering "ok". NULL (every
+# scan before): unknown, and not judged.
+V5 = [
+    "ALTER TABLE scans ADD COLUMN data_through TEXT",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]

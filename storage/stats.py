@@ -1,4 +1,5 @@
-"""Read-only queries for the chat layer: /stats (the operator's view) and /history.
+"""Read-only queries for the chat layer: /stats (the operator's view) and /history, and what
+monitoring reads (``/metrics``, through a read-only connection of its own: :func:`reader`).
 
 The alert pipeline owns the writes to ``outbox`` and ``scans``; this module only reads them.
 """
@@ -6,11 +7,14 @@ The alert pipeline owns the writes to ``outbox`` and ``scans``; this module only
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlite_utils
 
 from signals.sentence import Sentence, from_data
+from storage.db import BUSY_TIMEOUT_MS
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dropped")
 
@@ -180,3 +184,49 @@ def subscriptions(db: sqlite_utils.Database) -> int:
             "WHERE c.active = 1"
         ).fetchone()[0]
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringFigures:
+    """What ``/metrics`` shows of the database, read in one go (:func:`monitoring`)."""
+
+    outbox: dict[str, int]
+    chats: dict[str, int]
+    subscriptions: int
+    scans: ScanFigures
+
+
+def monitoring(db: sqlite_utils.Database) -> MonitoringFigures:
+    """The outbox by status, active chats by kind, subscriptions and the scans, in one read
+    transaction (so they agree with each other)."""
+    conn = db.conn
+    began = not conn.in_transaction
+    if began:
+        conn.execute("BEGIN")
+    try:
+        return MonitoringFigures(
+            outbox_depth(db), chats_by_kind(db), subscriptions(db), scan_figures(db)
+        )
+    finally:
+        if began:
+            conn.execute("COMMIT")
+
+
+def database_file(db: sqlite_utils.Database) -> str | None:
+    """The file ``db`` is connected to; None for an in-memory database."""
+    return str(db.execute("PRAGMA database_list").fetchone()[2] or "") or None
+
+
+def reader(path: str) -> sqlite_utils.Database:
+    """A read-only connection to the database file at ``path`` for a thread of its own (the
+    monitoring figures, read off the event loop): it can write nothing, runs no checks or
+    migrations (the bot's own connection did), and may be used from any thread, one at a
+    time (its user holds a lock)."""
+    conn = sqlite3.connect(
+        f"{Path(path).resolve().as_uri()}?mode=ro",
+        uri=True,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return sqlite_utils.Database(conn)

@@ -156,15 +156,25 @@ async def test_bad_html_fails_with_the_reason_and_no_retry(
     assert services.chats.get(7).active  # type: ignore[union-attr]
 
 
-async def test_server_errors_are_retried_a_bounded_number_of_times(
+async def test_server_errors_are_retried_until_the_horizon_then_fail(
     api: FakeBotApi, bot: Bot, services: Services
 ) -> None:
     queue(services, 8)
     api.fail_chat(8, Fault.server_error(500))
-    await deliver(bot, services, config(retry=RetryPolicy(max_attempts=4, base=0.01, cap=0.01)))
+    await deliver(bot, services, config(retry=RetryPolicy(horizon=0.3, base=0.01, cap=0.01)))
     [(status, attempts, error)] = rows(services, "SELECT status, attempts, error FROM outbox")
-    assert (status, attempts) == ("failed", 4) and "gave up after 4 attempts" in error
-    assert len(api.calls("sendMessage")) == 4
+    assert status == "failed" and "attempts over 0.3 s)" in error
+    assert attempts == len(api.calls("sendMessage")) >= 3  # as many tries as the horizon held
+
+
+async def test_a_429_is_not_an_attempt(api: FakeBotApi, bot: Bot, services: Services) -> None:
+    """Issue 22: a 429 counted as an attempt, so eight of them failed a message for good."""
+    queue(services, 9)
+    api.fail_chat(9, short_429(0.01), times=12)
+    await deliver(bot, services, config(rate=1000.0))
+    [(status, attempts)] = rows(services, "SELECT status, attempts FROM outbox")
+    assert (status, attempts) == ("sent", 1)
+    assert len(api.calls("sendMessage")) == 13
 
 
 async def test_retry_after_pauses_all_sending_then_resumes(

@@ -27,7 +27,9 @@ from bot.metrics import Metrics, TimedUpdates, health
 from bot.monitor import Monitor
 from bot.pipeline import run_scan
 from bot.services import Services
+from market.csvdir import CsvProvider
 from storage.health import write_problem
+from tests.support.fresh_market import fresh_market
 from tests.support.pipeline_support import add_chat, make_services, sync_topics
 
 pytestmark = [
@@ -64,10 +66,13 @@ class Endpoint:
 
 @pytest.fixture
 async def endpoint(tmp_path: Path) -> AsyncIterator[Endpoint]:
-    services = make_services(tmp_path / "bot.sqlite", charts_dir=tmp_path / "charts")
+    market = CsvProvider(fresh_market(tmp_path, AFTER_SCAN_TIME))  # not synthetic: 503 by design
+    services = make_services(
+        tmp_path / "bot.sqlite", provider=market, charts_dir=tmp_path / "charts"
+    )
     data = BotData()
     data.services = services
-    metrics = Metrics()
+    metrics = Metrics(max_age=0)  # every scrape reads the database (off the loop)
     metrics.track(data)
     monitor = Monitor(data, metrics, "127.0.0.1", 0, clock=lambda: AFTER_SCAN_TIME)
     await monitor.start()
@@ -120,7 +125,7 @@ async def test_healthz_and_metrics_before_and_after_the_evening_scan(endpoint: E
 
 async def test_a_failed_scan_and_a_stuck_one_are_the_reasons_for_503(endpoint: Endpoint) -> None:
     scans = endpoint.services.scans
-    scans.start(SESSION, "sample", AFTER_SCAN_TIME - dt.timedelta(minutes=10))
+    scans.start(SESSION, "csv", AFTER_SCAN_TIME - dt.timedelta(minutes=10))
     assert health(endpoint.data, AFTER_SCAN_TIME) is None  # running, within the grace
     stuck = health(endpoint.data, AFTER_SCAN_TIME + dt.timedelta(hours=1))
     assert stuck == f"the scan of {SESSION} has been running since 2026-10-30T20:50:00.000Z"
@@ -212,15 +217,15 @@ async def test_unknown_paths_and_methods(endpoint: Endpoint) -> None:
     assert head.status_code == 503 and head.content == b""
 
 
-async def test_the_readme_and_the_grafana_dashboard_name_real_metrics(endpoint: Endpoint) -> None:
+async def test_the_docs_and_the_grafana_dashboard_name_real_metrics(endpoint: Endpoint) -> None:
     endpoint.services.scans.start(SESSION, "sample", AFTER_SCAN_TIME)
     endpoint.services.scans.finish(SESSION, AFTER_SCAN_TIME)
     exposed = set(re.findall(r"rotation_bot_\w+", (await endpoint.get("/metrics")).text))
     root = Path(__file__).resolve().parent.parent
     dashboard = (root / "deploy" / "grafana-dashboard.json").read_text()
     used = set(re.findall(r"rotation_bot_\w+", dashboard))
-    readme = (root / "README.md").read_text()
-    section = readme[readme.index("### Monitoring and logs") :]
+    page = (root / "docs" / "operations" / "monitoring.md").read_text()
+    section = page[page.index("# Monitoring and logs") :]
     named = set(re.findall(r"`(rotation_bot_\w+)", section))
     assert used and used <= exposed, used - exposed
     assert len(named) >= 10 and named <= exposed, named - exposed

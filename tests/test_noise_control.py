@@ -139,7 +139,7 @@ def test_an_older_database_migrates_forward_keeping_everything(
     path = tmp_path / "old.sqlite"
     make_old(path, version)
     db = connect(path)
-    assert schema_version(db) == len(MIGRATIONS) == 4
+    assert schema_version(db) == len(MIGRATIONS) == 5
     assert db.execute("SELECT id, tz, keep_days FROM chats").fetchall() == [
         (10, "Europe/Berlin", None)
     ]

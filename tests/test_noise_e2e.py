@@ -259,12 +259,15 @@ async def test_settings_keep_deletes_older_history_now(harness: BotHarness) -> N
             [USER_ID, f"k{n}", f"-{age} days"],
         )
     [reply] = await harness.send("/settings keep 365", me)
-    assert "the last 365 days are kept; 1 older alerts deleted now" in reply.text
+    # RETENTION_DAYS (30) is the operator's limit: a chat may keep less, never more
+    assert "the last 30 days are kept; 1 older alerts deleted now" in reply.text
     assert db.execute("SELECT dedupe FROM outbox").fetchall() == [("k1",)]
     [shown] = await harness.send("/settings", me)
-    assert "Alert history kept: the last 365 days" in shown.text
+    assert "Alert history kept: the last 30 days" in shown.text
+    [reply] = await harness.send("/settings keep 10", me)
+    assert "the last 10 days are kept" in reply.text
     [reply] = await harness.send("/settings keep forever", me)
-    assert "all of it is kept" in reply.text
+    assert "the last 30 days are kept" in reply.text
     for bad in ("keep", "keep 0", "keep 6", "keep soon", "keep 40000"):
         [reply] = await harness.send(f"/settings {bad}", me)
         assert "How many days of alert history to keep?" in reply.text, bad

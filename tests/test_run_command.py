@@ -136,11 +136,11 @@ async def test_an_unusable_data_source_is_one_line_and_exit_status_1(
     async with FakeBotApi() as api:  # run() checks the token with getMe first
         status = await asyncio.to_thread(
             run, monkeypatch, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url,
-            DATA_SOURCE="nowhere", DATABASE_PATH=str(tmp_path / "bot.sqlite"),
+            DATA_SOURCE=f"csv:{tmp_path / 'nowhere'}", DATABASE_PATH=str(tmp_path / "bot.sqlite"),
         )  # fmt: skip
     assert status == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "unknown data source 'nowhere'" in err
+    assert err.count("\n") == 1 and "nowhere: no such file or folder" in err
     assert list(tmp_path.iterdir()) == []  # no database, no lock file left behind
 
 

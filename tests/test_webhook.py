@@ -61,6 +61,7 @@ async def test_only_requests_with_the_secret_are_handled(tmp_path: Path) -> None
                 assert registered.params["url"] == url
                 assert registered.params["secret_token"] == SECRET
                 assert set(registered.params["allowed_updates"]) == set(ALLOWED_UPDATES)
+                assert str(registered.params["max_connections"]) == "40"  # as PTB passed it
                 assert "getUpdates" not in api.methods()
 
                 stranger = api.add_message(7, 7, "/start")

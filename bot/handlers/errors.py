@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.handlers.common import reply, services, tr
 from bot.i18n import N_
 from bot.refusals import chat_gone
+from storage.watch import is_database_error
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,11 @@ async def on_error(update: object, context: Context) -> None:
         # flood control or a network blip (TimedOut is a NetworkError): nothing to fix
         log.warning("%s: %s", where, error)
         return
-    log.error("%s: unhandled %s", where, type(error).__name__, exc_info=error)
+    problem = context.bot_data.database_problem
+    if problem is not None and is_database_error(error):  # said once by the watch already
+        log.warning("%s: not done: the database is unavailable (%s)", where, error)
+    else:
+        log.error("%s: unhandled %s", where, type(error).__name__, exc_info=error)
     if chat is None or not isinstance(update, Update) or update.effective_message is None:
         return
     try:

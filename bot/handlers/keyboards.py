@@ -80,14 +80,21 @@ def forget_keyboard(chat_id: int, t: Translator | None = None) -> InlineKeyboard
 
 def parse(data: str | None, action: str, parts: int) -> list[str] | None:
     """``action:a:b...`` -> [a, b, ...] (the last part may contain ':'), the first part a
-    chat id; None if the data is not of that shape."""
+    chat id; None if the data is not of that shape, or the id is outside SQLite's signed
+    64-bit range (a forged button: it would fail in storage with an OverflowError)."""
     if not data or not data.startswith(action + ":"):
         return None
     fields = data[len(action) + 1 :].split(":", parts - 1)
     if len(fields) != parts:
         return None
     try:
-        int(fields[0])
+        chat_id = int(fields[0])
     except ValueError:
         return None
-    return fields
+    return fields if storable(chat_id) else None
+
+
+def storable(number: int) -> bool:
+    """Whether SQLite can hold ``number`` (a signed 64-bit integer): an id typed or forged
+    beyond that is no chat, and would fail in storage with an OverflowError."""
+    return -(2**63) <= number < 2**63

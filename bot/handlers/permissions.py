@@ -25,6 +25,7 @@ from telegram.error import TelegramError
 
 from bot.context import Callback, Context
 from bot.handlers.common import reply, services, tr
+from bot.handlers.keyboards import storable
 from bot.i18n import N_
 from bot.messages import esc
 from storage.stats import channel_by_username
@@ -183,6 +184,8 @@ async def linked_channel(context: Context, name: str) -> Target | None:
         try:
             channel_id = int(name)
         except ValueError:
+            return None
+        if not storable(channel_id):  # no chat has it (and SQLite cannot hold it)
             return None
     stored = store.get(channel_id) if channel_id is not None else None
     if stored is None or stored.kind != ChatType.CHANNEL or not stored.active:

@@ -72,13 +72,15 @@ def usage(t: Translator, where: Target) -> str:
     )
 
 
-def settings_html(chat: Chat, where: Target, t: Translator) -> str:
+def settings_html(chat: Chat, where: Target, t: Translator, retention: int) -> str:
+    """The chat's settings; its alert history kept at most ``retention`` days (RETENTION_DAYS),
+    the operator's limit, whatever the chat chose."""
     quiet = f"{chat.quiet_start}–{chat.quiet_end}" if chat.quiet_start else t("off")
     mode = t("one evening digest") if chat.digest else t("instant alerts")
     muted = t("no")
     if chat.muted_until and chat.muted_until > dt.datetime.now(dt.UTC):
         muted = t("until {when}", when=local_time(chat.muted_until, chat.tz, t))
-    kept = t("the last {n} days", n=chat.keep_days) if chat.keep_days else t("all of it")
+    kept = t("the last {n} days", n=min(chat.keep_days or retention, retention))
     return (
         t("⚙️ <b>Settings for {label}</b>", label=esc(t(where.label)))
         + "\n"
@@ -107,7 +109,8 @@ async def settings(update: Update, context: Context, where: Target, words: list[
     t = tr(update, context)
     if not words:
         keyboard = keyboards.digest_keyboard(where.id, chat.digest, t)
-        await reply(update, settings_html(chat, where, t), keyboard)
+        retention = services(context).settings.retention_days
+        await reply(update, settings_html(chat, where, t, retention), keyboard)
         return
     what, rest = words[0].lower(), words[1:]
     if what in ("tz", "timezone", "zone", "time_zone"):
@@ -205,12 +208,9 @@ async def _keep(
     store = services(context).chats
     word = rest[0].lower().removesuffix("d") if len(rest) == 1 else ""
     label = esc(t(where.label))
-    if word in ("all", "off", "forever", t("all").lower()):
-        store.update(where.id, keep_days=None)
-        await reply(update, t("✅ Alert history of {label}: all of it is kept.", label=label))
-        return
+    keep_all = word in ("all", "off", "forever", t("all").lower())
     days = int(word) if word.isdigit() else 0
-    if not MIN_KEEP_DAYS <= days <= MAX_KEEP_DAYS:
+    if not keep_all and not MIN_KEEP_DAYS <= days <= MAX_KEEP_DAYS:
         await reply(
             update,
             t(
@@ -222,7 +222,9 @@ async def _keep(
             ),
         )
         return
-    store.update(where.id, keep_days=days)
+    store.update(where.id, keep_days=None if keep_all else days)
+    retention = services(context).settings.retention_days  # the operator's: no chat keeps more
+    days = retention if keep_all else min(days, retention)
     gone = purge(services(context).db, dt.datetime.now(dt.UTC), where.id)
     await reply(
         update,

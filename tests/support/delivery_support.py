@@ -18,7 +18,7 @@ from bot.limits import ChatWindows, Pace
 from bot.services import Services
 from tests.support.pipeline_support import add_chat, make_services
 
-FAST = RetryPolicy(max_attempts=8, base=0.01, cap=0.05)
+FAST = RetryPolicy(horizon=300.0, base=0.01, cap=0.05)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
 
