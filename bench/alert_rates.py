@@ -1,12 +1,12 @@
 """How many alerts a chat gets per year from each preset and signal, and what a cooldown cuts.
 
-Through the real backtest (``bot.scanner.backtest``: the events the evening scans would have
-fired, no look-ahead) on the real closes (``../shared/data``, the last ten years up to
+Through the real backtest (``bot.evening.evaluate.backtest``: the events the evening scans would
+have fired, no look-ahead) on the real closes (``../shared/data``, the last ten years up to
 2026-07-31) and on the synthetic sample's last 12 months (what ``rotation-bot demo`` replays).
 A *cooldown of N sessions* holds back an alert when the same rule alerted that chat within the
 previous N sessions (as the fan-out does, storage/outbox.py): the columns show alerts per year
 with each N. The README's noise-control table is this script's output; the defaults in
-``bot/handlers/topics.py`` (``DEFAULT_COOLDOWN``, ``DEFAULT_MODE``) were chosen from it.
+``bot/app/handlers/topics.py`` (``DEFAULT_COOLDOWN``, ``DEFAULT_MODE``) were chosen from it.
 
     python bench/alert_rates.py [--data ../shared/data] [--years 10]
 """
@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.handlers.topics import DEFAULT_COOLDOWN, DEFAULT_MODE, TOPICS, short_name  # noqa: E402
-from bot.scanner import backtest  # noqa: E402
+from bot.app.handlers.topics import DEFAULT_COOLDOWN, DEFAULT_MODE, TOPICS, short_name  # noqa: E402
+from bot.evening.evaluate import backtest  # noqa: E402
 from market import calendar  # noqa: E402
 from market.csvdir import CsvProvider  # noqa: E402
 from market.sample import SAMPLE_END, SampleProvider  # noqa: E402

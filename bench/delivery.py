@@ -7,7 +7,7 @@
 The fake Bot API runs in a process of its own (bot/fake_api/server.py), the real
 delivery worker here on a file database, one message per chat (the same alert to each, as an
 evening's broadcast), with the HTTP client the bot's Application gets by default (HTTPXRequest,
-a pool of 256 connections), the worker's texts going out through bot/lean_send.py
+a pool of 256 connections), the worker's texts going out through bot/delivery/lean_client.py
 (``--no-lean``: through PTB's ``Bot.send_message``, as before issue 12). Every line gives the
 bot's and the server's CPU per message and the load average before the run: on a shared
 machine the ratios measured in one run say more than the rates.
@@ -51,7 +51,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot.delivery.worker import DeliveryConfig, DeliveryWorker
 from bot.fake_api.server import ServerProcess
 from storage import bulk, close, connect
 from storage.chats import ChatStore

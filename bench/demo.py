@@ -68,14 +68,15 @@ def where_the_time_goes() -> None:
     started = time.process_time()
     import pandas as pd
 
-    from bot import cli, demo  # noqa: F401  (what the command imports)
     from bot.charts import chart_for_event
-    from bot.scanner import backtest
+    from bot.cli import demo
+    from bot.cli import main as cli  # noqa: F401  (what the command imports)
+    from bot.evening.evaluate import backtest
     from market.sample import SampleProvider
     from signals.presets import all_preset_rules
 
     spent = time.process_time() - started
-    print(f"imports (bot.cli, bot.demo, bot.charts and theirs) {spent:5.2f} s CPU")
+    print(f"imports (bot.cli.main, bot.cli.demo, bot.charts and theirs) {spent:5.2f} s CPU")
     started = time.process_time()
     start, end = demo.window(None, None, 12)
     found = backtest(SampleProvider(), all_preset_rules(), start, end)

@@ -9,9 +9,9 @@ The chats are bench/fanout.py's mix (most on the small_vs_large preset, some on 
 presets or a custom rule, muted, inactive, digest, quiet hours in six zones, 20% groups and
 channels), in a file database. Then the real evening, timed stage by stage:
 
-* scan — ``bot.pipeline.run_scan`` of the synthetic sample's last session (its rules, the
+* scan — ``bot.evening.pipeline.run_scan`` of the synthetic sample's last session (its rules, the
   closes, the engine), less the two stages below, which run inside it;
-* charts — each new event's chart, drawn once (``bot.pipeline.draw_charts``);
+* charts — each new event's chart, drawn once (``bot.evening.pipeline.draw_charts``);
 * fan-out — recording the events and queueing every chat's messages, one transaction
   (``storage.evening.record_evening``);
 * delivery — the delivery worker with the paid-broadcast config (1,000/s, sends in flight
@@ -47,11 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-import bot.pipeline
+import bot.evening.pipeline
 from bench.fanout import NOW, seed
-from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+from bot.evening.evaluate import default_session
 from bot.fake_api.server import ServerProcess
-from bot.scanner import default_session
 from bot.services import Services
 from bot.settings import Settings
 from market.sample import SampleProvider
@@ -126,10 +126,12 @@ def main() -> None:
         settings = Settings(_env_file=None, database_path=path)  # type: ignore[call-arg]
         services = Services(settings, connect(path), SampleProvider(), Path(tmp) / "charts")
         session = default_session(services.provider)
-        bot.pipeline.draw_charts = timed(stages, "charts", bot.pipeline.draw_charts)
-        bot.pipeline.record_evening = timed(stages, "fan-out", bot.pipeline.record_evening)
+        bot.evening.pipeline.draw_charts = timed(stages, "charts", bot.evening.pipeline.draw_charts)
+        bot.evening.pipeline.record_evening = timed(
+            stages, "fan-out", bot.evening.pipeline.record_evening
+        )
         wall, cpu = time.monotonic(), time.process_time()
-        report = asyncio.run(bot.pipeline.run_scan(services, session, now=NOW))
+        report = asyncio.run(bot.evening.pipeline.run_scan(services, session, now=NOW))
         wall, cpu = time.monotonic() - wall, time.process_time() - cpu
         inner = [stages.times.get(name, (0.0, 0.0)) for name in ("charts", "fan-out")]
         stages.add("scan", wall - sum(w for w, _ in inner), cpu - sum(c for _, c in inner))

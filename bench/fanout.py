@@ -47,7 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.handlers.topics import topic_rules
+from bot.app.handlers.topics import topic_rules
 from signals.catalogue import rule
 from signals.presets import PRESETS
 from signals.rules import Rule
@@ -188,7 +188,7 @@ def deliver_child(path: str, base_url: str, seconds: float, trace: bool) -> dict
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
-    from bot.delivery import DeliveryConfig, DeliveryWorker
+    from bot.delivery.worker import DeliveryConfig, DeliveryWorker
 
     async def run() -> dict[str, Any]:
         db = connect(path)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram import Update
 
-from bot.app import build_application
+from bot.app.application import build_application
 from bot.fake_api import LocalBotApi
 from bot.services import Services
 from bot.settings import Settings

@@ -6,7 +6,7 @@
 
 A file database (storage.connect, WAL) is given ``--rows`` delivered messages. The real
 Application (build_application, the in-process fake Bot API of bot/fake_api) runs on it with
-the monitoring endpoint (bot/monitor.py) on a loopback port. Then:
+the monitoring endpoint (bot/app/monitor.py) on a loopback port. Then:
 
 1. scrape time: ``/metrics`` fetched one after another by a client in another process;
 2. /help: ``--helps`` chats send /help, one after another, each timed from the
@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram import Update
 
-from bot.app import build_application
+from bot.app.application import build_application
+from bot.app.monitor import Monitor
 from bot.fake_api import LocalBotApi
-from bot.monitor import Monitor
 from bot.services import Services
 from bot.settings import Settings
 from market.sample import SampleProvider

@@ -16,7 +16,7 @@ of the presets. Each NYSE session of a year (2025-11 to 2026-10) then goes as in
 - delivery: every message is claimed and marked sent with the real outbox calls (one in 200
   failed, as a chat that blocked the bot);
 - the housekeeping job the next morning (09:30 UTC, 04:30 New York):
-  :func:`bot.housekeeping.housekeep` on a connection of its own, as the bot runs it.
+  :func:`bot.app.housekeeping.housekeep` on a connection of its own, as the bot runs it.
 
 Printed every ``--every`` sessions: the outbox's rows, the database file (with its WAL) and
 its free pages, the charts folder, and the longest a delete batch held the write lock. With
@@ -42,8 +42,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.handlers.topics import topic_rules
-from bot.housekeeping import housekeep, housekeep_on
+from bot.app.handlers.topics import topic_rules
+from bot.app.housekeeping import housekeep, housekeep_on
 from market import calendar
 from signals.events import Event
 from signals.presets import PRESETS

@@ -13,8 +13,8 @@ working tree's code is what runs):
   handlers are all ready by then, and whatever the answer needs has been imported. The
   chat is then ended with end-of-file; its shutdown is not counted.
 * ``prompt``: from spawning ``rotation-bot chat`` on a pseudo-terminal (as a person starts
-  it) until its prompt ``you> `` is on the screen, where the person starts typing; bot.cli
-  writes it before importing telegram, pydantic or the database (bot/chat_screen.py). The
+  it) until its prompt ``you> `` is on the screen, where the person starts typing; bot.cli.main
+  writes it before importing telegram, pydantic or the database (bot/cli/chat_screen.py). The
   chat is then asked /help and ended with Ctrl-D; neither is counted.
 
 Beside each wall time: the child's CPU time to the same moment (user + system, from
@@ -53,7 +53,7 @@ PROBE = (
     "import atexit, sys\n"
     "atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(m for m in {heavy!r} "
     "if m in sys.modules) + '\\n'))\n"
-    "from bot.cli import main\n"
+    "from bot.cli.main import main\n"
     "sys.exit(main())\n"
 )
 

@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram import Update
 
-from bot.app import build_application
+from bot.app.application import build_application
+from bot.app.offload import POOLS
+from bot.evening.evaluate import default_session
 from bot.fake_api import LocalBotApi
-from bot.offload import POOLS
-from bot.scanner import default_session
 from bot.services import Services
 from bot.settings import Settings
 from market.base import Closes, MarketDataError

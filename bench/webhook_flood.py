@@ -8,7 +8,7 @@ opened and how long the bot then took to answer a real update and /healthz, how 
 logged meanwhile; its memory (VmRSS, VmHWM) before and after 20 posts of 10 MB without the
 secret; the time those took. With PTB's own server (before issue 22) the update and /healthz
 timed out (60 s each) while the log grew by ~200 MB, and the 20 posts took VmRSS from 134 to
-402 MiB; with bot/webhook_server.py: answered in 0.01 s, 170 bytes logged, 125 -> 125 MiB.
+402 MiB; with bot/app/webhook_server.py: answered in 0.01 s, 170 bytes logged, 125 -> 125 MiB.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Logging for every ``rotation-bot`` command, configured once by :func:`bot.cli.main`, and the
+"""Logging for every ``rotation-bot`` command, configured once by :func:`bot.cli.main.main`, and the
 bot token kept out of every output.
 
 Records go to stderr at ``LOG_LEVEL``. The token can surface in many places: httpx logs each

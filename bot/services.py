@@ -1,6 +1,6 @@
 """The bot's collaborators, built once at start-up and shared by handlers and jobs.
 
-Handlers and jobs reach them as ``context.bot_data.services`` (see :mod:`bot.context`).
+Handlers and jobs reach them as ``context.bot_data.services`` (see :mod:`bot.app.context`).
 Every store wraps the one database connection, which is used from the event-loop thread
 only (the Yahoo download runs in a worker thread; its price cache has a connection of its
 own).

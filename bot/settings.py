@@ -23,6 +23,8 @@ SOURCE_FORMS = "sample | yahoo | csv:PATH"
 _HOST_NAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
+OFFLINE_TOKEN = "0:offline"
+"""The token of a bot whose Bot API answers in-process (the console, tests): never sent anywhere."""
 TOKEN_PATTERN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
 TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
 WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
@@ -44,7 +46,7 @@ class Settings(BaseSettings):
     default_timezone: str = NEW_YORK
     max_rules_per_chat: int = Field(default=50, ge=1, le=1000)
     # Days finished alerts (sent, failed, dropped), their events and chart files are kept
-    # (bot/housekeeping.py); a chat's /settings keep may keep less, never more.
+    # (bot/app/housekeeping.py); a chat's /settings keep may keep less, never more.
     retention_days: int = Field(default=30, ge=1, le=3650)
     paid_broadcast: bool = False
     send_retry_hours: float = Field(default=12.0, gt=0, le=72)  # transient failures retried

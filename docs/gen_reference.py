@@ -43,21 +43,14 @@ ALWAYS = {0, 130, 141}
 
 
 def _cli() -> Any:
-    """The CLI module, before and after its move into ``bot/cli/`` (by module, not attribute:
-    a package's ``main`` function would shadow its ``main`` module)."""
-    try:
-        return importlib.import_module("bot.cli.main")
-    except ModuleNotFoundError:  # bot/cli.py: "bot.cli is not a package"
-        return importlib.import_module("bot.cli")
+    """The command line's module, bot/cli/main.py (by module: the package ``bot.cli`` is not
+    the module)."""
+    return importlib.import_module("bot.cli.main")
 
 
 def _exit_status() -> dict[str, int]:
-    """``EXIT_STATUS``, in bot/cli/errors.py after the move, else in the CLI's main module."""
-    try:
-        errors = importlib.import_module("bot.cli.errors")
-    except ModuleNotFoundError:
-        errors = None
-    return dict(getattr(errors, "EXIT_STATUS", None) or _cli().EXIT_STATUS)
+    """``EXIT_STATUS``: each failure's exit status, in the command line's module."""
+    return dict(_cli().EXIT_STATUS)
 
 
 # --- the command line -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ The engine (signals/) and the data sources (market/) know no Telegram and no cha
 refusals and data problems reach chats: "gap in XLE: no close for 3 NYSE sessions ...". They
 write each such sentence as a :class:`Sentence`: an ``str`` — the English text, exactly as
 before, for logs, the CLI and English chats — that also remembers its msgid (the English
-pattern, ``{fields}`` and all) and the values that filled it. bot/ (``bot.rule_errors.say``)
+pattern, ``{fields}`` and all) and the values that filled it. bot/ (``bot.text.rules.say``)
 looks the msgid up in the chat's catalog and fills the translation with the same values,
 numbers and dates written the language's way and a value that is itself a sentence said in
 turn. :func:`to_data` and :func:`from_data` keep one through JSON (the scan log, for /stats).

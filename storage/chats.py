@@ -18,6 +18,9 @@ from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
+MAX_COOLDOWN = 60
+"""The longest cooldown a subscription may have, in sessions (about three months)."""
+
 CHAT_KINDS = ("private", "group", "supergroup", "channel")
 
 
@@ -46,7 +49,7 @@ class Chat:
     active: bool
     inactive_reason: str | None
     linked_by: int | None  # for a channel: the user who linked it
-    lang: str = "en"  # the language of its replies and alerts (bot/i18n.py)
+    lang: str = "en"  # the language of its replies and alerts (bot/text/i18n.py)
     keep_days: int | None = None  # days of alert history kept (None: all)
 
     @property

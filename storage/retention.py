@@ -1,6 +1,6 @@
 """Retention: finished alerts and old events deleted in small batches, and the space given back.
 
-What goes, once it is older than the operator's ``RETENTION_DAYS`` (bot/housekeeping.py runs
+What goes, once it is older than the operator's ``RETENTION_DAYS`` (bot/app/housekeeping.py runs
 :func:`prune` daily, in a thread with a connection of its own):
 
 - outbox rows that are finished (``sent``, ``failed``, ``dropped``); a ``pending`` or

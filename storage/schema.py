@@ -92,7 +92,7 @@ V1 = [
 ]
 
 V2 = [
-    # The chat's language (bot/i18n.py): set from Telegram's language_code when the chat is
+    # The chat's language (bot/text/i18n.py): set from Telegram's language_code when the chat is
     # first seen, changed with /settings lang. Every chat stored before it speaks English.
     "ALTER TABLE chats ADD COLUMN lang TEXT NOT NULL DEFAULT 'en'",
 ]

@@ -15,7 +15,7 @@ removed ``-wal``: the writes since the last checkpoint live only in the unlinked
 
 Damage inside the file (pages overwritten) needs SQLite to read the pages:
 :meth:`DatabaseWatch.contents_problem` runs ``PRAGMA quick_check`` on a read-only connection
-of its own, so it may run in a worker thread (bot/database_watch.py runs it every 30 s; its
+of its own, so it may run in a worker thread (bot/app/database_watch.py runs it every 30 s; its
 cost on a 100 MB database is in bench/database_watch.py).
 
 What it finds is sticky until a restart, because no later look can make the file the one the

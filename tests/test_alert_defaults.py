@@ -1,6 +1,6 @@
 """The subscription defaults follow the figures they were chosen from: on the real closes,
 a topic starts silent exactly when it alerts more than twice a month even with the default
-cooldown (bot/handlers/topics.py, bench/alert_rates.py, README "Noise control")."""
+cooldown (bot/app/handlers/topics.py, bench/alert_rates.py, README "Noise control")."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from types import ModuleType
 
 import pytest
 
-from bot.handlers.topics import COOLDOWN, DEFAULT_COOLDOWN, DEFAULT_MODE, LOUD_PER_YEAR, TOPICS
-from bot.scanner import backtest
+from bot.app.handlers.topics import COOLDOWN, DEFAULT_COOLDOWN, DEFAULT_MODE, LOUD_PER_YEAR, TOPICS
+from bot.evening.evaluate import backtest
 from market.csvdir import CsvProvider
 from signals.presets import all_preset_rules
 from tests.support.shared_data import SHARED_DATA, SKIP_REASON

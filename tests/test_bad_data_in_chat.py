@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.pipeline import run_scan
-from bot.schedule import scan_time
+from bot.app.jobs import scan_time
+from bot.evening.pipeline import run_scan
 from market.sources import open_provider
 from tests.support.bot_harness import ADMIN_ID, BotHarness, private, user
 from tests.test_cli_bad_data import FRAME, jump_frame, write

@@ -120,10 +120,10 @@ async def test_link_a_channel_and_manage_it_from_a_private_chat(emulator: Emulat
 
 async def test_the_evening_alert_reaches_subscribed_chats_once(emulator: Emulator) -> None:
     """Subscribe through the emulator, then the real scan, fan-out and delivery worker."""
-    from bot.delivery import DeliveryConfig, DeliveryWorker
-    from bot.pipeline import run_scan
-    from bot.scanner import backtest
-    from bot.schedule import scan_time
+    from bot.app.jobs import scan_time
+    from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+    from bot.evening.evaluate import backtest
+    from bot.evening.pipeline import run_scan
     from market.sample import SampleProvider
     from signals.presets import preset
 

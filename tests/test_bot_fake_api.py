@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bot.app import build_application
+from bot.app.application import build_application
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from tests.support.bot_fixtures import make_services

@@ -21,11 +21,12 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from PIL import Image
 
-from bot import charts, names
+from bot import charts
+from bot.app.jobs import scan_time
 from bot.charts import canvas
-from bot.i18n import translator
-from bot.pipeline import chart_path, run_scan
-from bot.schedule import scan_time
+from bot.evening.pipeline import chart_path, run_scan
+from bot.text import names
+from bot.text.i18n import translator
 from market.sample import sample_closes
 from signals import rrg
 from signals.catalogue import KINDS

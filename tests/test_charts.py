@@ -22,8 +22,8 @@ import pytest
 from bot import charts
 from bot.charts import base, canvas
 from bot.charts.rrg import tails
-from bot.i18n import translator
-from bot.names import subject_label
+from bot.text.i18n import translator
+from bot.text.names import subject_label
 from market import calendar
 from market.sample import SAMPLE_END, sample_closes
 from signals.catalogue import KINDS

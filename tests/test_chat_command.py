@@ -1,6 +1,6 @@
 """``rotation-bot chat``: the bot's real Application and handlers, driven from stdin.
 
-In-process through :func:`bot.console_chat.chat` with the lines in a StringIO, and as a real
+In-process through :func:`bot.cli.chat.chat` with the lines in a StringIO, and as a real
 process with stdin piped (or redirected from a file) in an empty working directory, where it
 must create its SQLite file and its charts folder by default.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console_chat import USER, chat
+from bot.cli.chat import USER, chat
 from bot.settings import Settings
 from market.base import Provider
 from market.deferred import Deferred

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_STATUS, exit_status
-from bot.scanner import backtest
+from bot.cli.main import EXIT_STATUS, exit_status
+from bot.evening.evaluate import backtest
 from market.sample import SAMPLE_END, SampleProvider
 from signals.presets import preset
 from tests.support.cli import run
@@ -295,7 +295,7 @@ def test_help_imports_no_data_or_telegram_library(tmp_path: Path) -> None:
     it needs when it runs."""
     code = (
         "import sys\n"
-        "from bot.cli import main\n"
+        "from bot.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = ('pandas', 'numpy', 'matplotlib', 'telegram', 'exchange_calendars', "
         "'pydantic', 'sqlite_utils', 'signals', 'market', 'storage')\n"
@@ -318,7 +318,7 @@ def test_chat_answers_help_without_pandas_the_chart_library_or_the_calendar(
     sessions (bench/startup.py times this start). The next command loads what it needs."""
     code = (
         "import sys\n"
-        "from bot.cli import main\n"
+        "from bot.cli.main import main\n"
         "status = main(['chat', '--db', 'chat.sqlite'])\n"
         "heavy = ('pandas', 'numpy', 'matplotlib', 'exchange_calendars', 'telegram')\n"
         "print(status, sorted(m for m in heavy if m in sys.modules))\n"

@@ -1,4 +1,4 @@
-"""bot.closes_file: the closes a batch of chart processes share, read once per process."""
+"""bot.charts.closes_file: the closes a batch of chart processes share, read once per process."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bot import closes_file
+from bot.charts import closes_file
 
 
 def frame(last: float) -> pd.DataFrame:

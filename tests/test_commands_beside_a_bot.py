@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.console_chat import chat
+from bot.cli.chat import chat
+from bot.cli.main import main
 from bot.settings import Settings
 from storage import connect
 from storage.lock import DatabaseInUse, InstanceLock

@@ -12,10 +12,10 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
-from bot.console import ConsoleRequest, html_to_text
-from bot.console_chat import chat
-from bot.handlers.commands import COMMANDS
-from bot.handlers.errors import SORRY
+from bot.app.handlers.commands import COMMANDS
+from bot.app.handlers.errors import SORRY
+from bot.cli.chat import chat
+from bot.fake_api.console import ConsoleRequest, html_to_text
 from bot.settings import Settings
 from tests.support.command_examples import EXAMPLES
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_STATUS, exit_status
+from bot.cli.main import EXIT_STATUS, exit_status
 from storage import close, connect
 from storage.checks import Lost
 from storage.marker import expect, mark, marker_path

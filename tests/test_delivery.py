@@ -20,12 +20,12 @@ import pytest
 from telegram import Bot
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.delivery.answers import retry_after_seconds
+from bot.delivery.limits import WINDOW
+from bot.delivery.worker import DeliveryConfig, DeliveryWorker, RetryPolicy
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
-from bot.limits import WINDOW
 from bot.services import Services
-from bot.settle import retry_after_seconds
 from storage.outbox import Claimed, Outbox
 from tests.support.delivery_support import (
     LoggedPace,
@@ -64,7 +64,7 @@ async def test_every_message_exactly_once_under_random_faults(
         ],
         seed=7,
     )
-    caplog.set_level(logging.WARNING, logger="bot.delivery")
+    caplog.set_level(logging.WARNING, logger="bot.delivery.worker")
 
     worker = await deliver(bot, services, config())
 

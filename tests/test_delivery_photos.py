@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from bot.services import Services

@@ -12,14 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bot import demo
-from bot.cli import UsageError, build_parser
-from bot.console import html_to_text
-from bot.messages import event_html, headline
-from bot.pipeline import active_rules
-from bot.scanner import backtest, scan
+from bot.cli import demo
+from bot.cli.main import UsageError, build_parser
+from bot.evening.evaluate import backtest, scan
+from bot.evening.pipeline import active_rules
+from bot.fake_api.console import html_to_text
 from bot.services import open_services
 from bot.settings import Settings
+from bot.text.alerts import event_html, headline
 from market import calendar
 from market.sample import SAMPLE_END, SampleProvider
 from signals.events import Event
@@ -242,8 +242,8 @@ async def test_charts_drawn_in_a_spawned_process_are_the_ones_drawn_here(
     from concurrent.futures import ProcessPoolExecutor
 
     from bot.charts import chart_for_event
-    from bot.closes_file import write_closes
-    from bot.pipeline import draw_charts, draw_charts_in
+    from bot.charts.closes_file import write_closes
+    from bot.evening.pipeline import draw_charts, draw_charts_in
 
     start, end = RUT_RECORD
     found = backtest(SampleProvider(), all_preset_rules(), start, end)

@@ -9,7 +9,6 @@ The build goes to a temporary folder: nothing is written into the repository (no
 
 from __future__ import annotations
 
-import contextlib
 import html
 import importlib
 import importlib.util
@@ -30,19 +29,14 @@ DOCS = ROOT / "docs"
 
 
 def cli_module() -> Any:
-    """bot/cli/main.py once the CLI is a package of its own, bot/cli.py before."""
-    try:
-        return importlib.import_module("bot.cli.main")
-    except ModuleNotFoundError:
-        return importlib.import_module("bot.cli")
+    """The command line's module (bot/cli/main.py)."""
+    return importlib.import_module("bot.cli.main")
 
 
 def cli_names(*names: str) -> list[Any]:
-    """Names the CLI defines, wherever the move put them (bot/cli/errors.py or main)."""
-    modules = [cli_module()]
-    with contextlib.suppress(ModuleNotFoundError):
-        modules.insert(0, importlib.import_module("bot.cli.errors"))
-    return [next(getattr(m, n) for m in modules if hasattr(m, n)) for n in names]
+    """Names the command line's module defines."""
+    module = cli_module()
+    return [getattr(module, n) for n in names]
 
 
 @pytest.fixture(scope="module")

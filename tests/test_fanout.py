@@ -149,7 +149,7 @@ def test_statement_count_does_not_grow_with_chats(services: Services) -> None:
             services.db.conn.set_trace_callback(None)
         return len(seen)
 
-    # (the statements of the fan-out in each chat's language, bot/i18n.py, and of the
+    # (the statements of the fan-out in each chat's language, bot/text/i18n.py, and of the
     # subscriptions' cooldowns included)
     assert statements(10, 1000) == statements(2000, 100_000) < 34
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import PAID_CONCURRENCY
+from bot.delivery.worker import PAID_CONCURRENCY
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from storage import close, connect

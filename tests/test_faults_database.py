@@ -5,7 +5,7 @@ restart after that. Select it with ``-m faults``; ``-s`` prints the figures:
     python -m pytest -m faults -s tests/test_faults_database.py
 
 The bot looks at its file every 10 s and checks its contents every 30 s
-(bot/database_watch.py); every wait here is a condition awaited with a deadline well above
+(bot/app/database_watch.py); every wait here is a condition awaited with a deadline well above
 that, for a loaded 2-core machine.
 """
 

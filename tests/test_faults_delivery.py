@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.fake_api import Fault
+from bot.fake_api.process import free_port
 from bot.fake_api.server import FakeBotApi
 from tests.support.bot_process import (
     TOKEN,
@@ -38,12 +39,6 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
 DEADLINE = 300.0
 """Seconds an evening's delivery may take on a loaded 2-core machine (30 msg/s: ~10 s)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def delivered(api: FakeBotApi, expected: dict[int, list[str]]) -> int:
@@ -89,6 +84,27 @@ async def until_unhealthy(port: int, bot: BotProcess, *words: str) -> str:
     return seen
 
 
+async def evening_through(
+    tmp_path: Path, chats: int, per_chat: int, fault: Callable[[FakeBotApi, int], None]
+) -> str:
+    """Queue ``chats`` x ``per_chat`` alerts, inject ``fault`` (given the fake API and the
+    first chat), run the bot until all are delivered, stop it; what it printed. Every alert
+    must have arrived once and none failed."""
+    db = tmp_path / "bot.sqlite"
+    expected = seed_broadcast(db, chats, per_chat)
+    async with fake_api() as api:
+        fault(api, next(iter(expected)))
+        bot = await BotProcess.start(bot_env(api.base_url, db), tmp_path)
+        try:
+            await deliver_all(bot, api, expected)
+            output = await bot.stopped(signal.SIGTERM)
+        finally:
+            await bot.kill()
+    assert lost_and_duplicated(api, expected) == (0, 0)
+    assert outbox_depth(db)["failed"] == 0
+    return output
+
+
 async def test_an_evening_of_three_alerts_per_chat_is_all_delivered(tmp_path: Path) -> None:
     """100 chats (75 private, 25 groups) with 3 alerts each on default settings: every one
     delivered once, and the worker never stopped (it died about 7 s in, 149 of 300)."""
@@ -109,19 +125,9 @@ async def test_an_evening_of_three_alerts_per_chat_is_all_delivered(tmp_path: Pa
 async def test_a_run_of_429s_delays_a_message_but_never_fails_it(tmp_path: Path) -> None:
     """A 429 is not an attempt: sixteen in a row for a chat of two messages, so one of them
     gets at least eight (eight failed a message for good)."""
-    db = tmp_path / "bot.sqlite"
-    expected = seed_broadcast(db, 8, 2)
-    victim = next(iter(expected))
-    async with fake_api() as api:
-        api.fail_chat(victim, Fault.retry_after(1), times=16)
-        bot = await BotProcess.start(bot_env(api.base_url, db), tmp_path)
-        try:
-            await deliver_all(bot, api, expected)
-            await bot.stopped(signal.SIGTERM)
-        finally:
-            await bot.kill()
-    assert lost_and_duplicated(api, expected) == (0, 0)
-    assert outbox_depth(db)["failed"] == 0
+    await evening_through(
+        tmp_path, 8, 2, lambda api, victim: api.fail_chat(victim, Fault.retry_after(1), times=16)
+    )
 
 
 async def test_a_refused_token_pauses_sending_and_alarms_instead_of_failing(
@@ -152,19 +158,12 @@ async def test_a_refused_token_pauses_sending_and_alarms_instead_of_failing(
 
 
 async def test_an_outage_of_502s_loses_nothing(tmp_path: Path) -> None:
-    """Every send answered 502 for 20 s: the messages wait and all go out after, once."""
-    db = tmp_path / "bot.sqlite"
-    expected = seed_broadcast(db, 20, 3)
-    async with fake_api() as api:
-        api.outage(Fault.bad_gateway(), 20.0)
-        bot = await BotProcess.start(bot_env(api.base_url, db), tmp_path)
-        try:
-            await deliver_all(bot, api, expected)
-            await bot.stopped(signal.SIGTERM)
-        finally:
-            await bot.kill()
-    assert lost_and_duplicated(api, expected) == (0, 0)
-    assert outbox_depth(db)["failed"] == 0
+    """Every send answered 502 for 20 s: sending is held, a send probes, and once the Bot API
+    answers again every message goes out, once."""
+    output = await evening_through(
+        tmp_path, 20, 3, lambda api, _: api.outage(Fault.bad_gateway(), 20.0)
+    )
+    assert output.count("sending held") == 1 and "the Bot API answers again" in output
 
 
 async def test_a_full_disk_stops_delivery_and_it_resumes_when_space_returns(

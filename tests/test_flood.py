@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
-from bot.flood import SWEEP_EVERY, Budget, FloodControl, Verdict
+from bot.app.flood import SWEEP_EVERY, Budget, FloodControl, Verdict
 from tests.support.bot_fixtures import make_services
 from tests.support.bot_harness import BOT, BotHarness, group, user
 

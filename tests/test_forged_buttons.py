@@ -37,7 +37,7 @@ async def test_an_out_of_range_chat_id_is_an_out_of_date_button(
 
 
 async def test_the_largest_chat_id_sqlite_holds_is_still_parsed() -> None:
-    from bot.handlers.keyboards import parse
+    from bot.app.handlers.keyboards import parse
 
     assert parse(f"sub:{2**63 - 1}:x", "sub", 2) == [str(2**63 - 1), "x"]
     assert parse(f"sub:{-(2**63)}:x", "sub", 2) == [str(-(2**63)), "x"]

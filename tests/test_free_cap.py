@@ -16,9 +16,9 @@ from typing import Any
 
 from telegram import Bot
 
-from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot.delivery.limits import WINDOW, ChatWindows, Pace
+from bot.delivery.worker import DeliveryConfig, DeliveryWorker
 from bot.fake_api.local import LocalBotApi
-from bot.limits import WINDOW, ChatWindows, Pace
 from tests.support.pipeline_support import add_chat, make_services
 
 

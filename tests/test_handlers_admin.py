@@ -96,8 +96,8 @@ async def test_stats_shows_the_data_problems_the_evening_scan_found(harness: Bot
     """The real scan records a stale and a missing ticker; /stats shows both, no alert on them."""
     import datetime as dt
 
-    from bot.pipeline import run_scan
-    from bot.schedule import scan_time
+    from bot.app.jobs import scan_time
+    from bot.evening.pipeline import run_scan
     from tests.test_pipeline_scan import Gappy
 
     await harness.send("/subscribe russell_records")

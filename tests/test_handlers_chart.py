@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 import pytest_asyncio
 
+from bot.app.handlers.commands import COMMANDS
+from bot.app.offload import POOLS
 from bot.charts import SECTORS, SIZE
 from bot.fake_api import Fault, LocalBotApi
-from bot.handlers.commands import COMMANDS
-from bot.offload import POOLS
 from market.base import Closes, MarketDataError, NoData, tidy
 from market.sample import SampleProvider
 from tests.support.bot_fixtures import make_services

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import pytest
 
+from bot.app.handlers.errors import SORRY
 from bot.fake_api import Fault
-from bot.handlers.errors import SORRY
 from market.base import Closes
 from market.sample import SampleProvider
 from tests.support.bot_fixtures import make_services
@@ -30,7 +30,7 @@ async def test_a_handler_bug_is_logged_and_the_user_gets_an_apology(
     services.provider = BrokenProvider()
     harness = await BotHarness.start(services)
     try:
-        with caplog.at_level(logging.ERROR, logger="bot.handlers.errors"):
+        with caplog.at_level(logging.ERROR, logger="bot.app.handlers.errors"):
             [reply] = await harness.send("/status")
         assert reply.text == SORRY
         assert [type(e) for e in harness.errors] == [RuntimeError]
@@ -76,7 +76,7 @@ async def test_flood_control_on_a_reply_is_logged_and_the_bot_carries_on(
     harness: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness.request.schedule("sendMessage", [Fault.retry_after(3)])
-    with caplog.at_level(logging.WARNING, logger="bot.handlers.errors"):
+    with caplog.at_level(logging.WARNING, logger="bot.app.handlers.errors"):
         assert await harness.send("/help") == []
     assert "flood control exceeded" in caplog.text.lower()
     [reply] = await harness.send("/help")
@@ -87,6 +87,6 @@ async def test_a_failing_apology_is_only_logged(
     harness: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness.request.schedule("sendMessage", [Fault(400, "Bad Request: can't parse entities")] * 2)
-    with caplog.at_level(logging.WARNING, logger="bot.handlers.errors"):
+    with caplog.at_level(logging.WARNING, logger="bot.app.handlers.errors"):
         assert await harness.send("/help") == []
     assert "unhandled BadRequest" in caplog.text and "could not send the apology" in caplog.text

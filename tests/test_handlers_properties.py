@@ -11,7 +11,7 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.handlers.commands import COMMANDS
+from bot.app.handlers.commands import COMMANDS
 from tests.support.bot_fixtures import make_services
 from tests.support.bot_harness import ADMIN_ID, BOT, BotHarness, group, private, user
 

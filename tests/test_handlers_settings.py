@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot.handlers.common import local_time
-from bot.handlers.settings_cmd import clock, time_zone
+from bot.app.handlers.common import local_time
+from bot.app.handlers.settings_cmd import clock, time_zone
 from tests.support.bot_harness import USER_ID, BotHarness, group, user
 
 ME = USER_ID

@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 import json
 
-from bot.handlers.commands import COMMANDS, Later, handlers
-from bot.handlers.topics import TOPICS
+from bot.app.handlers.commands import COMMANDS, Later, handlers
+from bot.app.handlers.topics import TOPICS
 from tests.support.bot_harness import ADMIN_ID, BOT, BotHarness, group, private, user
 
 

@@ -1,5 +1,5 @@
 """/status under a crowd: the dashboard is computed once for the chats asking at once, and a
-data source that is down fails them together, once (bot/handlers/fetch.py)."""
+data source that is down fails them together, once (bot/app/handlers/fetch.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.handlers import fetch
+from bot.app.handlers import fetch
 from market.base import Closes, MarketDataError
 from market.sample import SampleProvider
 from signals.dashboard import TICKERS

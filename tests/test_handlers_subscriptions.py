@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.handlers.topics import COOLDOWN, NOISY, TOPICS
-from bot.messages import esc
+from bot.app.handlers.topics import COOLDOWN, NOISY, TOPICS
+from bot.text.alerts import esc
 from signals.catalogue import KINDS
 from tests.support.bot_harness import USER_ID, BotHarness, private
 

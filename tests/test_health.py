@@ -1,4 +1,4 @@
-"""/healthz's reasons (bot/health.py) that issue 22 added, each on a real database: the bot
+"""/healthz's reasons (bot/app/health.py) that issue 22 added, each on a real database: the bot
 said 200 through a dead delivery worker, a stale or synthetic source and a queue that did not
 move."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.context import BotData
-from bot.health import health
+from bot.app.context import BotData
+from bot.app.health import health
 from market.csvdir import CsvProvider
 from storage.db import stamp
 from tests.support.fresh_market import fresh_market
@@ -69,7 +69,7 @@ def test_a_message_waiting_longer_than_the_setting_is_a_reason(tmp_path: Path) -
 
 
 def test_a_database_problem_and_a_down_worker_come_first(tmp_path: Path) -> None:
-    from bot.delivery import DeliveryConfig, DeliveryWorker
+    from bot.delivery.worker import DeliveryConfig, DeliveryWorker
 
     data = data_for(tmp_path, sample=True)
     services = data.services

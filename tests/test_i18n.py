@@ -15,8 +15,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.handlers.commands import COMMANDS
-from bot.i18n import LANGUAGES, LOCALE_DIR, catalog_path, pick_language, translator
+from bot.app.handlers.commands import COMMANDS
+from bot.text.i18n import LANGUAGES, LOCALE_DIR, catalog_path, pick_language, translator
 from storage.db import connect
 from storage.schema import MIGRATIONS
 from tests.support.bot_harness import BotHarness, private, user
@@ -79,7 +79,7 @@ def test_every_msgid_is_translated_keeping_fields_and_markup(lang: str) -> None:
 
 
 def test_the_template_is_up_to_date() -> None:
-    """bot/locale/messages.pot holds exactly what the code marks (run ``pybabel extract``)."""
+    """bot/text/locale/messages.pot holds exactly what the code marks (run ``pybabel extract``)."""
     with (LOCALE_DIR / "messages.pot").open("rb") as f:
         template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
     assert template == set(extracted())

@@ -9,10 +9,10 @@ from functools import cache
 
 import pytest
 
-from bot.i18n import translator
-from bot.messages import digest_html, event_html
-from bot.pipeline import run_scan
-from bot.scanner import backtest
+from bot.evening.evaluate import backtest
+from bot.evening.pipeline import run_scan
+from bot.text.alerts import digest_html, event_html
+from bot.text.i18n import translator
 from market.sample import SampleProvider
 from signals.catalogue import KINDS, rule
 from signals.events import Event

@@ -1,7 +1,7 @@
 """Every command of the table, answered in German and in Spanish with no English left.
 
 A chat set to the language with ``/settings lang`` sends each command of
-:data:`bot.handlers.commands.COMMANDS` (with arguments that take it down its real path, as
+:data:`bot.app.handlers.commands.COMMANDS` (with arguments that take it down its real path, as
 tests/test_console.py does, then bare, then with a wrong argument), presses the buttons it
 gets, and manages a linked channel; every reply, button and toast is checked by
 :func:`tests.support.untranslated.english_left`: no fragment of an English msgid the
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.console_chat import chat
-from bot.handlers.commands import COMMANDS
-from bot.messages import esc
+from bot.app.handlers.commands import COMMANDS
+from bot.cli.chat import chat
 from bot.settings import Settings
+from bot.text.alerts import esc
 from tests.support.bot_harness import ADMIN_ID, BOT, BotHarness, group, private, user
 from tests.support.command_examples import EXAMPLES as CONSOLE_EXAMPLES
 from tests.support.untranslated import english_left
@@ -175,9 +175,9 @@ async def test_rule_mistakes_are_refused_in_the_language(harness: BotHarness, la
 
 def test_a_refusal_is_english_for_english_and_logs_and_translated_for_a_chat() -> None:
     """signals/ raises a Sentence: its text is the English (logs, the CLI, English chats);
-    bot/rule_errors.py says it in a language; a plain str (Yahoo's own words) stays as it is."""
-    from bot.i18n import translator
-    from bot.rule_errors import translated
+    bot/text/rules.py says it in a language; a plain str (Yahoo's own words) stays as it is."""
+    from bot.text.i18n import translator
+    from bot.text.rules import translated
     from signals.parse import ParseError, parse_rule
 
     with pytest.raises(ParseError) as caught:
@@ -194,7 +194,7 @@ def test_a_refusal_is_english_for_english_and_logs_and_translated_for_a_chat() -
 async def test_rotation_bot_chat_answers_every_command_in_the_language(
     tmp_path: Path, lang: str
 ) -> None:
-    """``rotation-bot chat`` (bot/console_chat.py) after ``/settings lang``: each command of
+    """``rotation-bot chat`` (bot/cli/chat.py) after ``/settings lang``: each command of
     the table, as tests/test_console.py sends it, printed with no English left."""
     lines = [f"/settings lang {lang}"]
     lines += [CONSOLE_EXAMPLES.get(c.name, f"/{c.name}") for c in COMMANDS if c.name != "stop"]

@@ -5,7 +5,7 @@ reply down its rarer paths).
 The data check's problems (market/validate.py), a CSV file's mistakes (market/csvdir.py), the
 scanner's stale and late notes and Yahoo's no-data reasons are
 :class:`signals.sentence.Sentence`: English in logs and on the terminal, the chat's language in
-a chat (bot/rule_errors.py).
+a chat (bot/text/rules.py).
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ async def test_stats_tells_the_last_scans_problems_in_the_language(
 ) -> None:
     """The scan log keeps each problem's msgid and values (storage/scans.py), so /stats says
     a close held for a re-check and a missing file in the operator's language."""
-    from bot.pipeline import run_scan
-    from bot.schedule import scan_time
+    from bot.app.jobs import scan_time
+    from bot.evening.pipeline import run_scan
     from market.sources import open_provider
     from tests.test_cli_bad_data import jump_frame, write
 
@@ -121,9 +121,9 @@ async def test_export_keeps_its_columns_and_codes_and_the_alerts_language(
     its caption and the alerts' text are in the chat's language."""
     import csv
 
-    from bot.handlers.export import CSV_COLUMNS
-    from bot.pipeline import run_scan
-    from bot.schedule import scan_time
+    from bot.app.handlers.export import CSV_COLUMNS
+    from bot.app.jobs import scan_time
+    from bot.evening.pipeline import run_scan
     from tests.test_noise_e2e import firing_sessions
 
     me, sender = private(OWNER), user(OWNER)
@@ -151,11 +151,12 @@ async def test_an_alert_fired_a_session_late_says_so_in_the_language(
     harness: BotHarness, tmp_path: Path, lang: str
 ) -> None:
     """A x6 close held on its evening, confirmed by the next: the alerts of the held session
-    go out the next evening saying why they are late (bot.scanner.screen), in the language."""
+    go out the next evening saying why they are late (bot.evening.evaluate.screen), in the
+    language."""
     import pandas as pd
 
-    from bot.pipeline import run_scan
-    from bot.schedule import scan_time
+    from bot.app.jobs import scan_time
+    from bot.evening.pipeline import run_scan
     from market.sources import open_provider
     from tests.test_cli_bad_data import jump_frame, write
 
@@ -182,8 +183,8 @@ async def test_an_alert_fired_a_session_late_says_so_in_the_language(
 def test_yahoos_no_data_reasons_are_said_in_the_language(fake, yf_cache, lang: str) -> None:
     """A ticker Yahoo rate-limits for ever, and one it does not know: /chart's reply (the
     reasons are market/yahoo.py's Sentences)."""
-    from bot.handlers.chart import no_chart_html, parse_subject
-    from bot.i18n import translator
+    from bot.app.handlers.chart import no_chart_html, parse_subject
+    from bot.text.i18n import translator
     from tests.support.yahoo_fixtures import d, provider, serve_jan
 
     serve_jan(fake)

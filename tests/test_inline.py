@@ -16,11 +16,11 @@ import time
 import pandas as pd
 import pytest
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app.application import ALLOWED_UPDATES, build_application
+from bot.app.flood import FloodControl
+from bot.app.handlers.inline import TRY
 from bot.fake_api import Fault, LocalBotApi
 from bot.fake_api.server import FakeBotApi
-from bot.flood import FloodControl
-from bot.handlers.inline import TRY
 from market.sample import SampleProvider
 from tests.support.bot_fixtures import make_services
 from tests.support.bot_harness import USER_ID, BotHarness
@@ -245,7 +245,7 @@ async def test_the_fake_takes_one_answer_per_query_it_issued():
 async def test_the_console_shows_inline_results_for_an_at_line(tmp_path):
     import io
 
-    from bot.console_chat import chat
+    from bot.cli.chat import chat
     from bot.settings import Settings
 
     config = Settings(  # type: ignore[call-arg]
@@ -266,7 +266,7 @@ async def test_the_console_shows_inline_results_for_an_at_line(tmp_path):
 # -- in the person's language -------------------------------------------------------------------
 @pytest.mark.parametrize("lang", ["de", "es"])
 async def test_results_speak_the_persons_telegram_language(harness, lang):
-    from bot.i18n import translator
+    from bot.text.i18n import translator
     from tests.support.untranslated import english_left
 
     t = translator(lang)
@@ -283,7 +283,7 @@ async def test_results_speak_the_persons_telegram_language(harness, lang):
     assert hint["title"].startswith(t("Can't chart {subject}: {why}", subject="IWM/", why=""))
     shown = [chart["title"], chart["description"], board["description"], hint["description"]]
     assert all(english_left(text, lang) == [] for text in shown), shown
-    from bot.handlers.status import valuation_lines
+    from bot.app.handlers.status import valuation_lines
 
     [valuation] = valuation_lines({}, harness.services.provider.name, t)  # "n/a" in the language
     assert valuation in alone["input_message_content"]["message_text"]

@@ -12,8 +12,14 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
+from bot.delivery.lean_client import (
+    HttpConnection,
+    LeanBotApi,
+    lean_client,
+    message_fields,
+    refusal,
+)
 from bot.fake_api.local import LocalBotApi
-from bot.lean_send import HttpConnection, LeanBotApi, lean_client, message_fields, refusal
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 

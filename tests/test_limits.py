@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from bot.limits import MARGIN, WINDOW, ChatWindows, Pace
+from bot.delivery.limits import MARGIN, WINDOW, ChatWindows, Pace
 
 
 class FakeClock:

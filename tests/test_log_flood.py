@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-import bot.run
-from bot.cli import main
+import bot.app.run
+from bot.cli.main import main
 from bot.logs import FloodGate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ import logging, time
 from bot.logs import FLOOD_LIMIT, configure_logging
 from bot.settings import Settings
 configure_logging(Settings(_env_file=None), flood_gate=True)
-log = logging.getLogger("bot.webhook_server")
+log = logging.getLogger("bot.app.webhook_server")
 for i in range(2000):
     log.warning("refused a request without the secret from %s", i)
 real = time.monotonic
@@ -112,7 +112,7 @@ log.warning("stopping")
 
     assert sum("refused a request without" in line for line in lines) == FLOOD_LIMIT + 1
     assert f"{2000 - FLOOD_LIMIT} more records like this were not logged" in lines[-2]
-    assert lines[-1].endswith("bot.webhook_server: stopping") and len(lines) == FLOOD_LIMIT + 2
+    assert lines[-1].endswith("bot.app.webhook_server: stopping") and len(lines) == FLOOD_LIMIT + 2
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_run_installs_the_gate_and_the_other_commands_do_not(
         )
         return 0
 
-    monkeypatch.setattr(bot.run, "cmd_run", started)
-    monkeypatch.setattr("bot.scan_commands.cmd_scan", started)
+    monkeypatch.setattr(bot.app.run, "cmd_run", started)
+    monkeypatch.setattr("bot.cli.scan.cmd_scan", started)
     assert main([command]) == 0
     assert seen == [gated]

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import metrics as metrics_module
-from bot.context import BotData
-from bot.metrics import Metrics
-from bot.monitor import HEAD_TIMEOUT, MAX_CONNECTIONS, Monitor
+from bot.app import metrics as metrics_module
+from bot.app.context import BotData
+from bot.app.metrics import Metrics
+from bot.app.monitor import HEAD_TIMEOUT, MAX_CONNECTIONS, Monitor
 from storage import stats
 from tests.support.pipeline_support import add_chat, make_services, wait_for
 
@@ -85,7 +85,7 @@ async def idle_connection(port: int) -> asyncio.Task[bytes]:
 async def test_a_flood_of_idle_connections_is_bounded_and_healthz_still_answers(
     running: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.monitor")
+    caplog.set_level(logging.DEBUG, logger="bot.app.monitor")
     port = running.monitor.port
     idle = [await idle_connection(port) for _ in range(IDLE)]
     # The server holds at most MAX_CONNECTIONS of them: the others are closed at once (they
@@ -103,7 +103,9 @@ async def test_a_flood_of_idle_connections_is_bounded_and_healthz_still_answers(
     # The idle ones still held are closed once HEAD_TIMEOUT has passed (it was 10 s).
     await wait_for(lambda: all(t.done() for t in idle), 8, "every idle connection closed")
     assert all(t.result() == b"" for t in idle)  # closed without a word, never answered
-    said = [r for r in caplog.records if r.name == "bot.monitor" and "monitoring on" not in r.msg]
+    said = [
+        r for r in caplog.records if r.name == "bot.app.monitor" and "monitoring on" not in r.msg
+    ]
     assert len(said) <= 3, [r.getMessage() for r in said]  # not a line per connection
     assert running.monitor.refused.total >= IDLE - MAX_CONNECTIONS
 

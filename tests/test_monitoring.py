@@ -19,13 +19,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from telegram import Bot
 from telegram.ext import SimpleUpdateProcessor
 
-from bot.context import BotData
-from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.app.context import BotData
+from bot.app.health import health
+from bot.app.metrics import Metrics, TimedUpdates
+from bot.app.monitor import Monitor
+from bot.delivery.worker import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.evening.pipeline import run_scan
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
-from bot.metrics import Metrics, TimedUpdates, health
-from bot.monitor import Monitor
-from bot.pipeline import run_scan
 from bot.services import Services
 from market.csvdir import CsvProvider
 from storage.health import write_problem

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.pipeline import recent_sessions
+from bot.evening.pipeline import recent_sessions
 from bot.services import Services
 from signals.presets import PRESETS
 from storage import connect

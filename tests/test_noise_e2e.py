@@ -15,12 +15,12 @@ import pytest_asyncio
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.app.jobs import scan_time
+from bot.delivery.answers import THREAD_GONE_NOTICE
+from bot.delivery.worker import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.evening.evaluate import backtest
+from bot.evening.pipeline import run_scan
 from bot.fake_api.server import FakeBotApi
-from bot.pipeline import run_scan
-from bot.scanner import backtest
-from bot.schedule import scan_time
-from bot.settle import THREAD_GONE_NOTICE
 from market.sample import SAMPLE_END, SampleProvider
 from signals.parse import parse_rule
 from signals.presets import PRESETS

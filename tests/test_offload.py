@@ -1,4 +1,4 @@
-"""The drawing processes of bot/offload.py: charts leave the bot's process (and its GIL), at a
+"""The drawing processes of bot/app/offload.py: charts leave the bot's process (and its GIL), at a
 lower priority; a worker that dies costs one retry, not the pool; a frame crosses cheaply.
 
 How much this buys /help under load: bench/load.py."""
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from bot import charts
-from bot.offload import DRAW_NICENESS, Pools, shippable
+from bot.app.offload import DRAW_NICENESS, Pools, shippable
 from market.sample import SampleProvider
 from tests.support.pipeline_support import wait_for
 
@@ -74,7 +74,7 @@ def test_a_shippable_frame_draws_the_same_chart_and_pickles_small() -> None:
 CHILD = """
 import asyncio, os, sys
 from pathlib import Path
-from bot.offload import Pools
+from bot.app.offload import Pools
 
 async def main():
     pools = Pools(cpu_workers=1)

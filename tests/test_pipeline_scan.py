@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bot.messages import event_html
-from bot.pipeline import fetch_closes, run_scan
-from bot.scanner import tickers_for
-from bot.schedule import scan_time
+from bot.app.jobs import scan_time
+from bot.evening.evaluate import tickers_for
+from bot.evening.pipeline import fetch_closes, run_scan
 from bot.services import Services
+from bot.text.alerts import event_html
 from market import calendar
 from market.base import Closes, MarketDataError, split_missing
 from market.sample import SampleProvider
@@ -216,7 +216,7 @@ async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout(
 ) -> None:
     """A hung fetch (a socket that never answers) fails the evening's scan, saying so, and the
     retry works once the source is back; it never holds the scan forever."""
-    import bot.pipeline
+    import bot.evening.pipeline
 
     release = threading.Event()
 
@@ -227,7 +227,7 @@ async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout(
             release.wait(60)
             raise MarketDataError("released")
 
-    monkeypatch.setattr(bot.pipeline, "FETCH_TIMEOUT", 0.5)
+    monkeypatch.setattr(bot.evening.pipeline, "FETCH_TIMEOUT", 0.5)
     services = make_services(provider=Hung())  # type: ignore[arg-type]
     setup(services)
     day = dt.date(2026, 10, 30)
@@ -301,7 +301,7 @@ async def test_charts_drawn_in_a_process_pool_are_the_ones_a_thread_draws(tmp_pa
     a chart, the others keep theirs."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from bot.pipeline import active_rules, chart_folder, draw_charts_in, evaluate_session
+    from bot.evening.pipeline import active_rules, chart_folder, draw_charts_in, evaluate_session
 
     day = dt.date(2026, 8, 21)  # IWM and ^RUT records, an XLV/SPY cross, two RRG moves
     drawn = {}

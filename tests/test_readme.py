@@ -20,10 +20,7 @@ from pathlib import Path
 
 import pytest
 
-try:  # bot/cli/main.py once the CLI is a package of its own, bot/cli.py before
-    from bot.cli.main import build_parser
-except ImportError:
-    from bot.cli import build_parser
+from bot.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -191,7 +188,7 @@ def bot_commands() -> set[str]:
     try:
         from bot.app.handlers.commands import COMMANDS
     except ImportError:
-        from bot.handlers.commands import COMMANDS
+        from bot.app.handlers.commands import COMMANDS
     return {c.name for c in COMMANDS if c.menu}
 
 

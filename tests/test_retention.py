@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.housekeeping import JOB, RUN_AT, Housekeeping, delete_old_charts
-from bot.pipeline import run_scan
-from bot.schedule import missed_scan
+from bot.app.housekeeping import JOB, RUN_AT, Housekeeping, delete_old_charts
+from bot.app.jobs import missed_scan
+from bot.evening.pipeline import run_scan
 from bot.services import Services
 from bot.settings import SettingsError, load_settings
 from storage import bulk
@@ -231,8 +231,8 @@ def test_retention_days_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_install_jobs_runs_housekeeping_daily_at_half_past_four_new_york(
     services: Services,
 ) -> None:
-    from bot.context import CONTEXT_TYPES
-    from bot.schedule import install_jobs
+    from bot.app.context import CONTEXT_TYPES
+    from bot.app.jobs import install_jobs
 
     app = Application.builder().token("123456:FAKE").context_types(CONTEXT_TYPES).build()
     app.bot_data.services = services

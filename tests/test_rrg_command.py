@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from bot.charts.rrg import tails
-from bot.rotation import fetch, latest_html, warm_up_start
+from bot.evening.sector_rotation import fetch, latest_html, warm_up_start
 from market import calendar
 from market.sample import SAMPLE_END, SampleProvider
 from signals import rrg
@@ -160,7 +160,7 @@ async def test_rrg_in_chat_shows_the_latest_week(harness) -> None:
 
 
 def test_a_scan_says_a_sector_is_warming_up_instead_of_staying_silent() -> None:
-    from bot.scanner import scan_closes
+    from bot.evening.evaluate import scan_closes
     from market.base import Closes
     from signals.catalogue import rule
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.handlers.topics import topic_rules
+from bot.app.handlers.topics import topic_rules
 from signals.catalogue import rule
 from signals.parse import parse_rule
 from signals.presets import PRESETS

@@ -1,5 +1,5 @@
 """``rotation-bot run``: a bad token is one line and exit status 2; the token never reaches
-a log, not even at DEBUG with a real polling loop. Run through the CLI (:func:`bot.cli.main`),
+a log, not even at DEBUG with a real polling loop. Run through the CLI (:func:`bot.cli.main.main`),
 which configures logging and maps failures to exit statuses for every subcommand. (The
 failures of a real ``run`` process against a fake Bot API, one by one, are
 tests/test_faults.py.)"""
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.fake_api.server import FakeBotApi
 from bot.logs import RedactToken, configure_logging
 from bot.settings import Settings

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-import bot.run
-from bot.cli import main
+import bot.app.run
+from bot.cli.main import main
 from tests.support.bot_process import TOKEN, BotProcess, bot_env, fake_api
 
 
@@ -30,7 +30,7 @@ def test_run_uses_yahoo_unless_data_source_says_otherwise(
         seen.append(settings.data_source)
         return 0
 
-    monkeypatch.setattr(bot.run, "_run", started)
+    monkeypatch.setattr(bot.app.run, "_run", started)
     assert main(["run"]) == 0
     assert seen == [used]
 

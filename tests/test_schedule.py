@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import Application
 
-from bot import schedule
-from bot.context import CONTEXT_TYPES, BotData
-from bot.delivery import DeliveryConfig
+from bot.app import jobs as schedule
+from bot.app.context import CONTEXT_TYPES, BotData
+from bot.app.jobs import ScanTask, install_jobs, missed_scan, next_scan, scan_time
+from bot.delivery.worker import DeliveryConfig
+from bot.evening.pipeline import ScanReport
 from bot.fake_api.server import FakeBotApi
-from bot.pipeline import ScanReport
-from bot.schedule import ScanTask, install_jobs, missed_scan, next_scan, scan_time
 from bot.services import Services
 from tests.support.pipeline_support import add_chat, make_services, wait_for
 

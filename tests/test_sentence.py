@@ -1,6 +1,6 @@
 """signals.sentence.Sentence: the English text everywhere a str goes (logs, the CLI, JSON),
 its msgid and values kept through the CPU pool and the scan log, said in a chat's language
-by bot/rule_errors.py."""
+by bot/text/rules.py."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pickle
 
 import pytest
 
-from bot.i18n import translator
-from bot.rule_errors import say, translated
+from bot.text.i18n import translator
+from bot.text.rules import say, translated
 from market.kinds import SeriesKind
 from market.validate import _describe
 from signals.sentence import Sentence, from_data, joined, message_of, to_data

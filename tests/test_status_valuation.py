@@ -13,8 +13,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from bot.handlers.status import VALUATION_TICKERS, valuation_lines
-from bot.offload import POOLS
+from bot.app.handlers.status import VALUATION_TICKERS, valuation_lines
+from bot.app.offload import POOLS
 from bot.services import Services
 from bot.settings import Settings
 from market import calendar

@@ -1,5 +1,5 @@
-"""The delivery worker under its supervisor (bot/supervision.py), on a real SQLite database and
-the fake Bot API: an error escaping the worker restarts it, loses nothing and says why.
+"""The delivery worker under its supervisor (bot/delivery/supervision.py), on a real SQLite
+database and the fake Bot API: an error escaping the worker restarts it, loses nothing and says why.
 
 The database refuses writes (``PRAGMA query_only``: what a full disk or a read-only file does
 to the worker's ``sending`` mark) while an evening of three alerts per chat is under way.
@@ -13,12 +13,12 @@ import logging
 import pytest
 from telegram import Bot
 
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery.answers import utcnow
+from bot.delivery.supervision import supervise
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from bot.services import Services
-from bot.settle import utcnow
-from bot.supervision import supervise
 from tests.support.delivery_support import arrived, config, plain, queue
 from tests.support.pipeline_support import wait_for
 
@@ -33,7 +33,7 @@ async def test_a_worker_that_raises_is_restarted_and_loses_nothing(
     expected = every_alert(services, range(1, 21), 3)
     worker = DeliveryWorker(bot, services.outbox, services.chats, config(concurrency=4))
     services.db.execute("PRAGMA query_only = ON")
-    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+    with caplog.at_level(logging.ERROR, logger="bot.delivery.worker"):
         task = asyncio.create_task(supervise(worker, first=0.01, most=0.05))
         await wait_for(lambda: worker.down is not None, 30, "the worker to be down")
         down = worker.down
@@ -58,7 +58,7 @@ async def test_a_blocked_worker_waits_without_a_traceback(
     queue(services, 5, 2)
     worker = DeliveryWorker(bot, services.outbox, services.chats, config())
     worker.blocked = lambda: "the database file was replaced"
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.worker"):
         task = asyncio.create_task(supervise(worker, first=0.01))
         await wait_for(lambda: worker.down == "the database file was replaced", 30)
         worker.stop()
@@ -94,7 +94,7 @@ async def test_an_outage_holds_sending_and_its_end_releases_every_retry(
     cfg = config(retry=slow, outage_streak=3, outage_pause=0.05, concurrency=4)
     worker = DeliveryWorker(bot, services.outbox, services.chats, cfg)
     api.outage(Fault.bad_gateway(), 0.5)
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.worker"):
         task = asyncio.create_task(worker.run())
         await wait_for(
             lambda: all(arrived(api, c) == plain(b) for c, b in expected.items()),

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.fake_api.wire import Rejected, check_text
-from bot.telegram_html import CAPTION_LIMIT, CUT_NOTE, TEXT_LIMIT, fit, split, units
+from bot.text.telegram_html import CAPTION_LIMIT, CUT_NOTE, TEXT_LIMIT, fit, split, units
 
 TAG_NAMES = ["b", "i", "u", "s", "code", "pre", "tg-spoiler", "blockquote"]
 

@@ -20,12 +20,12 @@ import pytest_asyncio
 from telegram import Update
 from telegram.ext import Application
 
-from bot import updates
-from bot.app import build_application
+from bot.app import updates
+from bot.app.application import build_application
+from bot.app.handlers.throttle import heavy_update, is_heavy
+from bot.app.offload import POOLS
+from bot.app.updates import ChatOrderedProcessor
 from bot.fake_api import LocalBotApi
-from bot.handlers.throttle import heavy_update, is_heavy
-from bot.offload import POOLS
-from bot.updates import ChatOrderedProcessor
 from market.base import Closes
 from market.sample import SampleProvider
 from tests.support.bot_fixtures import make_services

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import ALLOWED_UPDATES
-from bot.cli import main
+from bot.app.application import ALLOWED_UPDATES
+from bot.cli.main import main
 from bot.fake_api.server import FakeBotApi
 from tests.support.bot_process import BotProcess, bot_env
 from tests.test_monitoring_run import free_port, until

@@ -1,4 +1,4 @@
-"""bot/webhook_server.py in-process, over real loopback sockets: what is checked before a body
+"""bot/app/webhook_server.py in-process, over real loopback sockets: what is checked before a body
 is read, keep-alive, the connection cap, the idle timeout, the body limit against the largest
 realistic update, the port checked before setWebhook, and log lines that cannot flood. The
 real ``rotation-bot run`` under floods is tests/test_webhook_limits.py."""
@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from telegram import Bot, Update
 
-from bot.log_tally import Tally
+from bot.app.log_tally import Tally
+from bot.app.webhook_server import Limits, WebhookPortUnavailable, WebhookServer, start_webhook
 from bot.settings import Webhook
-from bot.webhook_server import Limits, WebhookPortUnavailable, WebhookServer, start_webhook
 from tests.support.pipeline_support import wait_for
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"

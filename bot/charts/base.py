@@ -36,9 +36,15 @@ from matplotlib.ticker import FuncFormatter
 
 from bot.charts import words
 from bot.charts.canvas import DPI, SIZE
-from bot.i18n import DEFAULT as DEFAULT_LANGUAGE
-from bot.i18n import N_, Translator, translator
-from signals import dashboard, series
+from bot.charts.heading import SYNTHETIC_DESCRIPTION as SYNTHETIC_DESCRIPTION
+from bot.charts.heading import SYNTHETIC_NOTE as SYNTHETIC_NOTE
+from bot.charts.heading import Heading as Heading
+from bot.text.i18n import Translator, translator
+from bot.text.names import BENCHMARK as BENCHMARK
+from bot.text.names import PAIR_LABELS as PAIR_LABELS
+from bot.text.names import SECTOR_NAMES as SECTOR_NAMES
+from bot.text.names import TICKER_NAMES as TICKER_NAMES
+from signals import series
 from signals.rules import RATE_TICKERS, split_subject
 from signals.sentence import Sentence
 
@@ -60,65 +66,12 @@ UP = "#15803d"  # crossings up, records
 DOWN = "#c62828"  # crossings down, drawdowns
 BADGE = "#d35400"  # the "synthetic" badge
 
-SYNTHETIC_NOTE = N_("SYNTHETIC")
 """Badge on every chart drawn from the bundled synthetic market (never real prices)."""
-SYNTHETIC_DESCRIPTION = N_("synthetic sample data, not real prices")
-
-BENCHMARK = "S&P 500"
-SECTOR_NAMES = {  # the dashboard's names, two shortened to fit a title on a phone
-    **dashboard.SECTOR_NAMES,
-    "XLC": "Communications",
-    "XLY": "Discretionary",
-}
-TICKER_NAMES = {
-    **SECTOR_NAMES,
-    "SPY": BENCHMARK,
-    "^GSPC": BENCHMARK,
-    "RSP": "equal-weight S&P 500",
-    "IWM": "Russell 2000 ETF",
-    "^RUT": "Russell 2000",
-    "IWD": "large-cap value",
-    "IWF": "large-cap growth",
-    "IWN": "small-cap value",
-    "IWO": "small-cap growth",
-    "^TNX": "10-year Treasury yield",
-    "^IRX": "13-week T-bill yield",
-    "^FVX": "5-year Treasury yield",
-    "^TYX": "30-year Treasury yield",
-    "CL=F": "WTI crude oil",
-}
-PAIR_LABELS = {
-    "IWM/SPY": "small caps vs large caps",
-    "IWD/IWF": "value vs growth",
-    "IWN/IWO": "small value vs small growth",
-    "RSP/SPY": "equal weight vs cap weight",
-}
 
 
 def is_rate(ticker: str) -> bool:
     """A yield: its level is what matters, shown in percent, no drawdown."""
     return ticker in RATE_TICKERS
-
-
-@dataclass(frozen=True, slots=True)
-class Heading:
-    """The words at the top of a chart: what it shows, as of when, and whether it is real."""
-
-    title: str
-    subtitle: str
-    synthetic: bool = False
-    lang: str = DEFAULT_LANGUAGE
-
-    @property
-    def note(self) -> str:
-        return translator(self.lang)(SYNTHETIC_NOTE) if self.synthetic else ""
-
-    @property
-    def description(self) -> str:
-        """Subtitle plus the synthetic warning: the PNG's Description text chunk."""
-        if not self.synthetic:
-            return self.subtitle
-        return f"{self.subtitle} ({translator(self.lang)(SYNTHETIC_DESCRIPTION)})"
 
 
 def heading(
@@ -132,7 +85,7 @@ def heading(
 ) -> Heading:
     """``IWM/SPY — small caps vs large caps`` over ``last close 2026-10-30 · <detail>``, in
     ``lang``."""
-    from bot import names
+    from bot.text import names
 
     t = translator(lang)
     label = names.subject_label(subject, t) if label is None else label

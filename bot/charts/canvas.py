@@ -24,7 +24,7 @@ from zlib_ng import zlib_ng
 from bot.charts.agg_text import TextCachingCanvas
 
 if TYPE_CHECKING:
-    from bot.charts.base import Heading
+    from bot.charts.heading import Heading
 
 SIZE = (1280, 960)
 """Width, height in pixels of every chart (bot.charts.base says why)."""

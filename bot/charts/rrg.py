@@ -21,9 +21,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from bot import names
 from bot.charts import base, canvas, words
-from bot.i18n import N_
+from bot.text import names
+from bot.text.i18n import N_
 from market import calendar
 from signals import rrg, series
 from signals.rules import Context
@@ -125,7 +125,7 @@ def rrg_chart(
     detail = t("weekly, {n}-week tails", n=tail_weeks)
     if week != last_close:
         detail = t("weekly to {day}, {n}-week tails", day=words.day(t, week), n=tail_weeks)
-    name = names.name(base.TICKER_NAMES.get(benchmark, benchmark), t)
+    name = names.name(names.TICKER_NAMES.get(benchmark, benchmark), t)
     label = t("relative rotation (JdK-style) vs {benchmark}", benchmark=name)
     if len(drawn) == 1 and len(sectors) == 1:
         subject = f"{drawn[0].ticker}/{benchmark}"

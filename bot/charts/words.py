@@ -1,6 +1,6 @@
 """The words, numbers and dates drawn on a chart, in the chat's language.
 
-Every chart function takes ``lang`` (a code of :data:`bot.i18n.LANGUAGES`; None: English)
+Every chart function takes ``lang`` (a code of :data:`bot.text.i18n.LANGUAGES`; None: English)
 and writes its texts through the catalogs (``t("...")``, the msgids are the English texts)
 and its numbers and dates through Babel. English keeps the exact f-strings and matplotlib
 month names the charts have always drawn, so an English chart is the same picture as before
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.dates import ConciseDateFormatter, DateLocator, num2date
 
-from bot import signal_texts
-from bot.i18n import Translator, translator
+from bot.text import signals as signal_texts
+from bot.text.i18n import Translator, translator
 from signals import series
 
 __all__ = ["Translator", "translator"]
@@ -48,7 +48,7 @@ def short_percent(t: Translator, pct: float) -> str:
 
 def ratio(t: Translator, value: float) -> str:
     """A ratio with about four significant digits: :func:`signals.series.fmt_ratio` in
-    English, else the alerts' own :func:`bot.signal_texts.ratio` (the same digits)."""
+    English, else the alerts' own :func:`bot.text.signals.ratio` (the same digits)."""
     return series.fmt_ratio(value) if t.english else signal_texts.ratio(value, t)
 
 

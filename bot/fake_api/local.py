@@ -3,7 +3,7 @@ from :class:`bot.fake_api.answers.BotApi` instead of sending it over HTTP.
 
 The real ``Bot``, ``Application``, handlers and delivery worker run unchanged; only the last
 step, the HTTP call, is answered here. ``rotation-bot demo`` and ``rotation-bot chat``
-(through :class:`bot.console.ConsoleRequest`) and the handler tests use it::
+(through :class:`bot.fake_api.console.ConsoleRequest`) and the handler tests use it::
 
     api = LocalBotApi(see_every_chat=False)
     app = Application.builder().token("1:x").request(api).get_updates_request(api).build()

@@ -55,7 +55,7 @@ class BotHarness:
 
     @classmethod
     async def start(cls, services: Any) -> BotHarness:
-        from bot.app import build_application
+        from bot.app.application import build_application
 
         request = LocalBotApi(
             bot_id=BOT["id"],

@@ -17,7 +17,7 @@ import sys
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot.delivery.worker import DeliveryConfig, DeliveryWorker
 from storage import connect
 from storage.chats import ChatStore
 from storage.outbox import Outbox

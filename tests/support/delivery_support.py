@@ -11,10 +11,10 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.delivery.limits import ChatWindows, Pace
+from bot.delivery.worker import DeliveryConfig, DeliveryWorker, RetryPolicy
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
-from bot.limits import ChatWindows, Pace
 from bot.services import Services
 from tests.support.pipeline_support import add_chat, make_services
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app.application import build_application
 from bot.services import Services
 from tests.support.bot_fixtures import make_services
 from tests.support.emulator import Emulator

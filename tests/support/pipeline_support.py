@@ -58,7 +58,7 @@ def add_chat(
 
 def sync_topics(services: Services) -> None:
     """topic_rules from the presets, as the bot does at start-up."""
-    from bot.handlers.topics import topic_rules
+    from bot.app.handlers.topics import topic_rules
 
     services.chats.sync_topics(topic_rules())
 

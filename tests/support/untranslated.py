@@ -2,7 +2,7 @@
 
 Two checks, either of which fails a test:
 
-* **msgid fragments**: every English msgid of the template (bot/locale/messages.pot) is cut
+* **msgid fragments**: every English msgid of the template (bot/text/locale/messages.pot) is cut
   at its ``{fields}``, tags and line breaks; a fragment of two words or more found verbatim
   in the reply is English the catalog did not replace — unless the language's own catalog
   writes that fragment too (a command example such as ``/settings quiet 22:00-07:00``).
@@ -21,7 +21,7 @@ from functools import cache
 
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALE_DIR, catalog_path
+from bot.text.i18n import LOCALE_DIR, catalog_path
 
 _WORDS = (
     "the and with your you this that what when which from have has been would there their "

@@ -76,7 +76,7 @@ def main() -> int:
         original(self, fake, **(options | {"wait": 0.0}))
 
     yahoo.YahooProvider.__init__ = offline  # type: ignore[method-assign, assignment]
-    from bot.cli import main as cli
+    from bot.cli.main import main as cli
 
     return cli(["scan", "--source", "yahoo", *argv])
 

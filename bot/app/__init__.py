@@ -1,0 +1,2 @@
+"""The running bot: the Telegram Application, its handlers and jobs, update order, flood
+control, monitoring and the webhook server."""

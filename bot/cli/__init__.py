@@ -1,0 +1,2 @@
+"""The ``rotation-bot`` command: its subcommands (run, scan, backtest, rrg, backup, demo,
+chat) and their exit statuses."""

@@ -1,0 +1,2 @@
+"""Delivery: the outbox drained to Telegram within its limits, what each answer means, and the
+worker kept running."""

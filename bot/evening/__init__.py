@@ -1,0 +1,2 @@
+"""The evening scan: which rules, the closes fetched and checked, the pure engine run, the
+events recorded and fanned out to the outbox."""
