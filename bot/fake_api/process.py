@@ -20,7 +20,6 @@ import collections
 import os
 import signal
 import socket
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -171,21 +170,6 @@ def outbox_depth(path: Path) -> dict[str, int]:
         return Outbox(db).depth()
     finally:
         db.conn.close()
-
-
-class SentCounter:
-    """Counts ``sent`` rows while a bot runs: one plain reading connection, kept open (the
-    checks and migration of :func:`storage.connect` would take the write lock each time)."""
-
-    def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-
-    def __call__(self) -> int:
-        row = self.conn.execute("SELECT count(*) FROM outbox WHERE status = 'sent'").fetchone()
-        return int(row[0])
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 def free_port() -> int:

@@ -7,47 +7,38 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.fake_api.process import (
-    ROOT as ROOT,
-)
-from bot.fake_api.process import (
-    SECRET as SECRET,
-)
-from bot.fake_api.process import (
-    SETTINGS as SETTINGS,
-)
-from bot.fake_api.process import (
-    STARTED as STARTED,
-)
-from bot.fake_api.process import (
-    TOKEN as TOKEN,
-)
-from bot.fake_api.process import (
-    BotProcess as BotProcess,
-)
-from bot.fake_api.process import (
-    SentCounter as SentCounter,
-)
-from bot.fake_api.process import (
-    bot_env as bot_env,
-)
-from bot.fake_api.process import (
-    fake_api as fake_api,
-)
-from bot.fake_api.process import (
-    lost_and_duplicated as lost_and_duplicated,
-)
-from bot.fake_api.process import (
-    outbox_depth as outbox_depth,
-)
-from bot.fake_api.process import (
-    seed_broadcast as seed_broadcast,
-)
+from bot.fake_api.process import ROOT as ROOT
+from bot.fake_api.process import SECRET as SECRET
+from bot.fake_api.process import SETTINGS as SETTINGS
+from bot.fake_api.process import STARTED as STARTED
+from bot.fake_api.process import TOKEN as TOKEN
+from bot.fake_api.process import BotProcess as BotProcess
+from bot.fake_api.process import bot_env as bot_env
+from bot.fake_api.process import fake_api as fake_api
+from bot.fake_api.process import lost_and_duplicated as lost_and_duplicated
+from bot.fake_api.process import outbox_depth as outbox_depth
+from bot.fake_api.process import seed_broadcast as seed_broadcast
 from storage import close, connect
+
+
+class SentCounter:
+    """Counts ``sent`` rows while a bot runs: one plain reading connection, kept open (the
+    checks and migration of :func:`storage.connect` would take the write lock each time)."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+
+    def __call__(self) -> int:
+        row = self.conn.execute("SELECT count(*) FROM outbox WHERE status = 'sent'").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def damaged_database(path: Path) -> Path:
