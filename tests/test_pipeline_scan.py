@@ -296,12 +296,19 @@ def _chart_or_fail(event: Event, closes: pd.DataFrame) -> bytes | None:
 
 
 async def test_charts_drawn_in_a_process_pool_are_the_ones_a_thread_draws(tmp_path: Path) -> None:
-    """Charts drawn ahead in a process pool (``drawn``, as the demo does) are the files a
-    scan draws in its thread; a chart failing in a worker process leaves its alert without
-    a chart, the others keep theirs."""
+    """Charts drawn ahead in a process pool and handed to :func:`scan_with` (as the demo does)
+    are the files a scan draws in its thread; a chart failing in a worker process leaves its
+    alert without a chart, the others keep theirs."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from bot.evening.pipeline import active_rules, chart_folder, draw_charts_in, evaluate_session
+    from bot.evening.pipeline import (
+        Drawn,
+        active_rules,
+        chart_folder,
+        draw_charts_in,
+        evaluate_session,
+        scan_with,
+    )
 
     day = dt.date(2026, 8, 21)  # IWM and ^RUT records, an XLV/SPY cross, two RRG moves
     drawn = {}
@@ -314,13 +321,23 @@ async def test_charts_drawn_in_a_process_pool_are_the_ones_a_thread_draws(tmp_pa
                 result, frame = await evaluate_session(services, active_rules(services), day)
                 folder = chart_folder(services, day)
                 ahead = draw_charts_in(pool, result.events, frame, _chart_or_fail, folder)
-            report = await run_scan(
-                services,
-                day,
-                now=scan_time(day, 30),
-                chart_maker=_chart_or_fail,
-                drawn=ahead,
-            )
+            if ahead is None:
+                report = await run_scan(
+                    services, day, now=scan_time(day, 30), chart_maker=_chart_or_fail
+                )
+            else:
+                pooled = await ahead
+
+                async def from_pool(
+                    fresh: list[Event], *_: object, got: dict[str, str] = pooled
+                ) -> Drawn:
+                    return {e.key: got[e.key] for e in fresh if e.key in got}, None
+
+                rules = active_rules(services)
+                evaluated = evaluate_session(services, rules, day)
+                report = await scan_with(
+                    services, day, rules, evaluated, from_pool, now=scan_time(day, 30)
+                )
         charts = rows(services, "SELECT DISTINCT chart FROM outbox WHERE chart IS NOT NULL")
         drawn[way] = {Path(c).relative_to(tmp_path / way): Path(c).read_bytes() for (c,) in charts}
         assert report.new == 5 and report.messages > 0

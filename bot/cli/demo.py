@@ -40,23 +40,25 @@ from bot.cli.demo_screen import AboveProgress, DemoSummary, print_summary
 from bot.cli.main import DEFAULT_CHARTS_DIR as DEFAULT_CHARTS_DIR
 from bot.cli.main import UsageError, progress_bar
 from bot.delivery.worker import DeliveryConfig, DeliveryWorker
-from bot.evening.evaluate import Progress
+from bot.evening.evaluate import Progress, ScanResult
 from bot.evening.pipeline import (
-    DEFAULT_CHARTS,
+    Drawn,
     Evaluated,
     EventChart,
     active_rules,
     chart_folder,
     draw_charts_in,
-    run_scan,
+    scan_with,
 )
 from bot.evening.window import window_scans
 from bot.fake_api.console import OFFLINE_TOKEN, ConsoleRequest
+from bot.log_json import log_context
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.text.plain import SYNTHETIC_LABEL
 from market import calendar
 from market.sample import SAMPLE_END, SAMPLE_START, SampleProvider
+from signals.events import Event
 from signals.presets import PRESETS
 
 DEMO_CHAT = 777000001
@@ -304,16 +306,24 @@ async def _evening(
     drawn: Awaitable[dict[str, str]] | None,
     counts: dict[str, int],
 ) -> None:
-    """One session: the scan (its evaluation and charts already under way), then its
-    deliveries."""
-    report = await run_scan(
-        services,
-        day,
-        now=scan_time(day, services.settings.scan_delay_minutes),
-        chart_maker=None if drawn is None else DEFAULT_CHARTS,
-        evaluated=evaluated,
-        drawn=drawn,
-    )
+    """One session: the scan composed from its parts (its evaluation and charts already under
+    way, from the window's one pass and the chart processes), then its deliveries."""
+
+    async def ahead(fresh: list[Event], result: ScanResult, frame: pd.DataFrame) -> Drawn:
+        if drawn is None:
+            return {}, None
+        charts = await drawn
+        return {e.key: charts[e.key] for e in fresh if e.key in charts}, None
+
+    with log_context(session=day):
+        report = await scan_with(
+            services,
+            day,
+            active_rules(services),
+            evaluated,
+            ahead,
+            now=scan_time(day, services.settings.scan_delay_minutes),
+        )
     counts["sessions"] += 1
     counts["events"] += report.new
     counts["failed"] += report.status != "ok"

@@ -88,42 +88,49 @@ async def run_scan(
     now: dt.datetime | None = None,
     chart_maker: ChartMaker | None = DEFAULT_CHARTS,
     wake: Callable[[], None] | None = None,
-    evaluated: Awaitable[Evaluated] | None = None,
-    drawn: Awaitable[dict[str, str]] | None = None,
 ) -> ScanReport:
     """Scan ``session`` and queue its alerts; never raises for bad data or a failed fetch.
 
     ``now`` fixes the clock (quiet hours, mute, timestamps) for tests; ``wake`` tells the
-    delivery worker there is new mail. Every record logged meanwhile names the session.
-    The charts are drawn in a worker thread; ``evaluated`` is
-    :func:`evaluate_session` of the same rules and session (or its equal: the demo takes each
-    session's events from one causal pass over its window), computed ahead by a caller that
-    replays sessions one after another. A failure in it is the scan's failure, as if run here.
-    ``drawn``: the charts of the session's events, drawn ahead by such a caller (event key
-    -> file, as :func:`draw_charts_in` returns them); only the new events' are used.
-    """
+    delivery worker there is new mail. The charts are drawn in worker threads, in every
+    language a chat speaks (``chart_maker`` None: no charts). Every record logged meanwhile
+    names the session. The steps, for a caller that composes its own (the demo):
+    :func:`evaluate_session`, then :func:`scan_with`."""
+    rules = active_rules(services)
+
+    async def draw(fresh: list[Event], result: ScanResult, frame: pd.DataFrame) -> Drawn:
+        return await draw_in_threads(services, session, chart_maker, fresh, result, frame)
+
     with log_context(session=session):
-        return await _scan(services, session, now, chart_maker, wake, evaluated, drawn)
+        evaluated = evaluate_session(services, rules, session)
+        return await scan_with(services, session, rules, evaluated, draw, now=now, wake=wake)
 
 
-async def _scan(
+Drawn = tuple[dict[str, str], dict[str, dict[str, str]] | None]
+"""The new events' charts: the default language's by event key, and the others' by language."""
+Draw = Callable[[list[Event], ScanResult, pd.DataFrame], Awaitable[Drawn]]
+
+
+async def scan_with(
     services: Services,
     session: dt.date,
-    now: dt.datetime | None,
-    chart_maker: ChartMaker | None,
-    wake: Callable[[], None] | None,
-    evaluated: Awaitable[Evaluated] | None,
-    drawn: Awaitable[dict[str, str]] | None,
+    rules: list[Rule],
+    evaluated: Awaitable[Evaluated],
+    draw: Draw,
+    *,
+    now: dt.datetime | None = None,
+    wake: Callable[[], None] | None = None,
 ) -> ScanReport:
+    """An evening's scan from its parts: the scans row started, ``evaluated`` awaited (its
+    failure is the scan's, recorded and logged), the new events' charts from ``draw``, then
+    the messages recorded and fanned out in one transaction."""
 
     def clock() -> dt.datetime:
         return now or dt.datetime.now(dt.UTC)
 
-    provider = services.provider
-    rules = active_rules(services)
-    services.scans.start(session, provider.name, clock())
+    services.scans.start(session, services.provider.name, clock())
     try:
-        result, frame = await (evaluated or evaluate_session(services, rules, session))
+        result, frame = await evaluated
     except Exception as e:  # a source down after its retries, a bad file, a bug: logged
         log.exception("scan of %s failed", session)
         services.scans.fail(session, clock(), f"{type(e).__name__}: {e}")
@@ -133,36 +140,7 @@ async def _scan(
 
     known = services.events.known(e.key for e in result.events)
     fresh = [e for e in result.events if e.key not in known]
-    charts: dict[str, str] = {}  # the default language's, by event key
-    charts_in: dict[str, dict[str, str]] | None = None  # the others', by language
-    if drawn is not None:
-        ahead = await drawn
-        charts = {e.key: ahead[e.key] for e in fresh if e.key in ahead}
-    elif chart_maker is DEFAULT_CHARTS and fresh:
-        langs = [
-            DEFAULT_LANGUAGE,
-            *sorted(services.chats.languages() & set(LANGUAGES) - {DEFAULT_LANGUAGE}),
-        ]
-        folder = chart_folder(services, session)
-        drawn_in = await asyncio.gather(
-            *(
-                asyncio.to_thread(
-                    draw_charts,
-                    fresh,
-                    frame,
-                    _chart_maker(chart_maker, result.synthetic, lang),
-                    folder,
-                    lang,
-                )
-                for lang in langs
-            )
-        )
-        by_lang = dict(zip(langs, drawn_in, strict=True))
-        charts = by_lang.pop(DEFAULT_LANGUAGE)
-        charts_in = {lang: by_lang.get(lang, {}) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
-    elif chart_maker is not None and chart_maker is not DEFAULT_CHARTS and fresh:
-        folder = chart_folder(services, session)
-        charts = await asyncio.to_thread(draw_charts, fresh, frame, chart_maker, folder)
+    charts, charts_in = await draw(fresh, result, frame) if fresh else ({}, None)
     # gathered: the events and their charts; now the messages, then one transaction
     html, digest = messages(result)
     translated = {lang: messages(result, lang) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
@@ -198,6 +176,43 @@ async def _scan(
     return ScanReport(
         session, "ok", len(rules), len(result.events), len(new), fan.messages, result.problems
     )
+
+
+async def draw_in_threads(
+    services: Services,
+    session: dt.date,
+    chart_maker: ChartMaker | None,
+    fresh: list[Event],
+    result: ScanResult,
+    frame: pd.DataFrame,
+) -> Drawn:
+    """The new events' charts, drawn in worker threads: the default maker in every language a
+    chat speaks, another maker once, None none."""
+    if chart_maker is None:
+        return {}, None
+    folder = chart_folder(services, session)
+    if chart_maker is not DEFAULT_CHARTS:
+        return await asyncio.to_thread(draw_charts, fresh, frame, chart_maker, folder), None
+    langs = [
+        DEFAULT_LANGUAGE,
+        *sorted(services.chats.languages() & set(LANGUAGES) - {DEFAULT_LANGUAGE}),
+    ]
+    drawn_in = await asyncio.gather(
+        *(
+            asyncio.to_thread(
+                draw_charts,
+                fresh,
+                frame,
+                _chart_maker(chart_maker, result.synthetic, lang),
+                folder,
+                lang,
+            )
+            for lang in langs
+        )
+    )
+    by_lang = dict(zip(langs, drawn_in, strict=True))
+    charts = by_lang.pop(DEFAULT_LANGUAGE)
+    return charts, {lang: by_lang.get(lang, {}) for lang in LANGUAGES if lang != DEFAULT_LANGUAGE}
 
 
 def recent_sessions(session: dt.date, count: int = MAX_COOLDOWN) -> list[dt.date]:
