@@ -74,20 +74,25 @@ class WebhookBot:
         self.url = f"http://127.0.0.1:{port}{PATH}"
 
 
+def webhook_env(base_url: str, database: Path, port: int, **extra: str) -> dict[str, str]:
+    """The bot's environment in webhook mode on 127.0.0.1:``port`` with :data:`SECRET`."""
+    return bot_env(
+        base_url,
+        database,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}{PATH}",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET=SECRET,
+        **extra,
+    )
+
+
 @contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path) -> AsyncIterator[WebhookBot]:
     """The bot in webhook mode under ``ulimit -n 1024``, up (its webhook registered and the
     application running) and /healthz answering; stopped cleanly at the end."""
     port, metrics = free_port(), free_port()
     async with FakeBotApi(max_long_poll=0.2) as api:
-        env = bot_env(
-            api.base_url,
-            tmp_path / "bot.sqlite",
-            WEBHOOK_URL=f"http://127.0.0.1:{port}{PATH}",
-            WEBHOOK_PORT=str(port),
-            WEBHOOK_SECRET=SECRET,
-            METRICS_PORT=str(metrics),
-        )
+        env = webhook_env(api.base_url, tmp_path / "bot.sqlite", port, METRICS_PORT=str(metrics))
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ import pytest
 
 from bot.delivery.worker import PAID_CONCURRENCY
 from bot.fake_api import Fault
+from bot.fake_api.process import free_port
 from bot.fake_api.server import FakeBotApi
 from storage import close, connect
 from tests.support.bot_process import (
@@ -62,12 +62,6 @@ def assert_one_line_failure(bot: BotProcess, status: int, code: int, *words: str
     for word in words:
         assert word in bot.last_line, bot.last_line
     assert_no_token(bot)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- start-up: the token and the Bot API ------------------------------------------------------

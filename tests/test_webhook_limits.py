@@ -35,8 +35,9 @@ from bench.webhook_flood import (
     open_idle,
     own_fds,
     running_bot,
+    webhook_env,
 )
-from bot.fake_api.process import BotProcess, bot_env, wait_for
+from bot.fake_api.process import BotProcess, wait_for
 from bot.fake_api.server import FakeBotApi
 
 pytestmark = pytest.mark.faults
@@ -125,13 +126,7 @@ async def test_a_webhook_port_in_use_is_one_line_and_no_set_webhook(tmp_path: Pa
         taken.listen()
         port = taken.getsockname()[1]
         async with FakeBotApi(max_long_poll=0.2) as api:
-            env = bot_env(
-                api.base_url,
-                tmp_path / "bot.sqlite",
-                WEBHOOK_URL=f"http://127.0.0.1:{port}{PATH}",
-                WEBHOOK_PORT=str(port),
-                WEBHOOK_SECRET=SECRET,
-            )
+            env = webhook_env(api.base_url, tmp_path / "bot.sqlite", port)
             bot = await BotProcess.start(env, tmp_path)
             try:
                 status = await bot.wait()
