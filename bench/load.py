@@ -21,7 +21,7 @@ its chat arriving at the fake API (a /chart's "sending a photo…" action is not
 Printed: p50/p95/p99/max per command, the late /help, how long until all were answered, and
 the bot's error lines if it logged any. ``--py-spy FILE`` samples the bot meanwhile.
 
-:func:`run` is what tests/test_bench_load.py calls with :data:`SMOKE`, so this does not rot.
+:func:`run` is what tests/bench/test_load.py calls with :data:`SMOKE`, so this does not rot.
 """
 
 from __future__ import annotations

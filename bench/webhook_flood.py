@@ -3,7 +3,7 @@
     python bench/webhook_flood.py
 
 The bot runs in webhook mode under systemd's default ``ulimit -n 1024`` against the fake Bot
-API (the fixtures of tests/test_webhook_limits.py). Printed: how many idle connections were
+API (the fixtures of tests/bot/app/test_webhook_limits.py). Printed: how many idle connections were
 opened and how long the bot then took to answer a real update and /healthz, how many bytes it
 logged meanwhile; its memory (VmRSS, VmHWM) before and after 20 posts of 10 MB without the
 secret; the time those took. With PTB's own server (before issue 22) the update and /healthz

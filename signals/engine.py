@@ -9,8 +9,8 @@ print or a gap there: such a firing was never announced, so it is neither an eve
 "earlier time" in the statistics), compute follow-up statistics from the rule's whole
 history of the remaining firings, and write as events only the firings
 between ``start`` and ``end``. Because the statistics never depend on the date filter, a
-one-day scan's follow-ups are identical to a backtest's (tests/test_engine.py,
-tests/test_no_lookahead.py).
+one-day scan's follow-ups are identical to a backtest's (tests/signals/test_engine.py,
+tests/signals/test_no_lookahead.py).
 
 Cost: per rule, a few numpy passes over the frame. The follow-ups of every rule are then
 computed together as arrays (:func:`signals.followup.followup_columns`), and the events stay

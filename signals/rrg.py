@@ -19,7 +19,7 @@ data from RRG Online and Stockcharts.com the best": schuler-ph/RelativeRotationG
 (process_data.py reads rows newest first, so its ``idx + n - 1`` is n-1 weeks *earlier*.)
 The first point therefore needs ``2n + 2m - 3`` weekly closes (31 with the defaults):
 :func:`weeks_needed`. Two differences from the cited code, neither of which changes a
-quadrant on more than 0.3% of real sector-weeks (tests/test_rrg_reference.py): its MySQL
+quadrant on more than 0.3% of real sector-weeks (tests/signals/test_rrg_reference.py): its MySQL
 columns round every stored value to two decimals, and it reads Alpha Vantage's unadjusted
 weekly closes where we read adjusted ones.
 

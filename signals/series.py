@@ -8,7 +8,7 @@ called on its own, as the tests do) everything is computed afresh, with identica
 
 Every helper here is causal by construction: a value at row *i* depends only on rows
 ``<= i``. Rolling sums use a prefix sum, so the value at *i* is bit-for-bit the same whether
-or not later rows exist (tests/test_no_lookahead.py relies on that).
+or not later rows exist (tests/signals/test_no_lookahead.py relies on that).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Rows moved back in time, for the benches and tests that simulate months of evenings in
-seconds (bench/retention.py, tests/test_retention.py).
+seconds (bench/retention.py, tests/storage/test_retention.py).
 
 The bot never calls this: an outbox row's ``created_at`` is SQLite's clock at the insert.
 A simulation writes an evening with the real code (storage/evening.py) and then dates its

@@ -208,7 +208,7 @@ class Outbox:
         shutdown, those whose send was cut short).
 
         Some of them reached Telegram before the crash and will be sent again: at most the
-        worker's concurrency (tests/test_crash_recovery.py measures it)."""
+        worker's concurrency (tests/bot/delivery/test_crash_recovery.py measures it)."""
         cur = self.db.execute(
             "UPDATE outbox SET status = 'pending', error = ? WHERE status = 'sending'", [reason]
         )

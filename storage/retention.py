@@ -11,7 +11,7 @@ Why pruning can never make an evening be sent twice: the outbox's ``UNIQUE (chat
 is only the second guard. The first is the events table: an evening records its events with
 ``INSERT OR IGNORE`` and fans out only the ones that were new (storage/evening.py), so as long
 as a session's events are kept, a re-run of its scan queues nothing, with or without its
-outbox rows (tests/test_retention.py proves it on a pruned evening); and they are kept two
+outbox rows (tests/storage/test_retention.py proves it on a pruned evening); and they are kept two
 weeks longer than its messages. The bot scans only the latest closed session (at its scan
 time, at start-up if missed, and its retries within the hours before the next one): a session
 whose messages are past the retention is never scanned into the live database again, so

@@ -39,7 +39,7 @@ query): a text or caption of at most 4,096 UTF-16 units, its entities, the messa
 to (the same again) and a quote, an inline keyboard of at most 100 buttons (<= 64 bytes of
 callback data each): a long message with a reply and a big keyboard is under 100 kB. The worst we
 can build (every character an emoji sent as ``\\uXXXX\\uXXXX``, an entity per character in the
-text, the reply and the quote; tests/test_webhook_server.py) is just under 1 MB, so 2 MiB
+text, the reply and the quote; tests/bot/app/test_webhook_server.py) is just under 1 MB, so 2 MiB
 keeps a margin over any update while a 10 MB or 100 MB post is refused unread; and only a
 sender with the secret gets a body read at all.
 """

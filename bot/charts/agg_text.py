@@ -12,7 +12,7 @@ one bitmap serves every colour.
 
 A line is drawn at its position to :data:`PHASES` of a pixel (matplotlib: 1/64), so a
 bitmap serves every position with the same fraction; the glyphs may land up to 1/16 px from
-where matplotlib puts them, well within what tests/test_chart_pictures.py's comparison with
+where matplotlib puts them, well within what tests/bot/charts/test_chart_pictures.py's comparison with
 the reference pictures allows. Rotated, math and non-antialiased text, and text with
 OpenType features or a language set, go to matplotlib's own path unchanged.
 

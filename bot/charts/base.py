@@ -14,7 +14,7 @@ the global rcParams; every size and colour is passed explicitly, so charts can b
 in worker threads at once (each thread reuses its own figures: bot.charts.canvas.figure).
 
 Determinism. The PNG carries no "Software" or date chunk; the same frame gives the same
-bytes on every run (tests/test_charts.py checks).
+bytes on every run (tests/bot/charts/test_charts.py checks).
 """
 
 from __future__ import annotations

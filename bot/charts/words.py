@@ -4,7 +4,7 @@ Every chart function takes ``lang`` (a code of :data:`bot.text.i18n.LANGUAGES`; 
 and writes its texts through the catalogs (``t("...")``, the msgids are the English texts)
 and its numbers and dates through Babel. English keeps the exact f-strings and matplotlib
 month names the charts have always drawn, so an English chart is the same picture as before
-(tests/test_chart_pictures.py); German and Spanish write ``4,25 %``, ``Okt.``, ``30.10.2026``.
+(tests/bot/charts/test_chart_pictures.py); German and Spanish write ``4,25 %``, ``Okt.``, ``30.10.2026``.
 """
 
 from __future__ import annotations

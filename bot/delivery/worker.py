@@ -9,7 +9,7 @@ re-sent at start-up (:meth:`storage.outbox.Outbox.requeue_in_flight`). How many 
 in flight follows the rate and the measured round trip (:attr:`DeliveryWorker.target_in_flight`).
 Texts go out through a lean client (bot/delivery/lean_client.py) where the bot's requests allow it.
 
-Limits (our own limiter; tests/test_delivery.py and bench/delivery.py measure it):
+Limits (our own limiter; tests/bot/delivery/test_delivery.py and bench/delivery.py measure it):
 
 * overall: ``rate`` messages/s (30; 1000 with paid broadcasts), paced evenly and never more
   than ``rate`` in any one second (:class:`bot.delivery.limits.Pace`), so the bot stays under

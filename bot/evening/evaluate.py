@@ -269,7 +269,7 @@ def backtest(
 
     The engine is causal (an event on day D reads rows up to D only, and the calendar's
     knowledge of which sessions end a month), so one pass over the history gives exactly the
-    events a scan run each evening would have produced; tests/test_no_lookahead.py holds the
+    events a scan run each evening would have produced; tests/signals/test_no_lookahead.py holds the
     engine to that.
     """
     rules = unique(rules)

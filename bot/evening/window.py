@@ -35,8 +35,8 @@ async def window_scans(
     """Each session's :data:`~bot.evening.pipeline.Evaluated` (its scan result and the closes up to
     it) from one pass of the engine over ``start``..``end``, in a thread.
 
-    The engine is causal (tests/test_no_lookahead.py), so the events dated D are those an
-    evening scan of D finds (tests/test_demo.py compares the two, session by session): 251
+    The engine is causal (tests/signals/test_no_lookahead.py), so the events dated D are those an
+    evening scan of D finds (tests/bot/cli/test_demo.py compares the two, session by session): 251
     evaluations over 25 years of closes become one, with the rules too young to fire said as
     each scan says them.
 
