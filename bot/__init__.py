@@ -2,3 +2,7 @@
 
 This is the only package that touches Telegram.
 """
+
+from bot.errors import BotError
+
+__all__ = ["BotError"]

@@ -4,4 +4,6 @@ import sys
 
 from bot.cli.main import main
 
+__all__: list[str] = []
+
 sys.exit(main())

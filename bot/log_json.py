@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar, Token
 from typing import Any
 
+__all__ = ["CHAT_ID", "SESSION", "JsonFormatter", "log_context"]
+
 CHAT_ID: ContextVar[int | None] = ContextVar("chat_id", default=None)
 SESSION: ContextVar[str | None] = ContextVar("session", default=None)
 

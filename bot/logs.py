@@ -41,6 +41,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.settings import Settings
 
+__all__ = [
+    "FLOOD_LIMIT",
+    "FLOOD_WINDOW",
+    "FORMAT",
+    "NOISY_LOGGERS",
+    "REDACTED",
+    "FloodGate",
+    "RedactToken",
+    "configure_logging",
+    "install_hooks",
+    "scrub",
+    "secrets_of",
+    "settings_secrets",
+]
+
 REDACTED = "[REDACTED]"
 NOISY_LOGGERS = ("httpx", "httpcore")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from storage.rules import RuleStore
     from storage.scans import ScanLog
 
+__all__ = ["Services", "market_provider", "open_services"]
+
 
 @dataclass
 class Services:

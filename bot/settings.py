@@ -16,7 +16,24 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.errors import BotError
 from signals.rules import NEW_YORK
+
+__all__ = [
+    "LOG_LEVELS",
+    "OFFLINE_TOKEN",
+    "SOURCE_FORMS",
+    "TELEGRAM_WEBHOOK_PORTS",
+    "TOKEN_PATTERN",
+    "WEBHOOK_SECRET_PATTERN",
+    "Settings",
+    "SettingsError",
+    "WebApp",
+    "Webhook",
+    "is_listen_address",
+    "is_time_zone",
+    "load_settings",
+]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SOURCE_FORMS = "sample | yahoo | csv:PATH"
@@ -42,6 +59,14 @@ class Settings(BaseSettings):
     database_path: Path = Path("rotation-bot.sqlite")
     data_source: str | None = None  # None: the command's own default (source_for)
     cache_dir: Path = Path("~/.cache/rotation-bot").expanduser()
+    # Past these the data source is "unavailable": a command's answer says so (its download
+    # may go on in the background), the evening scan fails, saying so, and is retried.
+    data_timeout: float = Field(
+        default=3.0, gt=0, le=600, description="seconds a command waits for the data source"
+    )
+    scan_data_timeout: float = Field(
+        default=300.0, gt=0, le=3600, description="seconds the evening scan waits for its data"
+    )
     scan_delay_minutes: int = Field(default=30, ge=0, le=600)
     default_timezone: str = NEW_YORK
     max_rules_per_chat: int = Field(default=50, ge=1, le=1000)
@@ -60,10 +85,21 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # The Mini App (bot/webapp/): WEBAPP_URL, the public https address a proxy maps to
+    # WEBAPP_LISTEN:WEBAPP_PORT, turns it on; a launch's initData is good for so many hours.
+    webapp_url: str | None = None
+    webapp_listen: str = "127.0.0.1"
+    webapp_port: int = Field(default=8088, ge=1, le=65535)
+    webapp_max_age_hours: float = Field(default=24.0, gt=0, le=24 * 365)
     inline_chat_id: int | None = None
 
     @field_validator(
-        "metrics_port", "webhook_url", "webhook_secret", "inline_chat_id", mode="before"
+        "metrics_port",
+        "webhook_url",
+        "webhook_secret",
+        "inline_chat_id",
+        "webapp_url",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -114,7 +150,7 @@ class Settings(BaseSettings):
             raise ValueError(f"LOG_LEVEL must be one of {' | '.join(LOG_LEVELS)}, not {value!r}")
         return text
 
-    @field_validator("metrics_listen", "webhook_listen", mode="before")
+    @field_validator("metrics_listen", "webhook_listen", "webapp_listen", mode="before")
     @classmethod
     def _address(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):
@@ -239,6 +275,25 @@ class Settings(BaseSettings):
             secret=secret,
         )
 
+    def webapp(self) -> WebApp | None:
+        """The Mini App's parameters when WEBAPP_URL is set (None: no Mini App); raises
+        ValueError with a one-line reason for an address Telegram would not open."""
+        if not self.webapp_url:
+            return None
+        raw = self.webapp_url.strip()
+        url = urlsplit(raw)
+        if url.scheme != "https" or not url.hostname or url.query or url.fragment:
+            raise ValueError(
+                f"WEBAPP_URL must be the public https:// address of the Mini App (Telegram "
+                f"opens only HTTPS pages; a reverse proxy maps it to WEBAPP_PORT), not {raw!r}"
+            )
+        return WebApp(
+            url=raw,
+            listen=self.webapp_listen,
+            port=self.webapp_port,
+            max_age=self.webapp_max_age_hours * 3600,
+        )
+
 
 def is_time_zone(name: str) -> bool:
     """Whether ``name`` is an IANA zone the system's (or tzdata's) database knows."""
@@ -277,6 +332,18 @@ class Webhook:
     secret: str = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class WebApp:
+    """Where Telegram opens the Mini App (``url``) and where the bot serves it: the proxy in
+    front maps ``url`` to ``listen:port``; a launch's initData older than ``max_age`` seconds
+    is refused."""
+
+    url: str
+    listen: str
+    port: int
+    max_age: float
+
+
 def load_settings() -> Settings:
     """Settings from the environment and ``.env``; a malformed value is a ValueError in one
     line naming the variable (pydantic's own report spans several lines and may quote it)."""
@@ -296,5 +363,5 @@ def _problem(err: Any) -> str:
     return msg if msg.startswith(name + " ") else f"{name}: {msg}"
 
 
-class SettingsError(ValueError):
+class SettingsError(BotError, ValueError):
     """A setting that cannot be read (``rotation-bot: error: ...``, exit status 2)."""

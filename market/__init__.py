@@ -5,6 +5,7 @@ with one tidy frame (a DatetimeIndex of sessions, one float column per ticker) a
 :class:`~market.base.NoData` for every ticker it could not serve.
 """
 
-from market.base import Closes, MarketDataError, NoData, Provider
+from market.base import Closes, NoData, Provider
+from market.errors import MarketDataError
 
 __all__ = ["Closes", "MarketDataError", "NoData", "Provider"]

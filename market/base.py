@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from market.errors import MarketDataError
 from signals.sentence import Sentence
 
 if TYPE_CHECKING:
@@ -14,9 +15,19 @@ if TYPE_CHECKING:
 
     from market.ticker_check import TickerCheck
 
-
-class MarketDataError(Exception):
-    """Data could not be had at all (bad file, network down after retries): say why, for a human."""
+__all__ = [
+    "NO_CLOSES",
+    "Closes",
+    "Coverage",
+    "MarketDataError",
+    "NoData",
+    "PriceCache",
+    "Provider",
+    "Valuations",
+    "split_missing",
+    "tidy",
+    "valuation_of",
+]
 
 
 @dataclass(frozen=True, slots=True)

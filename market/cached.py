@@ -32,6 +32,8 @@ from market.base import (
     valuation_of,
 )
 
+__all__ = ["FROM_THE_START", "OVERLAP_DAYS", "RESTATED_TOLERANCE", "CachedProvider"]
+
 FROM_THE_START = dt.date.min
 """Coverage of a request for "everything the source has" (``start=None``)."""
 OVERLAP_DAYS = 7

@@ -27,6 +27,8 @@ import pandas as pd
 from market.base import Closes, MarketDataError, NoData, Valuations, split_missing, tidy
 from signals.sentence import Sentence, message_of
 
+__all__ = ["CLOSE_COLUMNS", "DATE_COLUMNS", "MISSING", "CsvProvider"]
+
 DATE_COLUMNS = ("date", "datetime", "timestamp", "time")
 CLOSE_COLUMNS = ("adj close", "adj_close", "adjclose", "adjusted close", "close")
 MISSING = frozenset({"", "null", "nan", "na", "n/a", "none", "."})

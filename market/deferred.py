@@ -15,6 +15,8 @@ from typing import Any
 
 from market.base import Closes, Provider
 
+__all__ = ["Deferred"]
+
 
 class Deferred:
     """Stands for the provider ``opener`` returns, calling it at the first use; anything

@@ -27,6 +27,8 @@ from enum import StrEnum
 from signals.presets import PRESETS
 from signals.rules import RATE_TICKERS
 
+__all__ = ["QUOTE_TYPES", "TABLE", "SeriesKind", "kind_of"]
+
 
 class SeriesKind(StrEnum):
     STOCK = "stock"

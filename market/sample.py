@@ -42,6 +42,24 @@ from market import calendar
 from market.base import Closes, NoData, Valuations, split_missing
 from signals.sentence import Sentence
 
+__all__ = [
+    "DESCRIPTION",
+    "EQUITIES",
+    "FIRST_DATE",
+    "REGIMES",
+    "REVERSION",
+    "SAMPLE_END",
+    "SAMPLE_START",
+    "SECTORS",
+    "SEED",
+    "TICKERS",
+    "TRADING_DAYS",
+    "Regime",
+    "SampleProvider",
+    "describe",
+    "sample_closes",
+]
+
 SEED = 20250918
 SAMPLE_START = dt.date(2001, 1, 2)
 SAMPLE_END = dt.date(2026, 10, 30)

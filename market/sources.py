@@ -7,6 +7,8 @@ from pathlib import Path
 from market.base import MarketDataError, Provider
 from signals.sentence import Sentence
 
+__all__ = ["SPECS", "check_spec", "open_provider"]
+
 SPECS = "sample | yahoo | csv:DIR | csv:FILE.csv"
 
 

@@ -15,6 +15,8 @@ import pandas as pd
 
 from market.kinds import SeriesKind
 
+__all__ = ["DataProblem", "TickerCheck"]
+
 
 @dataclass(frozen=True, slots=True)
 class DataProblem:

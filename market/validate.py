@@ -38,15 +38,31 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from market import calendar
-from market.base import Closes, NoData
+from market.base import Closes, NoData, Provider
 from market.kinds import SeriesKind, kind_of
 from market.ticker_check import DataProblem, TickerCheck
 from signals.sentence import Sentence, joined
+
+__all__ = [
+    "FUTURE_FACTOR",
+    "FUTURE_LOOKBACK",
+    "MAX_QUIET_WEEKDAYS",
+    "NYSE_HOLIDAYS_FROM",
+    "PRICE_FACTOR",
+    "RATE_LIMIT",
+    "RATE_POINTS",
+    "REFILL_SESSIONS",
+    "REVERT",
+    "Validated",
+    "quiet_rows",
+    "validate",
+]
 
 PRICE_FACTOR = 5.0
 """A price moving beyond x5 or /5 in one session is suspicious (the largest real moves in the
@@ -121,12 +137,12 @@ def validate(closes: Closes, quote_types: Mapping[str, str] | None = None) -> Cl
 class Validated:
     """A provider whose every answer has passed :func:`validate`."""
 
-    def __init__(self, inner) -> None:
+    def __init__(self, inner: Provider) -> None:
         self.inner = inner
         self.name = inner.name
         self.synthetic = inner.synthetic
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)  # last_session, files(), fetches ...
 
     def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
@@ -195,7 +211,9 @@ def _measure(kind: SeriesKind, prev: float, value: float, scale: float) -> float
     return abs(value - prev) / (FUTURE_FACTOR * max(scale, 1e-9))
 
 
-def _moves(values: np.ndarray, dates: pd.DatetimeIndex, good: np.ndarray, check: TickerCheck):
+def _moves(
+    values: np.ndarray, dates: pd.DatetimeIndex, good: np.ndarray, check: TickerCheck
+) -> None:
     """Find suspicious moves among the good values; quarantine those the next session undoes."""
     t, kind = check.ticker, check.kind
     idx = np.flatnonzero(good)

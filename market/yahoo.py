@@ -60,6 +60,8 @@ from market.yahoo_valuation import YahooValuations
 from market.yfinance_state import DOWNLOAD_LOCK, configure_cache, new_session, quiet_yfinance
 from signals.sentence import Sentence
 
+__all__ = ["NOT_CLOSED_REASON", "YahooProvider"]
+
 log = logging.getLogger(__name__)
 
 NOT_CLOSED_REASON = Sentence("no closed session in the requested range")

@@ -20,7 +20,27 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from market.errors import MarketDataError
 from signals.sentence import Sentence
+
+__all__ = [
+    "DEFAULT_REASON",
+    "RATE_LIMIT_MARKERS",
+    "TRANSIENT_NAMES",
+    "YAHOO_SAYS",
+    "ErrorText",
+    "Failure",
+    "Traffic",
+    "Transient",
+    "as_said",
+    "cause_of",
+    "classify",
+    "is_transient_exception",
+    "listen",
+    "one_line",
+    "symbol_of",
+    "watch",
+]
 
 DEFAULT_REASON = Sentence("no prices returned (delisted or unknown symbol?)")
 
@@ -181,7 +201,7 @@ def listen() -> Iterator[ErrorText]:
         logger.removeHandler(handler)
 
 
-class Transient(Exception):
+class Transient(MarketDataError):
     """Some tickers failed for a reason worth retrying (internal: drives tenacity)."""
 
     def __init__(self, failures: dict[str, Failure]) -> None:

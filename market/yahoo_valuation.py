@@ -26,6 +26,8 @@ import yfinance as yf
 from market.base import Valuations
 from market.yahoo_traffic import one_line
 
+__all__ = ["FIELD", "KEEP_SECONDS", "MISS_SECONDS", "YahooValuations", "trailing_pe"]
+
 log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 6 * 3600.0

@@ -13,6 +13,8 @@ from typing import Any
 
 import yfinance as yf
 
+__all__ = ["DOWNLOAD_LOCK", "configure_cache", "new_session", "quiet_yfinance"]
+
 log = logging.getLogger("market.yahoo")  # where these lines always were
 
 # yfinance keeps one process-wide session/cookie/crumb (the YfData singleton) and switches it

@@ -13,7 +13,7 @@ from signals.kind import RuleError, SignalKind
 from signals.rules import ParamValue, Rule, normalise_ticker, split_subject
 from signals.sentence import Sentence
 
-__all__ = ["KINDS", "RuleError", "SignalKind", "rule"]
+__all__ = ["KINDS", "rule"]
 
 
 KINDS: dict[str, SignalKind] = {

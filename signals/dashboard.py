@@ -29,6 +29,23 @@ from signals import rrg, series
 from signals.presets import SECTORS
 from signals.rules import Context, split_subject
 
+__all__ = [
+    "BENCHMARK",
+    "MONTH",
+    "PAIRS",
+    "QUARTER",
+    "RECORD",
+    "SECTOR_NAMES",
+    "TICKERS",
+    "YIELD",
+    "Dashboard",
+    "Gauge",
+    "Level",
+    "RecordDistance",
+    "SectorStrength",
+    "dashboard",
+]
+
 PAIRS: tuple[tuple[str, str], ...] = (
     ("IWM/SPY", "Small vs large caps"),
     ("IWD/IWF", "Value vs growth"),

@@ -37,10 +37,34 @@ import unicodedata
 from collections.abc import Callable
 
 from signals import phrases
+from signals.errors import SignalsError
 from signals.kind import RuleError
 from signals.phrases import TICKER
 from signals.rules import Rule
 from signals.sentence import Sentence, message_of
+
+__all__ = [
+    "ARABIC_SEPARATORS",
+    "AVERAGE",
+    "DRAWDOWN",
+    "EXAMPLES",
+    "FULL_WIDTH",
+    "KEYWORDS",
+    "LEVEL",
+    "MAX_LENGTH",
+    "MONTH",
+    "OPERATORS",
+    "PAIR_MONTH",
+    "READERS",
+    "RECORD",
+    "RIVALS",
+    "RRG",
+    "SUBJECT",
+    "VOCABULARY",
+    "ParseError",
+    "Reader",
+    "parse_rule",
+]
 
 SUBJECT = re.compile(
     rf"^(?P<a>{TICKER})(?:\s*(?:/|\bVS\b\.?|\bVERSUS\b|\bAGAINST\b)\s*(?P<b>{TICKER}))?"
@@ -70,7 +94,7 @@ EXAMPLES = (
 AVERAGE, RECORD, LEVEL, DRAWDOWN, PAIR_MONTH, MONTH, RRG = EXAMPLES
 
 
-class ParseError(ValueError):
+class ParseError(SignalsError, ValueError):
     """A rule text we cannot read; the message is for the person who typed it."""
 
 

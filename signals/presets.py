@@ -16,6 +16,17 @@ from signals.kind import RuleError
 from signals.rules import Rule, unique
 from signals.sentence import Sentence
 
+__all__ = [
+    "LEVEL_BAND",
+    "PRESETS",
+    "SECTORS",
+    "TREND_SECTORS",
+    "Preset",
+    "all_preset_rules",
+    "preset",
+    "preset_tickers",
+]
+
 SECTORS = ("XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP", "XLRE", "XLU", "XLV", "XLY")
 """The 11 Select Sector SPDR ETFs."""
 TREND_SECTORS = ("XLC", "XLRE", "XLE", "XLV")

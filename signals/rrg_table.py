@@ -20,6 +20,8 @@ from signals import rrg, series
 from signals.rules import Context
 from signals.sentence import Sentence
 
+__all__ = ["Point", "Table", "table"]
+
 
 @dataclass(frozen=True, slots=True)
 class Point:

@@ -16,6 +16,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = [
+    "NEW_YORK",
+    "RATE_TICKERS",
+    "Context",
+    "ParamValue",
+    "Rule",
+    "normalise_ticker",
+    "split_subject",
+    "unique",
+]
+
 ParamValue = int | float | str
 
 NEW_YORK = "America/New_York"

@@ -4,7 +4,7 @@ Open a database with :func:`storage.db.connect`; it checks the file (:mod:`stora
 and applies the versioned schema on open. :mod:`storage.lock` keeps one bot per database.
 """
 
-from storage.checks import StorageError
 from storage.db import Database, close, connect
+from storage.errors import StorageError
 
 __all__ = ["Database", "StorageError", "close", "connect"]

@@ -14,6 +14,8 @@ import sqlite_utils
 
 from storage.db import stamp
 
+__all__ = ["date_outbox", "last_outbox_id"]
+
 
 def last_outbox_id(db: sqlite_utils.Database) -> int:
     return int(db.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0])

@@ -15,8 +15,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.checks import findings
-from storage.db import StorageError
+from storage.checks import StorageError, findings
+
+__all__ = ["Backup", "backup", "quick_check"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from signals.rules import Rule
 from storage.db import Database, transaction
 from storage.rules import RuleStore
 
+__all__ = ["CHAT_COLUMNS", "add_chats", "add_rule", "queue", "subscribe"]
+
 CHAT_COLUMNS = ("id", "kind", "tz", "quiet_start", "quiet_end", "digest", "muted_until", "active")
 
 

@@ -9,12 +9,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
 from signals.rules import NEW_YORK
 from storage.db import transaction
+
+__all__ = [
+    "CHAT_KINDS",
+    "COLUMNS",
+    "MAX_COOLDOWN",
+    "SUB_MODES",
+    "Chat",
+    "ChatStore",
+    "Subscription",
+    "chat_zone",
+]
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +100,7 @@ class Subscription:
 SUB_MODES = ("on", "silent")
 
 
-def _chat(row: tuple) -> Chat:
+def _chat(row: tuple[Any, ...]) -> Chat:
     (cid, kind, title, username, tz, qs, qe, digest, muted, active, why, linked, lang, keep) = row
     return Chat(
         id=cid,

@@ -22,13 +22,27 @@ import re
 import sqlite3
 from pathlib import Path
 
+from storage.errors import StorageError
+
+__all__ = [
+    "NULL_FINDING",
+    "RESTORE_HINT",
+    "Busy",
+    "Damaged",
+    "FolderMissing",
+    "Lost",
+    "ReadOnly",
+    "StorageError",
+    "TooNew",
+    "check_file",
+    "check_folder",
+    "check_sound",
+    "check_version",
+    "explain",
+    "findings",
+]
+
 RESTORE_HINT = "restore the latest backup (README: 'Where the data lives, and backups')"
-
-
-class StorageError(Exception):
-    """The database cannot be opened or brought up to date (a bad path, a locked, read-only or
-    corrupt file): said in one line by the commands, so that nothing outside storage/ needs to
-    know SQLite's own exceptions."""
 
 
 class FolderMissing(StorageError):

@@ -23,7 +23,6 @@ from typing import Any
 from storage.checks import (
     StorageError,
     check_file,
-    check_folder,
     check_sound,
     check_version,
     explain,
@@ -52,7 +51,19 @@ def _hidden(*names: str) -> Iterator[None]:
 with _hidden("pandas", "numpy"):  # sqlite-utils loads both, if installed, only to map their
     import sqlite_utils  # types when it creates a table from rows; storage/ writes its own SQL
 
-__all__ = ["Database", "StorageError", "check_folder", "close", "connect", "transaction"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "SQLITE_VERSION",
+    "Database",
+    "close",
+    "connect",
+    "migrate",
+    "parse_stamp",
+    "remove_files",
+    "schema_version",
+    "stamp",
+    "transaction",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +71,24 @@ SQLITE_VERSION = sqlite3.sqlite_version
 """The SQLite library's version (benchmarks print it with their figures)."""
 
 BUSY_TIMEOUT_MS = 5000
+"""Milliseconds a statement waits for another program's write lock before
+:class:`~storage.checks.Busy` (:func:`connect` takes another for a test that wants it sooner)."""
 
 Database = sqlite_utils.Database
 """The handle every store takes; callers outside storage/ only pass it along."""
 
 
-def connect(path: str | Path = ":memory:", *, any_thread: bool = False) -> Database:
+def connect(
+    path: str | Path = ":memory:",
+    *,
+    any_thread: bool = False,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+) -> Database:
     """A checked, migrated database at ``path`` (``":memory:"`` for a throw-away one).
 
     ``any_thread`` lifts sqlite3's same-thread check, for a connection that its owner
-    serialises itself with a lock (the price cache, used from worker threads).
+    serialises itself with a lock (the price cache, used from worker threads);
+    ``busy_timeout_ms`` is SQLite's wait for another program's write lock.
     Raises :class:`StorageError` (a subclass saying what is wrong) when the file cannot be
     opened, checked or migrated; a file this call created is removed again in that case.
     """
@@ -77,7 +96,7 @@ def connect(path: str | Path = ":memory:", *, any_thread: bool = False) -> Datab
     check_file(path)
     existed = memory or Path(path).expanduser().exists()
     try:
-        return _connect(path, any_thread)
+        return _connect(path, any_thread, busy_timeout_ms)
     except sqlite3.Error as e:
         error: StorageError = explain(e, path)
         cause: BaseException = e
@@ -110,14 +129,14 @@ def close(db: Database) -> None:
     db.conn.close()
 
 
-def _connect(path: str | Path, any_thread: bool) -> Database:
+def _connect(path: str | Path, any_thread: bool, busy_timeout_ms: int) -> Database:
     conn = sqlite3.connect(  # autocommit; see transaction()
         str(Path(path).expanduser()) if str(path) != ":memory:" else ":memory:",
         isolation_level=None,
         check_same_thread=not any_thread,
     )
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if str(path) != ":memory:":
             check_sound(conn, path)
             check_version(_version(conn), len(MIGRATIONS), path)

@@ -17,6 +17,8 @@ from storage.events import EventStore
 from storage.fanout import Fanout, FanoutItem, fan_out
 from storage.scans import ScanLog
 
+__all__ = ["Recorded", "record_evening"]
+
 
 @dataclass(frozen=True, slots=True)
 class Recorded:

@@ -20,6 +20,8 @@ import sqlite_utils
 from storage.chats import chat_zone
 from storage.db import stamp, transaction
 
+__all__ = ["DigestBody", "Fanout", "FanoutItem", "fan_out", "quiet_until"]
+
 log = logging.getLogger(__name__)
 
 

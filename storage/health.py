@@ -6,6 +6,8 @@ import sqlite3
 
 import sqlite_utils
 
+__all__ = ["PROBE_TIMEOUT_MS", "write_problem"]
+
 PROBE_TIMEOUT_MS = 200
 """How long the probe waits for another process's write lock: a health check must answer
 quickly, and the event loop it runs on must not stall for the usual busy timeout."""

@@ -17,6 +17,8 @@ import sqlite_utils
 
 from storage.db import stamp, transaction
 
+__all__ = ["FINISHED", "ChatExport", "export", "purge"]
+
 FINISHED = ("sent", "failed", "dropped")
 """Rows retention may delete: a pending or in-flight message is never lost to it."""
 

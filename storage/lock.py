@@ -28,6 +28,8 @@ from pathlib import Path
 
 from storage.checks import ReadOnly, StorageError, check_folder
 
+__all__ = ["DatabaseInUse", "Holder", "InstanceLock", "holder_of", "lock_path"]
+
 
 class DatabaseInUse(StorageError):
     """Another process holds the database's instance lock."""

@@ -32,6 +32,8 @@ from pathlib import Path
 from storage.checks import RESTORE_HINT, Lost
 from storage.watch import RESCUED
 
+__all__ = ["TABLE", "expect", "mark", "marker_path"]
+
 log = logging.getLogger(__name__)
 
 TABLE = "chats"

@@ -27,6 +27,8 @@ import sqlite_utils
 
 from storage.db import parse_stamp, stamp, transaction
 
+__all__ = ["STATUSES", "WAITING", "Claimed", "Due", "Outbox"]
+
 log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "sending", "sent", "failed", "dropped")

@@ -19,6 +19,8 @@ import sqlite_utils
 
 from storage.db import transaction
 
+__all__ = ["PriceStore"]
+
 
 class PriceStore:
     """Closes and their fetched date ranges in the ``prices`` and ``price_coverage`` tables."""

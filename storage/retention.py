@@ -46,6 +46,22 @@ import sqlite_utils
 
 from storage.db import stamp, transaction
 
+__all__ = [
+    "BATCH",
+    "EVENT_GRACE_DAYS",
+    "FINISHED",
+    "RECLAIM_MIN_BYTES",
+    "RECLAIM_SHARE",
+    "VACUUM_STEP_PAGES",
+    "Pruned",
+    "Reclaimed",
+    "Space",
+    "prune",
+    "reclaim",
+    "space",
+    "unsent_charts",
+]
+
 log = logging.getLogger(__name__)
 
 FINISHED = ("sent", "failed", "dropped")

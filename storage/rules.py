@@ -16,9 +16,12 @@ import sqlite_utils
 
 from signals.rules import ParamValue, Rule
 from storage.db import transaction
+from storage.errors import StorageError
+
+__all__ = ["DuplicateRuleError", "NoSuchRuleError", "RuleLimitError", "RuleStore", "RuleStoreError"]
 
 
-class RuleStoreError(Exception):
+class RuleStoreError(StorageError):
     """A rule the store refuses: the message is for the person who asked."""
 
 

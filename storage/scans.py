@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 
 from signals.sentence import from_data, to_data
 from storage.db import stamp
+
+__all__ = ["FAILED", "OK", "RUNNING", "ScanEntry", "ScanLog"]
 
 FAILED = "failed"
 OK = "ok"
@@ -37,7 +40,7 @@ class ScanEntry:
     data_through: dt.date | None = None  # the source's latest close it saw (None: unknown)
 
 
-def _entry(row: tuple) -> ScanEntry:
+def _entry(row: tuple[Any, ...]) -> ScanEntry:
     session, started, finished, source, events, messages, problems, status, through = row
     found = json.loads(problems or "{}")
     if isinstance(found, list):  # tolerate a list written by hand

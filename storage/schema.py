@@ -8,6 +8,8 @@ carries its subscriptions, rules and queued messages along.
 
 from __future__ import annotations
 
+__all__ = ["MIGRATIONS", "V1", "V2", "V3", "V4", "V5"]
+
 V1 = [
     # --- market data cache -------------------------------------------------------------
     """CREATE TABLE prices (

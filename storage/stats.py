@@ -16,6 +16,30 @@ import sqlite_utils
 from signals.sentence import Sentence, from_data
 from storage.db import BUSY_TIMEOUT_MS
 
+__all__ = [
+    "NAMED",
+    "OUTBOX_STATUSES",
+    "MonitoringFigures",
+    "Overview",
+    "ScanFigures",
+    "ScanRow",
+    "SentMessage",
+    "channel_by_username",
+    "chats_by_kind",
+    "database_file",
+    "distinct_rules",
+    "last_scan",
+    "monitoring",
+    "outbox_depth",
+    "overview",
+    "reader",
+    "recent_messages",
+    "scan_figures",
+    "subscriptions",
+    "topics_in_use",
+    "waiting_messages",
+]
+
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dropped")
 
 

@@ -38,6 +38,18 @@ from pathlib import Path
 
 from storage.checks import RESTORE_HINT, findings
 
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "MAGIC",
+    "PASSING",
+    "RESCUED",
+    "DatabaseWatch",
+    "Finding",
+    "Identity",
+    "is_database_error",
+    "rescued_path",
+]
+
 log = logging.getLogger(__name__)
 
 MAGIC = b"SQLite format 3\x00"
@@ -76,9 +88,12 @@ class DatabaseWatch:
     connection to ``:memory:`` is never watched: :meth:`problem` is always None.
     """
 
-    def __init__(self, path: str | Path, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: str | Path, conn: sqlite3.Connection, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.conn = conn
+        self.busy_timeout_ms = busy_timeout_ms  # the contents check's wait for a lock
         self.wal = self.path.with_name(self.path.name + "-wal")
         self.shm = self.path.with_name(self.path.name + "-shm")
         file = str(conn.execute("PRAGMA database_list").fetchone()[2] or "")
@@ -123,7 +138,7 @@ class DatabaseWatch:
         except sqlite3.Error:
             return None
         try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             found = findings(conn)  # SQLite's own errors come back as findings too
         except sqlite3.Error as e:  # e.g. "file is not a database" on the first read
             found = [str(e)]

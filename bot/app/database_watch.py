@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from storage.watch import DatabaseWatch
 
 if TYPE_CHECKING:
-    from telegram.ext import Application
+    from bot.app.context import App, Context
 
-    from bot.app.context import Context
+__all__ = ["CONTENTS_EVERY", "EVERY", "WATCH_JOB", "Watching", "install_database_watch"]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class Watching:
         self.checking = False
 
 
-def install_database_watch(app: Application) -> DatabaseWatch | None:
+def install_database_watch(app: App) -> DatabaseWatch | None:
     """Start watching the bot's database (``services.db``) with a repeating job."""
     services = app.bot_data.services
     queue = app.job_queue

@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+__all__ = ["COMMANDS", "HEAVY", "SWEEP_EVERY", "Buckets", "Budget", "FloodControl", "Verdict"]
+
 
 @dataclass(frozen=True, slots=True)
 class Budget:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from bot.app.context import BotData
     from bot.services import Services
 
+__all__ = ["SCAN_GRACE", "delivery_lag", "health", "scan_problem", "source_problem", "stale_source"]
+
 SCAN_GRACE = dt.timedelta(minutes=30)
 """A scan running for less than this is not a health problem (a Yahoo download with its
 retries takes minutes); one running longer is reported as stuck."""

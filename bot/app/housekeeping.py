@@ -36,10 +36,19 @@ from storage import Database, close, connect
 from storage.retention import Pruned, Reclaimed, prune, reclaim, unsent_charts
 
 if TYPE_CHECKING:
-    from telegram.ext import JobQueue
-
-    from bot.app.context import Context
+    from bot.app.context import Context, Jobs
     from bot.services import Services
+
+__all__ = [
+    "JOB",
+    "RUN_AT",
+    "Housekeeping",
+    "Housekept",
+    "delete_old_charts",
+    "housekeep",
+    "housekeep_on",
+    "install_housekeeping",
+]
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +153,7 @@ class Housekeeping:
             )
 
 
-def install_housekeeping(queue: JobQueue, services: Services) -> Housekeeping:
+def install_housekeeping(queue: Jobs, services: Services) -> Housekeeping:
     """Run :class:`Housekeeping` every day at :data:`RUN_AT`."""
     keeping = Housekeeping(services)
     queue.run_daily(

@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -31,18 +31,33 @@ from bot.app.database_watch import install_database_watch
 from bot.app.housekeeping import install_housekeeping
 from bot.app.scan_plan import Clock, Scan
 from bot.app.scan_plan import ScanPlan as ScanPlan
-from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.worker import DeliveryWorker
 from bot.evening.pipeline import run_scan
 from market import calendar
+from signals import rules
 
 if TYPE_CHECKING:  # telegram.ext (0.17 s to import) is the caller's: scan_time needs none
-    from telegram.ext import Application, JobQueue
+    from bot.app.context import App, Context, Jobs
 
-    from bot.app.context import Context
+__all__ = [
+    "DELIVERY_JOB",
+    "MAX_TRIES",
+    "NEW_YORK",
+    "RETRY_AFTER",
+    "RUN_ANYWAY",
+    "SCAN_JOB",
+    "ScanTask",
+    "install_jobs",
+    "missed_scan",
+    "next_scan",
+    "scan_time",
+    "schedule_next",
+]
 
 log = logging.getLogger(__name__)
 
-NEW_YORK = ZoneInfo(calendar.NEW_YORK)
+NEW_YORK = ZoneInfo(rules.NEW_YORK)
 SCAN_JOB = "evening-scan"
 DELIVERY_JOB = "delivery"
 RETRY_AFTER = dt.timedelta(minutes=15)
@@ -53,7 +68,8 @@ RUN_ANYWAY = {"misfire_grace_time": None, "coalesce": True}
 def scan_time(session: dt.date, delay_minutes: int) -> dt.datetime:
     """When the scan of ``session`` runs: its close (early closes included) plus the delay."""
     close = calendar.session_close(session) + pd.Timedelta(minutes=delay_minutes)
-    return close.to_pydatetime().astimezone(NEW_YORK)
+    when: dt.datetime = close.to_pydatetime()
+    return when.astimezone(NEW_YORK)
 
 
 def next_scan(after: dt.datetime, delay_minutes: int) -> tuple[dt.date, dt.datetime]:
@@ -84,7 +100,7 @@ class ScanTask:
 
 
 def install_jobs(
-    app: Application,
+    app: App,
     *,
     clock: Clock | None = None,
     scan: Scan = run_scan,
@@ -120,7 +136,7 @@ def install_jobs(
     return worker
 
 
-def schedule_next(plan: ScanPlan, queue: JobQueue, after: dt.datetime) -> None:
+def schedule_next(plan: ScanPlan, queue: Jobs, after: dt.datetime) -> None:
     """Schedule the first scan after ``after`` (the chain: each scan schedules the next)."""
     session, when = next_scan(after, plan.delay)
     queue.run_once(
@@ -135,7 +151,9 @@ def schedule_next(plan: ScanPlan, queue: JobQueue, after: dt.datetime) -> None:
 
 async def _scan(context: Context) -> None:
     """Scan one session; then schedule the next session's scan, and a retry if it failed."""
-    plan, job, queue = context.bot_data.scan_plan, context.job, context.job_queue
+    plan, job = context.bot_data.scan_plan, context.job
+    # PTB types context.job_queue with a type variable (ST) that nothing binds: it is Jobs
+    queue = cast("Jobs | None", context.job_queue)
     assert plan is not None and job is not None and queue is not None  # set by install_jobs
     task = job.data
     assert isinstance(task, ScanTask)

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+__all__ = ["EVERY", "Tally"]
+
 EVERY = 60.0
 """Seconds between two lines for the same reason."""
 

@@ -36,6 +36,16 @@ if TYPE_CHECKING:
     from bot.delivery.worker import DeliveryWorker
     from bot.services import Services
 
+__all__ = [
+    "CONTENT_TYPE",
+    "LATENCY_BUCKETS",
+    "MAX_AGE",
+    "DatabaseFigures",
+    "Metrics",
+    "TimedUpdates",
+    "Watched",
+]
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 

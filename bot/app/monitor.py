@@ -35,6 +35,19 @@ from bot.app.metrics import CONTENT_TYPE, Metrics
 if TYPE_CHECKING:
     from bot.app.context import BotData
 
+__all__ = [
+    "HEAD_LIMIT",
+    "HEAD_TIMEOUT",
+    "LOG_EVERY",
+    "MAX_CONNECTIONS",
+    "REASONS",
+    "WRITE_TIMEOUT",
+    "Answer",
+    "Monitor",
+    "Quiet",
+    "answer",
+]
+
 log = logging.getLogger(__name__)
 
 HEAD_LIMIT = 8192

@@ -14,7 +14,7 @@
 * ``compute``: other CPU work (a backtest, the dashboard, the session calendar) in a pool of
   one thread per core: short, or too entangled with the bot's objects to pickle.
 * ``fetch``: market-data calls (a Yahoo download blocks on the network for seconds) in a
-  small pool of their own, each bounded by ``DATA_TIMEOUT``: past it the caller gets a
+  small pool of their own, each bounded by the ``DATA_TIMEOUT`` setting: past it the caller gets a
   :class:`MarketDataError` and the chat a short "data source unavailable", while the download
   may finish in the background (the price cache keeps what it brings for the next request).
 
@@ -43,10 +43,22 @@ from market.base import MarketDataError
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = [
+    "CPU_WORKERS",
+    "DATA_TIMEOUT",
+    "DATA_WORKERS",
+    "DRAW_NICENESS",
+    "PARENT_CHECK",
+    "POOLS",
+    "Pools",
+    "shippable",
+]
+
 T = TypeVar("T")
 
 DATA_TIMEOUT = 3.0
-"""Seconds a command waits for the data source before saying it is unavailable."""
+"""Seconds a call waits for the data source when its caller names no timeout: the default of
+the ``DATA_TIMEOUT`` setting (:class:`bot.settings.Settings`), which the handlers pass."""
 DATA_WORKERS = 4
 CPU_WORKERS = max(1, os.cpu_count() or 1)
 DRAW_NICENESS = 10
@@ -139,27 +151,28 @@ class Pools:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.cpu, functools.partial(fn, *args, **kwargs))
 
-    async def fetch(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``fn(*args, **kwargs)`` in the data pool, at most ``data_timeout`` seconds."""
+    async def fetch(
+        self, fn: Callable[..., T], *args: Any, timeout: float | None = None, **kwargs: Any
+    ) -> T:
+        """``fn(*args, **kwargs)`` in the data pool, at most ``timeout`` seconds (the handlers
+        pass the ``DATA_TIMEOUT`` setting; None: the pools' ``data_timeout``)."""
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.data, functools.partial(fn, *args, **kwargs))
+        limit = self.data_timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(future, self.data_timeout)
+            return await asyncio.wait_for(future, limit)
         except TimeoutError:
-            raise MarketDataError(
-                f"the data source did not answer within {self.data_timeout:g} s"
-            ) from None
+            raise MarketDataError(f"the data source did not answer within {limit:g} s") from None
 
-    def fetch_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+    def fetch_blocking(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Like :meth:`fetch`, for a caller that is itself a worker thread (a computation
-        that reads the data source as it goes): waits at most ``data_timeout``."""
+        that reads the data source as it goes): waits at most ``timeout`` seconds."""
         future = self.data.submit(fn, *args)
+        limit = self.data_timeout if timeout is None else timeout
         try:
-            return future.result(self.data_timeout)
+            return future.result(limit)
         except concurrent.futures.TimeoutError:
-            raise MarketDataError(
-                f"the data source did not answer within {self.data_timeout:g} s"
-            ) from None
+            raise MarketDataError(f"the data source did not answer within {limit:g} s") from None
 
     def shutdown(self) -> None:
         """Stop taking work; running calls finish in the background."""

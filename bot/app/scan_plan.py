@@ -11,6 +11,8 @@ from bot.delivery.worker import DeliveryWorker
 from bot.evening.pipeline import ScanReport
 from bot.services import Services
 
+__all__ = ["Clock", "Scan", "ScanPlan"]
+
 Scan = Callable[..., Awaitable[ScanReport]]
 Clock = Callable[[], dt.datetime]
 

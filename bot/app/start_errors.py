@@ -7,8 +7,12 @@ read-only, damaged ...) are :mod:`storage.checks` and :mod:`storage.lock` except
 
 from __future__ import annotations
 
+from bot.errors import BotError
 
-class StartFailure(Exception):
+__all__ = ["BotApiUnreachable", "ConfigError", "StartFailure", "TokenRejected"]
+
+
+class StartFailure(BotError):
     """A command cannot start; the message is the one line printed after ``rotation-bot: ``."""
 
 

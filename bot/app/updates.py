@@ -31,6 +31,15 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+__all__ = [
+    "HEAVY_SLOTS",
+    "LIGHT_SLOTS",
+    "PENDING_LIMIT",
+    "PRIORITY_WAIT",
+    "ChatOrderedProcessor",
+    "chat_key",
+]
+
 LIGHT_SLOTS = 32
 """Updates answered at once (most wait on Telegram's answer, not on the CPU). Not more: every
 request in flight is a connection of the HTTP pool, and the pool looks at each of its
@@ -65,10 +74,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         is_heavy: Callable[[object], bool] = lambda update: False,
         light: int = LIGHT_SLOTS,
         heavy: int = HEAVY_SLOTS,
+        priority_wait: float = PRIORITY_WAIT,
     ) -> None:
         super().__init__(PENDING_LIMIT)
         self.is_heavy = is_heavy
         self.light_slots, self.heavy_slots = light, heavy
+        self.priority_wait = priority_wait
         self._light = asyncio.Semaphore(light)
         self._heavy = asyncio.Semaphore(heavy)
         self._light_pending = 0  # light updates waiting for a slot or running
@@ -112,11 +123,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 del self._last[key]
 
     async def _after_light(self) -> None:
-        """Wait (at most ``PRIORITY_WAIT``) until no light update is pending."""
+        """Wait (at most ``priority_wait``) until no light update is pending."""
         if self._light_clear.is_set():
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._light_clear.wait(), PRIORITY_WAIT)
+            await asyncio.wait_for(self._light_clear.wait(), self.priority_wait)
 
     @contextlib.asynccontextmanager
     async def _light_slot(self) -> AsyncIterator[None]:

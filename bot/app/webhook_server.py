@@ -61,11 +61,24 @@ from telegram.ext import ExtBot
 
 from bot.app.log_tally import Tally
 from bot.app.start_errors import StartFailure
+from bot.errors import BotError
 
 if TYPE_CHECKING:
     from telegram import Bot
 
     from bot.settings import Webhook
+
+__all__ = [
+    "REASONS",
+    "SECRET_HEADER",
+    "TELEGRAM_CONNECTIONS",
+    "Limits",
+    "Refused",
+    "WebhookPortUnavailable",
+    "WebhookServer",
+    "connection_cap",
+    "start_webhook",
+]
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +130,7 @@ class WebhookPortUnavailable(StartFailure):
     """The webhook's address cannot be listened on (in use, not this host's, privileged)."""
 
 
-class Refused(Exception):
+class Refused(BotError):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status, self.reason = status, reason

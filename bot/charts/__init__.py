@@ -21,7 +21,9 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from bot.charts.base import DPI, SIZE, Heading, heading
+from bot.charts.base import heading
+from bot.charts.canvas import DPI, SIZE
+from bot.charts.heading import Heading
 from bot.charts.price import price_chart
 from bot.charts.ratio import ratio_chart
 from bot.charts.rrg import SECTORS, rrg_chart
@@ -45,8 +47,8 @@ __all__ = [
     "rrg_chart",
 ]
 
-Params = Mapping[str, ParamValue]
-Lang = str | None
+_Params = Mapping[str, ParamValue]
+_Lang = str | None
 
 RRG_WORDS = frozenset({"sectors", "sector", "rrg"})
 """Subjects that mean the sector rotation graph."""
@@ -95,7 +97,7 @@ def chart_for_event(
         return None
 
 
-def _price(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang: Lang) -> bytes:
+def _price(event: Event, p: _Params, frame: pd.DataFrame, synthetic: bool, lang: _Lang) -> bytes:
     alert = float(p["threshold"]) if "threshold" in p else None
     levels = (float(p["level"]),) if "level" in p else ()
     return price_chart(
@@ -109,7 +111,7 @@ def _price(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang: 
     )
 
 
-def _average(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang: Lang) -> bytes:
+def _average(event: Event, p: _Params, frame: pd.DataFrame, synthetic: bool, lang: _Lang) -> bytes:
     legs = split_subject(event.subject)
     b = legs[1] if len(legs) == 2 else None
     window, band = int(p["window"]), float(p["band"])
@@ -125,7 +127,7 @@ def _average(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang
     )
 
 
-def _subject(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang: Lang) -> bytes:
+def _subject(event: Event, p: _Params, frame: pd.DataFrame, synthetic: bool, lang: _Lang) -> bytes:
     legs = split_subject(event.subject)
     day = event.date
     if len(legs) == 2:
@@ -133,13 +135,13 @@ def _subject(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang
     return price_chart(frame, legs[0], synthetic=synthetic, highlight=day, lang=lang)
 
 
-def _rrg(event: Event, p: Params, frame: pd.DataFrame, synthetic: bool, lang: Lang) -> bytes:
+def _rrg(event: Event, p: _Params, frame: pd.DataFrame, synthetic: bool, lang: _Lang) -> bytes:
     a, b = split_subject(event.subject)
     sectors = SECTORS if b == "SPY" and a in SECTORS else (a,)
     return rrg_chart(frame, sectors, b, synthetic=synthetic, highlight=a, lang=lang)
 
 
-DRAW: dict[Chart, Callable[[Event, Params, pd.DataFrame, bool, Lang], bytes]] = {
+DRAW: dict[Chart, Callable[[Event, _Params, pd.DataFrame, bool, _Lang], bytes]] = {
     Chart.PRICE: _price,
     Chart.AVERAGE: _average,
     Chart.SUBJECT: _subject,

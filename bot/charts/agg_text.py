@@ -12,8 +12,8 @@ one bitmap serves every colour.
 
 A line is drawn at its position to :data:`PHASES` of a pixel (matplotlib: 1/64), so a
 bitmap serves every position with the same fraction; the glyphs may land up to 1/16 px from
-where matplotlib puts them, well within what tests/bot/charts/test_chart_pictures.py's comparison with
-the reference pictures allows. Rotated, math and non-antialiased text, and text with
+where matplotlib puts them, well within what tests/bot/charts/test_chart_pictures.py's
+comparison with the reference pictures allows. Rotated, math and non-antialiased text, and text with
 OpenType features or a language set, go to matplotlib's own path unchanged.
 
 The renderer also answers the layout's question for a font's ascent, descent and line gap
@@ -30,6 +30,16 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
 from matplotlib.ft2font import FT2Font
+
+__all__ = [
+    "AVAILABLE",
+    "CACHED_LINES",
+    "PHASES",
+    "Bitmap",
+    "RenderMode",
+    "TextCachingCanvas",
+    "TextCachingRenderer",
+]
 
 try:  # matplotlib 3.10 and later
     from matplotlib.ft2font import RenderMode
@@ -77,7 +87,9 @@ class TextCachingRenderer(RendererAgg):
             or not gc.get_antialiased()
             or _has_features(mtext)
         ):
-            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+            # matplotlib leaves RendererAgg.draw_text unannotated
+            super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)  # type: ignore[no-untyped-call]
+            return
         # x from the left, y from the top (matplotlib's); FreeType's y is upwards
         up = self.height - y
         ix, iy = math.floor(x), math.floor(up)
@@ -115,7 +127,7 @@ class TextCachingRenderer(RendererAgg):
         found = _bitmaps.get(key)
         if found is not None:
             return found
-        font = self._prepare_font(prop)
+        font = self._prepare_font(prop)  # type: ignore[no-untyped-call]  # unannotated in matplotlib
         size = prop.get_size_in_points()
         glyphs = []
         for item in font._layout(s, flags=flags, features=None, language=None):
@@ -187,6 +199,8 @@ class TextCachingCanvas(FigureCanvasAgg):
         w, h = self.get_width_height(physical=True)
         key = (w, h, float(self.figure.dpi))
         if self._size_key != key:
-            self.renderer = TextCachingRenderer(w, h, self.figure.dpi)
+            # RendererAgg.__init__ is unannotated in matplotlib
+            self.renderer = TextCachingRenderer(w, h, self.figure.dpi)  # type: ignore[no-untyped-call]
             self._size_key = key
-        return self.renderer
+        renderer: RendererAgg = self.renderer
+        return renderer

@@ -23,10 +23,11 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -36,19 +37,42 @@ from matplotlib.ticker import FuncFormatter
 
 from bot.charts import words
 from bot.charts.canvas import DPI, SIZE
-from bot.charts.heading import SYNTHETIC_DESCRIPTION as SYNTHETIC_DESCRIPTION
-from bot.charts.heading import SYNTHETIC_NOTE as SYNTHETIC_NOTE
-from bot.charts.heading import Heading as Heading
+from bot.charts.heading import Heading
 from bot.text.i18n import Translator, translator
-from bot.text.names import BENCHMARK as BENCHMARK
-from bot.text.names import PAIR_LABELS as PAIR_LABELS
-from bot.text.names import SECTOR_NAMES as SECTOR_NAMES
-from bot.text.names import TICKER_NAMES as TICKER_NAMES
 from signals import series
 from signals.rules import RATE_TICKERS, split_subject
 from signals.sentence import Sentence
 
-__all__ = ["DPI", "SIZE"]  # defined in bot.charts.canvas, read here by every chart
+__all__ = [
+    "BADGE",
+    "DOWN",
+    "FAST",
+    "GRID",
+    "INK",
+    "MAIN",
+    "MIN_SESSIONS",
+    "MUTED",
+    "SLOW",
+    "SMALL_PT",
+    "TEXT_PT",
+    "TITLE_MIN_PT",
+    "TITLE_PT",
+    "UP",
+    "History",
+    "check_frame",
+    "date_axis",
+    "draw_heading",
+    "fit",
+    "heading",
+    "history",
+    "is_rate",
+    "legend",
+    "quiet_label",
+    "require",
+    "style_axes",
+    "value_formatter",
+    "x_limits",
+]  # defined in bot.charts.canvas, read here by every chart
 
 # Points. At 200 dpi one point is 2.8 px.
 TITLE_PT = 19.0
@@ -132,7 +156,8 @@ class History:
 
     @property
     def last_day(self) -> dt.date:
-        return pd.Timestamp(self.days[-1]).date()
+        day: dt.date = pd.Timestamp(self.days[-1]).date()
+        return day
 
 
 def history(closes: pd.DataFrame, subject: str, years: float) -> History:
@@ -195,7 +220,8 @@ def _renderer(fig: object) -> RendererAgg:
     """The renderer of a figure made by bot.charts.canvas (always on an Agg canvas)."""
     canvas = getattr(fig, "canvas", None)
     assert isinstance(canvas, FigureCanvasAgg), "figures here are made by canvas.new_figure"
-    return canvas.get_renderer()
+    renderer: RendererAgg = canvas.get_renderer()
+    return renderer
 
 
 def fit(text: Text, width_px: float, min_pt: float) -> None:
@@ -291,11 +317,16 @@ def value_formatter(span: float, t: Translator) -> FuncFormatter:
     return FuncFormatter(fmt)
 
 
-def legend(fig: Figure, handles: list, labels: list[str] | None = None, **kw: Any) -> None:
+def legend(
+    fig: Figure,
+    handles: Sequence[Artist | tuple[Artist, ...]],
+    labels: list[str] | None = None,
+    **kw: Any,
+) -> None:
     """One row of legend under the subtitle, outside the data."""
     fig.legend(
         handles=handles,
-        labels=labels if labels is not None else [h.get_label() for h in handles],
+        labels=labels if labels is not None else [cast(Artist, h).get_label() for h in handles],
         loc="center left",
         bbox_to_anchor=(0.025, 0.838),
         ncol=len(handles),
@@ -309,7 +340,7 @@ def legend(fig: Figure, handles: list, labels: list[str] | None = None, **kw: An
     )
 
 
-def quiet_label(ax: Axes, d: np.ndarray, v: np.ndarray, y: float, text: str, **kw) -> None:
+def quiet_label(ax: Axes, d: np.ndarray, v: np.ndarray, y: float, text: str, **kw: Any) -> None:
     """Write ``text`` just above the horizontal line at ``y``, where it hides the fewest
     points of the series (d, v); axis limits must be set already."""
     box = ax.get_position()

@@ -26,6 +26,18 @@ from bot.charts.agg_text import TextCachingCanvas
 if TYPE_CHECKING:
     from bot.charts.heading import Heading
 
+__all__ = [
+    "DPI",
+    "PNG_LEVEL",
+    "SIZE",
+    "encode_png",
+    "figure",
+    "inspecting",
+    "new_figure",
+    "rgb_pixels",
+    "to_png",
+]
+
 SIZE = (1280, 960)
 """Width, height in pixels of every chart (bot.charts.base says why)."""
 DPI = 200
@@ -49,8 +61,9 @@ def figure(kind: str, make_axes: Callable[[Figure], list[Axes]]) -> tuple[Figure
     Making a figure, its axes and their ticks costs about as much as drawing it (~65 ms of
     a 1280 x 960 chart's CPU); what a chart sets on its axes (limits, locators, formatters,
     styles) it sets every time, so a reused figure draws the same pixels as a new one
-    (tests/bot/charts/test_charts.py draws one chart between two of another). One per kind and thread:
-    threads never share one, and a kind's axes always have the same settings to reset."""
+    (tests/bot/charts/test_charts.py draws one chart between two of another). One per kind
+    and thread: threads never share one, and a kind's axes always have the same settings to
+    reset."""
     held: dict[str, tuple[Figure, list[Axes]]] | None = getattr(_held, "figures", None)
     if held is None:
         held = _held.figures = {}

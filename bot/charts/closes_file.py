@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+__all__ = ["read_closes", "write_closes"]
+
 _held: tuple[tuple[str, int, int, int], pd.DataFrame] | None = None
 """The frame this process read last, under its file's path, inode, size and modification
 time (:func:`write_closes` replaces the file, so a rewrite is a new inode even within one

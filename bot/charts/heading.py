@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from bot.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from bot.text.i18n import N_, translator
 
+__all__ = ["SYNTHETIC_DESCRIPTION", "SYNTHETIC_NOTE", "Heading"]
+
 SYNTHETIC_NOTE = N_("SYNTHETIC")
 SYNTHETIC_DESCRIPTION = N_("synthetic sample data, not real prices")
 

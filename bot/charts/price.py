@@ -15,8 +15,11 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator, Null
 
 from bot.charts import base, canvas, words
 from bot.charts.ratio import mark_day
+from bot.text.i18n import Translator, translator
 from signals import drawdown, series
 from signals.record_high import record_rows
+
+__all__ = ["DD_LINES", "HIGH_WINDOW", "RATE_STEPS", "price_chart"]
 
 HIGH_WINDOW = int(drawdown.DEFAULTS["window"])  # 252 sessions: the 52-week high
 DD_LINES = (10.0, drawdown.BEAR)  # correction, bear market
@@ -47,7 +50,7 @@ def price_chart(
     Its words, numbers and dates are in ``lang`` (English by default).
 
     Raises ValueError when the ticker has no data or too few sessions in the window."""
-    t = words.translator(lang)
+    t = translator(lang)
     h = base.history(closes, ticker, years)
     days, x, start, shown = h.days, h.x, h.start, h.shown
     rate = base.is_rate(ticker)
@@ -115,7 +118,7 @@ def _price_axes(fig: Figure) -> list[Axes]:
     return [top, base.style_axes(fig.add_axes((0.035, 0.09, 0.83, 0.215), sharex=top))]
 
 
-def _price_detail(x: np.ndarray, days: np.ndarray, recs: np.ndarray, t: words.Translator) -> str:
+def _price_detail(x: np.ndarray, days: np.ndarray, recs: np.ndarray, t: Translator) -> str:
     """``2,466.49, a record`` or ``2,310.00, 6.3% below record (Oct 12)``."""
     close = words.number(t, float(x[-1]), 2)
     if len(recs) and recs[-1] == len(x) - 1:
@@ -140,7 +143,7 @@ def _price_panel(
     recs: np.ndarray,
     shown: np.ndarray,
     levels: Sequence[float],
-    t: words.Translator,
+    t: Translator,
 ) -> None:
     d, v = days[shown], x[shown]
     ax.fill_between(d, v, high[shown], color=base.DOWN, alpha=0.10, linewidth=0, zorder=1)
@@ -164,7 +167,7 @@ def _drawdown_panel(
     dd: np.ndarray,
     lines: Sequence[float],
     alert: float | None,
-    t: words.Translator,
+    t: Translator,
 ) -> None:
     """Drawdown area; dashed reference lines (named when there is room for the name), and
     the alert's threshold as a solid red line with its own tick."""
@@ -195,7 +198,7 @@ def _drawdown_panel(
 
 
 def _rate_panel(
-    ax: Axes, d: np.ndarray, v: np.ndarray, levels: Sequence[float], t: words.Translator
+    ax: Axes, d: np.ndarray, v: np.ndarray, levels: Sequence[float], t: Translator
 ) -> None:
     lo, hi = float(np.min(v)), float(np.max(v))
     lo, hi = min([lo, *levels]), max([hi, *levels])

@@ -12,8 +12,11 @@ from matplotlib.lines import Line2D
 from matplotlib.typing import LineStyleType
 
 from bot.charts import base, canvas, words
+from bot.text.i18n import translator
 from signals import series
 from signals.ratio_cross import crossings
+
+__all__ = ["CROSS_BAND", "WINDOWS", "mark_day", "ratio_chart"]
 
 WINDOWS = (50, 200)
 CROSS_BAND = 0.5
@@ -42,7 +45,7 @@ def ratio_chart(
 
     Raises ValueError when a ticker has no data or fewer than MIN_SESSIONS sessions
     fall in the window."""
-    t = words.translator(lang)
+    t = translator(lang)
     subject = a if b is None else f"{a}/{b}"
     h = base.history(closes, subject, years)
     days, x, start, shown = h.days, h.x, h.start, h.shown

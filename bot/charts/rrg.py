@@ -23,13 +23,28 @@ from matplotlib.figure import Figure
 
 from bot.charts import base, canvas, words
 from bot.text import names
-from bot.text.i18n import N_
+from bot.text.i18n import N_, Translator, translator
 from market import calendar
 from signals import rrg, series
 from signals.rules import Context
 from signals.sentence import Sentence
 
-SECTORS = tuple(base.SECTOR_NAMES)
+__all__ = [
+    "COLOURS",
+    "HALO",
+    "KEY_NAMES",
+    "MOMENTUM",
+    "OFFSETS",
+    "SECTORS",
+    "TINTS",
+    "WINDOW",
+    "Box",
+    "Tail",
+    "rrg_chart",
+    "tails",
+]
+
+SECTORS = tuple(names.SECTOR_NAMES)
 WINDOW = int(rrg.DEFAULTS["window"])
 MOMENTUM = int(rrg.DEFAULTS["momentum"])
 
@@ -121,7 +136,7 @@ def rrg_chart(
         )
     last_close = pd.Timestamp(pd.DatetimeIndex(closes.index)[-1]).date()
     week = drawn[0].last.date()
-    t = words.translator(lang)
+    t = translator(lang)
     detail = t("weekly, {n}-week tails", n=tail_weeks)
     if week != last_close:
         detail = t("weekly to {day}, {n}-week tails", day=words.day(t, week), n=tail_weeks)
@@ -144,7 +159,7 @@ def rrg_chart(
     return canvas.to_png(fig, head)
 
 
-def _quadrants(ax: Axes, drawn: list[Tail], t: words.Translator) -> None:
+def _quadrants(ax: Axes, drawn: list[Tail], t: Translator) -> None:
     xs = np.concatenate([t.ratio for t in drawn])
     ys = np.concatenate([t.momentum for t in drawn])
     hx = max(1.5, float(np.max(np.abs(xs - 100))) * 1.15 + 0.3)
@@ -269,7 +284,7 @@ def _label(
 ) -> None:
     """Put the ticker next to its dot where it overlaps no other label or dot (or, failing
     that, where it overlaps least)."""
-    px = base.DPI / 72
+    px = canvas.DPI / 72
     w, h = len(t.ticker) * 0.64 * base.TEXT_PT * px, base.TEXT_PT * px * 1.05
     hx, hy = head
     e = ax.get_window_extent()
@@ -324,11 +339,11 @@ def _key(
     drawn: list[Tail],
     missing: list[str],
     highlight: str | None,
-    t: words.Translator,
+    t: Translator,
 ) -> None:
     """The sectors by quadrant, with their names, right of the graph."""
     x, y = 0.675, 0.80
-    px = base.DPI / 72 / base.SIZE[1]
+    px = canvas.DPI / 72 / canvas.SIZE[1]
     head_step, line_step = base.TEXT_PT * px * 1.25, base.SMALL_PT * px * 1.22
     for q, name in enumerate(rrg.NAMES):
         members = sorted((m for m in drawn if m.quadrant == q), key=lambda m: m.ticker)
@@ -342,7 +357,7 @@ def _key(
             if m.ticker in KEY_NAMES:
                 label = t(KEY_NAMES[m.ticker])
             else:
-                label = names.name(base.SECTOR_NAMES.get(m.ticker, ""), t)
+                label = names.name(names.SECTOR_NAMES.get(m.ticker, ""), t)
             fig.text(
                 x,
                 y,

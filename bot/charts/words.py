@@ -4,7 +4,8 @@ Every chart function takes ``lang`` (a code of :data:`bot.text.i18n.LANGUAGES`; 
 and writes its texts through the catalogs (``t("...")``, the msgids are the English texts)
 and its numbers and dates through Babel. English keeps the exact f-strings and matplotlib
 month names the charts have always drawn, so an English chart is the same picture as before
-(tests/bot/charts/test_chart_pictures.py); German and Spanish write ``4,25 %``, ``Okt.``, ``30.10.2026``.
+(tests/bot/charts/test_chart_pictures.py); German and Spanish write ``4,25 %``, ``Okt.``,
+``30.10.2026``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,20 @@ import pandas as pd
 from matplotlib.dates import ConciseDateFormatter, DateLocator, num2date
 
 from bot.text import signals as signal_texts
-from bot.text.i18n import Translator, translator
+from bot.text.i18n import Translator
 from signals import series
 
-__all__ = ["Translator", "translator"]
+__all__ = [
+    "LocalDates",
+    "day",
+    "month_day",
+    "month_year",
+    "number",
+    "percent",
+    "ratio",
+    "short_percent",
+    "signed",
+]
 
 
 def number(t: Translator, value: float, digits: int) -> str:
@@ -85,13 +96,13 @@ class LocalDates(ConciseDateFormatter):
     becomes the language's stand-alone short name."""
 
     def __init__(self, locator: DateLocator, lang: str) -> None:
-        super().__init__(locator, show_offset=False)
+        super().__init__(locator, show_offset=False)  # type: ignore[no-untyped-call]  # matplotlib: unannotated
         self.lang = lang
 
     def format_ticks(self, values: list[float] | np.ndarray) -> list[str]:
         from babel.dates import format_date
 
-        labels = super().format_ticks(values)
+        labels: list[str] = super().format_ticks(values)  # type: ignore[no-untyped-call]  # unannotated
         out = []
         for value, label in zip(values, labels, strict=True):
             when = num2date(value)

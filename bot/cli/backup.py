@@ -7,6 +7,8 @@ import argparse
 from bot.settings import Settings
 from storage.backup import backup
 
+__all__ = ["cmd_backup"]
+
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     """Back up DATABASE_PATH (or ``--db``) to FILE and say what was written, in one line."""

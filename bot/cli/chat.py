@@ -35,16 +35,32 @@ import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.cli.chat_screen import PROMPT
 from bot.cli.main import UsageError, provider_for
 from bot.fake_api.console import BOT_USER, ConsoleRequest, html_to_text
 from bot.settings import Settings
 from market.base import MarketDataError, Provider
+
+if TYPE_CHECKING:  # bot.app is imported when the chat starts
+    from bot.app.context import App
+
+__all__ = [
+    "CHAT",
+    "LIGHT",
+    "NO_REPLY",
+    "QUIT",
+    "USER",
+    "USER_ID",
+    "chat",
+    "cmd_chat",
+    "deferred_provider",
+    "stdin_lines",
+    "warm_up",
+]
 
 USER_ID = 424242
 USER = {"id": USER_ID, "is_bot": False, "first_name": "You", "username": "console_user"}
@@ -178,9 +194,7 @@ def warm_up(provider: Provider) -> None:
         _ = provider.name
 
 
-async def _say(
-    app: Application, request: ConsoleRequest, out: TextIO, text: str, update_id: int
-) -> None:
+async def _say(app: App, request: ConsoleRequest, out: TextIO, text: str, update_id: int) -> None:
     """One line typed: a button press (a number) or a message, through the Application."""
     before = len(request.sent)
     if text.isascii() and text.isdigit():
@@ -202,7 +216,7 @@ async def _say(
     out.flush()
 
 
-def _press(app: Application, request: ConsoleRequest, number: int, update_id: int) -> Update | None:
+def _press(app: App, request: ConsoleRequest, number: int, update_id: int) -> Update | None:
     """The callback query Telegram sends when the button numbered ``number`` is tapped."""
     choice = next((c for c in request.choices if c.number == number), None)
     if choice is None:
@@ -225,14 +239,14 @@ def _press(app: Application, request: ConsoleRequest, number: int, update_id: in
     return Update.de_json({"update_id": update_id, "callback_query": query}, app.bot)
 
 
-def _inline(app: Application, request: ConsoleRequest, text: str, update_id: int) -> Update:
+def _inline(app: App, request: ConsoleRequest, text: str, update_id: int) -> Update:
     """``@bot QUERY``: the inline query Telegram sends as the person types it in any chat."""
     _, _, query = text.partition(" ")
     body = {**request.new_inline_query(USER_ID, query.strip()), "from": USER}
     return Update.de_json({"update_id": update_id, "inline_query": body}, app.bot)
 
 
-def _message(app: Application, text: str, update_id: int) -> Update:
+def _message(app: App, text: str, update_id: int) -> Update:
     """A text message from the console user; a command gets its ``bot_command`` entity."""
     message: dict[str, Any] = {
         "message_id": update_id,

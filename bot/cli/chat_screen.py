@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import TextIO
 
+__all__ = ["BANNER", "PROMPT", "at_a_terminal", "show", "show_at_a_terminal"]
+
 PROMPT = "you> "
 BANNER = (
     "rotation-bot chat — the bot's own handlers, no Telegram. Try /start, /signals, /status, "

@@ -39,7 +39,8 @@ from bot.charts.closes_file import write_closes
 from bot.cli.demo_screen import AboveProgress, DemoSummary, print_summary
 from bot.cli.main import DEFAULT_CHARTS_DIR as DEFAULT_CHARTS_DIR
 from bot.cli.main import UsageError, progress_bar
-from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.worker import DeliveryWorker
 from bot.evening.evaluate import Progress, ScanResult
 from bot.evening.pipeline import (
     Drawn,
@@ -51,15 +52,26 @@ from bot.evening.pipeline import (
     scan_with,
 )
 from bot.evening.window import window_scans
-from bot.fake_api.console import OFFLINE_TOKEN, ConsoleRequest
+from bot.fake_api.console import ConsoleRequest
 from bot.log_json import log_context
 from bot.services import Services, open_services
-from bot.settings import Settings
+from bot.settings import OFFLINE_TOKEN, Settings
 from bot.text.plain import SYNTHETIC_LABEL
 from market import calendar
 from market.sample import SAMPLE_END, SAMPLE_START, SampleProvider
 from signals.events import Event
 from signals.presets import PRESETS
+
+__all__ = [
+    "DEMO_CHAT",
+    "EARLIEST",
+    "chart_pool",
+    "cmd_demo",
+    "free_folder",
+    "replay",
+    "subscribe_demo_chat",
+    "window",
+]
 
 DEMO_CHAT = 777000001
 """The demo chat's id: positive, so delivery treats it as a private chat."""

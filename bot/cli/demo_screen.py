@@ -14,6 +14,8 @@ from typing import TextIO
 from bot.evening.evaluate import Progress
 from bot.text.plain import SYNTHETIC_LABEL
 
+__all__ = ["AboveProgress", "DemoSummary", "print_summary"]
+
 
 @dataclass(frozen=True, slots=True)
 class DemoSummary:

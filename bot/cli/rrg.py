@@ -13,6 +13,8 @@ from bot.settings import Settings
 from signals.kind import RuleError
 from signals.presets import SECTORS
 
+__all__ = ["cmd_rrg"]
+
 
 def cmd_rrg(args: argparse.Namespace, settings: Settings) -> int:
     """``rotation-bot rrg``: the table by week (or JSON lines), then what has no point."""

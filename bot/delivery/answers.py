@@ -46,6 +46,8 @@ from bot.text.i18n import N_, translator
 from storage.chats import ChatStore
 from storage.outbox import Claimed, Outbox
 
+__all__ = ["THREAD_GONE_NOTICE", "Settling", "retry_after_seconds", "span", "utcnow"]
+
 log = logging.getLogger("bot.delivery.worker")  # the worker's log, where these lines always were
 
 THREAD_GONE_NOTICE = N_(

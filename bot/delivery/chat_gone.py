@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+__all__ = ["GONE", "THREAD_GONE", "chat_gone", "thread_gone"]
+
 GONE = ("chat not found", "group chat was deactivated", "peer_id_invalid")
 """BadRequest descriptions that mean the chat no longer exists for the bot."""
 

@@ -10,6 +10,16 @@ from typing import Any
 
 from bot.delivery.limits import MARGIN
 
+__all__ = [
+    "PAID_CONCURRENCY",
+    "PAID_MARGIN",
+    "PTB_PATH_CONCURRENCY",
+    "RETRY_HORIZON_HOURS",
+    "ROUND_TRIP_GUESS",
+    "DeliveryConfig",
+    "RetryPolicy",
+]
+
 PAID_CONCURRENCY = 128
 """The most sends in flight with paid broadcasts (so the most a crash can repeat). The worker
 keeps rate × round trip × 1.5 in flight (:attr:`DeliveryWorker.target_in_flight`): ~80 at
@@ -61,7 +71,7 @@ class RetryPolicy:
 
     def backoff(self, attempts: int) -> float:
         exponent = min(max(attempts - 1, 0), 30)  # 2**30 s is past any cap
-        return min(self.cap, self.base * 2**exponent) * random.uniform(0.75, 1.0)
+        return min(self.cap, self.base * 2.0**exponent) * random.uniform(0.75, 1.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,15 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+__all__ = [
+    "IDLE_EXPIRY",
+    "HttpConnection",
+    "LeanBotApi",
+    "lean_client",
+    "message_fields",
+    "refusal",
+]
+
 IDLE_EXPIRY = 5.0
 """Seconds a kept-alive connection may sit unused before it is closed rather than reused
 (httpx's default): servers drop idle connections, and a request written into one that is

@@ -11,6 +11,8 @@ import asyncio
 import collections
 from collections.abc import Awaitable, Callable
 
+__all__ = ["MARGIN", "WINDOW", "ChatWindows", "Pace"]
+
 WINDOW = 1.0
 """Seconds in which :class:`Pace` allows ``rate`` sends (Telegram's second)."""
 MARGIN = 0.02

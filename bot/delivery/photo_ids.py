@@ -10,6 +10,8 @@ from typing import Any
 
 from telegram import InputFile, Message
 
+__all__ = ["PhotoIds"]
+
 
 class PhotoIds:
     """Telegram file_ids of uploaded charts: a chart is uploaded once, then reused.

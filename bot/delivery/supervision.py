@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 from bot.delivery.worker import DeliveryBlocked, DeliveryWorker
 
+__all__ = ["BLOCKED_LOOK", "FIRST_RESTART", "MAX_RESTART", "STEADY", "supervise"]
+
 log = logging.getLogger("bot.delivery.worker")
 
 FIRST_RESTART, MAX_RESTART = 1.0, 60.0

@@ -45,16 +45,17 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.delivery.answers import Settling, utcnow
-from bot.delivery.config import PAID_CONCURRENCY as PAID_CONCURRENCY
 from bot.delivery.config import PTB_PATH_CONCURRENCY, ROUND_TRIP_GUESS, DeliveryConfig
-from bot.delivery.config import RetryPolicy as RetryPolicy
 from bot.delivery.lean_client import lean_client, message_fields
 from bot.delivery.limits import ChatWindows, Pace
 from bot.delivery.photo_ids import PhotoIds
+from bot.errors import BotError
 from bot.log_json import CHAT_ID
 from bot.text.alerts import fits_caption
 from storage.chats import ChatStore
 from storage.outbox import Claimed, Outbox
+
+__all__ = ["RECORD_RETRY", "DeliveryBlocked", "DeliveryWorker"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ RECORD_RETRY = 0.5
 """Seconds before recording delivered messages again after the database refused the write."""
 
 
-class DeliveryBlocked(Exception):
+class DeliveryBlocked(BotError):
     """Delivery must not go on (the database was replaced under the bot): the supervisor
     waits instead of restarting at once, and says why in ``/healthz``."""
 

@@ -52,14 +52,31 @@ from storage.history import purge
 if TYPE_CHECKING:
     from bot.services import Services
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "DEFAULT_CHARTS",
+    "ChartMaker",
+    "Draw",
+    "Drawn",
+    "Evaluated",
+    "EventChart",
+    "ScanReport",
+    "active_rules",
+    "chart_folder",
+    "chart_path",
+    "data_through",
+    "draw_chart_file",
+    "draw_charts",
+    "draw_charts_in",
+    "draw_in_threads",
+    "evaluate_session",
+    "fetch_closes",
+    "messages",
+    "recent_sessions",
+    "run_scan",
+    "scan_with",
+]
 
-FETCH_TIMEOUT = 300.0
-"""Seconds the evening scan waits for the data source (Yahoo's first full download of every
-preset ticker takes well under a minute). Past it the scan fails, saying so, and is retried
-like any failed scan, so the scan job always ends. The fetch itself cannot be stopped from
-here: its thread goes on until the provider gives up (Yahoo: each HTTP request has its own
-10 s timeout, ``market.yahoo``), and a retry meanwhile waits behind it for the price cache."""
+log = logging.getLogger(__name__)
 
 ChartMaker = Callable[[Event, pd.DataFrame], bytes | None]
 DEFAULT_CHARTS: Any = object()
@@ -252,7 +269,7 @@ async def evaluate_session(services: Services, rules: list[Rule], session: dt.da
         empty = ScanResult(session, [], {}, source=provider.name, synthetic=provider.synthetic)
         return empty, pd.DataFrame()
     tickers = tickers_for(rules, BENCHMARK)
-    closes = await fetch_closes(provider, tickers, session)
+    closes = await fetch_closes(provider, tickers, session, services.settings.scan_data_timeout)
     result = await asyncio.to_thread(scan_closes, closes, rules, session, source=provider.name)
     result.synthetic = result.synthetic or provider.synthetic
     return result, closes.frame.loc[: pd.Timestamp(session)]
@@ -264,16 +281,23 @@ def data_through(frame: pd.DataFrame) -> dt.date | None:
     return dated.max().date() if len(dated) else None
 
 
-async def fetch_closes(provider: Provider, tickers: Sequence[str], session: dt.date) -> Closes:
+async def fetch_closes(
+    provider: Provider, tickers: Sequence[str], session: dt.date, timeout: float
+) -> Closes:
     """The closes a scan of ``session`` reads, fetched off the event loop (yfinance blocks;
     a Yahoo provider's price cache has a thread-safe connection of its own), within
-    :data:`FETCH_TIMEOUT`."""
+    ``timeout`` seconds (``SCAN_DATA_TIMEOUT``).
+
+    Past it the scan fails, saying so, and is retried like any failed scan, so the scan job
+    always ends. The fetch itself cannot be stopped from here: its thread goes on until the
+    provider gives up (Yahoo: each HTTP request has its own 10 s timeout, ``market.yahoo``),
+    and a retry meanwhile waits behind it for the price cache."""
     fetch = asyncio.to_thread(provider.closes, tickers, None, session)
     try:
-        return await asyncio.wait_for(fetch, FETCH_TIMEOUT)
+        return await asyncio.wait_for(fetch, timeout)
     except TimeoutError:
         raise MarketDataError(
-            f"the data source ({provider.name}) did not answer within {FETCH_TIMEOUT:g} s"
+            f"the data source ({provider.name}) did not answer within {timeout:g} s"
         ) from None
 
 

@@ -25,6 +25,18 @@ from signals.kind import RuleError
 from signals.rrg_table import Point, Table, table
 from signals.rules import normalise_ticker
 
+__all__ = [
+    "BENCHMARK",
+    "SPARE_WEEKS",
+    "TABLE_WEEKS",
+    "Rotation",
+    "fetch",
+    "latest_html",
+    "subjects_for",
+    "text_lines",
+    "warm_up_start",
+]
+
 BENCHMARK = "SPY"
 TABLE_WEEKS = 8
 """Weeks the command shows by default: as many as the chart's tails."""

@@ -28,6 +28,8 @@ from signals.engine import absent_tickers
 from signals.events import Event
 from signals.rules import Rule
 
+__all__ = ["window_scans"]
+
 
 async def window_scans(
     services: Services, rules: list[Rule], start: dt.date, end: dt.date

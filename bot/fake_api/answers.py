@@ -42,6 +42,8 @@ from bot.fake_api.wire import (
     ok_body,
 )
 
+__all__ = ["BotApi", "Recorded", "Sent"]
+
 _TRUE_METHODS = (
     "sendChatAction",
     "setWebhook",
@@ -243,7 +245,9 @@ class BotApi(Faults, ChatDirectory, InlineQueries):
     def texts(self, chat_id: int | str) -> list[str | None]:
         return [m.get("text", m.get("caption")) for m in self.messages.get(chat_id, [])]
 
-    def _deliver(self, method: str, params: dict[str, Any], message: dict[str, Any]) -> dict:
+    def _deliver(
+        self, method: str, params: dict[str, Any], message: dict[str, Any]
+    ) -> dict[str, Any]:
         chat = self.chat(params["chat_id"])
         thread = params.get("message_thread_id")
         if thread is not None:

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from bot.fake_api.local import LocalBotApi
 from bot.fake_api.wire import Upload
-from bot.settings import OFFLINE_TOKEN as OFFLINE_TOKEN
+
+__all__ = ["BOT_USER", "Choice", "ConsoleRequest", "Screen", "html_to_text"]
 
 BOT_USER = {
     "id": 100000001,

@@ -16,6 +16,8 @@ from typing import Any
 
 from bot.fake_api.wire import Rejected, chat_full_info, chat_member
 
+__all__ = ["ChatDirectory"]
+
 
 class ChatDirectory:
     """The chats, users, members and command lists (see the module docstring)."""

@@ -19,6 +19,8 @@ from typing import Any
 
 from bot.fake_api.wire import error_body
 
+__all__ = ["SENDING_METHODS", "Fault", "Faults"]
+
 # Methods random faults apply to unless told otherwise: the ones that deliver something.
 SENDING_METHODS = frozenset({"sendMessage", "sendPhoto", "editMessageText"})
 
@@ -119,12 +121,13 @@ class Faults:
             elif method in methods:
                 return fault
         for entry in self._chat_faults.get(chat_id, ()) if chat_id is not None else ():
-            fault, left = entry
+            chat_fault: Fault = entry[0]
+            left: int | None = entry[1]
             if left is None:
-                return fault
+                return chat_fault
             if left > 0:
                 entry[1] = left - 1
-                return fault
+                return chat_fault
         queue = self._schedule.get(method)
         if queue:
             return queue.popleft()

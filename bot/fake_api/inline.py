@@ -19,6 +19,8 @@ from typing import Any
 
 from bot.fake_api.wire import Rejected, check_inline_answer
 
+__all__ = ["TOO_OLD", "InlineQueries"]
+
 TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 

@@ -18,6 +18,8 @@ from telegram.request import BaseRequest, RequestData
 from bot.fake_api.answers import BotApi
 from bot.fake_api.wire import Upload, decode
 
+__all__ = ["LocalBotApi", "request_params"]
+
 
 class LocalBotApi(BaseRequest, BotApi):
     """A ``BaseRequest`` that is its own Bot API: no connection is ever made."""

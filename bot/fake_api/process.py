@@ -32,6 +32,23 @@ from storage import close, connect
 from storage.chats import ChatStore
 from storage.outbox import Outbox
 
+__all__ = [
+    "ROOT",
+    "SECRET",
+    "SETTINGS",
+    "STARTED",
+    "TOKEN",
+    "BotProcess",
+    "bot_env",
+    "fake_api",
+    "free_port",
+    "lost_and_duplicated",
+    "outbox_depth",
+    "seed_broadcast",
+    "until",
+    "wait_for",
+]
+
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the checkout (or site-packages)

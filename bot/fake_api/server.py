@@ -33,6 +33,8 @@ from aiohttp import web
 from bot.fake_api.answers import BotApi
 from bot.fake_api.wire import Upload, decode
 
+__all__ = ["FakeBotApi", "ServerProcess", "ServerResult"]
+
 
 class FakeBotApi(BotApi):
     """The fake Bot API on 127.0.0.1, a free port; an async context manager."""

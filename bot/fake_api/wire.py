@@ -15,6 +15,23 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.errors import BotError
+
+__all__ = [
+    "INLINE_ID_BYTES",
+    "INLINE_RESULTS_LIMIT",
+    "Rejected",
+    "Upload",
+    "chat_full_info",
+    "chat_key",
+    "chat_member",
+    "check_inline_answer",
+    "check_text",
+    "decode",
+    "error_body",
+    "ok_body",
+]
+
 
 @dataclass(slots=True)
 class Upload:
@@ -25,7 +42,7 @@ class Upload:
     data: bytes
 
 
-class Rejected(Exception):
+class Rejected(BotError):
     """Raised by an answer to reply with a Bot API error instead of a result."""
 
     def __init__(self, code: int, description: str) -> None:

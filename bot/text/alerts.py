@@ -21,6 +21,17 @@ from bot.text.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, fit, units
 if TYPE_CHECKING:
     from signals.events import Event
 
+__all__ = [
+    "MORE_IN_HISTORY",
+    "SYNTHETIC_NOTE",
+    "digest_html",
+    "esc",
+    "event_html",
+    "fits_caption",
+    "headline",
+    "session_label",
+]
+
 MORE_IN_HISTORY = N_("\n… (more in /history)")
 
 SYNTHETIC_NOTE = N_("<i>Synthetic sample data — not real prices.</i>")  # shown as t(...)

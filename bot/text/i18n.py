@@ -31,6 +31,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "DEFAULT",
+    "DOMAIN",
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "N_",
+    "Translator",
+    "catalog_path",
+    "pick_language",
+    "translator",
+]
+
 LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch", "es": "Español"}
 """The languages a chat can have, English first (the msgids themselves): code -> own name."""
 DEFAULT = "en"
@@ -93,7 +105,7 @@ class Translator:
 
         pattern = parse_pattern(Locale.parse(self.lang).percent_formats[None].pattern)
         pattern.frac_prec = (digits, digits)
-        text = pattern.apply(abs(fraction), self.lang)
+        text: str = pattern.apply(abs(fraction), self.lang)
         if not sign:
             return self._sign(fraction, text) + text if fraction < 0 else text
         return self._sign(fraction, text) + text

@@ -12,6 +12,16 @@ from bot.text.i18n import N_, Translator
 from signals import dashboard
 from signals.rules import split_subject
 
+__all__ = [
+    "BENCHMARK",
+    "NAMES",
+    "PAIR_LABELS",
+    "SECTOR_NAMES",
+    "TICKER_NAMES",
+    "name",
+    "subject_label",
+]
+
 # The English names charts and messages use (the dashboard's, two shortened to fit a title)
 BENCHMARK = "S&P 500"
 SECTOR_NAMES = {  # the dashboard's names, two shortened to fit a title on a phone

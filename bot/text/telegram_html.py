@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from html import unescape
 
+__all__ = ["CAPTION_LIMIT", "CUT_NOTE", "MIN_LIMIT", "TAGS", "TEXT_LIMIT", "fit", "split", "units"]
+
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CUT_NOTE = "\n… (cut: too long for one message)"

@@ -121,7 +121,8 @@ async def test_link_a_channel_and_manage_it_from_a_private_chat(emulator: Emulat
 async def test_the_evening_alert_reaches_subscribed_chats_once(emulator: Emulator) -> None:
     """Subscribe through the emulator, then the real scan, fan-out and delivery worker."""
     from bot.app.jobs import scan_time
-    from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+    from bot.delivery.config import DeliveryConfig
+    from bot.delivery.worker import DeliveryWorker
     from bot.evening.evaluate import backtest
     from bot.evening.pipeline import run_scan
     from market.sample import SampleProvider

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.worker import PAID_CONCURRENCY
+from bot.delivery.config import PAID_CONCURRENCY
 from bot.fake_api import Fault
 from bot.fake_api.process import free_port
 from bot.fake_api.server import FakeBotApi

@@ -17,7 +17,8 @@ from telegram.request import HTTPXRequest
 
 from bot.app.jobs import scan_time
 from bot.delivery.answers import THREAD_GONE_NOTICE
-from bot.delivery.worker import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.delivery.config import DeliveryConfig, RetryPolicy
+from bot.delivery.worker import DeliveryWorker
 from bot.evening.evaluate import backtest
 from bot.evening.pipeline import run_scan
 from bot.fake_api.server import FakeBotApi

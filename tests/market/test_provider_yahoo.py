@@ -19,7 +19,8 @@ import yfinance as yf
 
 from market import yahoo, yahoo_traffic
 from market.base import NoData
-from market.yahoo import DEFAULT_REASON, YahooProvider
+from market.yahoo import YahooProvider
+from market.yahoo_traffic import DEFAULT_REASON
 from tests.support.yahoo_fixtures import (
     ISOLATION,
     JAN,

@@ -16,7 +16,8 @@ import pytest
 from storage import connect
 from storage.backup import backup, quick_check
 from storage.chats import ChatStore
-from storage.db import StorageError, schema_version, transaction
+from storage.db import schema_version, transaction
+from storage.errors import StorageError
 from tests.support.paths import ROOT
 
 

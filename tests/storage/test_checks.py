@@ -96,19 +96,14 @@ def test_a_read_only_file_is_refused(tmp_path: Path) -> None:
         connect(path)
 
 
-def test_a_database_locked_by_another_program_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import storage.db
-
+def test_a_database_locked_by_another_program_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite"
     connect(path).conn.close()
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # a sqlite3 shell in the middle of a write
-    monkeypatch.setattr(storage.db, "BUSY_TIMEOUT_MS", 50)
     try:
         with pytest.raises(Busy) as raised:
-            connect(path)
+            connect(path, busy_timeout_ms=50)
     finally:
         other.execute("ROLLBACK")
         other.close()

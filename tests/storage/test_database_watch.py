@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import storage.watch
 from storage import Database, close, connect
 from storage.chats import ChatStore
 from storage.watch import RESCUED, DatabaseWatch
@@ -186,12 +185,9 @@ def test_a_sound_database_passes_the_contents_check_while_it_is_written(
     assert watch.problem() is None
 
 
-def test_a_locked_database_is_not_taken_for_damage(
-    path: Path, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_locked_database_is_not_taken_for_damage(path: Path, db: Database) -> None:
     """A reader held up by a lock (here an exclusive one) says nothing about the pages."""
-    monkeypatch.setattr(storage.watch, "BUSY_TIMEOUT_MS", 50)
-    watch = DatabaseWatch(path, db.conn)
+    watch = DatabaseWatch(path, db.conn, busy_timeout_ms=50)
     db.conn.execute("PRAGMA locking_mode = EXCLUSIVE")
     db.conn.execute("BEGIN EXCLUSIVE")
     write(db, 1)

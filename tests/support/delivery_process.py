@@ -17,7 +17,8 @@ import sys
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.worker import DeliveryWorker
 from storage import connect
 from storage.chats import ChatStore
 from storage.outbox import Outbox

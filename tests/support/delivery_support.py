@@ -11,8 +11,9 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.delivery.config import DeliveryConfig, RetryPolicy
 from bot.delivery.limits import ChatWindows, Pace
-from bot.delivery.worker import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.delivery.worker import DeliveryWorker
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from bot.services import Services

@@ -16,6 +16,8 @@ from bot.text.i18n import N_, Translator, translator
 from bot.text.rules import translated
 from storage import stats
 
+__all__ = ["MAX_PROBLEMS", "STORED_WORDS", "stats_command", "stats_html", "stored_word"]
+
 MAX_PROBLEMS = 10
 STORED_WORDS = {
     **{"private": N_("private"), "group": N_("group"), "supergroup": N_("supergroup")},

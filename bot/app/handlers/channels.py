@@ -25,6 +25,8 @@ from bot.app.handlers.permissions import (
 from bot.text.alerts import esc
 from bot.text.i18n import N_, Translator, translator
 
+__all__ = ["USAGE", "channel", "link_refusal"]
+
 USAGE = N_(
     "Channels: add me to your channel as an administrator allowed to post messages, then:\n"
     "/channel add @name — link it (you must be one of its administrators)\n"

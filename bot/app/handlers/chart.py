@@ -32,12 +32,36 @@ from bot.app.handlers import fetch
 from bot.app.handlers.chart_cache import ChartCache
 from bot.app.handlers.common import arg_text, code, fitted, reply, services, tr
 from bot.app.offload import POOLS, shippable
-from bot.text.alerts import CAPTION_LIMIT, SYNTHETIC_NOTE, esc
+from bot.errors import BotError
+from bot.text import names
+from bot.text.alerts import SYNTHETIC_NOTE, esc
 from bot.text.i18n import N_, Translator, translator
 from bot.text.names import subject_label
 from bot.text.rules import translated
+from bot.text.telegram_html import CAPTION_LIMIT
 from market.base import MarketDataError, NoData
 from signals.phrases import TICKER
+
+__all__ = [
+    "BENCHMARK",
+    "BUTTON_PREFIX",
+    "COMMON",
+    "EXAMPLE",
+    "UNAVAILABLE",
+    "USAGE",
+    "Subject",
+    "SubjectError",
+    "caption_html",
+    "chart",
+    "chart_cache",
+    "fingerprint",
+    "keyboard",
+    "last_close",
+    "no_chart_html",
+    "on_button",
+    "parse_subject",
+    "send_chart",
+]
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +101,7 @@ class Subject:
         return re.sub(r"[^A-Za-z0-9=.-]+", "-", self.text).strip("-").lower() + ".png"
 
 
-class SubjectError(ValueError):
+class SubjectError(BotError, ValueError):
     """A subject that is not a ticker, a pair or ``sectors``: the message says why."""
 
 
@@ -119,7 +143,7 @@ def caption_html(
     if subject.kind == "sectors":
         head = t(
             "🔄 <b>Sectors vs {benchmark}</b> — relative rotation (JdK-style) graph",
-            benchmark=esc(chart_base.BENCHMARK),
+            benchmark=esc(names.BENCHMARK),
         )
         what = t(
             "Each sector's last 8 weeks as a tail, ending at its latest week: "

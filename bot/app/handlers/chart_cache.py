@@ -19,6 +19,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+__all__ = ["KEPT", "ChartCache", "Key"]
+
 KEPT = 64
 """Pictures kept (about 10 MB)."""
 

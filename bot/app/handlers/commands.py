@@ -23,6 +23,20 @@ from bot.app.context import Callback, Context
 from bot.app.handlers.common import tr
 from bot.text.i18n import N_, translator
 
+__all__ = [
+    "BUTTONS",
+    "COMMANDS",
+    "INLINE",
+    "ONLY_NEW_MESSAGES",
+    "Command",
+    "Later",
+    "bot_commands",
+    "handlers",
+    "later",
+    "load_all",
+    "stale_button",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class Later:
@@ -135,9 +149,9 @@ ONLY_NEW_MESSAGES = filters.UpdateType.MESSAGE
 """Commands answer new messages only: editing an old /alert must not add it again."""
 
 
-def handlers() -> list[BaseHandler]:
+def handlers() -> list[BaseHandler[Update, Context, None]]:
     """Every handler, in the order they must be tried (one handler group)."""
-    out: list[BaseHandler] = [
+    out: list[BaseHandler[Update, Context, None]] = [
         CommandHandler(c.name, c.callback, filters=ONLY_NEW_MESSAGES) for c in COMMANDS
     ]
     out += [CallbackQueryHandler(callback, pattern=pattern) for pattern, callback in BUTTONS]

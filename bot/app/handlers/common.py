@@ -10,9 +10,26 @@ from telegram.constants import ParseMode
 
 from bot.app.context import Context
 from bot.services import Services
-from bot.text.alerts import TEXT_LIMIT, esc, fit
+from bot.text.alerts import esc
 from bot.text.i18n import Translator, pick_language, translator
+from bot.text.telegram_html import TEXT_LIMIT, fit
 from storage.chats import Chat, chat_zone
+
+__all__ = [
+    "FITTED_CACHE",
+    "FITTED_MAX",
+    "NO_PREVIEW",
+    "arg_text",
+    "code",
+    "ensure_chat",
+    "first_language",
+    "fitted",
+    "local_time",
+    "reply",
+    "services",
+    "tr",
+    "upper_first",
+]
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 FITTED_CACHE = 256

@@ -19,6 +19,8 @@ from bot.delivery.chat_gone import chat_gone
 from bot.text.i18n import N_
 from storage.watch import is_database_error
 
+__all__ = ["SORRY", "on_error"]
+
 log = logging.getLogger(__name__)
 
 SORRY = N_("Sorry, something went wrong on my side. Please try again in a while.")

@@ -34,6 +34,8 @@ from bot.text.alerts import esc
 from storage import history
 from storage.history import ChatExport
 
+__all__ = ["CSV_COLUMNS", "FORMATS", "NO_SIGNAL", "export", "plain", "to_csv", "to_json"]
+
 FORMATS = ("csv", "json")
 CSV_COLUMNS = (
     "record",  # alert | subscription | custom_alert | setting

@@ -29,6 +29,20 @@ from market import calendar
 from market.base import Closes, NoData, Provider
 from signals.dashboard import TICKERS, Dashboard, dashboard
 
+__all__ = [
+    "CHECK_DAYS",
+    "INDEX_HINTS",
+    "Bounded",
+    "Fetched",
+    "closes",
+    "current_dashboard",
+    "latest_session",
+    "no_data_lines",
+    "spelling_hint",
+    "ticker_hint",
+    "unknown_tickers",
+]
+
 CHECK_DAYS = 30
 """Calendar days of recent closes that show a ticker exists and still trades."""
 INDEX_HINTS = frozenset({"RUT", "GSPC", "TNX", "IRX", "FVX", "TYX", "VIX", "DJI", "IXIC", "NDX"})
@@ -42,15 +56,18 @@ async def closes(
     services: Services, tickers: Sequence[str], start: dt.date | None, end: dt.date
 ) -> Closes:
     """The provider's closes, or :class:`MarketDataError` once the data timeout has passed."""
-    return await POOLS.fetch(services.provider.closes, list(tickers), start, end)
+    timeout = services.settings.data_timeout
+    return await POOLS.fetch(services.provider.closes, list(tickers), start, end, timeout=timeout)
 
 
 @dataclass(frozen=True, slots=True)
 class Bounded:
-    """A provider whose every call waits at most the data timeout, for computations that
-    fetch as they go (run them in the CPU pool: this blocks its worker thread)."""
+    """A provider whose every call waits at most ``timeout`` seconds (the ``DATA_TIMEOUT``
+    setting), for computations that fetch as they go (run them in the CPU pool: this blocks
+    its worker thread)."""
 
     inner: Provider
+    timeout: float | None = None  # None: the pools' default (bot.app.offload.DATA_TIMEOUT)
 
     @property
     def name(self) -> str:
@@ -61,7 +78,7 @@ class Bounded:
         return self.inner.synthetic
 
     def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
-        return POOLS.fetch_blocking(self.inner.closes, tickers, start, end)
+        return POOLS.fetch_blocking(self.inner.closes, tickers, start, end, timeout=self.timeout)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from telegram import Update
 from bot.text.alerts import esc
 from bot.text.i18n import Translator
 
+__all__ = ["forum_topic", "to_topic", "topic_label"]
+
 
 def forum_topic(update: Update) -> tuple[int | None, str | None]:
     """The forum topic a command was sent in (id, and its name when the message shows it),

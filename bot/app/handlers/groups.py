@@ -11,6 +11,8 @@ from bot.app.context import Context
 from bot.app.handlers.common import ensure_chat, reply, services, tr
 from bot.app.handlers.start import GROUP_WELCOME
 
+__all__ = ["GONE", "PRESENT", "membership", "migrated"]
+
 log = logging.getLogger(__name__)
 
 GONE = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})

@@ -50,11 +50,31 @@ from bot.app.handlers.inline_cache import (
 )
 from bot.app.handlers.inline_summary import summary_line
 from bot.app.offload import POOLS, shippable
-from bot.text.alerts import CAPTION_LIMIT, TEXT_LIMIT, esc, fit
+from bot.text.alerts import esc
 from bot.text.i18n import N_, Translator
 from bot.text.rules import translated
+from bot.text.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, fit
 from market.base import MarketDataError
 from signals.dashboard import Dashboard
+
+__all__ = [
+    "BUTTON",
+    "STATUS_WORDS",
+    "TRY",
+    "chart_file_id",
+    "chart_offer",
+    "chart_result",
+    "dashboard_result",
+    "hint",
+    "hint_result",
+    "inline_cache",
+    "inline_query",
+    "is_chart_query",
+    "offer_for",
+    "plain",
+    "result_id",
+    "slow_down",
+]
 
 log = logging.getLogger(__name__)
 

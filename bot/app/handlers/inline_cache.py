@@ -10,6 +10,8 @@ from typing import Any
 
 from telegram import InlineQueryResult
 
+__all__ = ["KEEP_SECONDS", "KEPT", "RETRY_SECONDS", "InlineCache", "Key", "Offer"]
+
 KEEP_SECONDS = 300
 """cache_time of a good answer: Telegram gives it again to that person for the same query."""
 RETRY_SECONDS = 10

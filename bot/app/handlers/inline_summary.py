@@ -12,6 +12,8 @@ from bot.text.i18n import Translator
 from signals.dashboard import Dashboard
 from signals.rules import RATE_TICKERS
 
+__all__ = ["MONTH", "sectors_line", "summary_line"]
+
 MONTH = 21
 """Sessions in a month."""
 

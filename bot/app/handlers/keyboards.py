@@ -21,6 +21,17 @@ from bot.text.i18n import Translator, translator
 from bot.text.signals import kind_title
 from storage.chats import Subscription
 
+__all__ = [
+    "NOT_SUBSCRIBED",
+    "SILENT",
+    "SUBSCRIBED",
+    "digest_keyboard",
+    "forget_keyboard",
+    "parse",
+    "storable",
+    "topics_keyboard",
+]
+
 SUBSCRIBED, SILENT, NOT_SUBSCRIBED = "✅", "🔕", "➕"
 
 

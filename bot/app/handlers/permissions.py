@@ -30,6 +30,23 @@ from bot.text.alerts import esc
 from bot.text.i18n import N_
 from storage.stats import channel_by_username
 
+__all__ = [
+    "ADMIN_STATUSES",
+    "GROUP_REFUSAL",
+    "Manage",
+    "Target",
+    "TargetHandler",
+    "for_target",
+    "here",
+    "is_admin",
+    "is_operator",
+    "linked_channel",
+    "looks_like_channel",
+    "may_manage",
+    "may_manage_here",
+    "target",
+]
+
 log = logging.getLogger(__name__)
 
 ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})

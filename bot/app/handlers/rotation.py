@@ -16,6 +16,8 @@ from bot.evening.sector_rotation import latest_html
 from market.base import MarketDataError
 from signals.presets import SECTORS
 
+__all__ = ["rrg"]
+
 
 async def rrg(update: Update, context: Context) -> None:
     """Each sector's RS-Ratio, RS-Momentum and quadrant for the latest week."""
@@ -24,7 +26,7 @@ async def rrg(update: Update, context: Context) -> None:
     try:
         end = await fetch.latest_session(found)
         start = end - dt.timedelta(days=13)  # two week ends: a sector a week behind shows
-        bounded = fetch.Bounded(found.provider)
+        bounded = fetch.Bounded(found.provider, found.settings.data_timeout)
         rotation = await POOLS.compute(fetch_rotation, bounded, SECTORS, start, end)
     except MarketDataError:
         await reply(update, t(UNAVAILABLE))

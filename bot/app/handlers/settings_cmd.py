@@ -29,6 +29,21 @@ from bot.text.i18n import LANGUAGES, N_, Translator, pick_language, translator
 from storage.chats import Chat
 from storage.history import purge
 
+__all__ = [
+    "MAX_KEEP_DAYS",
+    "MAX_MUTE_DAYS",
+    "MIN_KEEP_DAYS",
+    "TIME",
+    "USAGE",
+    "clock",
+    "mute",
+    "on_digest",
+    "settings",
+    "settings_html",
+    "time_zone",
+    "usage",
+]
+
 MAX_MUTE_DAYS = 365
 MIN_KEEP_DAYS, MAX_KEEP_DAYS = 7, 36500
 """Days of alert history a chat may keep: at least a week (what /history shows), at most a

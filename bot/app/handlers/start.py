@@ -10,6 +10,8 @@ from bot.app.handlers.common import ensure_chat, reply, services, tr
 from bot.text.alerts import SYNTHETIC_NOTE, esc
 from bot.text.i18n import N_
 
+__all__ = ["GROUP_WELCOME", "HELP_DETAILS", "WELCOME", "help_command", "start", "unknown"]
+
 WELCOME = N_(
     "👋 <b>rotation-bot</b> watches the US stock market for <b>rotation</b>: small vs large "
     "caps, value vs growth, sector leadership, Russell 2000 records, drawdowns and yields. "

@@ -20,13 +20,29 @@ from bot.app.handlers.common import reply, services, tr
 from bot.app.handlers.permissions import Target, for_target
 from bot.app.offload import POOLS
 from bot.services import Services
-from bot.text.alerts import SYNTHETIC_NOTE, TEXT_LIMIT, esc
+from bot.text.alerts import SYNTHETIC_NOTE, esc
 from bot.text.i18n import N_, Translator, translator
 from bot.text.names import name
 from bot.text.signals import quadrant
+from bot.text.telegram_html import TEXT_LIMIT
 from market.base import MarketDataError, Valuations, valuation_of
 from signals.dashboard import Dashboard, Gauge
 from storage.stats import recent_messages, waiting_messages
+
+__all__ = [
+    "HISTORY_SIZE",
+    "NO_CLOSES",
+    "UNAVAILABLE",
+    "VALUATION_PAIRS",
+    "VALUATION_TICKERS",
+    "ValuationPair",
+    "dashboard_html",
+    "dashboard_message",
+    "fund_valuations",
+    "history",
+    "status",
+    "valuation_lines",
+]
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +208,8 @@ async def fund_valuations(svc: Services) -> Valuations:
     """The valuation pairs' trailing P/E from the data source, off the loop and within the
     data timeout; None for each when it has none or does not answer in time."""
     try:
-        return await POOLS.fetch(valuation_of, svc.provider, VALUATION_TICKERS)
+        timeout = svc.settings.data_timeout
+        return await POOLS.fetch(valuation_of, svc.provider, VALUATION_TICKERS, timeout=timeout)
     except MarketDataError as e:
         log.info("valuations unavailable: %s", e)
         return dict.fromkeys(VALUATION_TICKERS)

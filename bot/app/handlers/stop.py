@@ -11,6 +11,8 @@ from bot.app.handlers.permissions import Target, for_target, may_manage
 from bot.text.alerts import esc
 from bot.text.i18n import N_
 
+__all__ = ["on_forget", "stop"]
+
 
 @for_target(manage=True)
 async def stop(update: Update, context: Context, where: Target, _: list[str]) -> None:

@@ -22,7 +22,6 @@ from bot.app.handlers.permissions import Target, for_target, may_manage
 from bot.app.handlers.topics import (
     DEFAULT_COOLDOWN,
     DEFAULT_MODE,
-    MAX_COOLDOWN,
     TOPICS,
     resolve,
     short_name,
@@ -34,7 +33,21 @@ from bot.text.signals import describe, kind_title, preset_description, preset_ti
 from signals.catalogue import KINDS
 from signals.kind import RuleError
 from signals.presets import PRESETS
-from storage.chats import Subscription
+from storage.chats import MAX_COOLDOWN, Subscription
+
+__all__ = [
+    "MODE_WORDS",
+    "Wish",
+    "catalogue_html",
+    "how",
+    "list_subscriptions",
+    "next_mode",
+    "on_toggle",
+    "signals",
+    "subscribe",
+    "unsubscribe",
+    "wish",
+]
 
 
 def catalogue_html(where: Target, t: Translator) -> str:

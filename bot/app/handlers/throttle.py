@@ -13,6 +13,16 @@ from bot.app.context import Context
 from bot.app.flood import FloodControl, Verdict
 from bot.app.handlers.common import reply, services, tr
 
+__all__ = [
+    "HEAVY_BUTTONS",
+    "HEAVY_COMMANDS",
+    "SLOW_COMMANDS",
+    "command_of",
+    "heavy_update",
+    "is_heavy",
+    "throttle",
+]
+
 HEAVY_COMMANDS = frozenset({"chart", "backtest", "status", "rrg"})
 """Commands that draw a chart, run a backtest, compute the dashboard or the rotation table."""
 HEAVY_BUTTONS = ("chart:",)

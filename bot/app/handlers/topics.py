@@ -8,7 +8,19 @@ from bot.text.signals import kind_title, preset_title
 from signals.catalogue import KINDS
 from signals.kind import RuleError
 from signals.presets import PRESETS, all_preset_rules
-from storage.chats import MAX_COOLDOWN as MAX_COOLDOWN
+
+__all__ = [
+    "COOLDOWN",
+    "DEFAULT_COOLDOWN",
+    "DEFAULT_MODE",
+    "LOUD_PER_YEAR",
+    "NOISY",
+    "TOPICS",
+    "resolve",
+    "short_name",
+    "title",
+    "topic_rules",
+]
 
 
 def topic_rules() -> dict[str, list[str]]:

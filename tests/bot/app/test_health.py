@@ -69,7 +69,8 @@ def test_a_message_waiting_longer_than_the_setting_is_a_reason(tmp_path: Path) -
 
 
 def test_a_database_problem_and_a_down_worker_come_first(tmp_path: Path) -> None:
-    from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+    from bot.delivery.config import DeliveryConfig
+    from bot.delivery.worker import DeliveryWorker
 
     data = data_for(tmp_path, sample=True)
     services = data.services

@@ -22,7 +22,8 @@ from bot.app.context import BotData
 from bot.app.health import health
 from bot.app.metrics import Metrics, TimedUpdates
 from bot.app.monitor import Monitor
-from bot.delivery.worker import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.delivery.config import DeliveryConfig, RetryPolicy
+from bot.delivery.worker import DeliveryWorker
 from bot.evening.pipeline import run_scan
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi

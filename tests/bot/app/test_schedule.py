@@ -13,7 +13,7 @@ from telegram.ext import Application
 from bot.app import jobs as schedule
 from bot.app.context import CONTEXT_TYPES, BotData
 from bot.app.jobs import ScanTask, install_jobs, missed_scan, next_scan, scan_time
-from bot.delivery.worker import DeliveryConfig
+from bot.delivery.config import DeliveryConfig
 from bot.evening.pipeline import ScanReport
 from bot.fake_api.server import FakeBotApi
 from bot.services import Services

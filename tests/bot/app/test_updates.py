@@ -20,10 +20,8 @@ import pytest_asyncio
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import updates
 from bot.app.application import build_application
 from bot.app.handlers.throttle import heavy_update, is_heavy
-from bot.app.offload import POOLS
 from bot.app.updates import ChatOrderedProcessor
 from bot.fake_api import LocalBotApi
 from market.base import Closes
@@ -126,11 +124,8 @@ async def test_heavy_updates_start_only_once_the_light_ones_are_answered() -> No
     assert log == [f"{n} {e}" for n in ("help1", "help2", "chart") for e in ("start", "end")]
 
 
-async def test_light_updates_hold_the_heavy_ones_back_for_a_bounded_time(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(updates, "PRIORITY_WAIT", 0.05)
-    processor = ChatOrderedProcessor(lambda u: u.message.text == "/chart")
+async def test_light_updates_hold_the_heavy_ones_back_for_a_bounded_time() -> None:
+    processor = ChatOrderedProcessor(lambda u: u.message.text == "/chart", priority_wait=0.05)
     stuck = asyncio.Event()  # a light update that never ends (a send hanging, say)
     light = asyncio.create_task(processor.process_update(update(1), stuck.wait()))
     ran = asyncio.Event()
@@ -187,12 +182,11 @@ class HangingProvider(SampleProvider):
 
 
 @pytest_asyncio.fixture
-async def app(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Application, Any]]:
-    services = make_services()
+async def app() -> AsyncIterator[tuple[Application, Any]]:
+    # long enough that chat 2 is answered first even on a busy machine
+    services = make_services(data_timeout=15.0)
     provider = HangingProvider("XLE")
     services.provider = provider
-    # long enough that chat 2 is answered first even on a busy machine
-    monkeypatch.setattr(POOLS, "data_timeout", 15.0)
     request = LocalBotApi()
     application = build_application(
         services, request=request, get_updates_request=LocalBotApi(), with_jobs=False

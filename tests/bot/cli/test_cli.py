@@ -267,7 +267,7 @@ def test_every_listed_failure_is_an_exception_class_where_it_is_named() -> None:
         cls = getattr(importlib.import_module(module), qualname)
         assert issubclass(cls, BaseException), name
         assert exit_status(cls("x")) == status, name
-    from storage.db import StorageError
+    from storage.errors import StorageError
 
     class Locked(StorageError):
         pass

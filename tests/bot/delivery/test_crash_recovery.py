@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.worker import PAID_CONCURRENCY, DeliveryConfig
+from bot.delivery.config import PAID_CONCURRENCY, DeliveryConfig
 from bot.fake_api.server import FakeBotApi
 from tests.support.bot_process import outbox_depth, seed_broadcast
 from tests.support.paths import ROOT

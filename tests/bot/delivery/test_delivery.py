@@ -21,8 +21,9 @@ from telegram import Bot
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.delivery.answers import retry_after_seconds
+from bot.delivery.config import DeliveryConfig, RetryPolicy
 from bot.delivery.limits import WINDOW
-from bot.delivery.worker import DeliveryConfig, DeliveryWorker, RetryPolicy
+from bot.delivery.worker import DeliveryWorker
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from bot.services import Services

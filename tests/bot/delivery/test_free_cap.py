@@ -16,8 +16,9 @@ from typing import Any
 
 from telegram import Bot
 
+from bot.delivery.config import DeliveryConfig
 from bot.delivery.limits import WINDOW, ChatWindows, Pace
-from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from bot.fake_api.local import LocalBotApi
 from tests.support.pipeline_support import add_chat, make_services
 

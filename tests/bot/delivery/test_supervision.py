@@ -14,8 +14,9 @@ import pytest
 from telegram import Bot
 
 from bot.delivery.answers import utcnow
+from bot.delivery.config import RetryPolicy
 from bot.delivery.supervision import supervise
-from bot.delivery.worker import DeliveryWorker, RetryPolicy
+from bot.delivery.worker import DeliveryWorker
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from bot.services import Services

@@ -192,13 +192,9 @@ async def test_a_failed_fetch_is_recorded_and_retried_cleanly() -> None:
     assert report.status == "ok" and report.messages > 0 and services.scans.finished(day)
 
 
-async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout() -> None:
     """A hung fetch (a socket that never answers) fails the evening's scan, saying so, and the
-    retry works once the source is back; it never holds the scan forever."""
-    import bot.evening.pipeline
-
+    retry works once the source is back; it never holds the scan forever (SCAN_DATA_TIMEOUT)."""
     release = threading.Event()
 
     class Hung:
@@ -208,8 +204,7 @@ async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout(
             release.wait(60)
             raise MarketDataError("released")
 
-    monkeypatch.setattr(bot.evening.pipeline, "FETCH_TIMEOUT", 0.5)
-    services = make_services(provider=Hung())  # type: ignore[arg-type]
+    services = make_services(provider=Hung(), scan_data_timeout=0.5)  # type: ignore[arg-type]
     setup(services)
     day = dt.date(2026, 10, 30)
     try:
@@ -341,7 +336,7 @@ async def test_a_cached_provider_fetches_in_a_worker_thread(tmp_path: Path) -> N
     services = make_services(tmp_path / "bot.sqlite")
     store = PriceStore(connect(tmp_path / "bot.sqlite", any_thread=True))
     cached = CachedProvider(SampleProvider(), store)
-    got = await fetch_closes(cached, ["IWM", "SPY"], dt.date(2026, 10, 30))
+    got = await fetch_closes(cached, ["IWM", "SPY"], dt.date(2026, 10, 30), timeout=300)
     assert list(got.frame.columns) == ["IWM", "SPY"]
     stored = rows(services, "SELECT count(DISTINCT ticker) FROM prices")
     assert stored == [(2,)]  # written by the thread, seen by the loop's connection
@@ -363,7 +358,10 @@ async def test_services_for_yahoo_use_the_cache_from_threads(tmp_path: Path) -> 
     assert isinstance(cached, CachedProvider)
     cached.inner = SampleProvider()  # the network is not here; the threads and SQLite are
     day = dt.date(2026, 10, 30)
-    got = await asyncio.gather(*(fetch_closes(provider, ["IWM", "SPY"], day) for _ in range(4)))
+    timeout = settings.scan_data_timeout
+    got = await asyncio.gather(
+        *(fetch_closes(provider, ["IWM", "SPY"], day, timeout) for _ in range(4))
+    )
     assert all(list(g.frame.columns) == ["IWM", "SPY"] for g in got)
     assert all(g.checks is not None for g in got)
     assert len(cached.fetches) == 1  # the lock made the others read the cache

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from bot.app.handlers.status import VALUATION_TICKERS, valuation_lines
-from bot.app.offload import POOLS
 from bot.services import Services
 from bot.settings import Settings
 from market import calendar
@@ -34,14 +33,14 @@ def recent_sessions(count: int) -> list[str]:
 
 
 def yahoo_services(fake, cache_dir) -> Services:
-    config = Settings(_env_file=None, data_source="yahoo")  # type: ignore[call-arg]
+    # a loaded test machine, not a test of DATA_TIMEOUT: generous
+    config = Settings(_env_file=None, data_source="yahoo", data_timeout=120.0)  # type: ignore[call-arg]
     yahoo = provider(fake, cache_dir, now=pd.Timestamp.now(tz="UTC"))
     return Services(config, connect(":memory:"), Validated(yahoo))
 
 
 @pytest.mark.usefixtures(*ISOLATION)
-async def test_status_shows_small_vs_large_pe_from_yahoo(fake, yf_cache, monkeypatch):
-    monkeypatch.setattr(POOLS, "data_timeout", 120.0)  # a loaded test machine, not a test of it
+async def test_status_shows_small_vs_large_pe_from_yahoo(fake, yf_cache):
     days = recent_sessions(10)
     for i, symbol in enumerate(VALUATION_TICKERS):
         fake.add(symbol, {day: 100.0 + i + n / 10 for n, day in enumerate(days)})
