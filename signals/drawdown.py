@@ -23,9 +23,11 @@ import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import Chart, RuleError, SignalKind, number
+from signals.kind import Chart, RuleError, SignalKind, shown
 from signals.rules import Context, ParamValue, Rule
 from signals.sentence import Sentence
+
+__all__ = ["BEAR", "DEFAULTS", "KIND", "describe", "describe_rule", "firings", "window_label"]
 
 DEFAULTS: dict[str, ParamValue] = {"threshold": 10.0, "window": 252}
 BEAR = 20.0  # percent: the conventional line between a correction and a bear market
@@ -45,7 +47,8 @@ def _drawdown(closes: pd.DataFrame, ticker: str, window: int) -> tuple[np.ndarra
 
 
 def window_label(window: int) -> str:
-    return "52-week high" if window == 252 else f"{window}-day high"
+    """The high a drawdown is measured from: "52-week high" for a year of sessions."""
+    return Sentence("52-week high") if window == 252 else Sentence("{n}-day high", n=window)
 
 
 def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
@@ -63,11 +66,11 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
         resets = np.flatnonzero(dd > -threshold / 200)
     fired = np.asarray(series.alternate(triggers, resets), dtype=np.intp)
     if variant == "bear":
-        label = "a bear market"
+        label = Sentence("a bear market")
     elif threshold >= 10:
-        label = "a correction"
+        label = Sentence("a correction")
     else:
-        label = f"a pullback of {threshold:g}% or more"
+        label = Sentence("a pullback of {pct:g}% or more", pct=threshold)
     # a partial, not a closure: fewer objects per rule (see signals.ratio_cross.firings)
     make, days = series.EventMaker(rule, p), series.dates(closes)
     state: tuple[Any, ...] = (make, days, col, high, dd, fired, label)
@@ -75,8 +78,9 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(col.rows[fired], np.zeros(len(fired), np.int8), (variant,), render)
 
 
-def _render(state: tuple, k: int, followup: Followup | None) -> Event:
+def _render(state: tuple[Any, ...], k: int, followup: Followup | None) -> Event:
     """Firing k of a rule as an event (:func:`firings` gives the state)."""
+    make: series.EventMaker
     make, days, col, high, dd, fired, label = state
     threshold, window = float(make.params["threshold"]), int(make.params["window"])
     variant = "bear" if threshold >= BEAR else "correction"
@@ -85,9 +89,14 @@ def _render(state: tuple, k: int, followup: Followup | None) -> Event:
     lo = max(0, i - window + 1)
     peak = lo + int(np.argmax(v[lo : i + 1]))
     pct, top = float(dd[i]) * 100, float(high[i])
-    text = (
-        f"{make.subject} closed {abs(pct):.1f}% below its {window_label(window)} of "
-        f"{series.fmt_price(top)} ({days[col.rows[peak]].isoformat()}): {label}."
+    text = Sentence(
+        "{subject} closed {pct:.1f}% below its {high} of {top:,.2f} ({peak}): {label}.",
+        subject=make.subject,
+        pct=abs(pct),
+        high=window_label(window),
+        top=top,
+        peak=days[col.rows[peak]],
+        label=label,
     )
     values = {"close": float(v[i]), "high": top, "pct": pct, "threshold": threshold}
     return make(days[col.rows[i]], variant, text, values, followup)
@@ -102,23 +111,35 @@ def _validate(params: dict[str, ParamValue]) -> None:
 
 def describe(p: Mapping[str, ParamValue]) -> str:
     threshold = float(p["threshold"])
-    return (
-        f"Close at least {number(threshold)}% below its {p['window']}-session high "
-        f"(10 = correction, 20 = bear market); re-arms once back within "
-        f"{number(threshold / 2)}% of the high."
+    return Sentence(
+        "Close at least {threshold:g}% below its {window}-session high (10 = correction, "
+        "20 = bear market); re-arms once back within {half:g}% of the high.",
+        threshold=threshold,
+        window=p["window"],
+        half=threshold / 2,
+    )
+
+
+def describe_rule(rule: Rule) -> str:
+    return Sentence(
+        "{subject} closes {pct:,.15g}% or more below its 52-week high",
+        subject=rule.subject,
+        pct=shown(series.params(rule, DEFAULTS)["threshold"]),
     )
 
 
 KIND = SignalKind(
     id="drawdown",
-    title="Drawdown from the high",
-    short_title="Drawdown",
+    title=Sentence("Drawdown from the high"),
+    short_title=Sentence("Drawdown"),
     icon="📉",
     subject="ticker",
     defaults=DEFAULTS,
     firings=firings,
     describe=describe,
+    describe_rule=describe_rule,
     chart=Chart.PRICE,
     example="drawdown ^RUT threshold=20",
     validate=_validate,
+    variant_names={"correction": Sentence("correction"), "bear": Sentence("bear market")},
 )

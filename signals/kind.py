@@ -3,7 +3,13 @@
 Everything the rest of the code needs to know about a kind lives on it — how it fires, what
 it is called in /signals and in an alert's headline, its icon, a description written with
 the rule's real parameter values, which chart explains it, and what "what happened next"
-measures — so adding a kind is one module plus one line in :mod:`signals.catalogue`.
+measures — so adding a kind is one module plus one line in :mod:`signals.catalogue` (and the
+translations of its sentences).
+
+Every word a kind shows a person is a :class:`signals.sentence.Sentence`: its titles, its
+descriptions, the names of its variants and each event's ``text``. English reads them as
+they are; bot/ says them in a chat's language through the catalogs (``pybabel extract``
+finds ``Sentence("...")`` here), with no branch per kind, so bot/ never needs to know a kind.
 """
 
 from __future__ import annotations
@@ -15,9 +21,26 @@ from enum import StrEnum
 import pandas as pd
 
 from signals import series
+from signals.errors import SignalsError
 from signals.events import Event
 from signals.followup import Basis, performance
 from signals.rules import Context, ParamValue, Rule
+from signals.sentence import Sentence
+
+__all__ = [
+    "Chart",
+    "Describer",
+    "FiringsOf",
+    "HistoryCheck",
+    "RuleDescriber",
+    "RuleError",
+    "SignalKind",
+    "SubjectCheck",
+    "Validator",
+    "band_text",
+    "number",
+    "shown",
+]
 
 FiringsOf = Callable[[Rule, pd.DataFrame, Context], series.Firings]
 """``firings(rule, closes, ctx)``: every session the rule fires over the whole frame, and how
@@ -29,7 +52,12 @@ Validator = Callable[[dict[str, ParamValue]], None]
 cannot use (a negative drawdown threshold, a band of 80%). Called with every default filled."""
 
 Describer = Callable[[Mapping[str, ParamValue]], str]
-"""``describe(params)``: one sentence saying when the kind fires, with these values in it."""
+"""``describe(params)``: one sentence (a :class:`Sentence`) saying when the kind fires, with
+these values in it (/signals)."""
+
+RuleDescriber = Callable[[Rule], str]
+"""``describe_rule(rule)``: what one rule watches, with its subject, as a :class:`Sentence`
+(/alert's confirmation, /alerts): ``IWM/SPY crosses above its 200-day moving average``."""
 
 SubjectCheck = Callable[[tuple[str, ...]], None]
 """``check_subject(legs)``: raise :class:`RuleError` for tickers the kind cannot mean anything
@@ -41,7 +69,7 @@ HistoryCheck = Callable[[Rule, pd.DataFrame, Context], "str | None"]
 silent."""
 
 
-class RuleError(ValueError):
+class RuleError(SignalsError, ValueError):
     """A rule that cannot be built: the message says what is wrong, for a human."""
 
 
@@ -64,13 +92,14 @@ class Chart(StrEnum):
 @dataclass(frozen=True, slots=True)
 class SignalKind:
     id: str
-    title: str  # in /signals and topic names: "Record close"
-    short_title: str  # in an alert's headline: "Record high"
+    title: str  # a Sentence, in /signals and topic names: "Record close"
+    short_title: str  # a Sentence, in an alert's headline: "Record high"
     icon: str  # in an alert's headline
     subject: str  # "ticker", "pair" or "any"
     defaults: dict[str, ParamValue]
     firings: FiringsOf
     describe: Describer
+    describe_rule: RuleDescriber
     chart: Chart
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     example: str = ""
@@ -78,6 +107,9 @@ class SignalKind:
     followup: Basis = performance  # what "what happened next" measures for a subject
     check_subject: SubjectCheck | None = None
     history_check: HistoryCheck | None = None
+    variant_names: Mapping[str, str] = field(default_factory=dict)
+    """Each variant as a backtest lists it (a Sentence: "bear market"); a variant not named
+    here is shown as its code."""
 
     def detect(self, rule: Rule, closes: pd.DataFrame, ctx: Context) -> list[Event]:
         """Every event the rule fires over the whole frame, oldest first, without follow-up
@@ -94,6 +126,13 @@ def number(x: ParamValue) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def band_text(band: ParamValue, unit: str = "%") -> str:
-    """The hysteresis clause (``, with a 0.5% hysteresis band``); empty for a zero band."""
-    return f", with a {number(band)}{unit} hysteresis band" if float(band) else ""
+def band_text(band: ParamValue) -> str:
+    """The hysteresis clause of a description (``, with a 0.5% hysteresis band``, a
+    :class:`Sentence`); empty for a zero band."""
+    return Sentence(", with a {band:g}% hysteresis band", band=float(band)) if float(band) else ""
+
+
+def shown(x: ParamValue) -> float:
+    """A parameter as a rule's description writes it with ``{x:,.15g}``: at most three
+    decimals, as babel writes a number (4.5 -> "4.5", 1234.5 -> "1,234.5")."""
+    return round(float(x), 3)

@@ -20,10 +20,12 @@ import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import Chart, RuleError, SignalKind, band_text, number
-from signals.ratio_cross import crossings
+from signals.kind import Chart, RuleError, SignalKind, band_text, shown
+from signals.ratio_cross import VARIANT_NAMES, crossings, rule_band
 from signals.rules import Context, ParamValue, Rule
-from signals.sentence import Sentence
+from signals.sentence import Sentence, concat
+
+__all__ = ["DEFAULTS", "DIRECTIONS", "KIND", "NAMES", "describe", "describe_rule", "firings"]
 
 DEFAULTS: dict[str, ParamValue] = {"level": 0.0, "direction": "both", "band": 0.0}
 DIRECTIONS = ("both", "above", "below")
@@ -53,17 +55,33 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(rows, codes, NAMES, functools.partial(_render, state))
 
 
-def _render(state: tuple, k: int, followup: Followup | None) -> Event:
+def _render(state: tuple[Any, ...], k: int, followup: Followup | None) -> Event:
     """Firing k of a rule as an event (:func:`firings` gives the state)."""
+    make: series.EventMaker
     make, days, level, rows, codes, at, lists = state
     if not lists:  # plain lists: indexing numpy scalars costs more than the sentence
         lists.extend((rows.tolist(), codes.tolist(), at.tolist()))
     row_l, code_l, close_l = lists
-    close, shown, subject = close_l[k], series.fmt_price(level), make.subject
+    close, band = close_l[k], float(make.params["band"])
+    said = {"subject": make.subject, "level": level, "close": close, "band": band}
+    # with a band, the alert says so: two rules on one ticker that differ only in their
+    # band fire on different days, and the alerts must tell them apart
     if code_l[k] == 0:
-        variant, text = "above", f"{subject} rose above {shown} ({close:,.2f})."
+        variant = "above"
+        if band:
+            text = Sentence(
+                "{subject} rose above {level:,.2f} with a {band:g}% band ({close:,.2f}).", **said
+            )
+        else:
+            text = Sentence("{subject} rose above {level:,.2f} ({close:,.2f}).", **said)
     else:
-        variant, text = "below", f"{subject} fell below {shown} ({close:,.2f})."
+        variant = "below"
+        if band:
+            text = Sentence(
+                "{subject} fell below {level:,.2f} with a {band:g}% band ({close:,.2f}).", **said
+            )
+        else:
+            text = Sentence("{subject} fell below {level:,.2f} ({close:,.2f}).", **said)
     values = {"close": close, "level": level}
     return make(days[row_l[k]], variant, text, values, followup)
 
@@ -75,22 +93,48 @@ def _validate(params: dict[str, ParamValue]) -> None:
 
 def describe(p: Mapping[str, ParamValue]) -> str:
     level = float(p["level"])  # 0 is the placeholder default: the catalogue names no level
-    what = f"crosses {number(level)}" if level else "crosses a level you give"
-    direction = "" if p["direction"] == "both" else f" (going {p['direction']} only)"
-    return f"The close {what}{direction}{band_text(p['band'])}, e.g. the 10-year yield through 4.5."
+    what = (
+        Sentence("The close crosses {level:g}", level=level)
+        if level
+        else Sentence("The close crosses a level you give")
+    )
+    direction = {
+        "above": Sentence(" (going above only)"),
+        "below": Sentence(" (going below only)"),
+    }.get(str(p["direction"]), "")
+    return concat(
+        what,
+        direction,
+        band_text(p["band"]),
+        Sentence(", e.g. the 10-year yield through 4.5."),
+    )
+
+
+def describe_rule(rule: Rule) -> str:
+    p = series.params(rule, DEFAULTS)
+    s, level = rule.subject, shown(p["level"])
+    if p["direction"] == "above":
+        way = Sentence("{subject} rises above {level:,.15g}", subject=s, level=level)
+    elif p["direction"] == "below":
+        way = Sentence("{subject} falls below {level:,.15g}", subject=s, level=level)
+    else:
+        way = Sentence("{subject} crosses {level:,.15g}", subject=s, level=level)
+    return concat(way, rule_band(p["band"]))
 
 
 KIND = SignalKind(
     id="level_cross",
-    title="Crosses a level",
-    short_title="Level cross",
+    title=Sentence("Crosses a level"),
+    short_title=Sentence("Level cross"),
     icon="📏",
     subject="ticker",
     defaults=DEFAULTS,
     firings=firings,
     describe=describe,
+    describe_rule=describe_rule,
     chart=Chart.PRICE,
     choices={"direction": DIRECTIONS},
     example="level_cross ^TNX level=4.5",
     validate=_validate,
+    variant_names=VARIANT_NAMES,
 )

@@ -23,9 +23,20 @@ import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import Chart, RuleError, SignalKind, number
+from signals.kind import Chart, RuleError, SignalKind, shown
 from signals.rules import Context, ParamValue, Rule, split_subject
 from signals.sentence import Sentence
+
+__all__ = [
+    "DEFAULTS",
+    "KIND",
+    "PAIR",
+    "SINGLE",
+    "describe",
+    "describe_rule",
+    "firings",
+    "month_returns",
+]
 
 DEFAULTS: dict[str, ParamValue] = {"pct": 5.0}
 SINGLE = ("up", "down")
@@ -82,26 +93,44 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(rows[hits], codes, names, functools.partial(_render_pair, state))
 
 
-def _render_one(state: tuple, k: int, followup: Followup | None) -> Event:
+def _render_one(state: tuple[Any, ...], k: int, followup: Followup | None) -> Event:
     """Firing k of a one-ticker rule as an event (:func:`firings` gives the state)."""
+    make: series.EventMaker
     make, days, rows, hits, ra, x = state
     j = int(hits[k])
     day, r = days[rows[j]], float(ra[j])
-    verb, variant = ("rose", "up") if r > 0 else ("fell", "down")
-    text = f"{make.subject} {verb} {abs(r):.1f}% in {day:%B %Y}."
+    if r > 0:
+        variant = "up"
+        text = Sentence(
+            "{subject} rose {pct:.1f}% in {month:%B %Y}.", subject=make.subject, pct=r, month=day
+        )
+    else:
+        variant = "down"
+        text = Sentence(
+            "{subject} fell {pct:.1f}% in {month:%B %Y}.", subject=make.subject, pct=-r, month=day
+        )
     return make(day, variant, text, {"pct": r, "close": float(x[rows[j]])}, followup)
 
 
-def _render_pair(state: tuple, k: int, followup: Followup | None) -> Event:
+def _render_pair(state: tuple[Any, ...], k: int, followup: Followup | None) -> Event:
     """Firing k of a pair's rule as an event (:func:`firings` gives the state)."""
+    make: series.EventMaker
     make, days, rows, hits, spread, ra, rb, legs = state
     j = int(hits[k])
     day, d, a, b = days[rows[j]], float(spread[j]), float(ra[j]), float(rb[j])
-    verb = "beat" if d > 0 else "lagged"
-    text = (
-        f"{legs[0]} {verb} {legs[1]} by {abs(d):.1f} points in {day:%B %Y} "
-        f"({series.fmt_pct(a)} vs {series.fmt_pct(b)})."
-    )
+    said = {"a": legs[0], "b": legs[1], "pct": abs(d), "month": day, "pct_a": a, "pct_b": b}
+    if d > 0:
+        verb = "beat"
+        text = Sentence(
+            "{a} beat {b} by {pct:.1f} points in {month:%B %Y} ({pct_a:+.1f}% vs {pct_b:+.1f}%).",
+            **said,
+        )
+    else:
+        verb = "lagged"
+        text = Sentence(
+            "{a} lagged {b} by {pct:.1f} points in {month:%B %Y} ({pct_a:+.1f}% vs {pct_b:+.1f}%).",
+            **said,
+        )
     return make(day, verb, text, {"pct": d, "pct_a": a, "pct_b": b}, followup)
 
 
@@ -111,23 +140,45 @@ def _validate(params: dict[str, ParamValue]) -> None:
 
 
 def describe(p: Mapping[str, ParamValue]) -> str:
-    pct = number(p["pct"])
-    return (
-        f"At a month end: the month's move was at least {pct}% (one ticker), or one ticker "
-        f"beat/lagged the other by at least {pct} points (a pair)."
+    return Sentence(
+        "At a month end: the month's move was at least {pct:g}% (one ticker), or one ticker "
+        "beat/lagged the other by at least {pct:g} points (a pair).",
+        pct=float(p["pct"]),
+    )
+
+
+def describe_rule(rule: Rule) -> str:
+    pct = shown(series.params(rule, DEFAULTS)["pct"])
+    legs = split_subject(rule.subject)
+    if len(legs) == 2:
+        return Sentence(
+            "{a} beats or lags {b} by {pct:,.15g} points or more in a month",
+            a=legs[0],
+            b=legs[1],
+            pct=pct,
+        )
+    return Sentence(
+        "{subject} moves {pct:,.15g}% or more in a month", subject=rule.subject, pct=pct
     )
 
 
 KIND = SignalKind(
     id="monthly_move",
-    title="Big monthly move",
-    short_title="Monthly move",
+    title=Sentence("Big monthly move"),
+    short_title=Sentence("Monthly move"),
     icon="📅",
     subject="any",
     defaults=DEFAULTS,
     firings=firings,
     describe=describe,
+    describe_rule=describe_rule,
     chart=Chart.SUBJECT,
     example="monthly_move IWM/SPY pct=3",
     validate=_validate,
+    variant_names={
+        "up": Sentence("up"),
+        "down": Sentence("down"),
+        "beat": Sentence("beat"),
+        "lagged": Sentence("lagged"),
+    },
 )

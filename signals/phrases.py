@@ -15,6 +15,21 @@ from signals.kind import RuleError
 from signals.rules import Rule
 from signals.sentence import Sentence
 
+__all__ = [
+    "DAYS",
+    "DEFAULT_WINDOW",
+    "MAX_WINDOW",
+    "NUMBER",
+    "TICKER",
+    "crosses_average",
+    "drawdown",
+    "level",
+    "monthly",
+    "number",
+    "record_high",
+    "rrg",
+]
+
 TICKER = r"\^?[A-Z0-9][A-Z0-9.=\-]{0,11}"
 """A Yahoo ticker as typed, upper case (^RUT, CL=F, BRK-B)."""
 NUMBER = r"\$?(?P<num>[-+]?\d+(?:,\d{3})*(?:[.,]\d+)?)"

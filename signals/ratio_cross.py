@@ -22,13 +22,29 @@ import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import Chart, RuleError, SignalKind, band_text
+from signals.kind import Chart, RuleError, SignalKind, band_text, shown
 from signals.rules import Context, ParamValue, Rule
-from signals.sentence import Sentence
+from signals.sentence import Sentence, concat
+
+__all__ = [
+    "DEFAULTS",
+    "DIRECTIONS",
+    "KIND",
+    "NAMES",
+    "VARIANT_NAMES",
+    "crossings",
+    "describe",
+    "describe_rule",
+    "event_sentence",
+    "firings",
+    "moving_average",
+    "rule_band",
+]
 
 DEFAULTS: dict[str, ParamValue] = {"window": 200, "band": 0.0, "direction": "both"}
 DIRECTIONS = ("both", "above", "below")
 NAMES = ("above", "below")  # variant codes 0 and 1
+VARIANT_NAMES = {"above": Sentence("above"), "below": Sentence("below")}
 
 
 def moving_average(closes: pd.DataFrame, subject: str, window: int) -> np.ndarray:
@@ -92,21 +108,61 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(rows, codes, NAMES, functools.partial(_render, state))
 
 
-def _render(state: tuple, k: int, followup: Followup | None) -> Event:
+def _render(state: tuple[Any, ...], k: int, followup: Followup | None) -> Event:
     """Firing k of a rule as an event (:func:`firings` gives the state)."""
+    make: series.EventMaker
     make, days, window, rows, codes, ratios, averages, lists = state
     if not lists:  # plain lists: indexing numpy scalars costs more than the sentence
         lists.extend((rows.tolist(), codes.tolist(), ratios.tolist(), averages.tolist()))
     row_l, code_l, r_l, m_l = lists
-    r, m, fmt = r_l[k], m_l[k], series.fmt_ratio
+    r, m = r_l[k], m_l[k]
     gap = (r / m - 1.0) * 100.0
     variant = NAMES[code_l[k]]
-    text = (
-        f"{make.subject} crossed {variant} its {series.sessions_label(window)} average "
-        f"({fmt(r)} vs {fmt(m)}, {gap:+.1f}%)."
-    )
+    text = event_sentence(make.subject, variant, window, float(make.params["band"]), r, m, gap)
     values = {"ratio": r, "ma": m, "pct": gap}
     return make(days[row_l[k]], variant, text, values, followup)
+
+
+def event_sentence(
+    subject: str, variant: str, window: int, band: float, r: float, m: float, gap: float
+) -> Sentence:
+    """``IWM/SPY crossed above its 200-day average (0.2134 vs 0.2101, +1.6%).``; with a band,
+    it says so (``... average with a 0.5% band (...)``): two rules on one pair that differ
+    only in their band fire on different days, and the alerts must tell them apart."""
+    said = {
+        "subject": subject,
+        "window": window,
+        "band": band,
+        "ratio": r,
+        "ratio_spec": series.ratio_spec(r),
+        "ma": m,
+        "ma_spec": series.ratio_spec(m),
+        "gap": gap,
+    }
+    if band:
+        if variant == "above":
+            return Sentence(
+                "{subject} crossed above its {window}-day average with a {band:g}% band "
+                "({ratio:{ratio_spec}} vs {ma:{ma_spec}}, {gap:+.1f}%).",
+                **said,
+            )
+        return Sentence(
+            "{subject} crossed below its {window}-day average with a {band:g}% band "
+            "({ratio:{ratio_spec}} vs {ma:{ma_spec}}, {gap:+.1f}%).",
+            **said,
+        )
+    del said["band"]
+    if variant == "above":
+        return Sentence(
+            "{subject} crossed above its {window}-day average "
+            "({ratio:{ratio_spec}} vs {ma:{ma_spec}}, {gap:+.1f}%).",
+            **said,
+        )
+    return Sentence(
+        "{subject} crossed below its {window}-day average "
+        "({ratio:{ratio_spec}} vs {ma:{ma_spec}}, {gap:+.1f}%).",
+        **said,
+    )
 
 
 def _validate(params: dict[str, ParamValue]) -> None:
@@ -117,24 +173,60 @@ def _validate(params: dict[str, ParamValue]) -> None:
 
 
 def describe(p: Mapping[str, ParamValue]) -> str:
-    way = "crosses" if p["direction"] == "both" else f"crosses {p['direction']}"
-    return (
-        f"A/B (or one ticker) {way} its {p['window']}-day moving average"
-        f"{band_text(p['band'])}: rotation from one side of the pair to the other."
+    window = p["window"]
+    if p["direction"] == "above":
+        way = Sentence(
+            "A/B (or one ticker) crosses above its {window}-day moving average", window=window
+        )
+    elif p["direction"] == "below":
+        way = Sentence(
+            "A/B (or one ticker) crosses below its {window}-day moving average", window=window
+        )
+    else:
+        way = Sentence("A/B (or one ticker) crosses its {window}-day moving average", window=window)
+    return concat(
+        way, band_text(p["band"]), Sentence(": rotation from one side of the pair to the other.")
     )
+
+
+def describe_rule(rule: Rule) -> str:
+    p = series.params(rule, DEFAULTS)
+    s, window = rule.subject, int(p["window"])
+    if p["direction"] == "above":
+        way = Sentence(
+            "{subject} crosses above its {window:,}-day moving average", subject=s, window=window
+        )
+    elif p["direction"] == "below":
+        way = Sentence(
+            "{subject} crosses below its {window:,}-day moving average", subject=s, window=window
+        )
+    else:
+        way = Sentence(
+            "{subject} crosses its {window:,}-day moving average", subject=s, window=window
+        )
+    return concat(way, rule_band(p["band"]))
+
+
+def rule_band(band: ParamValue) -> str:
+    """A rule's band clause (``, with a 0.5% band``), empty without one; level_cross's too."""
+    if not float(band):
+        return ""
+    return Sentence(", with a {band:,.15g}% band", band=shown(band))
 
 
 KIND = SignalKind(
     id="ratio_cross",
-    title="Ratio crosses its average",
-    short_title="Moving-average cross",
+    title=Sentence("Ratio crosses its average"),
+    short_title=Sentence("Moving-average cross"),
     icon="🔀",
     subject="any",
     defaults=DEFAULTS,
     firings=firings,
     describe=describe,
+    describe_rule=describe_rule,
     chart=Chart.AVERAGE,
     choices={"direction": DIRECTIONS},
     example="ratio_cross IWM/SPY window=200 band=0.5",
     validate=_validate,
+    variant_names=VARIANT_NAMES,
 )

@@ -25,6 +25,8 @@ from signals.kind import Chart, RuleError, SignalKind
 from signals.rules import Context, ParamValue, Rule
 from signals.sentence import Sentence
 
+__all__ = ["DEFAULTS", "KIND", "NAMES", "describe", "describe_rule", "firings", "record_rows"]
+
 DEFAULTS: dict[str, ParamValue] = {"quiet": 20}
 NAMES = ("record",)
 
@@ -56,18 +58,29 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     return series.Firings(col.rows[at], np.zeros(len(at), np.int8), NAMES, render)
 
 
-def _render(state: tuple, k: int, followup: Followup | None) -> Event:
+def _render(state: tuple[Any, ...], k: int, followup: Followup | None) -> Event:
     """Firing k of a rule as an event (:func:`firings` gives the state)."""
+    make: series.EventMaker
     make, days, col, at, before = state
     v = col.values
     i, p = int(at[k]), int(before[k])
-    prev_day = days[col.rows[p]].isoformat()
-    if p == 0:
-        since = f"above every close since the data begins on {prev_day}"
-    else:
-        since = f"its first record close since {prev_day}"
+    prev_day = days[col.rows[p]]
     close, prev = float(v[i]), float(v[p])
-    text = f"{make.subject} closed at a record {series.fmt_price(close)}, {since}."
+    if p == 0:
+        text = Sentence(
+            "{subject} closed at a record {close:,.2f}, above every close since the data "
+            "begins on {since}.",
+            subject=make.subject,
+            close=close,
+            since=prev_day,
+        )
+    else:
+        text = Sentence(
+            "{subject} closed at a record {close:,.2f}, its first record close since {since}.",
+            subject=make.subject,
+            close=close,
+            since=prev_day,
+        )
     values = {
         "close": close,
         "previous_record": prev,
@@ -83,22 +96,33 @@ def _validate(params: dict[str, ParamValue]) -> None:
 
 
 def describe(p: Mapping[str, ParamValue]) -> str:
-    return (
-        f"First close above every earlier close after at least {p['quiet']} quiet sessions "
-        "(sessions without a record)."
+    return Sentence(
+        "First close above every earlier close after at least {quiet} quiet sessions "
+        "(sessions without a record).",
+        quiet=p["quiet"],
+    )
+
+
+def describe_rule(rule: Rule) -> str:
+    return Sentence(
+        "{subject} closes at a record after {quiet:,} sessions without one",
+        subject=rule.subject,
+        quiet=int(series.params(rule, DEFAULTS)["quiet"]),
     )
 
 
 KIND = SignalKind(
     id="record_high",
-    title="Record close",
-    short_title="Record high",
+    title=Sentence("Record close"),
+    short_title=Sentence("Record high"),
     icon="🏔",
     subject="ticker",
     defaults=DEFAULTS,
     firings=firings,
     describe=describe,
+    describe_rule=describe_rule,
     chart=Chart.PRICE,
     example="record_high ^RUT quiet=20",
     validate=_validate,
+    variant_names={"record": Sentence("record")},
 )

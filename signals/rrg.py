@@ -49,9 +49,38 @@ import pandas as pd
 
 from signals import series
 from signals.events import Event, Followup
-from signals.kind import Chart, RuleError, SignalKind, number
+from signals.kind import Chart, RuleError, SignalKind
 from signals.rules import RATE_TICKERS, Context, ParamValue, Rule, split_subject
-from signals.sentence import Sentence
+from signals.sentence import Sentence, listed
+
+__all__ = [
+    "DEFAULTS",
+    "EDGES",
+    "INTO",
+    "KIND",
+    "MAX_BAND",
+    "MAX_CONFIRM",
+    "MAX_MOMENTUM",
+    "MAX_WINDOW",
+    "NAMES",
+    "NOT_PRICES",
+    "QUADRANTS",
+    "REFERENCE",
+    "TIE",
+    "TITLE",
+    "Lines",
+    "alert_codes",
+    "check_subject",
+    "confirmed",
+    "describe",
+    "describe_rule",
+    "firings",
+    "history_check",
+    "lines",
+    "quadrant_codes",
+    "quadrant_name",
+    "weeks_needed",
+]
 
 TITLE = "relative rotation (JdK-style)"
 REFERENCE = "schuler-ph/RelativeRotationGraphs (src/process_data.py, src/config.json)"
@@ -64,6 +93,13 @@ DEFAULTS: dict[str, ParamValue] = {
 }
 INTO = ("leading_lagging", "any")
 NAMES = ("Leading", "Weakening", "Lagging", "Improving")  # quadrant codes 1..4
+QUADRANTS = {
+    "Leading": Sentence("Leading"),
+    "Weakening": Sentence("Weakening"),
+    "Lagging": Sentence("Lagging"),
+    "Improving": Sentence("Improving"),
+}
+"""Each quadrant's name as a sentence: an alert says it in the chat's language."""
 EDGES = (1, 3)  # Leading, Lagging: what ``into=leading_lagging`` alerts on
 MAX_WINDOW, MAX_MOMENTUM, MAX_CONFIRM = 52, 26, 12
 MAX_BAND = 5.0
@@ -210,9 +246,14 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     def render(k: int, followup: Followup | None) -> Event:
         i = int(pos[k])
         name, x, y = NAMES[new[k] - 1], float(got.ratio[i]), float(got.momentum[i])
-        text = (
-            f"{rule.subject} rotated from {NAMES[was[k] - 1]} to {name} on the {TITLE} "
-            f"graph (RS-Ratio {x:.1f}, RS-Momentum {y:.1f})."
+        text = Sentence(
+            "{subject} rotated from {was} to {now} on the relative rotation (JdK-style) graph "
+            "(RS-Ratio {x:.1f}, RS-Momentum {y:.1f}).",
+            subject=rule.subject,
+            was=QUADRANTS[NAMES[was[k] - 1]],
+            now=QUADRANTS[name],
+            x=x,
+            y=y,
         )
         return make(days[got.rows[i]], name, text, {"rs_ratio": x, "rs_momentum": y}, followup)
 
@@ -225,33 +266,64 @@ def _previous_codes(codes: np.ndarray, pos: np.ndarray) -> list[int]:
         return []
     defined = np.flatnonzero(codes)
     before = defined[np.searchsorted(defined, pos) - 1]
-    return codes[before].tolist()
+    found: list[int] = codes[before].tolist()
+    return found
 
 
 def describe(p: Mapping[str, ParamValue]) -> str:
     """When the rule fires, with its values (/signals, the alert's explanation)."""
-    return f"A/B {_watch(p)}: RS-Ratio and RS-Momentum as in {REFERENCE}."
+    what, extra = _what(p), _extra(p)
+    if extra:
+        return Sentence(
+            "A/B moves into {what} on the weekly relative rotation (JdK-style) graph ({extra}): "
+            "RS-Ratio and RS-Momentum as in {reference}.",
+            what=what,
+            extra=extra,
+            reference=REFERENCE,
+        )
+    return Sentence(
+        "A/B moves into {what} on the weekly relative rotation (JdK-style) graph: RS-Ratio and "
+        "RS-Momentum as in {reference}.",
+        what=what,
+        reference=REFERENCE,
+    )
 
 
 def describe_rule(rule: Rule) -> str:
     """What one rule watches, with its subject: ``XLE/SPY moves into Leading or ...``."""
-    return f"{rule.subject} {_watch(series.params(rule, DEFAULTS))}"
-
-
-def _watch(p: Mapping[str, ParamValue]) -> str:
-    what = "a new quadrant" if p["into"] == "any" else "Leading or Lagging"
-    extra = [
-        f"{name} {number(p[name])}{unit}"
-        for name, unit in (
-            ("window", " weeks"),
-            ("momentum", " weeks"),
-            ("band", " RS points"),
-            ("confirm", " weeks"),
+    p = series.params(rule, DEFAULTS)
+    what, extra = _what(p), _extra(p)
+    if extra:
+        return Sentence(
+            "{subject} moves into {what} on the weekly relative rotation (JdK-style) graph "
+            "({extra})",
+            subject=rule.subject,
+            what=what,
+            extra=extra,
         )
-        if p[name] != DEFAULTS[name]
-    ]
-    tail = f" ({', '.join(extra)})" if extra else ""
-    return f"moves into {what} on the weekly {TITLE} graph{tail}"
+    return Sentence(
+        "{subject} moves into {what} on the weekly relative rotation (JdK-style) graph",
+        subject=rule.subject,
+        what=what,
+    )
+
+
+def _what(p: Mapping[str, ParamValue]) -> Sentence:
+    return Sentence("a new quadrant") if p["into"] == "any" else Sentence("Leading or Lagging")
+
+
+def _extra(p: Mapping[str, ParamValue]) -> str:
+    """The parameters that differ from the defaults (``window 10 weeks, band 1 RS points``)."""
+    extra: list[str] = []
+    if p["window"] != DEFAULTS["window"]:
+        extra.append(Sentence("window {n:g} weeks", n=p["window"]))
+    if p["momentum"] != DEFAULTS["momentum"]:
+        extra.append(Sentence("momentum {n:g} weeks", n=p["momentum"]))
+    if p["band"] != DEFAULTS["band"]:
+        extra.append(Sentence("band {n:g} RS points", n=p["band"]))
+    if p["confirm"] != DEFAULTS["confirm"]:
+        extra.append(Sentence("confirm {n:g} weeks", n=p["confirm"]))
+    return listed(extra)
 
 
 def history_check(rule: Rule, closes: pd.DataFrame, ctx: Context) -> str | None:
@@ -338,17 +410,19 @@ def _refusal(said: Sentence, example: str) -> RuleError:
 
 KIND = SignalKind(
     id="rrg_quadrant",
-    title="Relative rotation (JdK-style) quadrant",
-    short_title="Sector rotation",
+    title=Sentence("Relative rotation (JdK-style) quadrant"),
+    short_title=Sentence("Sector rotation"),
     icon="🔄",
     subject="pair",
     defaults=DEFAULTS,
     firings=firings,
     describe=describe,
+    describe_rule=describe_rule,
     chart=Chart.RRG,
     choices={"into": INTO},
     example="rrg_quadrant XLE/SPY",
     validate=_validate,
     check_subject=check_subject,
     history_check=history_check,
+    variant_names=QUADRANTS,
 )

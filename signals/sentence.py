@@ -20,6 +20,19 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+__all__ = [
+    "CONCAT",
+    "JOIN",
+    "LIST",
+    "Sentence",
+    "concat",
+    "from_data",
+    "joined",
+    "listed",
+    "message_of",
+    "to_data",
+]
+
 JOIN = "{first}; {then}"
 """Two sentences in a row (no words: nothing to translate)."""
 
@@ -27,23 +40,69 @@ JOIN = "{first}; {then}"
 class Sentence(str):
     """``Sentence("gap in {ticker}: ...", ticker="XLE")``: the English text, with ``msgid`` and
     ``values`` kept beside it. Format specs (``{close:,.6g}``) shape the English only; a
-    translation writes the bare field (``{close}``) and gets the number in its own style."""
-
-    msgid: str
-    values: dict[str, Any]
+    translation writes the bare field (``{close}``) and gets the number in its own style,
+    with as many decimals. A spec chosen per value is a value too (``{ratio:{ratio_spec}}``,
+    ``ratio_spec="#.4g"``: four significant digits, as a ratio is written)."""
 
     def __new__(cls, msgid: str, /, **values: Any) -> Sentence:
         self = super().__new__(cls, msgid.format(**values) if values else msgid)
-        self.msgid = msgid
-        self.values = values
+        # The values (a fresh dict: Python builds one for **values) become the instance's
+        # own __dict__, with the msgid under a key no field can have: one dict per sentence,
+        # not three; a 25-year backtest of 10,000 rules writes one for each of ~900,000 events.
+        values[_MSGID] = msgid
+        self.__dict__ = values
         return self
+
+    @property
+    def msgid(self) -> str:
+        """The English pattern, ``{fields}`` and all: the catalogs' key."""
+        msgid: str = self.__dict__[_MSGID]
+        return msgid
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """What filled the fields (a copy)."""
+        return {k: v for k, v in self.__dict__.items() if k != _MSGID}
 
     def __reduce__(self) -> tuple[Any, ...]:  # across the CPU pool's processes
         return (_rebuild, (self.msgid, self.values))
 
 
+_MSGID = " msgid"  # not an identifier: never a field's name
+
+
 def _rebuild(msgid: str, values: dict[str, Any]) -> Sentence:
     return Sentence(msgid, **values)
+
+
+CONCAT = "{first}{then}"
+"""A sentence and a clause that follows it (no words: nothing to translate)."""
+
+
+def concat(*parts: str) -> str:
+    """``"".join(parts)`` (empty parts left out), as a sentence whose parts each stay
+    sayable: a kind's description and its optional band clause."""
+    kept = [part for part in parts if part]
+    if not kept:
+        return ""
+    out = kept[0]
+    for part in kept[1:]:
+        out = Sentence(CONCAT, first=out, then=part)
+    return out
+
+
+LIST = "{first}, {then}"
+"""Items of a list in a row (no words: nothing to translate)."""
+
+
+def listed(parts: Sequence[str]) -> str:
+    """``", ".join(parts)``, as a sentence whose parts each stay sayable."""
+    if not parts:
+        return ""
+    out = parts[0]
+    for part in parts[1:]:
+        out = Sentence(LIST, first=out, then=part)
+    return out
 
 
 def joined(parts: Sequence[str]) -> str:

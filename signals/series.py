@@ -26,6 +26,35 @@ import pandas as pd
 from signals.events import Event, Followup
 from signals.rules import ParamValue, Rule
 
+__all__ = [
+    "Clean",
+    "EventMaker",
+    "Firings",
+    "Render",
+    "alternate",
+    "band_states",
+    "column",
+    "dates",
+    "day_numbers",
+    "fmt_pct",
+    "fmt_price",
+    "fmt_ratio",
+    "memo",
+    "memo_latest",
+    "no_firings",
+    "params",
+    "period_rows",
+    "ratio",
+    "ratio_spec",
+    "raw",
+    "rolling_max",
+    "rolling_mean",
+    "sessions_label",
+    "shared",
+    "state_changes",
+    "subject_series",
+]
+
 T = TypeVar("T")
 _EMPTY_I = np.empty(0, dtype=np.intp)
 
@@ -63,7 +92,8 @@ def memo(closes: pd.DataFrame, key: Hashable, compute: Callable[[], T]) -> T:
     if m is None or m.frame is not closes:
         return compute()
     try:
-        return m.store[key]
+        held: T = m.store[key]
+        return held
     except KeyError:
         value = m.store[key] = compute()
         return value
@@ -180,7 +210,8 @@ def rolling_max(x: np.ndarray, window: int) -> np.ndarray:
     start of the data, so a series that starts later is judged on what it has)."""
     if len(x) == 0:
         return x.copy()
-    return pd.Series(x).rolling(window, min_periods=1).max().to_numpy()
+    out: np.ndarray = pd.Series(x).rolling(window, min_periods=1).max().to_numpy()
+    return out
 
 
 def band_states(x: np.ndarray, upper: np.ndarray | float, lower: np.ndarray | float) -> np.ndarray:
@@ -297,12 +328,18 @@ def fmt_price(x: float) -> str:
 
 def fmt_ratio(x: float) -> str:
     """0.2134 / 1.0523 / 92.00 — a ratio needs about four significant digits to be useful."""
+    return format(x, ratio_spec(x))
+
+
+def ratio_spec(x: float) -> str:
+    """The format :func:`fmt_ratio` writes ``x`` with; a sentence keeps it as a value of its
+    own (``{ratio:{ratio_spec}}``), so another language writes as many digits."""
     a = abs(x)
     if a >= 10:
-        return f"{x:,.2f}"
+        return ",.2f"
     if a >= 1:
-        return f"{x:.4f}"
-    return f"{x:#.4g}"
+        return ".4f"
+    return "#.4g"
 
 
 def fmt_pct(p: float) -> str:

@@ -12,6 +12,7 @@ is. tests/test_i18n_commands.py sends the common mistakes, tests/test_i18n_data.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import string
 from numbers import Integral, Real
@@ -20,8 +21,11 @@ from typing import Any
 from bot.text.i18n import Translator
 from signals.sentence import Sentence, message_of
 
+__all__ = ["say", "translated"]
+
 _FIELD = re.compile(r"\{[^{}]*\}")
 _LETTER = re.compile(r"[A-Za-z]")
+_SPEC = re.compile(r"\{(\w*)(?:![rsa])?:(?:[^{}]|\{\w*\})*\}")
 
 
 def say(sentence: Sentence, t: Translator) -> str:
@@ -34,12 +38,14 @@ def say(sentence: Sentence, t: Translator) -> str:
     if text == sentence.msgid and _LETTER.search(_FIELD.sub("", text)):
         return str(sentence)
     specs = {
-        name: spec or ""
+        name: (spec or "").format(**sentence.values)  # a spec may be a value: {x:{x_spec}}
         for _, name, spec, _ in string.Formatter().parse(sentence.msgid)
         if name is not None
     }
     values = {k: _value(v, specs.get(k, ""), t) for k, v in sentence.values.items()}
-    return text.format(**values)
+    # the values are written already: a spec left in the text (a msgid of no words, which no
+    # catalog translates, such as signals.sentence.formatted's) would format them again
+    return _SPEC.sub(r"{\1}", text).format(**values)
 
 
 def _value(value: Any, spec: str, t: Translator) -> Any:
@@ -48,6 +54,8 @@ def _value(value: Any, spec: str, t: Translator) -> Any:
     if isinstance(value, Sentence):
         return say(value, t)
     if type(value) is dt.date:
+        if spec == "%B %Y":  # a month: "November 2025", "noviembre de 2025"
+            return t.month(value)
         from babel.dates import format_date
 
         return format_date(value, "medium", locale=t.lang)
@@ -56,6 +64,10 @@ def _value(value: Any, spec: str, t: Translator) -> Any:
     if isinstance(value, Integral) and not spec:  # a line number, a count: no grouping
         return str(int(value))
     digits = int(spec.rsplit(".", 1)[1][:-1]) if "." in spec and spec.endswith("f") else None
+    if "#" in spec and "." in spec and spec.endswith("g") and value:
+        # significant digits with their zeros ("#.4g": 0.1430): as many decimals here
+        significant = int(spec.rsplit(".", 1)[1][:-1])
+        digits = max(0, significant - 1 - math.floor(math.log10(abs(float(value)))))
     if "+" in spec:
         return t.signed(float(value), 1 if digits is None else digits)
     return t.number(float(value), digits)

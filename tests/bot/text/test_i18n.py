@@ -52,7 +52,7 @@ def catalog(lang: str) -> dict[str, object]:
     }
 
 
-FIELD = re.compile(r"\{(\w*)[^{}]*\}")
+FIELD = re.compile(r"\{(\w*)(?:[^{}]|\{\w*\})*\}")  # a spec may be a field: {x:{x_spec}}
 TAG = re.compile(r"</?[a-z]+>")
 
 
