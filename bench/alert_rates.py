@@ -8,7 +8,8 @@ previous N sessions (as the fan-out does, storage/outbox.py): the columns show a
 with each N. The README's noise-control table is this script's output; the defaults in
 ``bot/app/handlers/topics.py`` (``DEFAULT_COOLDOWN``, ``DEFAULT_MODE``) were chosen from it.
 
-    python bench/alert_rates.py [--data ../shared/data] [--years 10]
+    python -m bench.alert_rates [--data ../shared/data] [--years 10]
+    python -m bench.alert_rates --smoke     # one year of the sample written as CSV files
 """
 
 from __future__ import annotations
@@ -17,22 +18,20 @@ import argparse
 import datetime as dt
 import os
 import resource
-import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bot.app.handlers.topics import DEFAULT_COOLDOWN, DEFAULT_MODE, TOPICS, short_name  # noqa: E402
-from bot.evening.evaluate import backtest  # noqa: E402
-from market import calendar  # noqa: E402
-from market.csvdir import CsvProvider  # noqa: E402
-from market.sample import SAMPLE_END, SampleProvider  # noqa: E402
-from signals.events import Event  # noqa: E402
-from signals.presets import all_preset_rules  # noqa: E402
+from bench._common import SHARED_DATA, bench_parser, shared_data, write_sample_csv
+from bot.app.handlers.topics import DEFAULT_COOLDOWN, DEFAULT_MODE, TOPICS, short_name
+from bot.evening.evaluate import backtest
+from market import calendar
+from market.csvdir import CsvProvider
+from market.sample import SAMPLE_END, SampleProvider
+from signals.events import Event
+from signals.presets import all_preset_rules
 
 COOLDOWNS = (0, 5, 10, 20)
 REAL_END = dt.date(2026, 7, 31)
@@ -68,25 +67,36 @@ def rates(events: list[Event], start: dt.date, end: dt.date) -> dict[str, list[f
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--years", type=int, default=10)
-    args = parser.parse_args()
-    folder = args.data
-    if not folder.is_dir() and (ROOT.parents[1] / "shared" / "data").is_dir():
-        folder = ROOT.parents[1] / "shared" / "data"  # a worktree one level deeper
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "one year of the sample, written as CSV files")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="the real closes")
+    parser.add_argument("--years", type=int, default=10, help="of real closes (default 10)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if not args.smoke:
+        table(shared_data(args.data), args.years)
+        return
+    with tempfile.TemporaryDirectory(prefix="alert-rates-") as tmp:
+        table(write_sample_csv(Path(tmp), years=2), 1)
+
+
+def table(folder: Path, years: int) -> None:
+    """Backtest both, print the table."""
     wall, cpu = time.perf_counter(), time.process_time()
     rules = all_preset_rules()
-    real_start = REAL_END.replace(year=REAL_END.year - args.years) + dt.timedelta(days=1)
+    real_start = REAL_END.replace(year=REAL_END.year - years) + dt.timedelta(days=1)
     real = backtest(CsvProvider(folder), rules, real_start, REAL_END)
     sample_start = SAMPLE_END.replace(year=SAMPLE_END.year - 1) + dt.timedelta(days=1)
     sample = backtest(SampleProvider(), rules, sample_start, SAMPLE_END)
     real_rates = rates(real.events, real_start, REAL_END)
     sample_rates = rates(sample.events, sample_start, SAMPLE_END)
+    assert real.closes is not None
     print(
         f"alerts per year per subscription: real closes {folder} {real_start} to {REAL_END} "
-        f"({args.years} years; ^RUT ends {real.closes.frame['^RUT'].last_valid_index():%Y-%m-%d}"
+        f"({years} years; ^RUT ends {real.closes.frame['^RUT'].last_valid_index():%Y-%m-%d}"
         f"), sample {sample_start} to {SAMPLE_END}"
     )
     cols = " | ".join(f"cooldown {n}" for n in COOLDOWNS[1:])

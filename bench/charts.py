@@ -1,6 +1,7 @@
 """Benchmark of the charts: prints figures, asserts nothing.
 
-    python bench/charts.py [--out DIR]
+    python -m bench.charts [--out DIR]
+    python -m bench.charts --smoke    # each chart once, no warm-up, no best of 3
 
 Draws each chart type from the bundled synthetic sample (26 years of closes, 2-year
 window; the sector graph reads all 11 sectors) and prints the best of 3 wall times per chart,
@@ -13,17 +14,18 @@ there, to look at.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import pandas as pd
 
+from bench._common import bench_parser
 from bot import charts
 from market import calendar
 from market.sample import sample_closes
 from signals.engine import evaluate
+from signals.events import Event
 from signals.presets import all_preset_rules
 
 
@@ -36,10 +38,26 @@ def best_of(fn: Callable[[], bytes], runs: int = 3) -> tuple[float, bytes]:
     return min(times), png
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "each chart once, no warm-up")
     parser.add_argument("--out", type=Path, help="write each chart's PNG into this folder")
-    args = parser.parse_args()
+    return parser
+
+
+def event_chart(event: Event, closes: pd.DataFrame) -> Callable[[], bytes]:
+    """Drawing ``event``'s chart (a closure per event: a lambda in a loop would share one)."""
+
+    def draw() -> bytes:
+        png = charts.chart_for_event(event, closes, synthetic=True)
+        assert png is not None, event
+        return png
+
+    return draw
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    runs = 1 if args.smoke else 3
 
     t0 = time.perf_counter()
     closes = sample_closes()
@@ -62,12 +80,11 @@ def main() -> None:
         ("ratio 10 years", lambda: charts.ratio_chart(closes, "IWM", "SPY", years=10)),
     ]
     for kind, event in sorted(latest.items()):
-        cases.append(
-            (f"event {kind}", lambda e=event: charts.chart_for_event(e, closes, synthetic=True))
-        )
+        cases.append((f"event {kind}", event_chart(event, closes)))
     for name, fn in cases:
-        fn()  # warm-up: per-type caches (the calendar context for the RRG, glyphs)
-        seconds, png = best_of(fn)
+        if not args.smoke:
+            fn()  # warm-up: per-type caches (the calendar context for the RRG, glyphs)
+        seconds, png = best_of(fn, runs)
         print(f"{name:<24} {seconds * 1000:6.0f} ms   {len(png) / 1024:5.0f} KiB")
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)

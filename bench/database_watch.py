@@ -7,24 +7,23 @@ every 30 s (``contents_problem()``: ``PRAGMA quick_check`` on a read-only connec
 and warm page cache of the OS aside, this is the warm figure), and the one-off rescue copy
 made when the file is found removed (SQLite's backup API from the open connection).
 
-    python bench/database_watch.py [--mb 100]
+    python -m bench.database_watch [--mb 100]
+    python -m bench.database_watch --smoke     # 2 MB, 50 cheap looks, 2 checks
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from storage import connect  # noqa: E402
-from storage.db import SQLITE_VERSION  # noqa: E402
-from storage.watch import RESCUED, DatabaseWatch  # noqa: E402
+from bench._common import bench_parser
+from storage import connect
+from storage.db import SQLITE_VERSION
+from storage.watch import RESCUED, DatabaseWatch
 
 
 def build(path: Path, mb: int) -> None:
@@ -46,19 +45,26 @@ def build(path: Path, mb: int) -> None:
     db.conn.close()
 
 
-def timed(call: object, times: int) -> list[float]:
+def timed(call: Callable[[], object], times: int) -> list[float]:
     out = []
     for _ in range(times):
         t = time.perf_counter()
-        call()  # type: ignore[operator]
+        call()
         out.append(time.perf_counter() - t)
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=int, default=100)
-    args = parser.parse_args()
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "2 MB, a few calls")
+    parser.add_argument("--mb", type=int, default=100, help="the database's size (default 100)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    cheap_calls, deep_calls = (50, 2) if args.smoke else (1000, 5)
+    if args.smoke:
+        args.mb = 2
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bot.sqlite"
         t = time.perf_counter()
@@ -70,14 +76,15 @@ def main() -> None:
         )
         db = connect(path)
         watch = DatabaseWatch(path, db.conn)
-        cheap = timed(watch.problem, 1000)
+        cheap = timed(watch.problem, cheap_calls)
         print(
-            f"problem() (stat x3, 100-byte read), 1000 calls: median "
+            f"problem() (stat x3, 100-byte read), {cheap_calls} calls: median "
             f"{statistics.median(cheap) * 1e6:.0f} us, max {max(cheap) * 1e6:.0f} us"
         )
-        deep = timed(watch.contents_problem, 5)
+        deep = timed(watch.contents_problem, deep_calls)
         print(
-            f"contents_problem() (quick_check, own read-only connection), 5 calls: median "
+            f"contents_problem() (quick_check, own read-only connection), {deep_calls} calls: "
+            "median "
             f"{statistics.median(deep):.2f} s, max {max(deep):.2f} s"
         )
         path.unlink()

@@ -1,8 +1,9 @@
 """Delivery throughput, and how close each limiter keeps to its configured rate (prints).
 
-    python bench/delivery.py                   # all the figures below, under two minutes
-    python bench/delivery.py --only off --messages 50000 --concurrency 4,8,32
-    python bench/delivery.py --only paid-rtt --rtt 0.1 --pool 16   # fewer connections
+    python -m bench.delivery                   # all the figures below, under two minutes
+    python -m bench.delivery --only off --messages 50000 --concurrency 4,8,32
+    python -m bench.delivery --only paid-rtt --rtt 0.1 --pool 16   # fewer connections
+    python -m bench.delivery --smoke           # every run, a few hundred messages at most
 
 The fake Bot API runs in a process of its own (bot/fake_api/server.py), the real
 delivery worker here on a file database, one message per chat (the same alert to each, as an
@@ -36,22 +37,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import os
-import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+from bench._common import bench_parser, load, machine
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.worker import DeliveryWorker
 from bot.fake_api.server import ServerProcess
 from storage import bulk, close, connect
 from storage.chats import ChatStore
@@ -77,7 +77,7 @@ def make_bot(base_url: str, pool: int, ptb_rate: float | None = None) -> Bot:
     request = HTTPXRequest(connection_pool_size=pool, read_timeout=30)
     if ptb_rate is None:
         return Bot("123456:BENCH", base_url=base_url, request=request)
-    limiter = AIORateLimiter(overall_max_rate=ptb_rate, overall_time_period=1)
+    limiter: AIORateLimiter = AIORateLimiter(overall_max_rate=ptb_rate, overall_time_period=1)
     return ExtBot("123456:BENCH", base_url=base_url, request=request, rate_limiter=limiter)
 
 
@@ -116,10 +116,6 @@ def max_in_window(times: list[float], width: float = 1.0) -> int:
             lo += 1
         best = max(best, hi - lo + 1)
     return best
-
-
-def load() -> str:
-    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def measure(
@@ -187,8 +183,8 @@ def versus_ptb(messages: int, concurrency: int, latency: float, pool: int, lean:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "every run, tiny: 0.2 s runs, 100 messages")
     parser.add_argument("--only", choices=["off", "own", "ptb", "paid", "paid-rtt"])
     parser.add_argument("--messages", type=int, default=10_000, help="for 'off' (default 10000)")
     parser.add_argument(
@@ -204,12 +200,21 @@ def main() -> None:
     parser.add_argument(
         "--no-lean", action="store_true", help="the worker's texts through PTB, not bot/lean_send"
     )
-    args = parser.parse_args()
-    print(
-        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; command: "
-        f"python bench/delivery.py {' '.join(sys.argv[1:])}".rstrip(),
-        flush=True,
-    )
+    return parser
+
+
+def off(messages: int, concurrencies: str, latency: float, pool: int, lean: bool) -> None:
+    """:func:`versus_ptb` at each of the comma-separated ``concurrencies``."""
+    for concurrency in concurrencies.split(","):
+        versus_ptb(messages, int(concurrency), latency, pool, lean)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    print(machine(__file__, argv if argv is not None else sys.argv[1:]), flush=True)
+    rtt_messages = 3001
+    if args.smoke:
+        args.messages, args.concurrency, args.seconds, rtt_messages = 100, "8", 0.2, 101
     limited = int(args.rate * args.seconds) + 1
     lean = not args.no_lean
     own = DeliveryConfig(rate=args.rate, lean_send=lean)  # the bot's config, at this rate
@@ -218,18 +223,15 @@ def main() -> None:
     )
     paid_messages = int((paid.rate or 1000.0) * args.seconds) + 1
     latency, pool = args.latency, args.pool
-    runs = {
-        "off": lambda: [
-            versus_ptb(args.messages, int(c), latency, pool, lean)
-            for c in args.concurrency.split(",")
-        ],
+    runs: dict[str, Callable[[], object]] = {
+        "off": lambda: off(args.messages, args.concurrency, latency, pool, lean),
         "own": lambda: measure("our limiter", limited, own, latency=latency, pool=pool),
         "ptb": lambda: measure("PTB AIORateLimiter", limited, own, args.rate, latency, pool),
         "paid": lambda: measure(
             "our limiter, paid broadcast", paid_messages, paid, latency=latency, pool=pool
         ),
         "paid-rtt": lambda: measure(
-            "our limiter, paid broadcast", 3001, paid, latency=args.rtt, pool=pool
+            "our limiter, paid broadcast", rtt_messages, paid, latency=args.rtt, pool=pool
         ),
     }
     started = time.monotonic()

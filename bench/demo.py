@@ -1,6 +1,7 @@
 """Benchmark of ``rotation-bot demo``: prints figures, asserts nothing.
 
-    python bench/demo.py [--runs N] [--charts-only]
+    python -m bench.demo [--runs N] [--charts-only] [--months 12]
+    python -m bench.demo --smoke       # one run, with charts, of the sample's last month
 
 1. The whole command, ``rotation-bot demo --quiet`` (and ``--no-charts``), run ``--runs``
    times in a fresh process each: wall time, CPU time of the process and its chart
@@ -23,14 +24,9 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from pathlib import Path
+from collections.abc import Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-
-def load() -> str:
-    return f"load {os.getloadavg()[0]:.1f}"
+from bench._common import ROOT, bench_parser, load
 
 
 def run_command(extra: list[str], runs: int) -> None:
@@ -64,7 +60,7 @@ def run_command(extra: list[str], runs: int) -> None:
         )
 
 
-def where_the_time_goes() -> None:
+def where_the_time_goes(months: int) -> None:
     started = time.process_time()
     import pandas as pd
 
@@ -78,7 +74,7 @@ def where_the_time_goes() -> None:
     spent = time.process_time() - started
     print(f"imports (bot.cli.main, bot.cli.demo, bot.charts and theirs) {spent:5.2f} s CPU")
     started = time.process_time()
-    start, end = demo.window(None, None, 12)
+    start, end = demo.window(None, None, months)
     found = backtest(SampleProvider(), all_preset_rules(), start, end)
     print(
         f"the engine's one pass over {start}..{end} (sample built, validated): "
@@ -102,16 +98,25 @@ def where_the_time_goes() -> None:
     print(f"all {len(found.events)} charts, one after another: {total:.1f} s CPU  {load()}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1)
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "one run (with charts) of the last month")
+    parser.add_argument("--runs", type=int, default=1, help="runs of the command (default 1)")
     parser.add_argument("--charts-only", action="store_true", help="skip the whole command")
-    args = parser.parse_args()
+    parser.add_argument("--months", type=int, default=12, help="the demo's (default 12)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.smoke:
+        args.runs, args.months = 1, 1
     print(f"{os.cpu_count()} cores, {load()}")
+    months = [] if args.months == 12 else ["--months", str(args.months)]
     if not args.charts_only:
-        run_command([], args.runs)
-        run_command(["--no-charts"], args.runs)
-    where_the_time_goes()
+        run_command(months, args.runs)
+        if not args.smoke:  # the same path, without the charts
+            run_command([*months, "--no-charts"], args.runs)
+    where_the_time_goes(args.months)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 """Ordinary evenings through faults, against the real ``rotation-bot run`` (prints figures).
 
-    python bench/evening_faults.py                  # every case below (about 12 minutes)
-    python bench/evening_faults.py --only evening,401
-    python bench/evening_faults.py --smoke          # every case, tiny, in about a minute
+    python -m bench.evening_faults                  # every case below (about 12 minutes)
+    python -m bench.evening_faults --only evening,401
+    python -m bench.evening_faults --smoke          # the quick cases, tiny, in seconds
+    python -m bench.evening_faults --smoke --only evening,wide,429,502,401,paid  # a minute
 
+``--smoke`` runs :data:`SMOKE`'s cases (tiny) named by ``--only``, by default the quick ones
+(:data:`QUICK`): the 401 case waits out the bot's 30 s pause whatever its size.
+tests/bench/test_evening_faults.py runs every case of :data:`SMOKE` and checks each delivered
+everything once.
 Issue 22's cases, each on a fresh database with the messages already queued (private chats
 and groups mixed, several alerts per chat, as an evening's fan-out leaves them), the bot a real
 process polling the fake Bot API (bot/fake_api/server.py) over HTTP on 127.0.0.1:
@@ -25,14 +30,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from bench._common import bench_parser
 from bot.fake_api import Fault
 from bot.fake_api.process import (
     BotProcess,
@@ -56,7 +60,7 @@ class Case:
     deadline: float = 600.0
 
 
-CASES = (
+CASES: tuple[Case, ...] = (
     Case("evening", 100, 3),
     Case("wide", 1500, 2, deadline=900.0),
     Case("429", 100, 3, fault="429"),
@@ -64,7 +68,7 @@ CASES = (
     Case("401", 20, 3, fault="401", seconds=25.0),
     Case("paid", 4000, 5, paid=True),
 )
-SMOKE = (
+SMOKE: tuple[Case, ...] = (
     Case("evening", 10, 3, deadline=120.0),
     Case("wide", 30, 2, deadline=120.0),
     Case("429", 10, 3, fault="429", deadline=120.0),
@@ -72,6 +76,9 @@ SMOKE = (
     Case("401", 4, 3, fault="401", seconds=2.0, deadline=120.0),
     Case("paid", 40, 5, paid=True, deadline=120.0),
 )
+QUICK = ("evening", "429")
+"""The cases ``--smoke`` runs unless ``--only`` names others: a plain evening and one with
+faults injected, the quickest two."""
 
 
 @dataclass(frozen=True)
@@ -145,14 +152,20 @@ async def run(cases: tuple[Case, ...]) -> list[Result]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="every case, tiny")
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, f"tiny cases ({', '.join(QUICK)} unless --only)")
     parser.add_argument("--only", default="", help="comma-separated case names")
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     cases = SMOKE if args.smoke else CASES
-    if args.only:
-        wanted = set(args.only.split(","))
+    wanted = set(args.only.split(",")) if args.only else set(QUICK) if args.smoke else None
+    if wanted is not None:
+        unknown = wanted - {c.name for c in cases}
+        if unknown:
+            raise SystemExit(f"no such case: {', '.join(sorted(unknown))}")
         cases = tuple(c for c in cases if c.name in wanted)
     asyncio.run(run(cases))
 

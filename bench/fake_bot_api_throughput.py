@@ -1,7 +1,8 @@
 """How many sendMessage/s PTB gets through FakeBotApi on this machine (prints; asserts nothing).
 
-    python bench/fake_bot_api_throughput.py                 # server + one PTB Bot in one loop
-    python bench/fake_bot_api_throughput.py --clients 2     # server here, 2 PTB processes
+    python -m bench.fake_bot_api_throughput                 # server + one PTB Bot in one loop
+    python -m bench.fake_bot_api_throughput --clients 2     # server here, 2 PTB processes
+    python -m bench.fake_bot_api_throughput --smoke         # both, 200 messages each
 
 Options: --messages N (per client, default 10000), --concurrency C (sends in flight per client,
 default 4). In one loop a single core runs both PTB and the server, so that figure is PTB's
@@ -13,15 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
 
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bench._common import bench_parser
 from bot.fake_api.server import FakeBotApi
 
 
@@ -42,12 +42,12 @@ async def blast(base_url: str, messages: int, concurrency: int) -> tuple[float, 
         return started, time.monotonic()
 
 
-def client(conn, messages: int, concurrency: int) -> None:
+def client(conn: Connection, messages: int, concurrency: int) -> None:
     base_url = conn.recv()
     conn.send(asyncio.run(blast(base_url, messages, concurrency)))
 
 
-async def serve(conns, messages: int, concurrency: int) -> None:
+async def serve(conns: Sequence[Connection], messages: int, concurrency: int) -> None:
     loop = asyncio.get_running_loop()
     async with FakeBotApi(record=False) as api:
         cpu = time.process_time()
@@ -78,26 +78,38 @@ def report(mode: str, messages: int, elapsed: float, concurrency: int) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--clients", type=int, default=0)
-    args = parser.parse_args()
-    if not args.clients:
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "one loop, then 1 client; tiny")
+    parser.add_argument("--messages", type=int, default=10_000, help="per client")
+    parser.add_argument("--concurrency", type=int, default=4, help="sends in flight per client")
+    parser.add_argument("--clients", type=int, default=0, help="PTB processes (0: one loop)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.smoke:
+        asyncio.run(same_loop(200, args.concurrency))
+        clients(1, 200, args.concurrency)
+    elif not args.clients:
         asyncio.run(same_loop(args.messages, args.concurrency))
-        return
+    else:
+        clients(args.clients, args.messages, args.concurrency)
+
+
+def clients(count: int, messages: int, concurrency: int) -> None:
+    """The server in this process, ``count`` PTB processes sending to it."""
     conns, procs = [], []
-    for _ in range(args.clients):  # fork the clients before any event loop exists
+    for _ in range(count):  # fork the clients before any event loop exists
         parent, child = multiprocessing.Pipe()
         proc = multiprocessing.Process(
-            target=client, args=(child, args.messages, args.concurrency), daemon=True
+            target=client, args=(child, messages, concurrency), daemon=True
         )
         proc.start()
         conns.append(parent)
         procs.append(proc)
     try:
-        asyncio.run(serve(conns, args.messages, args.concurrency))
+        asyncio.run(serve(conns, messages, concurrency))
     finally:
         for proc in procs:
             proc.join(10)

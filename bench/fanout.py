@@ -1,8 +1,9 @@
 """Fan-out of one evening's events to 100,000 chats, and its memory (prints figures).
 
-    python bench/fanout.py                        # 100,000 chats; all figures below
-    python bench/fanout.py --chats 1000000 --repeat 5 --deliver-seconds 0
-    python bench/fanout.py --chats 1000000 --repeat 1 --events 1 --trace-seconds -1
+    python -m bench.fanout                        # 100,000 chats; all figures below
+    python -m bench.fanout --chats 1000000 --repeat 5 --deliver-seconds 0
+    python -m bench.fanout --chats 1000000 --repeat 1 --events 1 --trace-seconds -1
+    python -m bench.fanout --smoke                # 500 chats, one event, one run of each
 
 A file database (storage.connect, WAL) is seeded with ``--chats`` chats the way the bot would
 hold them: most subscribed to a preset (some to an overlapping signal topic as well), some
@@ -32,8 +33,6 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import multiprocessing
-import os
-import platform
 import random
 import resource
 import shutil
@@ -41,12 +40,11 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from bench._common import bench_parser, machine
 from bot.app.handlers.topics import topic_rules
 from signals.catalogue import rule
 from signals.presets import PRESETS
@@ -95,7 +93,9 @@ def seed(path: Path, chats: int, seed_value: int = 4) -> dict[str, int]:
     ChatStore(db).sync_topics(topic_rules())
     event_rule = event_rules(1)[0]
     future, past = stamp(NOW + dt.timedelta(days=3)), stamp(NOW - dt.timedelta(hours=2))
-    chat_rows, subs, customs = [], [], []
+    chat_rows: list[tuple[object, ...]] = []
+    subs: list[tuple[int, str]] = []
+    customs: list[tuple[int, Rule]] = []
     mix = dict.fromkeys(
         ("chats", "groups", "preset", "overlap", "custom", "custom_only", "elsewhere", "muted",
          "inactive", "digest", "quiet"), 0,
@@ -135,8 +135,8 @@ def seed(path: Path, chats: int, seed_value: int = 4) -> dict[str, int]:
     mix["custom"] = len(customs)
     bulk.add_chats(db, (dict(zip(bulk.CHAT_COLUMNS, row, strict=True)) for row in chat_rows))
     bulk.subscribe(db, subs)
-    for r in (event_rule, UNFIRED):
-        bulk.add_rule(db, r, [cid for cid, c in customs if c == r])
+    for custom in (event_rule, UNFIRED):
+        bulk.add_rule(db, custom, [cid for cid, c in customs if c == custom])
     close(db)
     return mix
 
@@ -188,7 +188,8 @@ def deliver_child(path: str, base_url: str, seconds: float, trace: bool) -> dict
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
-    from bot.delivery.worker import DeliveryConfig, DeliveryWorker
+    from bot.delivery.config import DeliveryConfig
+    from bot.delivery.worker import DeliveryWorker
 
     async def run() -> dict[str, Any]:
         db = connect(path)
@@ -214,11 +215,12 @@ def deliver_child(path: str, base_url: str, seconds: float, trace: bool) -> dict
     return asyncio.run(run())
 
 
-def in_child(fn: Any, *args: Any) -> dict[str, Any]:
+def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     """``fn(*args)`` in a new process (spawned, so it starts with nothing of this one)."""
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
-        return pool.submit(fn, *args).result()
+        result: dict[str, Any] = pool.submit(fn, *args).result()
+        return result
 
 
 def fresh_copy(base: Path, tmp: Path, name: str) -> str:
@@ -233,8 +235,8 @@ def mib(kib: int) -> str:
     return f"{kib / 1024:,.1f} MiB"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "500 chats, one event, one run of each")
     parser.add_argument("--chats", type=int, default=100_000, help="default 100000")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs each (default 3)")
     parser.add_argument(
@@ -249,12 +251,19 @@ def main() -> None:
         "--events", type=lambda t: [int(n) for n in t.split(",")], default=[1, 10],
         help="events per fan-out, comma-separated (default 1,10; 1 alone for --chats 1000000)",
     )  # fmt: skip
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.smoke:
+        args.chats, args.repeat, args.deliver_seconds, args.trace_seconds = 500, 1, 0.0, 0.0
+        args.events = [1]
     print(
-        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"SQLite {SQLITE_VERSION}; command: python bench/fanout.py "
-        f"--chats {args.chats} --repeat {args.repeat} --deliver-seconds {args.deliver_seconds:g} "
-        f"--trace-seconds {args.trace_seconds:g} --events {','.join(map(str, args.events))}"
+        machine(__file__, argv if argv is not None else sys.argv[1:])
+        + f"; SQLite {SQLITE_VERSION}; --chats {args.chats} --repeat {args.repeat} "
+        f"--deliver-seconds {args.deliver_seconds:g} --trace-seconds {args.trace_seconds:g} "
+        f"--events {','.join(map(str, args.events))}"
     )
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

@@ -1,7 +1,8 @@
 """How long an inline query (``@bot IWM/SPY``) waits for its answer (prints; asserts nothing).
 
-    python bench/inline.py                  # IWM/SPY, ^RUT, sectors: first asker, then cached
-    python bench/inline.py --people 50      # then 50 people ask for the same chart at once
+    python -m bench.inline                  # IWM/SPY, ^RUT, sectors: first asker, then cached
+    python -m bench.inline --people 50      # then 50 people ask for the same chart at once
+    python -m bench.inline --smoke          # IWM/SPY, asked again twice, then 3 people
 
 The real Application (build_application: the per-person update processor, the flood gate,
 the inline handler, the bounded pools) answers through the in-process fake Bot API
@@ -17,16 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from collections.abc import Sequence
+from typing import Any
 
 from telegram import Update
 
+from bench._common import bench_parser, load
 from bot.app.application import build_application
 from bot.fake_api import LocalBotApi
 from bot.services import Services
@@ -37,11 +36,7 @@ from storage import connect
 STORE = -1001234567
 
 
-def load() -> str:
-    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-async def ask(app, api: LocalBotApi, update_id: int, user_id: int, query: str) -> float:
+async def ask(app: Any, api: LocalBotApi, update_id: int, user_id: int, query: str) -> float:
     """Seconds from the update entering the queue to its answer."""
     body = api.new_inline_query(user_id, query)
     started = time.perf_counter()
@@ -53,7 +48,7 @@ async def ask(app, api: LocalBotApi, update_id: int, user_id: int, query: str) -
     return time.perf_counter() - started
 
 
-async def main(subjects: list[str], repeat: int, people: int) -> None:
+async def bench(subjects: list[str], repeat: int, people: int) -> None:
     settings = Settings(_env_file=None, inline_chat_id=STORE)  # type: ignore[call-arg]
     services = Services(settings, connect(":memory:"), SampleProvider())
     api = LocalBotApi()
@@ -61,6 +56,7 @@ async def main(subjects: list[str], repeat: int, people: int) -> None:
     app.bot_data.flood = None  # a benchmark, not a flood
     ids = iter(range(1, 10**9))
     async with app:
+        assert app.post_init is not None
         await app.post_init(app)
         await app.start()
         try:
@@ -94,10 +90,20 @@ async def main(subjects: list[str], repeat: int, people: int) -> None:
     services.close()
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "one subject, 2 again, 3 people")
     parser.add_argument("subjects", nargs="*", default=["IWM/SPY", "^RUT", "sectors"])
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--people", type=int, default=50)
-    args = parser.parse_args()
-    asyncio.run(main(args.subjects, args.repeat, args.people))
+    parser.add_argument("--repeat", type=int, default=20, help="asked again (default 20)")
+    parser.add_argument("--people", type=int, default=50, help="asking at once (default 50)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.smoke:
+        args.subjects, args.repeat, args.people = ["IWM/SPY"], 2, 3
+    asyncio.run(bench(args.subjects, args.repeat, args.people))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,12 +1,12 @@
 """500 chats at once against the real ``rotation-bot run`` process (prints; asserts nothing).
 
-    python bench/load.py            # 200 /help, 100 /status, 100 /chart, 100 /alert at once,
+    python -m bench.load            # 200 /help, 100 /status, 100 /chart, 100 /alert at once,
                                     # then one more chat's /help a second later
-    python bench/load.py --smoke    # 4 + 2 + 2 + 2 chats: the same path in seconds
-    python bench/load.py --distinct-charts   # every /chart a different subject
-    python bench/load.py --help-chats 50 --status-chats 0 ...   # any other mix
+    python -m bench.load --smoke    # 4 + 2 + 2 + 2 chats: the same path in seconds
+    python -m bench.load --distinct-charts   # every /chart a different subject
+    python -m bench.load --help-chats 50 --status-chats 0 ...   # any other mix
 
-The bot is the real process (``python -m bot run``, tests/support/bot_process.py), polling the
+The bot is the real process (``python -m bot run``, bot/fake_api/process.py), polling the
 fake Bot API (bot/fake_api/server.py) over HTTP on 127.0.0.1 with the bundled sample data, so
 everything a chat's command goes through is measured: getUpdates, the flood gate, the per-chat
 processor, the handlers, the pools, SQLite, the answer's HTTP request. The fake API runs in
@@ -38,8 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from bench._common import bench_parser
 from bot.fake_api.process import BotProcess, bot_env, fake_api, wait_for
 from bot.fake_api.server import FakeBotApi
 from storage import close, connect
@@ -254,9 +253,8 @@ def show(mix: Mix, report: Report, late: float) -> None:
         print(f"  the bot logged {len(report.errors)} error lines, the first: {report.errors[0]}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="a tiny mix, in seconds")
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "a tiny mix, in seconds")
     parser.add_argument("--help-chats", type=int, default=FULL.help)
     parser.add_argument("--status-chats", type=int, default=FULL.status)
     parser.add_argument("--chart-chats", type=int, default=FULL.chart)
@@ -266,7 +264,11 @@ def main() -> None:
     )
     parser.add_argument("--late", type=float, default=1.0, help="seconds before the late /help")
     parser.add_argument("--py-spy", type=Path, help="sample the bot with py-spy into this file")
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     mix = (
         SMOKE
         if args.smoke

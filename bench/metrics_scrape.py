@@ -1,8 +1,8 @@
 """What ``/metrics`` scrapes cost the bot with a big outbox: one chat's /help, timed (prints).
 
-    python bench/metrics_scrape.py                  # 1,000,000 outbox rows, 4 scrapers
-    python bench/metrics_scrape.py --rows 100000 --scrapers 8
-    python bench/metrics_scrape.py --smoke          # 20,000 rows, a few seconds
+    python -m bench.metrics_scrape                  # 1,000,000 outbox rows, 4 scrapers
+    python -m bench.metrics_scrape --rows 100000 --scrapers 8
+    python -m bench.metrics_scrape --smoke          # 20,000 rows, a few seconds
 
 A file database (storage.connect, WAL) is given ``--rows`` delivered messages. The real
 Application (build_application, the in-process fake Bot API of bot/fake_api) runs on it with
@@ -15,8 +15,8 @@ the monitoring endpoint (bot/app/monitor.py) on a loopback port. Then:
 3. the event loop's longest stall meanwhile (a 5 ms timer's lateness).
 
 It uses only what every version of the bot has (the Application, ``Monitor``, the outbox),
-so the same file copied into a checkout of an older commit measures that commit: that is how
-issue 22's "before" figures were taken.
+so the same file (with bench/_common.py) copied into a checkout of an older commit measures
+that commit: that is how issue 22's "before" figures were taken.
 """
 
 from __future__ import annotations
@@ -27,16 +27,15 @@ import datetime as dt
 import http.client
 import multiprocessing
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from telegram import Update
-
+from bench._common import bench_parser, command_update
 from bot.app.application import build_application
 from bot.app.monitor import Monitor
 from bot.fake_api import LocalBotApi
@@ -80,33 +79,16 @@ def scrape(port: int) -> float:
     return time.perf_counter() - started
 
 
-def scraper(port: int, stop: object, done: object) -> None:
+def scraper(port: int, stop: Event, done: Synchronized[int]) -> None:
     """A process that scrapes back to back until ``stop`` is set."""
-    while not stop.is_set():  # type: ignore[attr-defined]
+    while not stop.is_set():
         scrape(port)
-        with done.get_lock():  # type: ignore[attr-defined]
-            done.value += 1  # type: ignore[attr-defined]
+        with done.get_lock():
+            done.value += 1
 
 
 def timed_scrapes(port: int, count: int) -> list[float]:
     return [scrape(port) for _ in range(count)]
-
-
-def command(app: object, update_id: int, text: str) -> Update:
-    """``text`` from a chat of its own (one chat's 40 commands would meet the flood gate)."""
-    chat = {"id": HELP_CHAT + update_id, "type": "private", "first_name": "U"}
-    data = {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": chat,
-            "from": {"id": HELP_CHAT + update_id, "is_bot": False, "first_name": "U"},
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
-        },
-    }
-    return Update.de_json(data, app.bot)  # type: ignore[attr-defined]
 
 
 class Stalls:
@@ -124,15 +106,16 @@ class Stalls:
             self.worst = max(self.worst, loop.time() - before - 0.005)
 
 
-async def helps(app: object, request: LocalBotApi, count: int, ids: list[int]) -> list[float]:
-    """``count`` /help, one after another, 50 ms apart: seconds from update to answer."""
+async def helps(app: Any, request: LocalBotApi, count: int, ids: list[int]) -> list[float]:
+    """``count`` /help, one after another, 50 ms apart, each from a chat of its own (one chat's
+    40 commands would meet the flood gate): seconds from update to answer."""
     out = []
     for _ in range(count):
         await asyncio.sleep(0.05)
         sent = len(request.sent)
         ids[0] += 1
         started = time.perf_counter()
-        await app.update_queue.put(command(app, ids[0], "/help"))  # type: ignore[attr-defined]
+        await app.update_queue.put(command_update(app.bot, ids[0], HELP_CHAT + ids[0], "/help"))
         while not any(s.chat_id == HELP_CHAT + ids[0] for s in request.sent[sent:]):
             await asyncio.sleep(0.002)
         out.append(time.perf_counter() - started)
@@ -205,15 +188,18 @@ async def bench(path: Path, args: argparse.Namespace) -> None:
         services.close()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "a tiny run, for the tests")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--scrapers", type=int, default=4)
     parser.add_argument("--helps", type=int, default=40)
     parser.add_argument("--scrapes", type=int, default=20)
     parser.add_argument("--db", type=Path, help="reuse (or make) the seeded database here")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run, for the tests")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.smoke:
         args.rows, args.helps, args.scrapes, args.scrapers = 20_000, 5, 3, 2
     print(f"SQLite {SQLITE_VERSION}; {args.rows:,} outbox rows")

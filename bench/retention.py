@@ -1,9 +1,9 @@
 """A year of evenings for 10,000 chats, with the daily retention job: the database stays bounded.
 
-    python bench/retention.py                 # 252 sessions, 10,000 chats, RETENTION_DAYS=30
-    python bench/retention.py --keep-days 90
-    python bench/retention.py --baseline      # and the year without retention, then its prune
-    python bench/retention.py --smoke         # a tiny version, in seconds (tests run it)
+    python -m bench.retention                 # 252 sessions, 10,000 chats, RETENTION_DAYS=30
+    python -m bench.retention --keep-days 90
+    python -m bench.retention --baseline      # and the year without retention, then its prune
+    python -m bench.retention --smoke         # a tiny version, in seconds (tests run it)
 
 A file database (storage.connect, WAL) holds ``--chats`` chats, each subscribed to one or two
 of the presets. Each NYSE session of a year (2025-11 to 2026-10) then goes as in the bot:
@@ -34,14 +34,12 @@ import os
 import random
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from bench._common import bench_parser
 from bot.app.handlers.topics import topic_rules
 from bot.app.housekeeping import housekeep, housekeep_on
 from market import calendar
@@ -170,8 +168,8 @@ def year(
     return db
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "a tiny run, for the tests")
     parser.add_argument("--chats", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=2, help="events per session")
     parser.add_argument("--keep-days", type=int, default=30)
@@ -181,8 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--baseline", action="store_true", help="then the year without retention (+1.5 min)"
     )
-    parser.add_argument("--smoke", action="store_true", help="a tiny run, for the tests")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.smoke:
         args.chats, args.sessions, args.keep_days, args.every, args.chart_kb = 200, 30, 10, 10, 1
         args.baseline = True

@@ -10,28 +10,28 @@ code (``signals.rrg.firings`` with the rule's parameters):
 * the delay: weeks between the week the point itself entered the alerted quadrant and the
   alert (median and mean), on the real closes.
 
-    python bench/rrg_alerts.py [--data ../shared/data]
+    python -m bench.rrg_alerts [--data ../shared/data]
+    python -m bench.rrg_alerts --smoke    # the sample's last 4 years, written as CSV files
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from market import calendar  # noqa: E402
-from market.sample import SAMPLE_END, SampleProvider  # noqa: E402
-from signals import rrg  # noqa: E402
-from signals.catalogue import rule  # noqa: E402
-from signals.presets import PRESETS, SECTORS  # noqa: E402
-from signals.rules import Context  # noqa: E402
+from bench._common import SHARED_DATA, bench_parser, shared_data, write_sample_csv
+from market import calendar
+from market.sample import SAMPLE_END, SampleProvider
+from signals import rrg
+from signals.catalogue import rule
+from signals.presets import PRESETS, SECTORS
+from signals.rules import Context
 
 OPTIONS: tuple[tuple[str, dict[str, object]], ...] = (
     ("every quadrant change (the point's own quadrant)", {"into": "any"}),
@@ -79,19 +79,29 @@ def measure(
     return count, delays
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    args = parser.parse_args()
-    folder = args.data
-    if not folder.is_dir() and (ROOT.parents[1] / "shared" / "data").is_dir():
-        folder = ROOT.parents[1] / "shared" / "data"  # a worktree one level deeper
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "the sample's last 4 years, written as CSV files")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="the real closes")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if not args.smoke:
+        table(shared_data(args.data), dt.date(2001, 1, 2))
+        return
+    with tempfile.TemporaryDirectory(prefix="rrg-alerts-") as tmp:
+        table(write_sample_csv(Path(tmp), years=YEARS + 1), SAMPLE_END - dt.timedelta(days=1500))
+
+
+def table(folder: Path, sample_start: dt.date) -> None:
+    """Each option's figures on the closes in ``folder`` and the sample from ``sample_start``."""
     real = real_frame(folder)
     real_ctx = calendar.context(pd.DatetimeIndex(real.index))
     last_week = real_ctx.week_ends[real_ctx.week_ends <= real.index[-1]][-1]
     real_since = last_week - pd.DateOffset(years=YEARS)
 
-    sample = SampleProvider().closes(["SPY", *SECTORS], dt.date(2001, 1, 2), SAMPLE_END).frame
+    sample = SampleProvider().closes(["SPY", *SECTORS], sample_start, SAMPLE_END).frame
     sample_ctx = calendar.context(pd.DatetimeIndex(sample.index))
     sample_since = pd.Timestamp(SAMPLE_END) - pd.DateOffset(years=1)
 

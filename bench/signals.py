@@ -1,6 +1,7 @@
 """Benchmark of the signal engine: prints figures, asserts nothing.
 
-    python bench/signals.py [--rules N] [--profile CASE]
+    python -m bench.signals [--rules N] [--years 25] [--runs 3] [--profile CASE]
+    python -m bench.signals --smoke       # 50 rules over 3 years, one run of each case
 
 (1) every preset rule (the full catalogue the bot ships) over 30 tickers x 25 years of
 synthetic daily closes, follow-ups on; (2) 10,000 distinct user rules over the same data
@@ -29,14 +30,12 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from bench._common import ROOT, bench_parser
 from signals.catalogue import rule
 from signals.engine import Evaluation, evaluate
 from signals.presets import all_preset_rules
@@ -143,9 +142,9 @@ CASES = {
 }
 
 
-def setup(case: str, count: int) -> tuple[Callable[[], Evaluation], int]:
+def setup(case: str, count: int, years: int = 25) -> tuple[Callable[[], Evaluation], int]:
     """The case as a function returning its evaluation, and its number of rules."""
-    closes = synthetic_closes()
+    closes = synthetic_closes(years)
     ctx = Context.from_sessions(closes.index)
     last = closes.index[-1].date()
     rules = all_preset_rules() if case == "presets" else user_rules(count)
@@ -164,13 +163,13 @@ def setup(case: str, count: int) -> tuple[Callable[[], Evaluation], int]:
     return run, len(rules)
 
 
-def measure(case: str, count: int) -> dict[str, float]:
-    """Run one case 3 times in this process; the best wall time with its CPU time."""
-    run, rules = setup(case, count)
+def measure(case: str, count: int, years: int = 25, runs: int = 3) -> dict[str, float]:
+    """Run one case ``runs`` times in this process; the best wall time with its CPU time."""
+    run, rules = setup(case, count, years)
     data = peak_mib()
     best = (float("inf"), 0.0)
     events = 0
-    for _ in range(3):
+    for _ in range(runs):
         w0, c0 = time.perf_counter(), time.process_time()
         events = len(run().columns)
         best = min(best, (time.perf_counter() - w0, time.process_time() - c0))
@@ -185,9 +184,9 @@ def measure(case: str, count: int) -> dict[str, float]:
     }
 
 
-def profile(case: str, count: int) -> None:
+def profile(case: str, count: int, years: int = 25) -> None:
     """One run under cProfile, then one under tracemalloc: where the time and memory go."""
-    run, _ = setup(case, count)
+    run, _ = setup(case, count, years)
     prof = cProfile.Profile()
     prof.enable()
     run()
@@ -207,31 +206,42 @@ def profile(case: str, count: int) -> None:
         print(f"  {stat}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "50 rules over 3 years, one run of each case")
     parser.add_argument(
         "--rules", type=int, default=10_000, help="user rules in (2) (default 10000; 1000 is quick)"
     )
+    parser.add_argument("--years", type=int, default=25, help="of synthetic closes (default 25)")
+    parser.add_argument("--runs", type=int, default=3, help="the best of how many (default 3)")
     parser.add_argument("--case", choices=CASES, help="run one case, print its figures as JSON")
     parser.add_argument("--profile", choices=CASES, help="profile one case instead")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.smoke:
+        args.rules, args.years, args.runs = 50, 3, 1
     count = args.rules
     if args.case:
-        print(json.dumps(measure(args.case, count)))
+        print(json.dumps(measure(args.case, count, args.years, args.runs)))
         return
     if args.profile:
-        profile(args.profile, count)
+        profile(args.profile, count, args.years)
         return
-    closes = synthetic_closes()
+    closes = synthetic_closes(args.years)
     print(
         f"data: {closes.shape[1]} tickers x {closes.shape[0]} sessions "
-        f"({closes.index[0].date()} .. {closes.index[-1].date()}), best of 3 wall times, "
+        f"({closes.index[0].date()} .. {closes.index[-1].date()}), best of {args.runs} wall times, "
         f"each case in its own process; load average {os.getloadavg()[0]:.2f} at the start"
     )
     n = f"{count / 1000:g}k" if count >= 1000 else str(count)
     for case, label in CASES.items():
-        command = [sys.executable, __file__, "--case", case, "--rules", str(count)]
-        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        command = [
+            *(sys.executable, "-m", "bench.signals", "--case", case, "--rules", str(count)),
+            *("--years", str(args.years), "--runs", str(args.runs)),
+        ]
+        out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
         f = json.loads(out.splitlines()[-1])
         print(
             f"{label.format(n=n):<37} {f['rules']:>6.0f} rules "

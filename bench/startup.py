@@ -1,6 +1,7 @@
 """Benchmark of start-up: how long a command takes before it is of use. Prints, asserts nothing.
 
-    python bench/startup.py [--runs 5] [--imports]
+    python -m bench.startup [--runs 5] [--imports]
+    python -m bench.startup --smoke      # one run of each, and the imports
 
 Three figures, each the median of ``--runs`` fresh processes (``python -m bot``, so the
 working tree's code is what runs):
@@ -43,9 +44,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench._common import ROOT, bench_parser
+
 HEAVY = ("pandas", "matplotlib", "telegram", "exchange_calendars", "numpy")
 ANSWERED = "/stop"
 """The /help answer lists every command, /stop last: once its line is out, the answer is."""
@@ -256,11 +259,17 @@ def report(name: str, runs: list[tuple[float, float, str]]) -> None:
     print(f"{'':<8} heavy modules loaded by the end of the run: {runs[-1][2]}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "one run of each, --imports too")
+    parser.add_argument("--runs", type=int, default=5, help="processes per figure (default 5)")
     parser.add_argument("--imports", action="store_true", help="then the chat's imports, timed")
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.smoke:
+        args.runs, args.imports = 1, True
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     compile_project()
     time_help()  # warm the file cache once

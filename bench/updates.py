@@ -1,8 +1,9 @@
 """How long one chat's /help waits while many chats ask for heavy work (prints; asserts nothing).
 
-    python bench/updates.py                       # 200 chats send /chart sectors, then a /help
-    python bench/updates.py --chats 30 --command "/backtest IWM/SPY crosses above 200d"
-    python bench/updates.py --down                # the data source hangs: 3 /status, then /help
+    python -m bench.updates                       # 200 chats send /chart sectors, then a /help
+    python -m bench.updates --chats 30 --command "/backtest IWM/SPY crosses above 200d"
+    python -m bench.updates --down                # the data source hangs: 3 /status, then /help
+    python -m bench.updates --smoke               # 3 chats, then the source down (hangs 3.5 s)
 
 The real Application (build_application: the per-chat update processor, the flood gate, the
 handlers, the bounded pools) answers through the in-process fake Bot API of
@@ -12,6 +13,7 @@ waited for its answer, and how long until every heavy command was answered.
 
 ``--down`` replaces the data source with one that hangs for 14 s on every call (Yahoo
 unreachable, with its retries): three chats send /status, then another chat /help.
+``--smoke`` runs both, 3 chats and a source that hangs a little longer than the data timeout.
 """
 
 from __future__ import annotations
@@ -19,22 +21,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from telegram import Update
-
+from bench._common import bench_parser, command_update, until
 from bot.app.application import build_application
 from bot.app.offload import POOLS
 from bot.evening.evaluate import default_session
 from bot.fake_api import LocalBotApi
 from bot.services import Services
 from bot.settings import Settings
-from market.base import Closes, MarketDataError
+from market.base import Closes, MarketDataError, Provider
 from market.sample import SampleProvider
 from storage import connect
 
@@ -50,25 +48,9 @@ class DeadSource:
     def __init__(self, hang: float) -> None:
         self.hang = hang
 
-    def closes(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> Closes:
+    def closes(self, tickers: Sequence[str], start: dt.date | None, end: dt.date) -> Closes:
         time.sleep(self.hang)
         raise MarketDataError("Yahoo unreachable after 3 tries")
-
-
-def command(app: object, update_id: int, chat_id: int, text: str) -> Update:
-    chat = {"id": chat_id, "type": "private", "first_name": f"U{chat_id}"}
-    data = {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": chat,
-            "from": {"id": chat_id, "is_bot": False, "first_name": f"U{chat_id}"},
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
-        },
-    }
-    return Update.de_json(data, app.bot)  # type: ignore[attr-defined]
 
 
 def answered(request: LocalBotApi, chat_id: int) -> bool:
@@ -77,20 +59,9 @@ def answered(request: LocalBotApi, chat_id: int) -> bool:
     )
 
 
-async def until(condition, timeout: float) -> float:  # type: ignore[no-untyped-def]
-    """Seconds until ``condition()`` holds (checked every 5 ms)."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    while not condition():
-        if loop.time() - started > timeout:
-            return float("inf")
-        await asyncio.sleep(0.005)
-    return loop.time() - started
-
-
-async def bench(chats: int, text: str, down: bool) -> None:
+async def bench(chats: int, text: str, down: bool, hang: float = 14.0) -> None:
     settings = Settings(_env_file=None, database_path=Path(":memory:"))  # type: ignore[call-arg]
-    provider = DeadSource(14.0) if down else SampleProvider()
+    provider: Provider = DeadSource(hang) if down else SampleProvider()
     services = Services(settings=settings, db=connect(":memory:"), provider=provider)
     request = LocalBotApi()
     app = build_application(
@@ -102,7 +73,7 @@ async def bench(chats: int, text: str, down: bool) -> None:
     try:
         default_session(provider)  # warm up: the NYSE calendar (the start-up scan does too)
         if not down:  # and the sample's frames, the fonts, one chart
-            await app.update_queue.put(command(app, 1, 1, text))
+            await app.update_queue.put(command_update(app.bot, 1, 1, text))
             await until(lambda: answered(request, 1), 120)
         ids = iter(range(10, 10**9))
         heavy = 3 if down else chats
@@ -110,8 +81,8 @@ async def bench(chats: int, text: str, down: bool) -> None:
         first = 1000
         started = time.monotonic()
         for chat in range(first, first + heavy):
-            await app.update_queue.put(command(app, next(ids), chat, heavy_text))
-        await app.update_queue.put(command(app, next(ids), HELP_CHAT, "/help"))
+            await app.update_queue.put(command_update(app.bot, next(ids), chat, heavy_text))
+        await app.update_queue.put(command_update(app.bot, next(ids), HELP_CHAT, "/help"))
         help_wait = await until(lambda: answered(request, HELP_CHAT), 600)
         await until(lambda: all(answered(request, c) for c in range(first, first + heavy)), 1200)
         all_done = time.monotonic() - started
@@ -127,12 +98,20 @@ async def bench(chats: int, text: str, down: bool) -> None:
         POOLS.shutdown()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chats", type=int, default=200)
-    parser.add_argument("--command", default="/chart sectors")
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "3 chats, then the source down")
+    parser.add_argument("--chats", type=int, default=200, help="sending at once (default 200)")
+    parser.add_argument("--command", default="/chart sectors", help="what they send")
     parser.add_argument("--down", action="store_true", help="the data source hangs")
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.smoke:
+        asyncio.run(bench(3, args.command, down=False))
+        asyncio.run(bench(3, args.command, down=True, hang=POOLS.data_timeout + 0.5))
+        return
     asyncio.run(bench(args.chats, args.command, args.down))
 
 

@@ -1,18 +1,21 @@
 """Webhook mode under a flood, against the real ``rotation-bot run`` (prints; asserts nothing).
 
-    python bench/webhook_flood.py
+    python -m bench.webhook_flood
+    python -m bench.webhook_flood --smoke     # 40 idle connections, 2 posts of 1 MB
 
 The bot runs in webhook mode under systemd's default ``ulimit -n 1024`` against the fake Bot
-API (the fixtures of tests/bot/app/test_webhook_limits.py). Printed: how many idle connections were
-opened and how long the bot then took to answer a real update and /healthz, how many bytes it
-logged meanwhile; its memory (VmRSS, VmHWM) before and after 20 posts of 10 MB without the
-secret; the time those took. With PTB's own server (before issue 22) the update and /healthz
-timed out (60 s each) while the log grew by ~200 MB, and the 20 posts took VmRSS from 134 to
-402 MiB; with bot/app/webhook_server.py: answered in 0.01 s, 170 bytes logged, 125 -> 125 MiB.
+API (tests/bot/app/test_webhook_limits.py uses these helpers as its fixtures). Printed: how
+many idle connections were opened and how long the bot then took to answer a real update and
+/healthz, how many bytes it logged meanwhile; its memory (VmRSS, VmHWM) before and after 20
+posts of 10 MB without the secret; the time those took. With PTB's own server (before issue 22)
+the update and /healthz timed out (60 s each) while the log grew by ~200 MB, and the 20 posts
+took VmRSS from 134 to 402 MiB; with bot/app/webhook_server.py: answered in 0.01 s, 170 bytes
+logged, 125 -> 125 MiB.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import resource
@@ -20,16 +23,14 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bot.fake_api.process import STARTED, BotProcess, bot_env, free_port, until, wait_for  # noqa: E402
-from bot.fake_api.server import FakeBotApi  # noqa: E402
+from bench._common import bench_parser
+from bot.fake_api.process import STARTED, BotProcess, bot_env, free_port, until, wait_for
+from bot.fake_api.server import FakeBotApi
 
 SECRET = "s3cret-0f-the-webhook_4c9e2b7d"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -201,13 +202,14 @@ async def timed(what: str, request: Awaitable[httpx.Response]) -> None:
         print(f"  {what}: {type(e).__name__} after {time.monotonic() - start:.1f} s")
 
 
-async def main() -> None:
+async def flood(idle_count: int, posts: int, mb: int) -> None:
+    """The bot up, ``idle_count`` idle connections, then ``posts`` posts of ``mb`` MB."""
     with tempfile.TemporaryDirectory() as tmp:
         async with running_bot(Path(tmp)) as hook:
             logged = len(hook.bot.output.encode())
-            with own_fds(IDLE + 512):
+            with own_fds(idle_count + 512):
                 start = time.monotonic()
-                idle = await open_idle(hook.port, IDLE)
+                idle = await open_idle(hook.port, idle_count)
                 print(f"{len(idle)} idle connections opened in {time.monotonic() - start:.1f} s")
                 async with httpx.AsyncClient(timeout=60) as web:
                     update = hook.api.add_message(8, 8, "/start")
@@ -219,17 +221,32 @@ async def main() -> None:
             grown = len(hook.bot.output.encode()) - logged
             print(f"  logged meanwhile: {grown} bytes")
             before = memory(hook.bot.pid)
-            body = b"x" * (10 * 10**6)
+            body = b"x" * (mb * 10**6)
             head = {"Content-Type": "application/json", "Content-Length": str(len(body))}
             start = time.monotonic()
-            await asyncio.gather(*(big_post(hook.port, head, body) for _ in range(20)))
+            await asyncio.gather(*(big_post(hook.port, head, body) for _ in range(posts)))
             after = memory(hook.bot.pid)
             print(
-                f"20 x 10 MB without the secret in {time.monotonic() - start:.2f} s: "
+                f"{posts} x {mb} MB without the secret in {time.monotonic() - start:.2f} s: "
                 f"VmRSS {before['VmRSS'] / 1024:.0f} -> {after['VmRSS'] / 1024:.0f} MiB, "
                 f"VmHWM {before['VmHWM'] / 1024:.0f} -> {after['VmHWM'] / 1024:.0f} MiB"
             )
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = bench_parser(__file__, __doc__, "40 idle, 2 posts of 1 MB")
+    parser.add_argument("--idle", type=int, default=IDLE, help=f"idle connections (default {IDLE})")
+    parser.add_argument("--posts", type=int, default=20, help="big posts at once (default 20)")
+    parser.add_argument("--mb", type=int, default=10, help="each big post's size (default 10)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.smoke:
+        args.idle, args.posts, args.mb = 40, 2, 1
+    asyncio.run(flood(args.idle, args.posts, args.mb))
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

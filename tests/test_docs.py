@@ -2,19 +2,22 @@
 anchor, a page left out of the navigation or a reference page that cannot be generated fails),
 its generated reference holds every setting, subcommand, option and exit status the code has,
 the JSON page names every field the commands print, and every figure on the performance page
-comes with the bench command that prints it, a command whose script and options exist.
+comes with the bench command that prints it, a command whose bench and options exist.
 
 The build goes to a temporary folder: nothing is written into the repository (no ``site/``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import importlib
 import importlib.util
+import io
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -157,13 +160,35 @@ def test_the_json_page_names_every_field_the_commands_print(tmp_path: Path) -> N
     assert printed <= named, printed - named
 
 
-def bench_script(command: str) -> Path:
-    """The file ``python bench/x.py`` or ``python -m bench.x`` runs."""
-    words = command.split()
-    if words[1] == "-m":
-        module = ROOT / Path(*words[2].split("."))
-        return module / "__main__.py" if module.is_dir() else module.with_suffix(".py")
-    return ROOT / words[1]
+BENCH_COMMAND = re.compile(r"python -m bench\.(\w+)([^`#|\n]*)")
+"""A bench command as the pages write it: the module, then its options up to the end of the
+code span, a comment, a table cell or the line."""
+
+
+def bench_commands() -> list[tuple[str, str, str]]:
+    """(page, bench, options) of every bench command on the site and in the README."""
+    pages = [*sorted(DOCS.rglob("*.md")), ROOT / "README.md"]
+    return [
+        (str(page.relative_to(ROOT)), m.group(1), m.group(2).strip())
+        for page in pages
+        for m in BENCH_COMMAND.finditer(page.read_text())
+    ]
+
+
+def bench_problem(bench: str, options: str) -> str | None:
+    """Why ``python -m bench.<bench> <options>`` would not run as written, or None: no such
+    module, or its parser (each bench's ``build_parser()``) refuses an option or a value."""
+    if not (ROOT / "bench" / f"{bench}.py").is_file():
+        return f"bench/{bench}.py does not exist"
+    parser = importlib.import_module(f"bench.{bench}").build_parser()
+    refused = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(refused):
+            parser.parse_args(shlex.split(options))
+    except SystemExit as e:
+        if e.code:
+            return refused.getvalue().strip().splitlines()[-1]
+    return None
 
 
 def test_every_figure_comes_with_the_bench_that_prints_it() -> None:
@@ -172,22 +197,35 @@ def test_every_figure_comes_with_the_bench_that_prints_it() -> None:
     rows = table.splitlines()[2:]
     assert len(rows) >= 10
     for row in rows:
-        command = re.fullmatch(r".*\| `(python [^`]+)` \|", row)
-        assert command, f"a figure without the command that prints it: {row}"
-        script = bench_script(command.group(1))
-        assert script.is_file(), command.group(1)
-        source = script.read_text()
-        for option in re.findall(r"(--[a-z-]+)", command.group(1)):
-            assert f'"{option}"' in source, (command.group(1), option)
+        command = re.fullmatch(r".*\| `(python -m bench\.(\w+)([^`]*))` \|", row)
+        assert command, f"a figure without the bench command that prints it: {row}"
+        assert bench_problem(command.group(2), command.group(3)) is None, command.group(1)
 
 
-def test_every_bench_the_docs_name_exists() -> None:
-    named = set()
-    for page in DOCS.rglob("*.md"):
-        named |= set(re.findall(r"`(python (?:-m )?bench[/.][\w/.]+)", page.read_text()))
-    assert len(named) >= 10
-    missing = [command for command in named if not bench_script(command).is_file()]
-    assert not missing, missing
+def test_every_bench_command_in_the_docs_runs_as_written() -> None:
+    """Each names a bench that exists, with options and values its parser takes."""
+    commands = bench_commands()
+    assert len({bench for _, bench, _ in commands}) >= 10
+    wrong = [
+        (page, f"python -m bench.{bench} {options}".strip(), problem)
+        for page, bench, options in commands
+        if (problem := bench_problem(bench, options))
+    ]
+    assert not wrong, wrong
+
+
+def test_no_page_runs_a_bench_as_a_script() -> None:
+    """``python bench/x.py`` is gone: a bench is a module of the bench package."""
+    pages = [*DOCS.rglob("*.md"), ROOT / "README.md"]
+    old = [str(p.relative_to(ROOT)) for p in pages if re.search(r"python bench/", p.read_text())]
+    assert not old, old
+
+
+def test_the_bench_check_refuses_a_made_up_option_or_bench() -> None:
+    assert bench_problem("delivery", "--only own --seconds 5") is None
+    assert "--made-up" in str(bench_problem("delivery", "--only own --made-up 3"))
+    assert "invalid choice" in str(bench_problem("delivery", "--only sideways"))
+    assert bench_problem("no_such_bench", "") == "bench/no_such_bench.py does not exist"
 
 
 def test_the_home_page_shows_the_readmes_set_up_commands() -> None:

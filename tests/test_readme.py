@@ -11,6 +11,7 @@ rest is the documentation site in docs/ (tests/test_docs.py builds it).
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shlex
@@ -155,6 +156,13 @@ def check_command(line: str) -> str:
 
         assert words[1] in cli.commands, line
         return program
+    if words[:2] == ["python", "-m"] and words[2].startswith("bench."):
+        bench = importlib.import_module(words[2])
+        try:
+            bench.build_parser().parse_args(words[3:])
+        except SystemExit as e:  # argparse's way of refusing
+            raise AssertionError(f"{words[2]} refuses {line!r}") from e
+        return "bench"
     if program == "cp":
         assert (ROOT / words[1]).is_file(), line
         return program
@@ -170,6 +178,7 @@ def test_every_command_the_readme_shows_is_run_or_parsed() -> None:
     checked = [check_command(line) for line in shown_commands()]
     assert checked.count("set-up") == 2
     assert checked.count("rotation-bot") >= 8 and "cp" in checked and "mkdocs" in checked
+    assert "bench" in checked
 
 
 def test_a_command_that_is_gone_is_caught() -> None:
@@ -203,7 +212,11 @@ def test_the_readme_shows_every_telegram_command_and_only_real_ones() -> None:
     section = section[: section.index("\n## ")]
     spans = re.findall(r"`(/[a-z]+)(?: ([^`]*))?`", section)
     named = {name[1:] for name, _ in spans}
-    assert named == bot_commands(), named ^ bot_commands()
+    # /app is answered only where the operator set WEBAPP_URL, so it is not in the menu
+    webapp = (ROOT / "bot" / "webapp" / "endpoint.py").read_text()
+    assert 'CommandHandler("app"' in webapp
+    assert named - {"app"} == bot_commands(), named ^ bot_commands()
+    assert "app" in named
     for name, rest in spans:
         if name in ("/alert", "/backtest"):
             parse_rule(rest)

@@ -1,4 +1,4 @@
-"""bench/evening_faults.py's smoke run, so the bench cannot rot: every case, tiny, against the
+"""bench/evening_faults.py's smoke cases, so the bench cannot rot: every case, tiny, against the
 real ``rotation-bot run``; each must deliver everything once and the worker never stop."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 from bench.evening_faults import SMOKE, run
 
-pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.bench, pytest.mark.faults, pytest.mark.timeout(900)]
 
 
 async def test_every_case_of_the_bench_delivers_everything_once() -> None:

@@ -1,7 +1,7 @@
 """bench/load.py's smoke (``--smoke``): the real ``rotation-bot run`` process answers a small
 mix of /help, /status, /chart and /alert sent at once, each chat with the answer its command
 calls for, and logs no error. It keeps the bench from rotting; the figures are the bench's
-(``python bench/load.py``), never asserted here."""
+(``python -m bench.load``), never asserted here."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from bench.load import LATE_CHAT, SMOKE, run
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(600)]
 
 EXPECTED = {
     "/help": ("sendMessage", "<b>Commands</b>"),

@@ -248,11 +248,12 @@ def test_install_jobs_runs_housekeeping_daily_at_half_past_four_new_york(
 
 def test_the_bench_runs(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "retention.py"), "--smoke"],
+        [sys.executable, "-m", "bench.retention", "--smoke"],
         capture_output=True,
         text=True,
         timeout=150,
-        cwd=tmp_path,
+        cwd=tmp_path,  # its files land here, not in the checkout
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr
     assert "a year with RETENTION_DAYS=10" in done.stdout
