@@ -18,6 +18,19 @@ from signals.rules import NEW_YORK, Context
 if TYPE_CHECKING:
     import exchange_calendars as xc
 
+__all__ = [
+    "FIRST",
+    "UNANNOUNCED",
+    "context",
+    "is_session",
+    "last_closed_session",
+    "next_sessions",
+    "session_close",
+    "sessions",
+    "sessions_end",
+    "xnys",
+]
+
 FIRST = "1970-01-01"
 """The calendar starts where exchange_calendars starts listing the NYSE's regular holidays
 (before 1970 it calls every weekday a session); older data keeps its own dates."""
@@ -52,6 +65,11 @@ def _every_session() -> pd.DatetimeIndex:
     return pd.DatetimeIndex(xnys().sessions).tz_localize(None)
 
 
+def sessions_end() -> pd.Timestamp:
+    """The calendar's last session: dates after it are not known to be sessions or not."""
+    return pd.Timestamp(_every_session()[-1])
+
+
 def is_session(day: dt.date) -> bool:
     cal = xnys()
     ts = pd.Timestamp(day)
@@ -72,7 +90,8 @@ def last_closed_session(now: pd.Timestamp) -> dt.date | None:
     day = min(now.tz_convert(NEW_YORK).normalize().tz_localize(None), cal.last_session)
     for candidate in reversed(sessions(day - pd.Timedelta(days=10), day)):
         if cal.session_close(candidate) <= now:
-            return candidate.date()
+            closed: dt.date = candidate.date()
+            return closed
     return None
 
 
@@ -118,9 +137,27 @@ def _between(ends: pd.DatetimeIndex, first: pd.Timestamp, last: pd.Timestamp) ->
     return ends[ends.searchsorted(first) : ends.searchsorted(last)]
 
 
+UNANNOUNCED = pd.DatetimeIndex(
+    [
+        *("1977-07-14", "1985-09-27"),
+        *("2001-09-11", "2001-09-12", "2001-09-13", "2001-09-14"),
+        *("2012-10-29", "2012-10-30"),
+    ]
+)
+"""Closures nobody knew of on the evening of the session before (a blackout, two hurricanes,
+9/11). The calendar lists them as holidays in hindsight; a period end must not rest on them:
+on the evening of Monday 2001-09-10 the week was expected to go on, so that Monday did not
+end a week (that week has no weekly close at all). Closures announced days ahead (state
+funerals) are known that evening and stay as the calendar has them."""
+
+
 @lru_cache(maxsize=1)
 def _calendar_ends() -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:
-    """Every session the calendar knows, and which of them end a month and a week."""
+    """Every session the calendar knows, and which of them end a month and a week, as known
+    on the evening of each session: the schedule with the :data:`UNANNOUNCED` closures still
+    in it (a period whose scheduled last day was such a closure has no end)."""
     every = _every_session()
-    ends = Context.from_sessions(every)
-    return every, ends.month_ends, ends.week_ends
+    expected = every.union(UNANNOUNCED)
+    ends = Context.from_sessions(expected)
+    real = ends.month_ends.isin(every), ends.week_ends.isin(every)
+    return every, ends.month_ends[real[0]], ends.week_ends[real[1]]

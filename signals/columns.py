@@ -14,12 +14,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from signals.events import Event, Followup
 from signals.followup import FollowupColumns
 from signals.series import Firings
+
+__all__ = ["EventColumns"]
 
 _CHUNK = 4096  # events converted from arrays to Python values at a time while iterating
 
@@ -92,7 +95,12 @@ class EventColumns:
         if self.followups is None:
             return [self.sources[r].render(k, None) for r, k in zip(rules, firings, strict=True)]
         f = self.followups
-        cols: Sequence[list] = [
+        if f.detail is not None:
+            detail = f.detail
+            return [
+                self.sources[r].render(k, detail(r, k)) for r, k in zip(rules, firings, strict=True)
+            ]
+        cols: Sequence[list[Any]] = [
             f.count[part].tolist(),
             _nones(f.median_1m[part]),
             _nones(f.median_3m[part]),

@@ -17,11 +17,12 @@ computed together as arrays (:func:`signals.followup.followup_columns`), and the
 columns (:mod:`signals.columns`) until a caller asks for them: a 25-year backtest of 10,000
 rules, about 930,000 events, is a few seconds and a few hundred MiB, while writing every one
 of those events as an object (its sentence, values and follow-up) costs several times that
-(``python bench/signals.py`` prints both).
+(``python -m bench.signals`` prints both).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,11 +34,15 @@ import pandas as pd
 from signals import series
 from signals.catalogue import KINDS
 from signals.columns import EventColumns
+from signals.early_basis import Early, early_perfs, redo_early
 from signals.events import Event
 from signals.followup import followup_columns
+from signals.followup_detail import Detail
 from signals.kind import RuleError, SignalKind
 from signals.rules import Context, Rule
 from signals.series import Firings
+
+__all__ = ["DateLike", "Evaluation", "absent_tickers", "evaluate", "events_on", "sort_key"]
 
 DateLike: TypeAlias = dt.date | dt.datetime | pd.Timestamp | str
 
@@ -66,7 +71,8 @@ def _as_date(value: DateLike | None) -> dt.date | None:
         return None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    return pd.Timestamp(value).date()
+    day: dt.date = pd.Timestamp(value).date()
+    return day
 
 
 def absent_tickers(closes: pd.DataFrame, tickers: tuple[str, ...]) -> tuple[str, ...]:
@@ -146,6 +152,13 @@ def evaluate(
     # the shared inputs (moving averages, ...) are freed here, before the follow-ups' arrays
     if fired:
         result.columns = _columns(fired, days, first, stop, bases)
+        fus = result.columns.followups
+        if fus is not None:  # base rates and verdicts: for the events a caller writes
+            sources = [(f.rule.subject, f.firings, f.spec.followup) for f in fired]
+            cols = result.columns
+            detail = Detail(closes, benchmark, sources, cols.rule, cols.firing)
+            fus = dataclasses.replace(fus, detail=detail)
+            result.columns = dataclasses.replace(result.columns, followups=fus)
     result.skipped = {key: result.skipped[key] for key in unique if key in result.skipped}
     return result
 
@@ -168,6 +181,7 @@ class _Bases:
     perfs: list[series.Clean]
     names: list[str]
     perf_of: np.ndarray
+    early: dict[int, Early]  # series "vs" a benchmark some rule fired before (early_basis.py)
 
 
 def _bases(fired: list[_Fired], closes: pd.DataFrame, benchmark: str) -> _Bases:
@@ -183,7 +197,10 @@ def _bases(fired: list[_Fired], closes: pd.DataFrame, benchmark: str) -> _Bases:
             perfs.append(perf)
             names.append(name)
         perf_of[j] = index[slot]
-    return _Bases(perfs, names, perf_of)
+    earliest = np.full(len(perfs), len(closes), dtype=np.int64)
+    np.minimum.at(earliest, perf_of, [int(f.firings.rows[0]) for f in fired])
+    slots = [(fn, subject, names[p], int(earliest[p])) for (fn, subject), p in index.items()]
+    return _Bases(perfs, names, perf_of, early_perfs(closes, benchmark, slots))
 
 
 def _columns(
@@ -204,6 +221,8 @@ def _columns(
     if bases is not None:
         levels = [name == "level" for name in bases.names]
         fus = followup_columns(rows, codes, owner, bases.perf_of, bases.perfs, levels, want)
+        if bases.early:
+            redo_early(fus, bases.early, rows, codes, owner, bases.perf_of, want)
         basis = [bases.names[p] for p in bases.perf_of.tolist()]
     starts = np.cumsum(lengths) - lengths
     rule = owner[want]

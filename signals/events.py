@@ -9,6 +9,8 @@ from typing import Any
 
 from signals.rules import ParamValue
 
+__all__ = ["Event", "Followup"]
+
 
 @dataclass(frozen=True, slots=True)
 class Followup:
@@ -29,6 +31,21 @@ class Followup:
     earlier: int = 0
     """Every earlier firing of the same rule and variant, whether its outcome was known or
     not: 0 means this is the first time in the available history."""
+    base_median_1m: float | None = None
+    """What usually follows: the median change over every window of the series' history
+    that had elapsed by the event (see :mod:`signals.base_rate`)."""
+    base_median_3m: float | None = None
+    up_share_1m: float | None = None
+    """The share (0..1) of the counted earlier firings whose next month was up."""
+    base_up_share_1m: float | None = None
+    """The same share over every elapsed window of the history."""
+    edge_1m: str = ""
+    """``higher``, ``lower``, ``none`` or ``too_few``: the verdict of
+    :mod:`signals.base_rate`'s sign test ("" when not judged: a payload stored before)."""
+    edge_3m: str = ""
+    left_out_1m: int = 0
+    """Earlier firings whose month spans a gap in the data: not counted in ``count``."""
+    left_out_3m: int = 0
 
     @property
     def unit(self) -> str:
@@ -46,6 +63,14 @@ class Followup:
             "median_3m": _rounded(_scaled(self.median_3m, scale)),
             "basis": self.basis,
             "unit": self.unit,
+            "base_median_1m": _rounded(_scaled(self.base_median_1m, scale)),
+            "base_median_3m": _rounded(_scaled(self.base_median_3m, scale)),
+            "up_share_1m": _rounded(_scaled(self.up_share_1m, 100.0)),
+            "base_up_share_1m": _rounded(_scaled(self.base_up_share_1m, 100.0)),
+            "edge_1m": self.edge_1m,
+            "edge_3m": self.edge_3m,
+            "left_out_1m": self.left_out_1m,
+            "left_out_3m": self.left_out_3m,
         }
 
     @classmethod
@@ -59,6 +84,14 @@ class Followup:
             basis=data["basis"],
             count_3m=int(data.get("count_3m", 0)),
             earlier=int(data.get("earlier", data["count"])),
+            base_median_1m=_scaled(data.get("base_median_1m"), 1 / scale),
+            base_median_3m=_scaled(data.get("base_median_3m"), 1 / scale),
+            up_share_1m=_scaled(data.get("up_share_1m"), 0.01),
+            base_up_share_1m=_scaled(data.get("base_up_share_1m"), 0.01),
+            edge_1m=str(data.get("edge_1m", "")),
+            edge_3m=str(data.get("edge_3m", "")),
+            left_out_1m=int(data.get("left_out_1m", 0)),
+            left_out_3m=int(data.get("left_out_3m", 0)),
         )
 
 

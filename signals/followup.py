@@ -34,14 +34,29 @@ from bisect import insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
-from signals import series
+from signals import base_rate, series
 from signals.events import Event, Followup
 from signals.rules import RATE_TICKERS, split_subject
+
+__all__ = [
+    "ONE_MONTH",
+    "THREE_MONTHS",
+    "Basis",
+    "FollowupColumns",
+    "Measures",
+    "attach_followups",
+    "benchmark_start",
+    "firing_followups",
+    "followup_columns",
+    "performance",
+    "prefix_medians",
+]
 
 ONE_MONTH = 21
 THREE_MONTHS = 63
@@ -67,14 +82,12 @@ def performance(
     return series.column(closes, ticker), "absolute"
 
 
-def _forward(values: np.ndarray, pos: np.ndarray, horizon: int, level: bool) -> np.ndarray:
-    """Change over ``horizon`` rows after each position; NaN where it runs past the data."""
+def _forward(perf: series.Clean, pos: np.ndarray, horizon: int, level: bool) -> np.ndarray:
+    """Change over ``horizon`` rows after each position; NaN where it runs past the data or
+    spans a gap in it (:func:`signals.base_rate.windows`)."""
     out = np.full(len(pos), np.nan)
-    ok = (pos >= 0) & (pos + horizon < len(values))
-    start, end = values[pos[ok]], values[pos[ok] + horizon]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[ok] = end - start if level else end / start - 1.0
-    out[~np.isfinite(out)] = np.nan
+    ok = pos >= 0
+    out[ok] = base_rate.windows(perf.rows, perf.values, horizon, level)[0][pos[ok]]
     return out
 
 
@@ -100,40 +113,61 @@ def _prefix_medians(fwd: np.ndarray) -> tuple[list[int], list[float | None]]:
     return counts, medians
 
 
-def _group_stats(
-    frame_rows: np.ndarray,
-    perf: series.Clean,
-    basis: str,
-    want: np.ndarray,
-) -> list[Followup]:
-    """Follow-ups for the firings ``want`` of one (rule, variant) group.
+Measures = dict[tuple[str, Any, bool], base_rate.Measure]
+"""Measured series by (subject, basis function, before the benchmark's data)."""
 
-    ``frame_rows`` are the group's firing sessions as frame positions, ascending (-1 for a
-    session the frame does not have). Each is placed at the performance series' last row on
-    or before it; positions then ascend with date, so the earlier firings whose window had
-    elapsed by firing j (pos_i + horizon <= pos_j) are exactly the first k_j of the group,
-    and one pass of prefix medians serves every firing.
-    """
-    level = basis == "level"
-    pos = np.searchsorted(perf.rows, frame_rows, side="right") - 1
-    pos[frame_rows < 0] = -1
-    mine = pos[want]
-    k1 = np.searchsorted(pos, mine - ONE_MONTH, side="right").tolist()
-    k3 = np.searchsorted(pos, mine - THREE_MONTHS, side="right").tolist()
-    top1, top3 = max(k1, default=0), max(k3, default=0)
-    n1, med1 = _prefix_medians(_forward(perf.values, pos[:top1], ONE_MONTH, level))
-    n3, med3 = _prefix_medians(_forward(perf.values, pos[:top3], THREE_MONTHS, level))
-    # firings close together see the same earlier firings: share the (immutable) Followup
-    made: dict[tuple[int, int, int], Followup] = {}
-    out: list[Followup] = []
-    for w, d, a, b in zip(np.asarray(want).tolist(), mine.tolist(), k1, k3, strict=True):
-        if d < 0:
-            a = b = 0
-        fu = made.get((a, b, w))
-        if fu is None:
-            fu = made[(a, b, w)] = Followup(n1[a], med1[a], med3[b], basis, n3[b], earlier=w)
-        out.append(fu)
-    return out
+
+def benchmark_start(closes: pd.DataFrame, benchmark: str) -> int:
+    """The benchmark's first frame row with a close (the frame's length when it has none)."""
+    rows = series.column(closes, benchmark).rows
+    return int(rows[0]) if len(rows) else len(closes)
+
+
+def _measure(
+    closes: pd.DataFrame,
+    subject: str,
+    benchmark: str,
+    basis_of: Basis,
+    early: bool,
+    cache: Measures,
+) -> base_rate.Measure:
+    """The subject's measured performance series; ``early``: as an event dated before the
+    benchmark's first close measures it, with the frame the scan of that evening had (no
+    benchmark column: a ticker is measured by its own price)."""
+    key = (subject, basis_of, early)
+    if key not in cache:
+        frame = closes.drop(columns=[benchmark]) if early else closes
+        cache[key] = base_rate.measure(*basis_of(frame, subject, benchmark))
+    return cache[key]
+
+
+def _split_stats(
+    frame_rows: np.ndarray,
+    closes: pd.DataFrame,
+    subject: str,
+    benchmark: str,
+    want: np.ndarray,
+    basis_of: Basis,
+    cache: Measures | None = None,
+) -> list[Followup]:
+    """Follow-ups of the firings ``want`` of one (rule, variant) group
+    (:func:`signals.base_rate.group_followups`), the basis decided from data up to each
+    firing's session: one before the benchmark's first close is measured as the scan of
+    that evening measured it."""
+    cache = {} if cache is None else cache
+    m = _measure(closes, subject, benchmark, basis_of, False, cache)
+    first = benchmark_start(closes, benchmark) if m.basis.startswith("vs ") else -1
+    early = np.flatnonzero(frame_rows[want] < first)
+    if len(early) == 0:
+        return base_rate.group_followups(frame_rows, m, want, _prefix_medians)
+    out: list[Followup | None] = [None] * len(want)
+    late = np.setdiff1d(np.arange(len(want)), early)
+    alt = _measure(closes, subject, benchmark, basis_of, True, cache)
+    for picked, use in ((early, alt), (late, m)):
+        stats = base_rate.group_followups(frame_rows, use, want[picked], _prefix_medians)
+        for slot, fu in zip(picked.tolist(), stats, strict=True):
+            out[slot] = fu
+    return out  # type: ignore[return-value]  # early and late cover every slot
 
 
 def firing_followups(
@@ -143,6 +177,7 @@ def firing_followups(
     benchmark: str = "SPY",
     want: np.ndarray | None = None,
     basis_of: Basis | None = None,
+    cache: Measures | None = None,
 ) -> list[Followup]:
     """Follow-ups for the firings at indices ``want`` (default all), in that order.
 
@@ -153,14 +188,16 @@ def firing_followups(
     want = np.arange(len(firings)) if want is None else np.asarray(want, dtype=np.intp)
     if len(want) == 0:
         return []
-    perf, basis = (basis_of or performance)(closes, subject, benchmark)
     out: list[Followup | None] = [None] * len(want)
     codes = firings.variants
     for code in np.unique(codes[want]).tolist():
         members = np.flatnonzero(codes == code)  # this variant's firings, ascending
         mine = np.flatnonzero(codes[want] == code)  # which of ``want`` belong to it
         local = np.searchsorted(members, want[mine])
-        stats = _group_stats(firings.rows[members], perf, basis, local)
+        rows = firings.rows[members]
+        stats = _split_stats(
+            rows, closes, subject, benchmark, local, basis_of or performance, cache
+        )
         for slot, fu in zip(mine.tolist(), stats, strict=True):
             out[slot] = fu
     return out  # type: ignore[return-value]  # every slot filled: each firing has one variant
@@ -185,8 +222,8 @@ def attach_followups(
         idxs.sort(key=lambda i: events[i].date)
         when = np.array([events[i].date for i in idxs], dtype="datetime64[D]")
         rows = (np.searchsorted(days, when, side="right") - 1).astype(np.intp)
-        perf, basis = performance(closes, events[idxs[0]].subject, benchmark)
-        stats = _group_stats(rows, perf, basis, np.arange(len(idxs)))
+        subject = events[idxs[0]].subject
+        stats = _split_stats(rows, closes, subject, benchmark, np.arange(len(idxs)), performance)
         for i, fu in zip(idxs, stats, strict=True):
             fus[i] = fu
     return [
@@ -206,12 +243,22 @@ class FollowupColumns:
     median_3m: np.ndarray
     count_3m: np.ndarray
     earlier: np.ndarray
+    detail: Callable[[int, int], Followup] | None = None
+    """(rule, firing) -> every figure of that event's follow-up, for the events written
+    (:class:`signals.followup_detail.Detail`)."""
 
     def take(self, index: np.ndarray) -> FollowupColumns:
-        return FollowupColumns(*(getattr(self, f)[index] for f in self.__slots__))
+        return FollowupColumns(
+            self.count[index],
+            self.median_1m[index],
+            self.median_3m[index],
+            self.count_3m[index],
+            self.earlier[index],
+            self.detail,
+        )
 
 
-class _Prefixes(BaseIndexer):
+class _Prefixes(BaseIndexer):  # type: ignore[misc]  # pandas has no types: BaseIndexer is Any
     """Window bounds for pandas' rolling median: from the start of each element's group to
     the element itself, so one call yields every group's running (prefix) median in C."""
 
@@ -237,7 +284,8 @@ def prefix_medians(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if len(values) == 0:
         return np.empty(0)
     bounds = _Prefixes(starts=np.asarray(starts, dtype=np.int64))
-    return pd.Series(values).rolling(bounds, min_periods=1).median().to_numpy()
+    out: np.ndarray = pd.Series(values).rolling(bounds, min_periods=1).median().to_numpy()
+    return out
 
 
 def followup_columns(
@@ -287,7 +335,7 @@ def followup_columns(
         place = np.searchsorted(perf.rows, sorted_rows[lo:hi], side="right") - 1
         pos[lo:hi] = place
         for fwd, horizon in zip(forward, (ONE_MONTH, THREE_MONTHS), strict=True):
-            fwd[lo:hi] = _forward(perf.values, place, horizon, level)
+            fwd[lo:hi] = _forward(perf, place, horizon, level)
     del sorted_rows, sorted_perf
     # the wanted firings in sorted order (groups one after the other, ascending within
     # each), so that the searches below walk the keys forward instead of jumping about

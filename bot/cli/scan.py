@@ -23,6 +23,8 @@ from market.base import Provider
 from signals.presets import PRESETS
 from signals.rules import Rule
 
+__all__ = ["cmd_backtest", "cmd_scan"]
+
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     rules = selected_rules(args.preset)
@@ -33,6 +35,11 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"--start {start} is after --end {end}")
     progress = None if args.quiet or args.json else progress_bar()
     result = backtest(provider, rules, start, end, progress=progress)
+    if getattr(args, "stats", False):
+        from bot.cli.backtest_stats import print_stats
+
+        print_stats(result, rules, args.json)
+        return 0
     if args.json:
         _print_json(result)
         return 0

@@ -35,6 +35,25 @@ from signals.events import Event
 from signals.rules import Context, Rule, unique
 from signals.sentence import Sentence, joined
 
+__all__ = [
+    "BENCHMARK",
+    "BacktestResult",
+    "Progress",
+    "ScanResult",
+    "backtest",
+    "data_problems",
+    "default_session",
+    "held_tickers",
+    "scan",
+    "scan_closes",
+    "screen",
+    "shut_rows",
+    "tickers_for",
+    "validation_problems",
+    "warming_up",
+    "with_validation",
+]
+
 BENCHMARK = "SPY"
 
 Progress = Callable[[int, int, str], None]
@@ -82,7 +101,7 @@ def default_session(provider: Provider, now: pd.Timestamp | None = None) -> dt.d
     """
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     day = calendar.last_closed_session(now)
-    last = getattr(provider, "last_session", None)
+    last: dt.date | None = getattr(provider, "last_session", None)
     if last is not None and (day is None or last < day):
         return last
     if day is None:
@@ -139,6 +158,26 @@ def validation_problems(
         lines = [p.text for p in check.between(lo, hi)]
         if lines:
             out[t] = lines
+    return out
+
+
+def shut_rows(quiet: dict[str, np.ndarray], frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``quiet`` with the rows dated a day the NYSE was shut added for every ticker.
+
+    CL=F has closes on a few US holidays; no evening scan runs on those days, so no rule
+    fires on them: not as an event, and not as an "earlier time" in a later scan's follow-up
+    (the engine treats quiet rows so). Dates outside the calendar (before 1970) keep their
+    own sessions."""
+    index = pd.DatetimeIndex(frame.index)
+    if len(index) == 0:
+        return quiet
+    known = (index >= pd.Timestamp(calendar.FIRST)) & (index <= calendar.sessions_end())
+    shut = known & ~index.isin(calendar.sessions(index[0], index[-1]))
+    if not shut.any():
+        return quiet
+    out = dict(quiet)
+    for t in frame.columns:
+        out[t] = out[t] | shut if t in out else shut
     return out
 
 
@@ -210,7 +249,7 @@ def scan_closes(
             start=min(held, default=session),
             end=session,
             benchmark=benchmark,
-            quiet=quiet_rows(closes, frame.index),
+            quiet=shut_rows(quiet_rows(closes, frame.index), frame),
         )
         warm = warming_up(rules, frame, ctx, set(result.skipped))
     by_key = {r.key: r for r in rules}
@@ -236,7 +275,8 @@ def _previous_row(column: pd.Series, session: dt.date) -> dt.date | None:
     rows = column.loc[: pd.Timestamp(session)].dropna()
     if len(rows) < 2 or rows.index[-1] != pd.Timestamp(session):
         return None
-    return rows.index[-2].date()
+    before: dt.date = rows.index[-2].date()
+    return before
 
 
 def warming_up(
@@ -280,7 +320,7 @@ def backtest(
     ctx = calendar.context(frame.index)
     events: list[Event] = []
     skipped: dict[str, tuple[str, ...]] = {}
-    quiet = quiet_rows(closes, frame.index)
+    quiet = shut_rows(quiet_rows(closes, frame.index), frame)
     with series.shared(frame):  # chunks (for the progress bar) share one memo of the inputs
         for done, chunk in enumerate(_chunks(rules, 8), start=1):
             part = evaluate(

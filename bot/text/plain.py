@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from signals.events import Event, Followup
 
+__all__ = ["SYNTHETIC_LABEL", "basis_name", "event_line", "followup_text", "pct"]
+
 SYNTHETIC_LABEL = "SYNTHETIC market (seeded model, not real prices)"
 
 
@@ -19,27 +21,19 @@ def pct(value: float | None, basis: str = "ratio") -> str:
 
 
 def followup_text(fu: Followup | None) -> str:
-    """ "Before: 6 times; median next month +1.2%, next 3 months +3.0% (IWM vs SPY)"."""
-    if fu is None or fu.earlier == 0:
-        return "First time in the available history."
-    before = "once" if fu.earlier == 1 else f"{fu.earlier} times"
-    if fu.count == 0:
-        return f"Fired {before} before, but no outcome of those is known yet."
-    times = "once" if fu.count == 1 else f"{fu.count} times"
-    if fu.count < fu.earlier:
-        times = f"{before} ({fu.count} with a month since)"
-    parts = [f"median next month {pct(fu.median_1m, fu.basis)}"]
-    if fu.median_3m is not None:
-        parts.append(f"next 3 months {pct(fu.median_3m, fu.basis)}")
-    return f"Previously {times}: {', '.join(parts)} ({_basis(fu.basis)})."
+    """ "Previously 6 times: median next month +1.2% (typically +0.9%), ..." in English: the
+    alert's own sentence (bot/text/followup.py)."""
+    from bot.text.followup import followup_text as said
+
+    return said(fu)
 
 
-def _basis(basis: str) -> str:
-    return {
-        "ratio": "change in the ratio",
-        "level": "change in the level",
-        "absolute": "price change",
-    }.get(basis, f"relative to {basis.removeprefix('vs ')}" if basis.startswith("vs ") else basis)
+def basis_name(basis: str) -> str:
+    """What a follow-up's change is of, in English: "relative to SPY", "change in the ratio"."""
+    from bot.text.followup import basis as said
+    from bot.text.i18n import translator
+
+    return said(basis, translator(None))
 
 
 def event_line(event: Event, synthetic: bool = False) -> str:

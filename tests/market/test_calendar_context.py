@@ -14,13 +14,20 @@ from signals.rules import Context
 
 def reference(index: pd.DatetimeIndex) -> Context:
     """The period ends from the calendar's sessions spanning the index (plus the ten days
-    after it), the data's own ends before the calendar's first session."""
+    after it), as expected on each evening (the unannounced closures still sessions, and no
+    period ending on one), the data's own ends before the calendar's first session."""
     start, end = index[0], index[-1] + pd.Timedelta(days=10)
     around = calendar.sessions(start, end)
     from_data = Context.from_index(index)
     if len(around) == 0 or around[-1] <= index[-1]:
         return from_data
-    from_cal = Context.from_sessions(around)
+    closures = calendar.UNANNOUNCED
+    shut = closures[(around[0] < closures) & (closures < around[-1])]
+    expected = Context.from_sessions(around.union(shut))
+    from_cal = Context(
+        month_ends=expected.month_ends[expected.month_ends.isin(around)],
+        week_ends=expected.week_ends[expected.week_ends.isin(around)],
+    )
     first = around[0]
     return Context(
         month_ends=from_data.month_ends[from_data.month_ends < first].append(from_cal.month_ends),
@@ -39,6 +46,7 @@ CASES = {
     "saturdays across 1970": pd.DatetimeIndex(pd.date_range("1968-01-06", "1971-01-01", freq="7D")),
     "a weekend day first": pd.DatetimeIndex(["2020-01-04", "2020-01-06", "2020-03-02"]),
     "past the calendar's end": pd.DatetimeIndex(pd.bdate_range("2099-01-01", "2099-12-31")),
+    "across 9/11": pd.DatetimeIndex(pd.bdate_range("2001-08-01", "2001-10-31")),
 }
 
 

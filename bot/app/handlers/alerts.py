@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import Update
+from telegram.constants import ParseMode
 
 from bot.app.context import Context
 from bot.app.handlers import fetch
@@ -11,19 +14,39 @@ from bot.app.handlers.forum import forum_topic, to_topic, topic_label
 from bot.app.handlers.permissions import Target, for_target
 from bot.app.handlers.topics import TOPICS, resolve, title
 from bot.app.offload import POOLS
-from bot.evening.evaluate import BENCHMARK, BacktestResult, backtest, tickers_for
+from bot.evening.backtest_stats import backtest_with_stats
+from bot.evening.evaluate import BENCHMARK, BacktestResult, tickers_for
 from bot.text.alerts import SYNTHETIC_NOTE, esc
+from bot.text.backtest_stats import stats_lines
 from bot.text.i18n import N_, Translator, translator
 from bot.text.rules import translated
-from bot.text.signals import event_text, followup_text, quadrant
+from bot.text.signals import event_text, followup_text, variant_name
 from market.base import MarketDataError
+from signals.backtest_stats import HorizonStats
+from signals.catalogue import KINDS
 from signals.events import Event
 from signals.kind import RuleError
 from signals.parse import EXAMPLES, ParseError, parse_rule
 from signals.presets import all_preset_rules
-from signals.rrg import describe_rule as rrg_description
 from signals.rules import Rule
 from storage.rules import DuplicateRuleError, NoSuchRuleError, RuleLimitError, RuleStoreError
+
+__all__ = [
+    "EVERY_PHRASE",
+    "MAX_FOLLOWUPS",
+    "MAX_PROBLEMS",
+    "SHOWN_EVENTS",
+    "UNAVAILABLE",
+    "WRITE_IT",
+    "alert",
+    "backtest_command",
+    "backtest_html",
+    "delete",
+    "describe",
+    "list_alerts",
+    "store_error",
+    "usage",
+]
 
 WRITE_IT = N_("Write the alert after the command, e.g.")
 EVERY_PHRASE = N_("/help shows every phrase.")
@@ -60,59 +83,11 @@ MAX_PROBLEMS = 5
 
 
 def describe(rule: Rule, t: Translator | None = None) -> str:
-    """What a rule watches, in words (plain text), in the language of ``t``."""
+    """What a rule watches, in words (plain text), in the language of ``t``: its kind's
+    :attr:`~signals.kind.SignalKind.describe_rule` said in that language."""
     t = t or translator(None)
-    p = rule.as_dict()
-    s = rule.subject
-
-    def num(x: object) -> str:
-        return t.number(float(x)) if isinstance(x, int | float) else str(x)
-
-    if rule.kind == "ratio_cross":
-        way = {
-            "above": N_("{subject} crosses above its {window}-day moving average"),
-            "below": N_("{subject} crosses below its {window}-day moving average"),
-        }.get(str(p.get("direction")), N_("{subject} crosses its {window}-day moving average"))
-        band = t(", with a {band}% band", band=num(p["band"])) if p.get("band") else ""
-        return t(way, subject=s, window=num(p.get("window"))) + band
-    if rule.kind == "level_cross":
-        way = {
-            "above": N_("{subject} rises above {level}"),
-            "below": N_("{subject} falls below {level}"),
-        }.get(str(p.get("direction")), N_("{subject} crosses {level}"))
-        return t(way, subject=s, level=num(p.get("level")))
-    if rule.kind == "record_high":
-        return t(
-            "{subject} closes at a record after {quiet} sessions without one",
-            subject=s,
-            quiet=num(p.get("quiet")),
-        )
-    if rule.kind == "drawdown":
-        return t(
-            "{subject} closes {pct}% or more below its 52-week high",
-            subject=s,
-            pct=num(p.get("threshold")),
-        )
-    if rule.kind == "monthly_move":
-        if rule.is_pair:
-            a, b = s.split("/")
-            return t(
-                "{a} beats or lags {b} by {pct} points or more in a month",
-                a=a,
-                b=b,
-                pct=num(p.get("pct")),
-            )
-        return t("{subject} moves {pct}% or more in a month", subject=s, pct=num(p.get("pct")))
-    if rule.kind == "rrg_quadrant":
-        if t.english:
-            return rrg_description(rule)
-        what = t("a new quadrant") if p.get("into") == "any" else t("Leading or Lagging")
-        return t(
-            "{subject} moves into {what} on the weekly relative rotation (JdK-style) graph",
-            subject=s,
-            what=what,
-        )
-    return rule.key
+    kind = KINDS.get(rule.kind)
+    return translated(kind.describe_rule(rule), t) if kind else rule.key
 
 
 async def _refuse_unknown(update: Update, context: Context, rule: Rule) -> bool:
@@ -281,35 +256,69 @@ async def backtest_command(update: Update, context: Context) -> None:
         end = await fetch.latest_session(svc)
         got = await fetch.closes(svc, tickers_for(rules, BENCHMARK), None, end)
         fetched = fetch.Fetched(got, svc.provider.name, svc.provider.synthetic)
-        result = await POOLS.compute(backtest, fetched, rules, None, end)
+        result, stats = await POOLS.compute(backtest_with_stats, fetched, rules, None, end)
     except MarketDataError:
         await reply(update, t(UNAVAILABLE))
         return
-    await reply(update, backtest_html(name, result, t))
+    await reply(update, backtest_html(name, result, t, stats))
+    await _send_outcomes_chart(update, name, result, stats, t)
 
 
-VARIANTS = {
-    "above": N_("above"),
-    "below": N_("below"),
-    "up": N_("up"),
-    "down": N_("down"),
-    "beat": N_("beat"),
-    "lagged": N_("lagged"),
-    "record": N_("record"),
-    "correction": N_("correction"),
-    "bear": N_("bear market"),
-}
+async def _send_outcomes_chart(
+    update: Update,
+    name: str,
+    result: BacktestResult,
+    stats: Sequence[HorizonStats],
+    t: Translator,
+) -> None:
+    """For one rule, the picture of its firings' changes beside every session's
+    (bot/charts/outcomes.py), drawn in the drawing pool, after the text: a picture that
+    cannot be drawn costs the picture, never the answer."""
+    chat = update.effective_chat
+    if chat is None or len({s.rule for s in stats}) != 1 or result.last is None:
+        return
+    if not any(s.changes for s in stats):
+        return
+    from bot.charts.outcomes import outcomes_chart
+
+    labels = {e.variant: variant_name(e.kind, e.variant, t) for e in result.events}
+    try:
+        png = await POOLS.draw(
+            outcomes_chart,
+            list(stats),
+            result.last,
+            labels,
+            synthetic=result.synthetic,
+            lang=t.lang,
+        )
+    except ValueError:
+        return
+    message = update.effective_message
+    thread = message.message_thread_id if message and message.is_topic_message else None
+    caption = t(
+        "🧪 {name}: each firing's change (dots, a bar at their median) beside every session's "
+        "(grey: the middle half, whiskers 5% to 95%).",
+        name=esc(name),
+    )
+    await chat.get_bot().send_photo(
+        chat.id,
+        photo=png,
+        filename="backtest.png",
+        caption=caption,
+        parse_mode=ParseMode.HTML,
+        message_thread_id=thread,
+    )
 
 
-def variant_name(variant: str, t: Translator) -> str:
-    """An event's variant as a backtest lists it: "above", "bear" ... (English: as stored)."""
-    if variant in VARIANTS:
-        return variant if t.english else t(VARIANTS[variant])
-    return quadrant(variant, t)
-
-
-def backtest_html(name: str, result: BacktestResult, t: Translator | None = None) -> str:
-    """When it fired (the last few), and what had followed the earlier firings."""
+def backtest_html(
+    name: str,
+    result: BacktestResult,
+    t: Translator | None = None,
+    stats: Sequence[HorizonStats] = (),
+) -> str:
+    """When it fired (the last few), and what had followed the earlier firings: for one rule,
+    at 1 week to 6 months beside what followed every session, with a verdict
+    (bot/text/backtest_stats.py)."""
     t = t or translator(None)
     events = result.events
     times = t.n("{n} time", "{n} times", len(events))
@@ -333,12 +342,19 @@ def backtest_html(name: str, result: BacktestResult, t: Translator | None = None
     shown = events[-SHOWN_EVENTS:]
     lines.append("\n" + t("<b>Last {n}</b>:", n=len(shown)) if len(events) > len(shown) else "")
     lines += [f"• {t.day(e.date)}: {esc(event_text(e, t))}" for e in shown]
+    if stats and len({s.rule for s in stats}) == 1:
+        labels = {e.variant: variant_name(e.kind, e.variant, t) for e in events}
+        lines.append(
+            "\n" + t("<b>What followed</b> the earlier firings, as known at the last one:")
+        )
+        lines += stats_lines(stats, labels, t)
+        return "\n".join(line for line in [*lines, *_problem_lines(result, t)] if line)
     # the last firing of each variant carries the outcomes of every earlier one
     latest: dict[tuple[str, str], Event] = {(e.subject, e.variant): e for e in events}
     several = len({e.subject for e in events}) > 1
     lines.append("\n" + t("<b>What followed</b> the earlier firings, as known at the last one:"))
     for (subject, variant), e in sorted(latest.items())[:MAX_FOLLOWUPS]:
-        kind = variant_name(variant, t)
+        kind = variant_name(e.kind, variant, t)
         label = f"{subject} {kind}" if several else kind
         lines.append(f"• {esc(label)}: {esc(followup_text(e.followup, t))}")
     return "\n".join(line for line in [*lines, *_problem_lines(result, t)] if line)

@@ -20,7 +20,7 @@ async def test_backtest_in_a_chat_states_the_real_range_and_the_gap(
     hole = frame.index[300:310]
     frame.loc[hole, "IWM"] = float("nan")
     harness.services.provider = open_provider(f"csv:{write(tmp_path / 'data', frame)}")
-    [reply] = await harness.send("/backtest IWM/SPY crosses above 50d")
+    reply, *_picture = await harness.send("/backtest IWM/SPY crosses above 50d")  # and a picture
     assert "Over the available history (02 Jan 2019 to 30 Jun 2021" in reply.text
     assert "Data problems" in reply.text
     gap = f"gap in IWM: no close for 10 NYSE sessions ({hole[0].date()} to {hole[-1].date()})"
@@ -34,7 +34,7 @@ async def test_a_clean_history_has_no_data_problem_lines(
     harness: BotHarness, tmp_path: Path
 ) -> None:
     harness.services.provider = open_provider(f"csv:{write(tmp_path / 'data', FRAME)}")
-    [reply] = await harness.send("/backtest IWM/SPY crosses above 50d")
+    reply, *_picture = await harness.send("/backtest IWM/SPY crosses above 50d")  # and a picture
     assert "02 Jan 2019 to 30 Jun 2021" in reply.text
     assert "Data problems" not in reply.text
 

@@ -148,17 +148,23 @@ async def test_alerts_and_delete(harness: BotHarness) -> None:
     ("text", "expected"),
     [
         ("IWM/SPY crosses above 200d", ["Backtest", "IWM/SPY crossed above", "What followed"]),
-        ("^RUT record high", ["^RUT closed at a record", "Previously"]),
+        ("^RUT record high", ["^RUT closed at a record", "• 1 month: ", "• 6 months: ", "worst"]),
         ("small_vs_large", ["Small caps vs large caps", "IWM/SPY"]),
     ],
 )
 async def test_backtest_shows_when_it_would_have_fired_and_what_followed(
     harness: BotHarness, text: str, expected: list[str]
 ) -> None:
-    [reply] = await harness.send(f"/backtest {text}")
+    reply, *picture = await harness.send(f"/backtest {text}")
     for words in expected:
         assert words in reply.text, words
     assert "Synthetic sample data" in reply.text and "30 Oct 2026" in reply.text
+    # one rule: then the picture of its firings beside every session; a preset: text only
+    if "/" in text or " " in text:
+        [photo] = picture
+        assert photo.method == "sendPhoto" and "beside every session" in photo.text
+    else:
+        assert picture == []
 
 
 async def test_backtest_refuses_bad_rules_and_unknown_tickers(harness: BotHarness) -> None:
