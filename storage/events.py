@@ -17,6 +17,8 @@ import sqlite_utils
 from signals.events import Event
 from storage.db import transaction
 
+__all__ = ["EventStore"]
+
 
 class EventStore:
     def __init__(self, db: sqlite_utils.Database) -> None:
@@ -71,6 +73,16 @@ class EventStore:
         """The events recorded for a session, in the order they were recorded."""
         rows = self.db.execute(
             "SELECT payload FROM events WHERE session = ? ORDER BY rowid", [session.isoformat()]
+        )
+        return [Event.from_dict(json.loads(r[0])) for r in rows]
+
+    def for_subject(self, subject: str, limit: int = 500) -> list[Event]:
+        """The last ``limit`` events recorded on ``subject`` (a ticker or a pair), oldest first:
+        what the Mini App marks on that subject's chart."""
+        rows = self.db.execute(
+            "SELECT payload FROM (SELECT payload, session, rowid AS r FROM events "
+            "WHERE subject = ? ORDER BY session DESC, rowid DESC LIMIT ?) ORDER BY session, r",
+            [subject, limit],
         )
         return [Event.from_dict(json.loads(r[0])) for r in rows]
 

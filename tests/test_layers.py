@@ -45,11 +45,16 @@ def test_the_import_reader_sees_imports_inside_functions(tmp_path: Path) -> None
 
 
 # --- bot/'s rooms (issue 23) -----------------------------------------------------------------
-ROOMS = ("bot.text", "bot.charts", "bot.evening", "bot.delivery", "bot.app", "bot.cli")
+ROOMS = (
+    "bot.text", "bot.charts", "bot.evening", "bot.delivery", "bot.app", "bot.webapp", "bot.cli"
+)  # fmt: skip
 """bot/'s rooms, lowest first: a room imports only rooms before it (and bot/'s root modules:
 settings, services, logs). bot.fake_api stands beside them: the CLI uses it (the console's
-offline Bot API), the real bot never does, and it uses no room but the root and text."""
-ROOT_MODULES = {"bot.settings", "bot.services", "bot.logs", "bot.log_json"}
+offline Bot API), the real bot never does, and it uses no room but the root and text.
+bot.webapp (the Mini App, issue 25) sits above bot.app: it uses the handlers' permission
+checks and the flood budgets, and bot.app never knows it exists (the CLI hands ``rotation-bot
+run`` the Mini App as a start-up hook, and starts its preview)."""
+ROOT_MODULES = {"bot.settings", "bot.services", "bot.logs", "bot.log_json", "bot.errors"}
 
 
 def room_of(module: str) -> str | None:
@@ -100,7 +105,7 @@ def allowed(source: str, target: str) -> bool:
 
 def test_bot_has_rooms_and_a_handful_of_root_modules() -> None:
     root = {p.stem for p in (ROOT / "bot").glob("*.py")}
-    assert root == {"__init__", "__main__", "settings", "services", "logs", "log_json"}
+    assert root == {"__init__", "__main__", "settings", "services", "logs", "log_json", "errors"}
     for room in ROOMS:
         assert (ROOT / room.replace(".", "/") / "__init__.py").is_file(), room
 
@@ -171,3 +176,6 @@ def test_the_room_rule_refuses_an_upward_import() -> None:
     assert not allowed("bot.settings", "bot.text.i18n")
     assert allowed("bot.cli.demo", "bot.evening.pipeline")
     assert not allowed("bot.app.application", "bot.fake_api.console")
+    assert allowed("bot.webapp.server", "bot.app.flood")
+    assert not allowed("bot.app.run", "bot.webapp.server")
+    assert allowed("bot.cli.preview", "bot.webapp.server")

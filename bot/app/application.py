@@ -20,7 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, InlineQueryHandler, TypeHandler
 from telegram.request import BaseRequest
 
-from bot.app.context import CONTEXT_TYPES
+from bot.app.context import CONTEXT_TYPES, App
 from bot.app.flood import FloodControl
 from bot.app.handlers.commands import INLINE, bot_commands, handlers, load_all
 from bot.app.handlers.errors import on_error
@@ -31,6 +31,8 @@ from bot.services import Services
 from bot.settings import OFFLINE_TOKEN
 from bot.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from bot.text.i18n import LANGUAGES
+
+__all__ = ["ALLOWED_UPDATES", "build_application", "post_init", "settle"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def build_application(
     with_jobs: bool = True,
     token: str | None = None,
     preload: bool = True,
-) -> Application:
+) -> App:
     """The bot, ready to initialise: handlers, error handler, services and start-up hook.
 
     ``token`` defaults to ``TELEGRAM_BOT_TOKEN``; when a custom ``request`` answers every
@@ -103,7 +105,7 @@ def build_application(
     return app
 
 
-async def post_init(app: Application) -> None:
+async def post_init(app: App) -> None:
     """After getMe: remember the username, sync topics, publish the commands, add jobs."""
     services = app.bot_data.services
     services.bot_username = app.bot.username or ""
@@ -117,9 +119,11 @@ async def post_init(app: Application) -> None:
         install_jobs(app)
     if app.bot_data.monitor is not None:  # METRICS_PORT: rotation-bot run sets it up
         await app.bot_data.monitor.start()
+    if app.bot_data.webapp is not None:  # WEBAPP_URL: the CLI's set-up hook (bot.webapp)
+        await app.bot_data.webapp.start()
 
 
-async def settle(app: Application) -> None:
+async def settle(app: App) -> None:
     """Store the topic -> rule table from the presets and publish the command menus, once.
 
     :func:`post_init` does it before the first update; a lazy application (``rotation-bot

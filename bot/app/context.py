@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import Update
-from telegram.ext import CallbackContext, ContextTypes, ExtBot
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 if TYPE_CHECKING:
     from bot.app.flood import FloodControl
@@ -21,6 +21,17 @@ if TYPE_CHECKING:
     from bot.delivery.worker import DeliveryWorker
     from bot.services import Services
     from signals.dashboard import Dashboard
+
+__all__ = [
+    "CONTEXT_TYPES",
+    "App",
+    "BotData",
+    "Callback",
+    "Context",
+    "Endpoint",
+    "HeldDashboard",
+    "Jobs",
+]
 
 
 class Endpoint(Protocol):
@@ -54,6 +65,7 @@ class BotData:
     flood: FloodControl | None = None  # set by build_application; None: no flood control
     metrics: Metrics | None = None  # set by build_application
     monitor: Endpoint | None = None  # /healthz and /metrics, when METRICS_PORT is set (run)
+    webapp: Endpoint | None = None  # the Mini App, when WEBAPP_URL is set (bot.webapp.endpoint)
     inline: InlineCache | None = None  # inline mode's chart file_ids and answers
     charts: ChartCache | None = None  # /chart's pictures drawn lately (handlers.chart_cache)
     database_problem: str | None = None  # the database file lost or damaged (database_watch)
@@ -63,4 +75,17 @@ Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
 """The type of ``context`` in every handler and job."""
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 """A handler, as PTB calls it."""
+Jobs = JobQueue[Context]
+"""The application's job queue (``app.job_queue``, ``context.job_queue``)."""
+App = Application[
+    ExtBot[None],
+    Context,
+    dict[Any, Any],
+    dict[Any, Any],
+    BotData,
+    JobQueue[CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]],
+]
+"""The bot's ``Application``, as bot.app.application.build_application builds it. The last
+argument is the builder's job queue type in PTB's annotations, which ``context_types`` leaves
+as it is; ``app.job_queue`` is a :data:`Jobs` all the same."""
 CONTEXT_TYPES = ContextTypes(bot_data=BotData)  # for Application.builder().context_types()

@@ -31,15 +31,14 @@ import argparse
 import asyncio
 import logging
 import signal
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from telegram import Bot, User
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application
 
 from bot.app.application import ALLOWED_UPDATES, build_application
-from bot.app.context import BotData
+from bot.app.context import App
 from bot.app.start_errors import BotApiUnreachable, ConfigError, TokenRejected
 from bot.app.webhook_server import WebhookServer, start_webhook
 from bot.delivery.answers import retry_after_seconds
@@ -50,6 +49,22 @@ from storage.lock import InstanceLock
 from storage.marker import expect as expect_database
 from storage.marker import mark as mark_database
 
+__all__ = [
+    "FIRST_RETRY",
+    "JOBS_GRACE",
+    "MAX_RETRY",
+    "SEND_GRACE",
+    "TELEGRAM",
+    "Stopping",
+    "add_command",
+    "check_token",
+    "cmd_run",
+    "run",
+    "serve",
+    "stop",
+    "where",
+]
+
 log = logging.getLogger(__name__)
 
 SEND_GRACE = 10.0
@@ -59,21 +74,24 @@ JOBS_GRACE = 10.0
 FIRST_RETRY, MAX_RETRY = 1.0, 15.0
 """Back-off between getMe attempts at start-up: 1 s, doubling, at most 15 s."""
 TELEGRAM = "https://api.telegram.org/bot"
-App = Application[Any, Any, Any, Any, BotData, Any]
 
 
-def run(settings: Settings, *, new_database: bool = False) -> int:
+def run(
+    settings: Settings, *, new_database: bool = False, setup: Callable[[App], None] | None = None
+) -> int:
     """Start, serve until SIGTERM/SIGINT, stop cleanly: 0; a failed start raises the
     :class:`bot.app.start_errors.StartFailure` or :class:`storage.StorageError` that says why.
-    The market data is Yahoo's unless DATA_SOURCE names another (serve() warns for sample)."""
+    The market data is Yahoo's unless DATA_SOURCE names another (serve() warns for sample).
+    ``setup`` is given the application once built (the CLI's: the Mini App, bot.webapp)."""
     settings = settings.model_copy(update={"data_source": settings.source_for("yahoo")})
     try:
         token = settings.token()
         base_url = settings.bot_api_url()
         webhook = settings.webhook()
+        settings.webapp()  # WEBAPP_URL's form, before anything starts
     except ValueError as e:
         raise ConfigError(str(e)) from None
-    return asyncio.run(_run(settings, token, base_url, webhook, new_database))
+    return asyncio.run(_run(settings, token, base_url, webhook, new_database, setup))
 
 
 async def _run(
@@ -82,6 +100,7 @@ async def _run(
     base_url: str | None,
     webhook: Webhook | None = None,
     new_database: bool = False,
+    setup: Callable[[App], None] | None = None,
 ) -> int:
     stopping = Stopping()
     stopping.install()
@@ -95,6 +114,8 @@ async def _run(
             services = open_services(settings)
             mark_database(settings.database_path, again=new_database)
             app = build_application(services, token=token)
+            if setup is not None:
+                setup(app)
             if settings.metrics_port is not None:  # started in post_init, stopped in serve
                 from bot.app.monitor import Monitor
 
@@ -247,6 +268,8 @@ async def serve(
         await stop(app, services, hook)
         if app.bot_data.monitor is not None:
             await app.bot_data.monitor.stop()
+        if app.bot_data.webapp is not None:
+            await app.bot_data.webapp.stop()
         await app.shutdown()
 
 
@@ -278,7 +301,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, new_database=args.new_database)
 
 
-def add_command(sub: argparse._SubParsersAction) -> None:
+def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``rotation-bot run`` to the CLI's subcommands."""
     p = sub.add_parser(
         "run",

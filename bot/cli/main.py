@@ -3,8 +3,9 @@
 Each subcommand is a row of :data:`COMMANDS`: its help, the options it takes (built from the
 shared ones below: one ``--source``, one date parser, one ``--preset``) and the function that
 runs it, named ``"module:function"`` and imported only when that subcommand runs. This module
-imports the standard library alone, and a subcommand's options are added only when that
-subcommand is parsed, so ``rotation-bot --help`` loads neither pandas nor Telegram.
+imports the standard library alone (and :mod:`bot.errors`, which imports nothing), and a
+subcommand's options are added only when that subcommand is parsed, so ``rotation-bot --help``
+loads neither pandas nor Telegram.
 
 Every failure leaves through :func:`main`: :data:`EXIT_STATUS` maps it to a status and one
 line on stderr (bad arguments 2, data or storage that cannot be had 1, Ctrl-C 130); a reader
@@ -22,25 +23,55 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from bot.errors import BotError
+
 if TYPE_CHECKING:
     from bot.settings import Settings
     from market.base import Provider
     from signals.rules import Rule
+
+__all__ = [
+    "BROKEN_PIPE",
+    "COMMANDS",
+    "DEFAULT_CHARTS_DIR",
+    "EXIT_STATUS",
+    "PROG",
+    "Command",
+    "UsageError",
+    "app_options",
+    "backtest_options",
+    "backup_options",
+    "build_parser",
+    "chat_options",
+    "date",
+    "demo_options",
+    "exit_status",
+    "main",
+    "preset_option",
+    "progress_bar",
+    "provider_for",
+    "quiet_option",
+    "rrg_options",
+    "run_options",
+    "scan_options",
+    "selected_rules",
+    "source_option",
+]
 
 PROG = "rotation-bot"
 DEFAULT_CHARTS_DIR = Path("rotation-bot-demo-charts")
 """Where ``rotation-bot demo`` writes its charts unless told otherwise."""
 
 
-class UsageError(Exception):
+class UsageError(BotError):
     """A bad argument, found after parsing: one line ``rotation-bot: error: ...``, status 2."""
 
 
 EXIT_STATUS: dict[str, int] = {
     "bot.cli.main.UsageError": 2,
-    "market.base.MarketDataError": 1,  # an unreadable CSV, Yahoo unreachable after retries
+    "market.errors.MarketDataError": 1,  # an unreadable CSV, Yahoo unreachable after retries
     "signals.kind.RuleError": 1,
-    "storage.checks.StorageError": 1,  # a database that cannot be opened (not a file, full disk)
+    "storage.errors.StorageError": 1,  # a database that cannot be opened (not a file, full disk)
     "builtins.OSError": 1,
     "builtins.KeyboardInterrupt": 130,
     # rotation-bot run's start-up, one status per failure (bot/app/run.py; README "Exit statuses")
@@ -55,6 +86,7 @@ EXIT_STATUS: dict[str, int] = {
     "storage.checks.Damaged": 9,  # not SQLite, or quick_check found damage
     "storage.checks.TooNew": 10,  # written by a newer rotation-bot
     "bot.app.webhook_server.WebhookPortUnavailable": 11,  # WEBHOOK_PORT in use (before setWebhook)
+    "bot.webapp.http.WebAppPortUnavailable": 11,  # WEBAPP_PORT in use (issue 25)
     "storage.checks.Lost": 12,  # run: a database existed there and is missing, empty or tableless
 }
 """Failure class (``module.QualifiedName``, subclasses included) -> exit status. Named rather
@@ -117,7 +149,8 @@ def _stdout_to_devnull() -> None:
 
 def _resolve(target: str) -> Callable[..., int | None]:
     module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    command: Callable[..., int | None] = getattr(importlib.import_module(module), name)
+    return command
 
 
 # --- options shared by the subcommands --------------------------------------------------------
@@ -201,6 +234,13 @@ def backtest_options(p: argparse.ArgumentParser) -> None:
         "--start", type=date, help="first day, YYYY-MM-DD (default: a year before --end)"
     )
     p.add_argument("--end", type=date, help="last day, YYYY-MM-DD (default: the latest session)")
+    p.add_argument(
+        "--stats",
+        action="store_true",
+        help="per rule, what followed its firings after 1 week, 1 month, 3 and 6 months "
+        "beside the base rate, with a verdict (with --json: one object per rule, variant "
+        "and horizon)",
+    )
 
 
 def scan_options(p: argparse.ArgumentParser) -> None:
@@ -271,6 +311,17 @@ def chat_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def app_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preview", action="store_true", help="serve the app on 127.0.0.1")
+    source_option(p, "DATA_SOURCE or sample")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--chat", type=int, help="a group's id (negative) to open it on (default: "
+                   "the previewing person's private chat)")  # fmt: skip
+    p.add_argument("--lang", choices=("en", "de", "es"), default="en", help="the chat's language")
+    p.add_argument("--dark", action="store_true", help="Telegram's dark theme")
+    p.add_argument("--member", action="store_true", help="in a group: a member, no administrator")
+
+
 def backup_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, metavar="FILE", help="where to write the copy")
     p.add_argument("--db", type=Path, help="the database to copy (default: DATABASE_PATH)")
@@ -321,7 +372,7 @@ COMMANDS = (
         "Run the bot: answer commands and send alerts. Needs TELEGRAM_BOT_TOKEN; "
         "TELEGRAM_BASE_URL points it at a local Bot API server. SIGTERM or Ctrl-C stops it "
         "cleanly; each failure to start has its own exit status (README 'Exit statuses').",
-        "bot.app.run:cmd_run",
+        "bot.cli.serve:cmd_run",
         run_options,
     ),
     Command(
@@ -352,6 +403,15 @@ COMMANDS = (
         "PRAGMA quick_check before it replaces FILE; restore it with the bot stopped (README).",
         "bot.cli.backup:cmd_backup",
         backup_options,
+    ),
+    Command(
+        "app",
+        "the Telegram Mini App in a browser, on the sample data (--preview)",
+        "Serve the Mini App (the interactive rotation dashboard) on 127.0.0.1 with launch "
+        "data signed for this run, and print the address to open in any browser: no Telegram, "
+        "no token. The bot itself serves the app when WEBAPP_URL is set (docs: Mini App).",
+        "bot.cli.app_preview:cmd_app",
+        app_options,
     ),
 )
 

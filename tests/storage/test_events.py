@@ -48,6 +48,17 @@ def test_for_session_round_trips_the_events() -> None:
     assert store.for_session(DAY)[0].params == {"band": 0.5, "direction": "both", "window": 200}
 
 
+def test_for_subject_is_that_subjects_last_events_oldest_first() -> None:
+    store = EventStore(connect(":memory:"))
+    days = [DAY - dt.timedelta(days=n) for n in (3, 2, 1, 0)]
+    for day in days:
+        store.record([event(day=day), event("RSP/SPY", day=day)], day)
+    assert [e.date for e in store.for_subject("IWM/SPY")] == days
+    assert [e.date for e in store.for_subject("IWM/SPY", limit=2)] == days[2:]
+    assert {e.subject for e in store.for_subject("RSP/SPY")} == {"RSP/SPY"}
+    assert store.for_subject("XLE") == []
+
+
 def test_a_payload_stored_before_events_carried_parameters_still_loads() -> None:
     old = event().to_dict()
     del old["params"]

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-import bot.app.run
 from bot.cli.main import main
 from bot.logs import FloodGate
 from tests.support.paths import ROOT
@@ -156,7 +155,7 @@ def test_run_installs_the_gate_and_the_other_commands_do_not(
         )
         return 0
 
-    monkeypatch.setattr(bot.app.run, "cmd_run", started)
+    monkeypatch.setattr("bot.cli.serve.cmd_run", started)  # run's target (bot.app.run + Mini App)
     monkeypatch.setattr("bot.cli.scan.cmd_scan", started)
     assert main([command]) == 0
     assert seen == [gated]
