@@ -114,7 +114,7 @@ def context(index: pd.DatetimeIndex) -> Context:
     index = pd.DatetimeIndex(index)
     start = pd.Timestamp(index[0])
     end = pd.Timestamp(index[-1]) + pd.Timedelta(days=10)
-    every, month_ends, week_ends = _calendar_ends()
+    every, month_ends, week_ends, unknown = _calendar_ends()
     lo = int(every.searchsorted(max(start, every[0])))
     hi = int(every.searchsorted(min(end, every[-1]), side="right"))  # sessions lo..hi-1
     if hi - lo == 0 or every[hi - 1] <= index[-1]:
@@ -124,11 +124,17 @@ def context(index: pd.DatetimeIndex) -> Context:
     # they read only the rows up to the first one on or after ``first``.
     before = int(index.searchsorted(first))
     early = Context.from_index(index[: before + 1]) if before else Context()
+    # The evening of the index's last session does not yet know an unannounced closure
+    # tomorrow: for it, that session ends no period (later evenings know it does).
+    tonight = pd.DatetimeIndex([index[-1]]).intersection(unknown)
     return Context(
-        month_ends=early.month_ends[early.month_ends < first].append(
-            _between(month_ends, first, last)
-        ),
-        week_ends=early.week_ends[early.week_ends < first].append(_between(week_ends, first, last)),
+        month_ends=early.month_ends[early.month_ends < first]
+        .append(_between(month_ends, first, last))
+        .difference(tonight),
+        week_ends=early.week_ends[early.week_ends < first]
+        .append(_between(week_ends, first, last))
+        .difference(tonight),
+        unknown_ends=_between(unknown, first, last),
     )
 
 
@@ -145,19 +151,25 @@ UNANNOUNCED = pd.DatetimeIndex(
     ]
 )
 """Closures nobody knew of on the evening of the session before (a blackout, two hurricanes,
-9/11). The calendar lists them as holidays in hindsight; a period end must not rest on them:
-on the evening of Monday 2001-09-10 the week was expected to go on, so that Monday did not
-end a week (that week has no weekly close at all). Closures announced days ahead (state
-funerals) are known that evening and stay as the calendar has them."""
+9/11). The calendar lists them as holidays in hindsight. On the evening of Monday 2001-09-10
+the week was expected to go on, so that evening no weekly signal could fire; from the next
+session on, everyone knew the week had ended on the Monday, and its close is that week's bar.
+Closures announced days ahead (state funerals) are known that evening and stay as the
+calendar has them."""
 
 
 @lru_cache(maxsize=1)
-def _calendar_ends() -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:
-    """Every session the calendar knows, and which of them end a month and a week, as known
-    on the evening of each session: the schedule with the :data:`UNANNOUNCED` closures still
-    in it (a period whose scheduled last day was such a closure has no end)."""
+def _calendar_ends() -> tuple[
+    pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex
+]:
+    """Every session the calendar knows; which of them end a month and a week (in hindsight,
+    as every later evening knows them); and which of those ends were not known on their own
+    evening (the schedule, with the :data:`UNANNOUNCED` closures still in it, had the period
+    going on)."""
     every = _every_session()
-    expected = every.union(UNANNOUNCED)
-    ends = Context.from_sessions(expected)
-    real = ends.month_ends.isin(every), ends.week_ends.isin(every)
-    return every, ends.month_ends[real[0]], ends.week_ends[real[1]]
+    ends = Context.from_sessions(every)
+    expected = Context.from_sessions(every.union(UNANNOUNCED))
+    unknown = ends.month_ends.difference(expected.month_ends).union(
+        ends.week_ends.difference(expected.week_ends)
+    )
+    return every, ends.month_ends, ends.week_ends, unknown

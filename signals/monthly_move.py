@@ -80,6 +80,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     if len(legs) == 1:
         with np.errstate(invalid="ignore"):
             hits = np.flatnonzero(np.abs(ra) >= pct)
+        hits = hits[series.known_ends(closes, rows[hits], ctx)]
         state: tuple[Any, ...] = (make, days, rows, hits, ra, series.raw(closes, legs[0]))
         codes = (ra[hits] < 0).astype(np.int8)
         return series.Firings(rows[hits], codes, names, functools.partial(_render_one, state))
@@ -88,6 +89,7 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     spread = ra - rb
     with np.errstate(invalid="ignore"):
         hits = np.flatnonzero(np.abs(spread) >= pct)
+    hits = hits[series.known_ends(closes, rows[hits], ctx)]
     state = (make, days, rows, hits, spread, ra, rb, legs)
     codes = (spread[hits] < 0).astype(np.int8)
     return series.Firings(rows[hits], codes, names, functools.partial(_render_pair, state))

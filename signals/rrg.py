@@ -239,6 +239,8 @@ def firings(rule: Rule, closes: pd.DataFrame, ctx: Context) -> series.Firings:
     if p["into"] != "any" and len(pos):
         keep = np.isin(new, EDGES)
         pos, new, was = pos[keep], new[keep], was[keep]
+    known = series.known_ends(closes, got.rows[pos], ctx)
+    pos, new, was = pos[known], new[known], was[known]
     if len(pos) == 0:
         return series.no_firings(NAMES)
     make, days = series.EventMaker(rule, p), series.dates(closes)

@@ -105,6 +105,11 @@ class Context:
 
     month_ends: pd.DatetimeIndex = field(default_factory=_no_sessions)
     week_ends: pd.DatetimeIndex = field(default_factory=_no_sessions)
+    unknown_ends: pd.DatetimeIndex = field(default_factory=_no_sessions)
+    """Period ends nobody knew were ends on their own evening (Monday 2001-09-10: the NYSE
+    shut the next morning for the week). A later evening knows them, so they stay in
+    ``month_ends``/``week_ends`` as bars; but no evening scan fired a weekly or monthly
+    signal on them, so a kind that fires on period ends fires nothing there."""
 
     @classmethod
     def from_sessions(cls, sessions: pd.DatetimeIndex) -> Context:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from signals.events import Event, Followup
-from signals.rules import ParamValue, Rule
+from signals.rules import Context, ParamValue, Rule
 
 __all__ = [
     "Clean",
@@ -39,6 +39,7 @@ __all__ = [
     "fmt_pct",
     "fmt_price",
     "fmt_ratio",
+    "known_ends",
     "memo",
     "memo_latest",
     "no_firings",
@@ -168,6 +169,15 @@ def subject_series(closes: pd.DataFrame, subject: str) -> Clean:
 def dates(closes: pd.DataFrame) -> list[dt.date]:
     """The frame's sessions as ``datetime.date`` (events carry dates, not timestamps)."""
     return memo(closes, "dates", lambda: list(pd.DatetimeIndex(closes.index).date))
+
+
+def known_ends(closes: pd.DataFrame, rows: np.ndarray, ctx: Context) -> np.ndarray:
+    """Which of ``rows`` (period-end rows) their own evening knew were period ends: a kind
+    that fires on period ends fires on those only (see ``Context.unknown_ends``)."""
+    if len(ctx.unknown_ends) == 0 or len(rows) == 0:
+        return np.ones(len(rows), dtype=bool)
+    days = day_numbers(closes)[rows]
+    return ~np.isin(days, ctx.unknown_ends.values.astype("M8[D]"))
 
 
 def day_numbers(closes: pd.DataFrame) -> np.ndarray:

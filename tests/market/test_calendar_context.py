@@ -14,8 +14,9 @@ from signals.rules import Context
 
 def reference(index: pd.DatetimeIndex) -> Context:
     """The period ends from the calendar's sessions spanning the index (plus the ten days
-    after it), as expected on each evening (the unannounced closures still sessions, and no
-    period ending on one), the data's own ends before the calendar's first session."""
+    after it), in hindsight; the index's last session ends no period when that evening did
+    not know it would (an unannounced closure the next morning); the data's own ends before
+    the calendar's first session."""
     start, end = index[0], index[-1] + pd.Timedelta(days=10)
     around = calendar.sessions(start, end)
     from_data = Context.from_index(index)
@@ -23,15 +24,21 @@ def reference(index: pd.DatetimeIndex) -> Context:
         return from_data
     closures = calendar.UNANNOUNCED
     shut = closures[(around[0] < closures) & (closures < around[-1])]
+    hindsight = Context.from_sessions(around)
     expected = Context.from_sessions(around.union(shut))
-    from_cal = Context(
-        month_ends=expected.month_ends[expected.month_ends.isin(around)],
-        week_ends=expected.week_ends[expected.week_ends.isin(around)],
+    unknown = hindsight.week_ends.difference(expected.week_ends).union(
+        hindsight.month_ends.difference(expected.month_ends)
     )
+    tonight = pd.DatetimeIndex([index[-1]]).intersection(unknown)
     first = around[0]
     return Context(
-        month_ends=from_data.month_ends[from_data.month_ends < first].append(from_cal.month_ends),
-        week_ends=from_data.week_ends[from_data.week_ends < first].append(from_cal.week_ends),
+        month_ends=from_data.month_ends[from_data.month_ends < first]
+        .append(hindsight.month_ends)
+        .difference(tonight),
+        week_ends=from_data.week_ends[from_data.week_ends < first]
+        .append(hindsight.week_ends)
+        .difference(tonight),
+        unknown_ends=unknown,
     )
 
 
@@ -47,6 +54,8 @@ CASES = {
     "a weekend day first": pd.DatetimeIndex(["2020-01-04", "2020-01-06", "2020-03-02"]),
     "past the calendar's end": pd.DatetimeIndex(pd.bdate_range("2099-01-01", "2099-12-31")),
     "across 9/11": pd.DatetimeIndex(pd.bdate_range("2001-08-01", "2001-10-31")),
+    "the evening of 2001-09-10": pd.DatetimeIndex(pd.bdate_range("2001-08-01", "2001-09-10")),
+    "across Hurricane Gloria": pd.DatetimeIndex(pd.bdate_range("1985-09-01", "1985-10-31")),
 }
 
 
@@ -56,6 +65,7 @@ def test_context_matches_the_calendar_around_the_index(name: str) -> None:
     got, want = calendar.context(index), reference(index)
     assert got.month_ends.equals(want.month_ends)
     assert got.week_ends.equals(want.week_ends)
+    assert got.unknown_ends.equals(want.unknown_ends)
 
 
 def test_the_last_session_of_a_month_is_a_month_end_that_evening() -> None:

@@ -13,9 +13,10 @@ from bot.evening.evaluate import backtest, scan_closes
 from market import calendar
 from market.base import Closes
 from market.csvdir import CsvProvider
-from signals import rrg
+from market.sample import sample_closes
 from signals.catalogue import rule
-from tests.support.shared_data import SHARED_DATA, SKIP_REASON, real_closes
+from signals.engine import evaluate
+from tests.support.shared_data import SHARED_DATA, SKIP_REASON
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -61,13 +62,30 @@ def test_no_backtest_event_on_a_day_the_nyse_was_shut() -> None:
 
 
 def test_weekly_closes_are_the_ones_known_that_evening() -> None:
-    # the NYSE shut after Monday 2001-09-10; that evening the week was expected to go on, so
-    # the Monday is no week's close: the week has none, and no weekly figure rests on it
-    ctx = calendar.context(pd.bdate_range("2001-06-01", "2001-12-31"))
-    weeks = {d.date() for d in ctx.week_ends}
-    assert dt.date(2001, 9, 10) not in weeks
-    assert {dt.date(2001, 9, 7), dt.date(2001, 9, 21)} <= weeks
-    closes = real_closes(["XLE", "SPY"]).loc["1999":"2002"]
-    lines = rrg.lines(closes, "XLE/SPY", calendar.context(closes.index))
-    dates = {closes.index[r].date() for r in lines.rows}
-    assert dt.date(2001, 9, 10) not in dates and dt.date(2001, 9, 7) in dates
+    # the NYSE shut after Monday 2001-09-10: that evening the week was expected to go on, so
+    # the Monday ended no week and no weekly signal could fire; from the next session on,
+    # everyone knew the week had closed on the Monday, and that close is the week's bar
+    that_evening = calendar.context(pd.bdate_range("2001-06-01", "2001-09-10"))
+    assert dt.date(2001, 9, 10) not in {d.date() for d in that_evening.week_ends}
+    later = calendar.context(pd.bdate_range("2001-06-01", "2001-12-31"))
+    assert {dt.date(2001, 9, 7), dt.date(2001, 9, 10), dt.date(2001, 9, 21)} <= {
+        d.date() for d in later.week_ends
+    }
+    assert [d.date() for d in later.unknown_ends] == [dt.date(2001, 9, 10)]
+    # on the synthetic sample, XLY/SPY's quadrant changes on the week of 2001-09-10 (the real
+    # closes have no change there): no evening could have said so
+    sectors = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
+    closes = sample_closes()[[*sectors, "SPY"]].loc["1999":"2002"]
+    ctx = calendar.context(closes.index)
+    rules = [rule("rrg_quadrant", f"{s}/SPY", into="any") for s in sectors]
+    fired = evaluate(rules, closes, ctx).events
+    assert fired and dt.date(2001, 9, 10) not in {e.date for e in fired}
+    # what the backtest says equals what each evening's scan said, around the closure
+    for day in pd.bdate_range("2001-09-04", "2001-11-30"):
+        if day not in closes.index:
+            continue
+        frame = closes.loc[:day]
+        tonight = evaluate(rules, frame, calendar.context(frame.index), start=day).events
+        assert {(e.rule, e.variant) for e in tonight if e.date == day.date()} == {
+            (e.rule, e.variant) for e in fired if e.date == day.date()
+        }, day
