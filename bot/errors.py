@@ -18,7 +18,8 @@ the code, so it cannot drift):
     * WebhookPortUnavailable (bot.app.webhook_server) — the webhook's address cannot be
       listened on.
     * WebAppPortUnavailable (bot.webapp.http) — the Mini App's address cannot be listened on.
-  * Refused (bot.app.webhook_server) — a webhook request refused with an HTTP status.
+  * Refused (bot.app.http_server) — a request to the webhook or the Mini App refused with
+    an HTTP status.
   * SubjectError (bot.app.handlers.chart) — a /chart subject that is not a ticker, a pair
     or ``sectors``.
   * DeliveryBlocked (bot.delivery.worker) — delivery must not go on (the database was
@@ -26,7 +27,6 @@ the code, so it cannot drift):
   * BadInitData (bot.webapp.initdata) — Mini App launch data that is not Telegram's, or
     no longer good (401).
   * Refusal (bot.webapp.api) — a Mini App request the chat cannot have (400).
-  * Refused (bot.webapp.http) — a Mini App request refused with an HTTP status.
   * UsageError (bot.cli.main) — a bad argument, found after parsing (exit status 2).
   * Rejected (bot.fake_api.wire) — the fake Bot API answers with an error.
 """
