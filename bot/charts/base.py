@@ -20,7 +20,6 @@ bytes on every run (tests/bot/charts/test_charts.py checks).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -29,15 +28,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter
 
-from bot.charts import words
+from bot.charts import fitting, words
 from bot.charts.canvas import DPI, SIZE
+from bot.charts.fitting import fit
 from bot.charts.heading import Heading
+from bot.charts.ticks import StepDecimals
 from bot.text.i18n import Translator, translator
 from signals import series
 from signals.rules import RATE_TICKERS, split_subject
@@ -185,8 +183,12 @@ def history(closes: pd.DataFrame, subject: str, years: float) -> History:
 
 
 def draw_heading(fig: Figure, h: Heading, *, left: float = 0.035, right: float = 0.965) -> None:
-    """Title (shrunk to fit the width if need be), subtitle, and the synthetic badge."""
-    renderer = _renderer(fig)
+    """Title, subtitle, and the synthetic badge, in whole words: a title too wide for the room
+    beside the badge is shrunk (to TITLE_MIN_PT, then to SMALL_PT), else said shorter
+    (bot.charts.fitting.title_choices) and shrunk the same way; only a title that fits in
+    none of these ways is cut with "…" (a cut title reads as something else: issue 26). A
+    subtitle too wide even at SMALL_PT loses its last clauses (fitting.clause_choices)."""
+    renderer = fitting.renderer(fig)
     width_px = (right - left) * SIZE[0]
     if h.synthetic:
         badge = fig.text(
@@ -211,65 +213,14 @@ def draw_heading(fig: Figure, h: Heading, *, left: float = 0.035, right: float =
         fontweight="bold",
         color=INK,
     )
-    fit(title, width_px, TITLE_MIN_PT)
+    choices = fitting.title_choices(h.title)
+    if not fitting.say_first(title, choices, width_px, (TITLE_MIN_PT, SMALL_PT)):
+        title.set_text(choices[-1])
+        fitting.fit(title, width_px, SMALL_PT)
     sub = fig.text(left, 0.895, h.subtitle, ha="left", va="center", fontsize=TEXT_PT, color=MUTED)
-    fit(sub, (right - left) * SIZE[0], SMALL_PT)
-
-
-def _renderer(fig: object) -> RendererAgg:
-    """The renderer of a figure made by bot.charts.canvas (always on an Agg canvas)."""
-    canvas = getattr(fig, "canvas", None)
-    assert isinstance(canvas, FigureCanvasAgg), "figures here are made by canvas.new_figure"
-    renderer: RendererAgg = canvas.get_renderer()
-    return renderer
-
-
-def fit(text: Text, width_px: float, min_pt: float) -> None:
-    """Shrink a text to ``width_px`` (not below ``min_pt``, in steps of 0.5 pt), then cut it
-    short with "…" (two characters at a time, keeping at least 8).
-
-    Each width is a text layout (a few ms): the size is first guessed from the width being
-    proportional to it and then corrected step by step, and the cut is found by bisection —
-    the same result as trying every step in turn, in a handful of layouts."""
-    renderer = _renderer(text.figure)
-
-    def width() -> float:
-        return text.get_window_extent(renderer).width
-
-    start = float(text.get_fontsize())
-    first = width()
-    if first <= width_px:
-        return
-    steps = max(0, math.ceil((start - min_pt) / 0.5 - 1e-9))  # how far the size may go down
-    guess = min(steps, max(1, math.ceil((start - start * width_px / first) / 0.5 - 1e-9)))
-    text.set_fontsize(start - 0.5 * guess)
-    while guess > 1:  # a larger size that fits after all
-        text.set_fontsize(start - 0.5 * (guess - 1))
-        if width() > width_px:
-            text.set_fontsize(start - 0.5 * guess)
-            break
-        guess -= 1
-    while width() > width_px and guess < steps:
-        guess += 1
-        text.set_fontsize(start - 0.5 * guess)
-    if width() <= width_px:
-        return
-    words = text.get_text()
-    cuts = max(0, (len(words) - 8 + 1) // 2)  # the original loop stops at 8 characters or less
-
-    def cut(k: int) -> None:
-        shorter = words[: len(words) - 2 * k]
-        text.set_text(shorter.rstrip() + "…" if k else words)
-
-    lo, hi = 0, cuts  # the fewest cuts that fit, if any does
-    while lo < hi:
-        mid = (lo + hi) // 2
-        cut(mid)
-        if width() <= width_px:
-            hi = mid
-        else:
-            lo = mid + 1
-    cut(lo)
+    whole = (right - left) * SIZE[0]
+    if not fitting.say_first(sub, fitting.clause_choices(h.subtitle), whole, (SMALL_PT,)):
+        fitting.fit(sub, whole, SMALL_PT)
 
 
 def style_axes(ax: Axes) -> Axes:
@@ -306,15 +257,15 @@ def x_limits(ax: Axes, d: np.ndarray) -> None:
     ax.set_xlim(d[0], d[-1] + pad)
 
 
-def value_formatter(span: float, t: Translator) -> FuncFormatter:
-    """Tick labels with thousands separators and as many decimals as the range needs:
-    5,000 for an index, 0.62 for a ratio (5.000 and 0,62 in German)."""
-    decimals = max(0, min(4, 1 - math.floor(math.log10(span)))) if span > 0 else 2
+def value_formatter(t: Translator) -> StepDecimals:
+    """Tick labels with thousands separators and as many decimals as the ticks' step needs:
+    5,000 for an index, 0.450 0.475 0.500 for a ratio in steps of 0.025 (5.000 and 0,475
+    in German; bot.charts.ticks says why)."""
 
-    def fmt(v: float, _pos: int | None = None) -> str:
+    def fmt(v: float, decimals: int) -> str:
         return words.number(t, v, decimals)
 
-    return FuncFormatter(fmt)
+    return StepDecimals(fmt)
 
 
 def legend(
@@ -340,27 +291,40 @@ def legend(
     )
 
 
-def quiet_label(ax: Axes, d: np.ndarray, v: np.ndarray, y: float, text: str, **kw: Any) -> None:
-    """Write ``text`` just above the horizontal line at ``y``, where it hides the fewest
-    points of the series (d, v); axis limits must be set already."""
+def quiet_label(
+    ax: Axes,
+    d: np.ndarray,
+    v: np.ndarray,
+    y: float,
+    text: str,
+    *,
+    below: bool = False,
+    **kw: Any,
+) -> None:
+    """Write ``text`` just above the horizontal line at ``y`` (just under it when ``below``:
+    the label of the band under the line), where it hides the fewest points of the series
+    (d, v); axis limits must be set already."""
     box = ax.get_position()
     width = len(text) * 0.62 * SMALL_PT * DPI / 72 / (box.width * SIZE[0])
     y0, y1 = ax.get_ylim()
     height = SMALL_PT * DPI / 72 * 1.25 / (box.height * SIZE[1]) * (y1 - y0)
     n = len(v)
     w = max(1, min(n, round(width * 1.3 * n)))  # with a margin either side
+    low, high = (
+        (y - 1.5 * height, y + 0.3 * height) if below else (y - 0.3 * height, y + 1.5 * height)
+    )
     with np.errstate(invalid="ignore"):
-        inside = ((v >= y - 0.3 * height) & (v <= y + 1.5 * height)).astype(np.int64)
+        inside = ((v >= low) & (v <= high)).astype(np.int64)
     counts = np.convolve(inside, np.ones(w, dtype=np.int64), mode="valid")
     at = len(counts) - 1 - int(np.argmin(counts[::-1]))  # the rightmost of the quietest
     at += round(width * 0.15 * n) if len(counts) > 1 else 0
     ax.annotate(
         text,
         (d[at], y),
-        xytext=(0, 2),
+        xytext=(0, -2 if below else 2),
         textcoords="offset points",
         fontsize=SMALL_PT,
-        va="bottom",
+        va="top" if below else "bottom",
         ha="left",
         zorder=6,
         bbox={

@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from bot.charts import base, canvas, words
+from bot.charts.ticks import StepDecimals
 from bot.text.backtest_stats import HORIZON_NAMES
 from bot.text.followup import basis as basis_words
 from bot.text.i18n import translator
@@ -102,12 +103,9 @@ def outcomes_chart(
     ax.set_xticks(range(len(HORIZONS)))
     ax.set_xticklabels([t(HORIZON_NAMES[h]) for h in HORIZONS])
     if basis == "level":
-        ax.yaxis.set_major_formatter(base.value_formatter(hi - lo, t))
+        ax.yaxis.set_major_formatter(base.value_formatter(t))
     else:
-        from matplotlib.ticker import FuncFormatter
-
-        digits = 1 if hi - lo < 20 else 0
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: words.percent(t, v, digits)))
+        ax.yaxis.set_major_formatter(StepDecimals(lambda v, digits: words.percent(t, v, digits)))
     handles: list[Patch | Line2D] = [Patch(color=BASE_FILL, label=t("every session"))]
     for k, variant in enumerate(variants):
         colour = COLOURS[k % len(COLOURS)]

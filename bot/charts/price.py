@@ -157,7 +157,7 @@ def _price_panel(
     base.x_limits(ax, d)
     for level in levels:
         _level_line(ax, d, v, level, words.number(t, level, 2))
-    ax.yaxis.set_major_formatter(base.value_formatter(hi - lo, t))
+    ax.yaxis.set_major_formatter(base.value_formatter(t))
     ax.xaxis.set_tick_params(labelbottom=False)
 
 
@@ -169,19 +169,28 @@ def _drawdown_panel(
     alert: float | None,
     t: Translator,
 ) -> None:
-    """Drawdown area; dashed reference lines (named when there is room for the name), and
-    the alert's threshold as a solid red line with its own tick."""
+    """Drawdown area; dashed reference lines, and the alert's threshold as a solid red line
+    with its own tick. A named band (correction: from 10% to 20% down; bear market: beyond
+    20%) is labelled inside it, just under its upper line, when there is room; the panel
+    reaches deep enough for the bear market's label. A line's tick that would overlap the
+    alert's is left out (the alert's is the one the message is about)."""
     ax.fill_between(d, dd, 0, color=base.DOWN, alpha=0.30, linewidth=0)
     ax.plot(d, dd, color=base.DOWN, linewidth=1.4)
     every = sorted({*map(float, lines), *([float(alert)] if alert else [])})
     deepest = float(np.nanmin(dd)) if np.isfinite(dd).any() else 0.0
-    floor = min(deepest * 1.1, -max(every, default=10.0) * 1.15)
+    box = ax.get_position()
+    label_px = base.SMALL_PT * canvas.DPI / 72 * 1.4  # a band label's height, with a margin
+    share = label_px / (box.height * canvas.SIZE[1])  # of the panel's height
+    room = max(every, default=10.0)
+    # the deepest line plus a label under it: floor = -(room + share * (1.5 - floor))
+    floor = min(deepest * 1.1, -max(room * 1.15, (room + 1.5 * share) / (1 - share) + 0.5))
     ax.set_ylim(floor, 1.5)
     base.x_limits(ax, d)
     step = 10.0 if floor > -45 else 20.0
     ticks = {0.0, *np.arange(-step, floor, -step).tolist()}
     if alert:
-        ticks.add(-float(alert))
+        near = base.TEXT_PT * canvas.DPI / 72 * 1.1 / (box.height * canvas.SIZE[1]) * (1.5 - floor)
+        ticks = {v for v in ticks if abs(v + float(alert)) >= near} | {-float(alert)}
     ax.yaxis.set_major_locator(FixedLocator(sorted(ticks)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: words.short_percent(t, v)))
     names = {10.0: t("correction"), drawdown.BEAR: t("bear market")}
@@ -190,10 +199,14 @@ def _drawdown_panel(
             ax.axhline(-depth, color=base.DOWN, linewidth=2.2, zorder=3)
         else:
             ax.axhline(-depth, color=base.INK, linewidth=1.2, linestyle=(0, (4, 3)), zorder=3)
+    span = 1.5 - floor
     for depth in every:
-        roomy = all(abs(depth - other) >= 7 for other in every if other != depth)
-        if depth in names and roomy:
-            base.quiet_label(ax, d, dd, -depth, names[depth], color=base.INK)
+        if depth not in names:
+            continue
+        deeper = [other for other in every if other > depth]
+        band = (min(deeper) if deeper else -floor) - depth  # down to the next line or the floor
+        if band >= share * span:
+            base.quiet_label(ax, d, dd, -depth, names[depth], below=True, color=base.INK)
     base.date_axis(ax, t)
 
 

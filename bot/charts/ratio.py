@@ -107,7 +107,7 @@ def ratio_chart(
         mark_day(ax, days, x, highlight, start)
     base.x_limits(ax, d)
     ax.set_ylim(lo - 2.2 * nudge, hi + 2.2 * nudge)
-    ax.yaxis.set_major_formatter(base.value_formatter(hi - lo, t))
+    ax.yaxis.set_major_formatter(base.value_formatter(t))
     base.date_axis(ax, t)
     labels = [str(h.get_label()) for h in handles if isinstance(h, Line2D)]
     if len(pos):

@@ -11,12 +11,12 @@ month names the charts have always drawn, so an English chart is the same pictur
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
 from matplotlib.dates import ConciseDateFormatter, DateLocator, num2date
 
-from bot.text import signals as signal_texts
 from bot.text.i18n import Translator
 from signals import series
 
@@ -58,9 +58,19 @@ def short_percent(t: Translator, pct: float) -> str:
 
 
 def ratio(t: Translator, value: float) -> str:
-    """A ratio with about four significant digits: :func:`signals.series.fmt_ratio` in
-    English, else the alerts' own :func:`bot.text.signals.ratio` (the same digits)."""
-    return series.fmt_ratio(value) if t.english else signal_texts.ratio(value, t)
+    """A ratio with about four significant digits (:func:`signals.series.fmt_ratio`), with the
+    language's separators: ``0.6223`` / ``0,6223`` (a German reader takes ``0.6223`` for a
+    thousands separator's number)."""
+    if t.english:
+        return series.fmt_ratio(value)
+    a = abs(value)
+    if a >= 10:
+        digits = 2
+    elif a >= 1 or a == 0:
+        digits = 4
+    else:
+        digits = 3 - math.floor(math.log10(a))  # "#.4g": four significant digits
+    return number(t, value, digits)
 
 
 def day(t: Translator, when: dt.date) -> str:

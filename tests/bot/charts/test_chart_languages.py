@@ -169,7 +169,7 @@ def test_the_language_shows_in_words_numbers_and_months() -> None:
     assert "4,25\xa0%" in joined  # the alert level's label
     assert any(re.fullmatch(r"(Jan|Feb|Mär|Apr|Mai|Jun|Jul|Aug|Sep|Okt|Nov|Dez)", t) for t in texts)
     sectors, png = drawn_texts(lambda: charts.rrg_chart(closes, synthetic=True, lang="es"))
-    assert any(s.startswith("Sectores — rotación relativa (estilo Jd") for s in sectors)
+    assert "Sectores — rotación relativa vs. S&P 500" in sectors  # said shorter, never cut
     assert "SINTÉTICO" in sectors
     assert png is not None
     description = Image.open(io.BytesIO(png)).text["Description"]

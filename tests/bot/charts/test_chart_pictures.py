@@ -5,6 +5,11 @@
 A render today, scaled the same way, must match its reference: on average within a
 fraction of a grey level, and with hardly a pixel far off. A lost line, legend entry,
 label or colour moves thousands of pixels and fails; a font's hinting does not.
+
+A change meant to be seen redraws the references it changes, and someone looks at them:
+``python -m tests.bot.charts.test_chart_pictures price-rut rrg-sectors`` (issue 26 redrew
+those two: the sector graph's title said in full words, the drawdown bands named inside
+them and no tick overprinting the alert's; the ratio and yield references are the old ones).
 """
 
 from __future__ import annotations
@@ -85,7 +90,7 @@ def test_a_reused_figure_draws_what_a_new_one_draws() -> None:
     other charts of its kind — other tickers, levels, rings, crossings, a missing sector — a
     chart is byte for byte what a new thread (a new figure) draws."""
     closes = sample_closes()
-    others = [
+    others: list[Callable[[], bytes]] = [
         lambda: charts.ratio_chart(closes, "XLK", "XLU", years=10, window=50),
         lambda: charts.ratio_chart(closes, "IWM", None, highlight=dt.date(2026, 1, 5)),
         lambda: charts.price_chart(closes, "XLE", levels=(70.0, 95.0), alert_drawdown=8.0),
@@ -99,3 +104,18 @@ def test_a_reused_figure_draws_what_a_new_one_draws() -> None:
         draw()
     for name, draw in cases().items():
         assert draw() == new[name], name
+
+
+def regenerate(names: list[str]) -> None:
+    """Redraw the named references (all when none is named), scaled as compared."""
+    for name, draw in cases().items():
+        if not names or name in names:
+            image = Image.open(io.BytesIO(draw())).convert("RGB")
+            image.resize(HALF, Image.Resampling.BOX).save(REFERENCES / f"{name}.png", optimize=True)
+            print(REFERENCES / f"{name}.png")
+
+
+if __name__ == "__main__":
+    import sys
+
+    regenerate(sys.argv[1:])
