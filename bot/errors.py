@@ -22,6 +22,8 @@ the code, so it cannot drift):
     an HTTP status.
   * SubjectError (bot.app.handlers.chart) — a /chart subject that is not a ticker, a pair
     or ``sectors``.
+  * BadSetting (bot.app.handlers.settings_cmd) — a /settings change refused, in the chat's
+    language (the command and the Mini App say the same line).
   * DeliveryBlocked (bot.delivery.worker) — delivery must not go on (the database was
     replaced under the bot).
   * BadInitData (bot.webapp.initdata) — Mini App launch data that is not Telegram's, or

@@ -235,11 +235,15 @@ async def serve(
         await app.initialize()  # getMe once more, for the application's own bot
         if app.post_init is not None:
             await app.post_init(app)
-    except InvalidToken:
-        raise TokenRejected("the Bot API rejected the token during start-up") from None
-    except TelegramError as e:
-        reason = scrub(e.message, secrets_of(app.bot.token))
-        raise BotApiUnreachable(f"the Bot API failed during start-up: {reason}") from None
+    except BaseException as e:  # an endpoint post_init started is stopped before we go
+        await _stop_endpoints(app)
+        await app.shutdown()
+        if isinstance(e, InvalidToken):
+            raise TokenRejected("the Bot API rejected the token during start-up") from None
+        if isinstance(e, TelegramError):
+            reason = scrub(e.message, secrets_of(app.bot.token))
+            raise BotApiUnreachable(f"the Bot API failed during start-up: {reason}") from None
+        raise
     hook: WebhookServer | None = None
     try:
         assert app.updater is not None
@@ -266,11 +270,17 @@ async def serve(
         await stopping.requested.wait()
     finally:
         await stop(app, services, hook)
-        if app.bot_data.monitor is not None:
-            await app.bot_data.monitor.stop()
-        if app.bot_data.webapp is not None:
-            await app.bot_data.webapp.stop()
+        await _stop_endpoints(app)
         await app.shutdown()
+
+
+async def _stop_endpoints(app: App) -> None:
+    """The monitoring endpoint and the Mini App closed (either may never have started: e.g.
+    the Mini App's port in use fails post_init after the monitoring one is listening)."""
+    if app.bot_data.monitor is not None:
+        await app.bot_data.monitor.stop()
+    if app.bot_data.webapp is not None:
+        await app.bot_data.webapp.stop()
 
 
 async def stop(app: App, services: Services, hook: WebhookServer | None = None) -> None:

@@ -17,6 +17,9 @@ from typing import Any
 
 from bot.app.context import BotData
 from bot.app.handlers import fetch
+from bot.app.handlers.alerts import store_error
+from bot.app.handlers.common import upper_first
+from bot.app.handlers.settings_cmd import BadSetting, changed_fields, muted_until
 from bot.app.handlers.topics import DEFAULT_COOLDOWN, TOPICS, title
 from bot.app.offload import POOLS
 from bot.errors import BotError
@@ -28,7 +31,8 @@ from bot.text.signals import kind_title
 from signals.parse import ParseError, parse_rule
 from signals.presets import SECTORS
 from storage.chats import MAX_COOLDOWN
-from storage.rules import DuplicateRuleError, RuleLimitError
+from storage.history import purge
+from storage.rules import DuplicateRuleError, NoSuchRuleError, RuleLimitError
 from storage.stats import recent_messages
 
 __all__ = [
@@ -36,7 +40,9 @@ __all__ = [
     "Refusal",
     "add_rule",
     "alerts",
+    "change_setting",
     "dashboard",
+    "delete_rule",
     "rotation",
     "set_settings",
     "set_subscription",
@@ -135,6 +141,8 @@ def alerts(svc: Services, chat_id: int, t: Translator) -> dict[str, Any]:
     ]
     settings = None
     if chat is not None:
+        now = dt.datetime.now(dt.UTC)
+        muted = chat.muted_until if chat.muted_until and chat.muted_until > now else None
         settings = {
             "tz": chat.tz,
             "quiet_start": chat.quiet_start,
@@ -142,6 +150,7 @@ def alerts(svc: Services, chat_id: int, t: Translator) -> dict[str, Any]:
             "digest": chat.digest,
             "lang": chat.lang,
             "keep_days": chat.keep_days,
+            "muted_until": muted.isoformat() if muted else None,
         }
     return {
         "chat": chat_id,
@@ -180,19 +189,43 @@ def set_subscription(
         )  # fmt: skip
 
 
-def set_settings(svc: Services, chat_id: int, digest: object, lang: object) -> None:
-    """What /settings digest|instant and /settings lang xx change (the chat must exist)."""
-    fields: dict[str, object] = {}
+def set_settings(svc: Services, chat_id: int, digest: object, lang: object, t: Translator) -> None:
+    """The page's digest/instant buttons and language list: ``/settings digest|instant`` and
+    ``/settings lang xx``, through :func:`change_setting` (the chat must exist)."""
     if digest is not None:
         if not isinstance(digest, bool):
             raise Refusal("digest is true or false")
-        fields["digest"] = int(digest)
+        change_setting(svc, chat_id, "digest" if digest else "instant", "", t)
     if lang is not None:
-        if lang not in LANGUAGES:
-            raise Refusal(f"lang is one of {', '.join(LANGUAGES)}")
-        fields["lang"] = lang
-    if fields:
-        svc.chats.update(chat_id, **fields)
+        change_setting(svc, chat_id, "lang", str(lang), t)
+
+
+def change_setting(svc: Services, chat_id: int, setting: str, value: str, t: Translator) -> None:
+    """``/settings SETTING VALUE`` (tz, quiet, keep, digest, instant, lang) and ``/mute
+    VALUE`` (setting ``mute``), read by the commands' own
+    :func:`bot.app.handlers.settings_cmd.changed_fields` and
+    :func:`~bot.app.handlers.settings_cmd.muted_until`, refused with their words; a shorter
+    history kept deletes the older alerts now, as the command does."""
+    try:
+        if setting == "mute":
+            fields: dict[str, object] = {"muted_until": muted_until(value, t)}
+        else:
+            fields = changed_fields(setting, value.split(), t)
+    except BadSetting as e:
+        raise Refusal(str(e)) from None
+    svc.chats.update(chat_id, **fields)
+    if "keep_days" in fields:
+        purge(svc.db, dt.datetime.now(dt.UTC), chat_id)
+
+
+def delete_rule(svc: Services, chat_id: int, number: int, t: Translator) -> str:
+    """/delete N: the text of the rule removed; :class:`Refusal` with the command's words when
+    the chat has no rule ``number``."""
+    try:
+        text, _ = svc.rules.delete(chat_id, number)
+    except NoSuchRuleError as e:
+        raise Refusal(f"❌ {upper_first(store_error(e, t))}.") from None
+    return text
 
 
 def add_rule(svc: Services, chat_id: int, text: str, t: Translator) -> int:

@@ -16,6 +16,14 @@ runs, so the app is no way around them); over budget is 429 with ``Retry-After``
 bounded by :mod:`bot.webapp.http`. Every answer carries a Content-Security-Policy that allows
 the app's own origin only (no CDN, no inline script), ``frame-ancestors`` the Telegram web
 clients that show a Mini App in a frame.
+
+One exception, for those web clients: in a frame telegram-web-app.js adds a ``<style>``
+element and fills it with what web.telegram.org sends (``set_custom_style``: its scrollbar
+colours, which follow the theme and the client's version), so no hash can name its text.
+``style-src-elem 'unsafe-inline'`` lets that element be; ``style-src 'self'`` still refuses
+inline ``style`` attributes (the page and ECharts set styles through the CSSOM, which CSP does
+not govern), and scripts stay ``'self'`` only. The page writes no HTML from data (text only),
+so an inline style element is nothing an attacker can place.
 """
 
 from __future__ import annotations
@@ -58,7 +66,8 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-elem 'self' "
+    "'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'self' https://web.telegram.org"
 )
@@ -271,8 +280,20 @@ class Routes:
             return api.alerts(svc, chat_id, t)
         if (name, method) == ("settings", "POST"):
             self._ensure(chat_id, launch)
-            api.set_settings(svc, chat_id, args.get("digest"), args.get("lang"))
+            api.set_settings(svc, chat_id, args.get("digest"), args.get("lang"), t)
             return api.alerts(svc, chat_id, translator(self._language(chat_id, launch)))
+        if (name, method) == ("setting", "POST"):  # /settings WHAT VALUE, as the command
+            self._ensure(chat_id, launch)
+            api.change_setting(
+                svc, chat_id, str(args.get("setting", "")), str(args.get("value", "")), t
+            )
+            return api.alerts(svc, chat_id, translator(self._language(chat_id, launch)))
+        if (name, method) == ("delete", "POST"):  # /delete N
+            number = args.get("number")
+            if not isinstance(number, int) or isinstance(number, bool):
+                raise TypeError(number)
+            deleted = api.delete_rule(svc, chat_id, number, t)
+            return {"deleted": deleted, **api.alerts(svc, chat_id, t)}
         if (name, method) == ("rule", "POST"):
             self._ensure(chat_id, launch)
             number = api.add_rule(svc, chat_id, str(args.get("text", "")), t)

@@ -46,6 +46,11 @@ WORDS: dict[str, str] = {
     "events": N_("The bot's alerts on it"),
     "digest": N_("one evening digest"),
     "instant": N_("instant alerts"),
+    "tz_line": N_("Time zone: {zone}"),
+    "quiet_line": N_("Quiet hours: {quiet}"),
+    "keep_line": N_("Alert history kept: {kept}"),
+    "mute_line": N_("Muted: {muted}"),
+    "all": N_("all"),  # keep all, as /settings keep all reads it in the chat's language
 }
 """What the page says, by the key its script uses."""
 

@@ -24,6 +24,7 @@ from bot.app.context import Context
 from bot.app.handlers import keyboards
 from bot.app.handlers.common import ensure_chat, local_time, reply, services, tr
 from bot.app.handlers.permissions import Target, for_target, may_manage
+from bot.errors import BotError
 from bot.text.alerts import esc
 from bot.text.i18n import LANGUAGES, N_, Translator, pick_language, translator
 from storage.chats import Chat
@@ -35,8 +36,11 @@ __all__ = [
     "MIN_KEEP_DAYS",
     "TIME",
     "USAGE",
+    "BadSetting",
+    "changed_fields",
     "clock",
     "mute",
+    "muted_until",
     "on_digest",
     "settings",
     "settings_html",
@@ -76,6 +80,92 @@ def clock(text: str) -> str | None:
     if not m:
         return None
     return f"{int(m.group(1)):02d}:{m.group(2) or '00'}"
+
+
+class BadSetting(BotError, ValueError):
+    """A /settings change refused: its one line, in the chat's language (the command replies
+    with it, the Mini App shows it)."""
+
+
+def changed_fields(
+    what: str, rest: list[str], t: Translator, mention: str = ""
+) -> dict[str, object]:
+    """The chat's fields ``/settings WHAT REST…`` sets (tz, quiet, digest, instant, lang,
+    keep), or :class:`BadSetting` with the command's own refusal. Shared with the Mini App
+    (bot.webapp), so both read a setting the same way; ``mention`` is the channel's name the
+    examples in a refusal carry."""
+    what = what.lower()
+    if what in ("tz", "timezone", "zone", "time_zone"):
+        zone = time_zone(rest[0]) if len(rest) == 1 else None
+        if zone is None:
+            raise BadSetting(
+                t(
+                    "❌ Give an IANA time zone, e.g. /settings tz Europe/Berlin "
+                    "or /settings tz America/New_York"
+                )
+            )
+        return {"tz": zone}
+    if what == "quiet":
+        text = " ".join(rest).lower().replace("–", "-").replace(" to ", "-").replace(" ", "")
+        if text in ("off", "none", "no", t("off").lower()):
+            return {"quiet_start": None, "quiet_end": None}
+        start, _, end = text.partition("-")
+        begin, finish = clock(start), clock(end)
+        if begin is None or finish is None or begin == finish:
+            raise BadSetting(
+                t("❌ Give two times, e.g. /settings quiet 22:00-07:00 (or quiet off)")
+            )
+        return {"quiet_start": begin, "quiet_end": finish}
+    if what in ("keep", "retention", "history"):
+        word = rest[0].lower().removesuffix("d") if len(rest) == 1 else ""
+        if word in ("all", "off", "forever", t("all").lower()):
+            return {"keep_days": None}
+        days = int(word) if word.isdigit() else 0
+        if not MIN_KEEP_DAYS <= days <= MAX_KEEP_DAYS:
+            raise BadSetting(
+                t(
+                    "❌ How many days of alert history to keep? {example} ({least} to {most}), "
+                    "or keep all",
+                    example=f"/settings{mention} keep 365",
+                    least=MIN_KEEP_DAYS,
+                    most=MAX_KEEP_DAYS,
+                )
+            )
+        return {"keep_days": days}
+    if what in ("digest", "instant"):
+        return {"digest": int(what == "digest")}
+    if what in ("lang", "language", "sprache", "idioma"):
+        word = rest[0].lower() if len(rest) == 1 else ""
+        lang = pick_language(word) if word else None
+        if lang is None or (lang == "en" and not word.startswith("en")):
+            choices = ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+            raise BadSetting(
+                t("❌ Choose a language: {choices}, e.g. /settings lang de", choices=choices)
+            )
+        return {"lang": lang}
+    raise BadSetting(t("❌ I don't know the setting {word}.", word=repr(what)))
+
+
+def muted_until(word: str, t: Translator, mention: str = "") -> dt.datetime | None:
+    """``/mute WORD``: until when (N days from now, 1 to :data:`MAX_MUTE_DAYS`), None for
+    ``off``; :class:`BadSetting` with the command's own question otherwise. Shared with the
+    Mini App (bot.webapp)."""
+    word = word.strip().lower()
+    if word in ("off", "0", "no", "stop", t("off").lower()):
+        return None
+    try:
+        days = float(word.removesuffix("d").replace(",", "."))
+    except ValueError:
+        days = float("nan")
+    if not 0 < days <= MAX_MUTE_DAYS:
+        raise BadSetting(
+            t(
+                "How many days? /mute{channel} 3 (1 to {most}), or /mute{channel} off",
+                channel=mention,
+                most=MAX_MUTE_DAYS,
+            )
+        )
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).replace(microsecond=0)
 
 
 def usage(t: Translator, where: Target) -> str:
@@ -128,125 +218,68 @@ async def settings(update: Update, context: Context, where: Target, words: list[
         await reply(update, settings_html(chat, where, t, retention), keyboard)
         return
     what, rest = words[0].lower(), words[1:]
-    if what in ("tz", "timezone", "zone", "time_zone"):
-        zone = time_zone(rest[0]) if len(rest) == 1 else None
-        if zone is None:
-            await reply(
-                update,
-                t(
-                    "❌ Give an IANA time zone, e.g. /settings tz Europe/Berlin "
-                    "or /settings tz America/New_York"
-                ),
-            )
-            return
-        store.update(where.id, tz=zone)
-        await reply(update, t("✅ Time zone: {zone}.", zone=esc(zone)))
-    elif what == "quiet":
-        await _quiet(update, context, where, rest, t)
-    elif what in ("keep", "retention", "history"):
-        await _keep(update, context, where, rest, t)
-    elif what in ("digest", "instant"):
-        store.update(where.id, digest=int(what == "digest"))
-        done = t("one evening digest") if what == "digest" else t("each alert as it fires")
-        await reply(
-            update, t("✅ Delivery for {label}: {mode}.", label=esc(t(where.label)), mode=done)
-        )
-    elif what in ("lang", "language", "sprache", "idioma"):
-        await _language(update, context, where, rest)
-    else:
+    known = ("tz", "timezone", "zone", "time_zone", "quiet", "keep", "retention", "history")
+    if what not in (*known, "digest", "instant", "lang", "language", "sprache", "idioma"):
         await reply(
             update,
             t("❌ I don't know the setting {word}.", word=repr(esc(words[0])))
             + "\n"
             + usage(t, where),
         )
-
-
-async def _language(update: Update, context: Context, where: Target, rest: list[str]) -> None:
-    """/settings lang de: from now on, replies and alerts in that language."""
-    store = services(context).chats
-    word = rest[0].lower() if len(rest) == 1 else ""
-    lang = pick_language(word) if word else None
-    if lang is None or (lang == "en" and not word.startswith("en")):
-        t = tr(update, context)
-        choices = ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
-        await reply(
-            update,
-            t("❌ Choose a language: {choices}, e.g. /settings lang de", choices=esc(choices)),
-        )
         return
-    store.update(where.id, lang=lang)
-    t = translator(lang) if not where.is_channel else tr(update, context)
-    await reply(
-        update,
-        t(
-            "✅ Language for {label}: {language}.",
-            label=esc(t(where.label)),
-            language=LANGUAGES[lang],
-        ),
-    )
-
-
-async def _quiet(
-    update: Update, context: Context, where: Target, rest: list[str], t: Translator
-) -> None:
-    store = services(context).chats
-    text = " ".join(rest).lower().replace("–", "-").replace(" to ", "-").replace(" ", "")
-    if text in ("off", "none", "no", t("off").lower()):
-        store.update(where.id, quiet_start=None, quiet_end=None)
+    try:
+        fields = changed_fields(what, rest, t, where.mention)
+    except BadSetting as e:
+        await reply(update, str(e))
+        return
+    chat = store.update(where.id, **fields)
+    if "tz" in fields:
+        await reply(update, t("✅ Time zone: {zone}.", zone=esc(chat.tz)))
+    elif "quiet_start" in fields and chat.quiet_start is None:
         await reply(update, t("✅ Quiet hours off: alerts arrive whenever they fire."))
-        return
-    start, _, end = text.partition("-")
-    begin, finish = clock(start), clock(end)
-    if begin is None or finish is None or begin == finish:
-        await reply(update, t("❌ Give two times, e.g. /settings quiet 22:00-07:00 (or quiet off)"))
-        return
-    store.update(where.id, quiet_start=begin, quiet_end=finish)
-    chat = store.get(where.id)
-    zone = esc(chat.tz) if chat else ""
-    await reply(
-        update,
-        t(
-            "✅ Quiet hours {begin}–{end} ({zone}): alerts wait until {end}.",
-            begin=begin,
-            end=finish,
-            zone=zone,
-        ),
-    )
-
-
-async def _keep(
-    update: Update, context: Context, where: Target, rest: list[str], t: Translator
-) -> None:
-    """How many days of alert history to keep; older finished alerts are deleted now and
-    after every evening scan (storage/history.py)."""
-    store = services(context).chats
-    word = rest[0].lower().removesuffix("d") if len(rest) == 1 else ""
-    label = esc(t(where.label))
-    keep_all = word in ("all", "off", "forever", t("all").lower())
-    days = int(word) if word.isdigit() else 0
-    if not keep_all and not MIN_KEEP_DAYS <= days <= MAX_KEEP_DAYS:
+    elif "quiet_start" in fields:
         await reply(
             update,
             t(
-                "❌ How many days of alert history to keep? {example} ({least} to {most}), "
-                "or keep all",
-                example=f"/settings{where.mention} keep 365",
-                least=MIN_KEEP_DAYS,
-                most=MAX_KEEP_DAYS,
+                "✅ Quiet hours {begin}–{end} ({zone}): alerts wait until {end}.",
+                begin=chat.quiet_start,
+                end=chat.quiet_end,
+                zone=esc(chat.tz),
             ),
         )
-        return
-    store.update(where.id, keep_days=None if keep_all else days)
+    elif "keep_days" in fields:
+        await _kept(update, context, where, chat.keep_days, t)
+    elif "digest" in fields:
+        done = t("one evening digest") if chat.digest else t("each alert as it fires")
+        await reply(
+            update, t("✅ Delivery for {label}: {mode}.", label=esc(t(where.label)), mode=done)
+        )
+    else:
+        t = translator(chat.lang) if not where.is_channel else t
+        await reply(
+            update,
+            t(
+                "✅ Language for {label}: {language}.",
+                label=esc(t(where.label)),
+                language=LANGUAGES[chat.lang],
+            ),
+        )
+
+
+async def _kept(
+    update: Update, context: Context, where: Target, keep_days: int | None, t: Translator
+) -> None:
+    """Older finished alerts are deleted now (and after every evening scan: storage/history.py)
+    once a chat says how many days of its alert history to keep."""
     retention = services(context).settings.retention_days  # the operator's: no chat keeps more
-    days = retention if keep_all else min(days, retention)
+    days = retention if keep_days is None else min(keep_days, retention)
     gone = purge(services(context).db, dt.datetime.now(dt.UTC), where.id)
     await reply(
         update,
         t(
             "✅ Alert history of {label}: the last {days} days are kept; {gone} older alerts "
             "deleted now, and more each evening as they age. {export} first if you want a copy.",
-            label=label,
+            label=esc(t(where.label)),
             days=days,
             gone=gone,
             export=f"/export{where.mention}",
@@ -261,26 +294,15 @@ async def mute(update: Update, context: Context, where: Target, words: list[str]
     if not where.is_channel:
         ensure_chat(update, context)
     t = tr(update, context)
-    word = words[0].lower() if len(words) == 1 else ""
-    if word in ("off", "0", "no", "stop", t("off").lower()):
+    try:
+        until = muted_until(words[0] if len(words) == 1 else "", t, where.mention)
+    except BadSetting as e:
+        await reply(update, str(e))
+        return
+    if until is None:
         store.update(where.id, muted_until=None)
         await reply(update, t("🔔 Alerts for {label} are back on.", label=esc(t(where.label))))
         return
-    try:
-        days = float(word.removesuffix("d").replace(",", "."))
-    except ValueError:
-        days = float("nan")
-    if not 0 < days <= MAX_MUTE_DAYS:
-        await reply(
-            update,
-            t(
-                "How many days? /mute{channel} 3 (1 to {most}), or /mute{channel} off",
-                channel=where.mention,
-                most=MAX_MUTE_DAYS,
-            ),
-        )
-        return
-    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).replace(microsecond=0)
     chat = store.update(where.id, muted_until=until)
     await reply(
         update,

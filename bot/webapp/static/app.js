@@ -272,6 +272,18 @@
       if (!items.length) { const li = document.createElement("li"); li.textContent = say("none"); ul.appendChild(li); }
     };
     list("rules", data.rules, (r) => `${r.number}. ${r.text}`);
+    $("rules").querySelectorAll("li").forEach((li, i) => {
+      const rule = data.rules[i];
+      if (!rule) return;
+      li.dataset.number = String(rule.number);
+      const drop = document.createElement("button");
+      drop.textContent = "×";  // in every font (an emoji may have none on a desktop)
+      drop.className = "delete";
+      drop.title = "/delete " + rule.number;
+      drop.disabled = !session.can_manage;
+      drop.addEventListener("click", () => deleteRule(rule.number));
+      li.appendChild(drop);
+    });
     const set = data.settings;
     const lang = $("set-lang");
     if (!lang.options.length) {
@@ -280,7 +292,19 @@
     lang.value = set ? set.lang : session.lang;
     $("set-instant").className = set && set.digest ? "" : "on";
     $("set-digest").className = set && set.digest ? "on" : "";
-    for (const id of ["set-instant", "set-digest", "set-lang"]) $(id).disabled = !session.can_manage;
+    for (const id of ["set-instant", "set-digest", "set-lang", "set-tz", "set-quiet", "set-keep", "set-mute"]) $(id).disabled = !session.can_manage;
+    const label = (key) => say(key, { zone: "", quiet: "", kept: "", muted: "" }).replace(/[:\s]+$/, "");
+    $("label-tz").textContent = label("tz_line");
+    $("label-quiet").textContent = label("quiet_line");
+    $("label-keep").textContent = label("keep_line");
+    $("label-mute").textContent = label("mute_line");
+    if (set) {
+      $("set-tz").value = set.tz;
+      $("set-quiet").value = set.quiet_start ? `${set.quiet_start}-${set.quiet_end}` : say("off");
+      $("set-keep").value = set.keep_days ? String(set.keep_days) : say("all");
+      // muted: until when (UTC date); typing a number of days mutes anew, "off" resumes
+      $("set-mute").value = set.muted_until ? set.muted_until.slice(0, 10) : say("off");
+    }
     $("settings").textContent = set ? `/settings: ${set.tz}` + (set.quiet_start ? `, ${set.quiet_start}–${set.quiet_end}` : "") +
       (set.digest ? ", digest" : "") + `, ${set.lang}` + (set.keep_days ? `, ${set.keep_days}d` : "") : "";
     const plain = (html) => new DOMParser().parseFromString(html, "text/html").body.textContent;
@@ -294,6 +318,31 @@
       if (body.lang) { await loadSession(); }
       renderAlerts(data);
       document.body.dataset.settings = `${data.settings.lang}:${data.settings.digest}`;
+    } catch (e) {
+      $("read-only").textContent = e.message;
+      $("read-only").hidden = false;
+    }
+  }
+
+  // a setting as /settings WHAT VALUE: the server reads it with the command's own parser
+  async function changeSetting(setting, value) {
+    const answer = $("settings-answer");
+    try {
+      const data = await api("setting", { setting, value });
+      answer.className = "info"; answer.textContent = "";
+      renderAlerts(data);
+      document.body.dataset.setting = `${setting}:${value}`;
+    } catch (e) {
+      answer.className = "info bad"; answer.textContent = e.message;
+      document.body.dataset.setting = "refused";
+    }
+  }
+
+  async function deleteRule(number) {
+    try {
+      const data = await api("delete", { number });
+      renderAlerts(data);
+      document.body.dataset.deleted = data.deleted;
     } catch (e) {
       $("read-only").textContent = e.message;
       $("read-only").hidden = false;
@@ -374,6 +423,10 @@
     $("set-instant").addEventListener("click", () => changeSettings({ digest: false }));
     $("set-digest").addEventListener("click", () => changeSettings({ digest: true }));
     $("set-lang").addEventListener("change", () => changeSettings({ lang: $("set-lang").value }));
+    for (const what of ["tz", "quiet", "keep", "mute"]) {
+      $("set-" + what).addEventListener("change", () => changeSetting(what, $("set-" + what).value));
+    }
+    $("settings-form").addEventListener("submit", (e) => e.preventDefault());
     $("series-form").addEventListener("submit", (e) => { e.preventDefault(); loaded.series = true; show("series"); showSeries($("series-subject").value); });
     for (const subject of ["IWM/SPY", "IWD/IWF", "RSP/SPY", "^RUT", "^TNX", "XLE"]) {
       const chip = document.createElement("button");

@@ -14,12 +14,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.app.application import build_application
+from bot.app.monitor import Monitor
+from bot.app.run import Stopping, serve
 from bot.cli.main import main
 from bot.fake_api.process import free_port, until
 from bot.fake_api.server import FakeBotApi
+from bot.webapp.endpoint import install
+from bot.webapp.http import WebAppPortUnavailable
 from bot.webapp.initdata import sign
 from bot.webapp.server import CSP
 from tests.support.bot_process import BotProcess, bot_env
+from tests.support.pipeline_support import make_services
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"  # bot_env's
 URL = "https://bot.example.com/app/"
@@ -99,6 +105,35 @@ async def test_the_mini_apps_port_in_use_is_one_line_and_status_11(tmp_path: Pat
             assert "setChatMenuButton" not in api.methods()
     assert status == 11, bot.output
     assert "WEBAPP_PORT" in bot.last_line and "in use" in bot.last_line
+
+
+async def test_a_failed_mini_app_start_still_closes_the_monitoring_endpoint(
+    tmp_path: Path,
+) -> None:
+    """post_init starts /metrics, then the Mini App on a port in use: the start fails, and
+    /metrics is no longer listening when it has (not only once the process is gone)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with FakeBotApi(max_long_poll=0.2) as api:
+            services = make_services(
+                tmp_path / "bot.sqlite", telegram_base_url=api.base_url, webapp_url=URL,
+                webapp_port=port,
+            )  # fmt: skip
+            try:
+                app = build_application(services, token=TOKEN, with_jobs=False)
+                install(app)
+                assert app.bot_data.metrics is not None
+                monitor = Monitor(app.bot_data, app.bot_data.metrics, "127.0.0.1", 0)
+                app.bot_data.monitor = monitor
+                with pytest.raises(WebAppPortUnavailable):
+                    await serve(app, services, Stopping())
+                assert monitor.port != 0  # it had started
+                with pytest.raises(ConnectionRefusedError):
+                    socket.create_connection(("127.0.0.1", monitor.port), timeout=10).close()
+            finally:
+                services.close()
 
 
 @pytest.mark.parametrize(
