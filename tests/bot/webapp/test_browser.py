@@ -5,102 +5,20 @@ where chromium or playwright is absent. Screenshots go to $WEBAPP_SHOTS when it 
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
 import pytest
-import pytest_asyncio
 
-from bot.webapp.preview import DARK, LIGHT, Preview, start_preview
-from tests.support.bot_harness import USER_ID, BotHarness, group
+from bot.webapp.preview import DARK, LIGHT
+from tests.support.bot_harness import USER_ID
+from tests.support.webapp import (
+    DEADLINE,
+    GROUP,
+    MEMBER,
+    Browser,
+    shoot,
+    skip_without_a_browser,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-INSTALL = "apt-get install -y chromium && .venv/bin/pip install playwright"
-if not Path(CHROMIUM).is_file() or shutil.which("chromium") is None:
-    pytest.skip(f"no chromium for the browser tests: {INSTALL}", allow_module_level=True)
-playwright_api = pytest.importorskip("playwright.async_api", reason=f"no playwright: {INSTALL}")
-
-GROUP = -555
-MEMBER = 777
-DEADLINE = 60_000  # ms: a busy 2-core machine
-
-
-@dataclass
-class Launch:
-    page: Any
-    address: str
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    async def wait(self, selector: str) -> None:
-        await self.page.wait_for_selector(selector, state="attached", timeout=DEADLINE)
-
-    def clean(self) -> None:
-        """Nothing asked from any address but the app's own; no error in the console."""
-        foreign = [u for u in self.requests if not u.startswith(self.address)]
-        assert foreign == [] and self.errors == []
-
-
-@dataclass
-class Browser:
-    browser: Any
-    preview: Preview
-    harness: BotHarness
-    contexts: list[Any] = field(default_factory=list)
-
-    async def open(self, url: str, width: int = 390, height: int = 844) -> Launch:
-        context = await self.browser.new_context(viewport={"width": width, "height": height})
-        self.contexts.append(context)
-        page = await context.new_page()
-        launch = Launch(page, self.preview.address)
-        page.on("request", lambda r: launch.requests.append(r.url))
-
-        def console(message: Any) -> None:
-            if message.type == "error":
-                launch.errors.append(message.text)
-
-        page.on("console", console)
-        page.on("pageerror", lambda e: launch.errors.append(str(e)))
-        await page.goto(url, timeout=DEADLINE)
-        return launch
-
-
-@pytest_asyncio.fixture
-async def browser(harness: BotHarness) -> AsyncIterator[Browser]:
-    await harness.send("/start", chat=group(GROUP))  # the bot is in a group
-    preview = await start_preview(
-        harness.services,
-        statuses={(GROUP, USER_ID): "administrator", (GROUP, MEMBER): "member"},
-    )
-    async with playwright_api.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        held = Browser(chromium, preview, harness)
-        try:
-            yield held
-        finally:
-            for context in held.contexts:
-                await context.close()
-            await chromium.close()
-            await preview.stop()
-
-
-def shot_path(name: str) -> Path | None:
-    folder = os.environ.get("WEBAPP_SHOTS")
-    return Path(folder) / f"{name}.png" if folder else None
-
-
-async def shoot(launch: Launch, name: str) -> None:
-    path = shot_path(name)
-    if path is not None:
-        await launch.page.screenshot(path=str(path))
+skip_without_a_browser()
 
 
 @pytest.mark.parametrize(("theme", "size"), [

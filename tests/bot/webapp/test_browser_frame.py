@@ -15,11 +15,11 @@ from __future__ import annotations
 from html import escape
 
 from bot.webapp.http import Request, Response
-from tests.bot.webapp import test_browser
-from tests.bot.webapp.test_browser import DEADLINE, Browser
 from tests.support.bot_harness import USER_ID
+from tests.support.webapp import DEADLINE, Browser, skip_without_a_browser
 
-browser = test_browser.browser  # the fixture: chromium on a preview of the real bot
+skip_without_a_browser()
+
 
 PARENT = "/test-only-parent.html"
 

@@ -5,11 +5,18 @@ is gone from the app; a member who is no administrator can press nothing."""
 
 from __future__ import annotations
 
-from tests.bot.webapp import test_browser
-from tests.bot.webapp.test_browser import DEADLINE, GROUP, MEMBER, Browser, Launch, shoot
 from tests.support.bot_harness import USER_ID
+from tests.support.webapp import (
+    DEADLINE,
+    GROUP,
+    MEMBER,
+    Browser,
+    Launch,
+    shoot,
+    skip_without_a_browser,
+)
 
-browser = test_browser.browser  # the fixture: chromium on a preview of the real bot
+skip_without_a_browser()
 
 
 async def alerts_view(browser: Browser, user_id: int = USER_ID, chat: int | None = None) -> Launch:

@@ -5,59 +5,17 @@ only where Telegram says they are an administrator; the app and the commands see
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from bot.app.flood import Budget, FloodControl
-from bot.webapp.http import HttpServer, Limits, WebAppPortUnavailable
+from bot.webapp.http import HttpServer, WebAppPortUnavailable
 from bot.webapp.initdata import sign
 from bot.webapp.server import CSP, Routes
 from signals.events import Event
 from tests.support.bot_harness import USER_ID, BotHarness, group
-
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
-GROUP = -555
-OTHER = 777  # a member of GROUP who is no administrator
-
-
-@dataclass
-class App:
-    client: httpx.AsyncClient
-    harness: BotHarness
-    server: HttpServer
-    statuses: dict[tuple[int, int], str]
-    asked: list[tuple[int, int]]
-
-    def auth(
-        self, user_id: int = USER_ID, *, age: float = 0, lang: str = "en", **extra: str
-    ) -> dict[str, str]:
-        user = {"id": user_id, "first_name": "Ana", "language_code": lang}
-        data = sign(TOKEN, user, auth_date=int(time.time() - age), **extra)
-        return {"Authorization": f"tma {data}"}
-
-
-@pytest_asyncio.fixture
-async def app(harness: BotHarness) -> AsyncIterator[App]:
-    statuses = {(GROUP, USER_ID): "administrator", (GROUP, OTHER): "member"}
-    asked: list[tuple[int, int]] = []
-
-    async def member_status(chat_id: int, user_id: int) -> str | None:
-        asked.append((chat_id, user_id))
-        return statuses.get((chat_id, user_id), "left")
-
-    routes = Routes(harness.services, harness.app.bot_data, TOKEN, member_status)
-    server = HttpServer(routes, listen="127.0.0.1", port=0, limits=Limits(max_body=1024))
-    await server.start()
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as c:
-            yield App(c, harness, server, statuses, asked)
-    finally:
-        await server.stop()
+from tests.support.webapp import GROUP, OTHER, TOKEN, App
 
 
 async def test_the_page_is_served_compressed_with_a_self_only_policy(app: App) -> None:

@@ -8,11 +8,8 @@ import datetime as dt
 from typing import Any
 
 from storage.history import purge
-from tests.bot.webapp import test_server
-from tests.bot.webapp.test_server import GROUP, OTHER, App
 from tests.support.bot_harness import USER_ID, group
-
-app = test_server.app  # the fixture: the real server on loopback over the harness's bot
+from tests.support.webapp import GROUP, OTHER, App
 
 
 async def setting(app: App, what: str, value: str) -> tuple[int, dict[str, Any]]:
