@@ -4,6 +4,7 @@
     python -m bench.fanout --chats 1000000 --repeat 5 --deliver-seconds 0
     python -m bench.fanout --chats 1000000 --repeat 1 --events 1 --trace-seconds -1
     python -m bench.fanout --smoke                # 500 chats, one event, one run of each
+    python -m bench.fanout --merge                # events of one move: one message a chat
 
 A file database (storage.connect, WAL) is seeded with ``--chats`` chats the way the bot would
 hold them: most subscribed to a preset (some to an overlapping signal topic as well), some
@@ -24,6 +25,10 @@ hours in six time zones (some inside their window at the time of the scan). Then
     slows it about threefold, for the Python heap (``--trace-seconds``), each on its own
     copy of that outbox. The worker's memory is bounded by the outbox query's batch (500
     rows) and the sends in flight, not by the number of chats.
+
+``--merge`` gives each event its move (kind, subject, direction), as the evening pipeline
+does: small_vs_large's IWM/SPY 50- and 200-day crosses, both "above", are then one move, and
+a chat with both gets one message (``merged_body``) instead of two.
 """
 
 from __future__ import annotations
@@ -73,13 +78,18 @@ def event_rules(count: int) -> list[Rule]:
     return [r for name in names for r in PRESETS[name].rules][:count]
 
 
-def items(count: int) -> list[FanoutItem]:
+def items(count: int, merge: bool = False) -> list[FanoutItem]:
     out = []
     for r in event_rules(count):
         key = f"{r.key}|above|{SESSION}"
         body = f"<b>{r.subject}</b> {r.kind.replace('_', ' ')}: crossed above · {SESSION}"
-        out.append(FanoutItem(key, r.key, body, f"/charts/{abs(hash(r.key))}.png"))
+        move = f"{r.kind}|{r.subject}|above|{SESSION}" if merge else ""
+        out.append(FanoutItem(key, r.key, body, f"/charts/{abs(hash(r.key))}.png", move=move))
     return out
+
+
+def merged_body(positions: Sequence[int]) -> str:
+    return f"<b>One move {SESSION}</b>: " + ", ".join(f"event {i + 1}" for i in positions)
 
 
 def digest_body(positions: Sequence[int]) -> str:
@@ -163,15 +173,15 @@ def max_rss() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def fanout_child(path: str, events: int, trace: bool) -> dict[str, Any]:
+def fanout_child(path: str, events: int, trace: bool, merge: bool = False) -> dict[str, Any]:
     """In a fresh process: one fan-out on the database at ``path``; time, rows, memory."""
     db = connect(path)
-    todo = items(events)
+    todo = items(events, merge)
     before = rss_now()
     if trace:
         tracemalloc.start()
     t0 = time.perf_counter()
-    fan = fan_out(db, todo, SESSION, now=NOW, digest_body=digest_body)
+    fan = fan_out(db, todo, SESSION, now=NOW, digest_body=digest_body, merged_body=merged_body)
     seconds = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
@@ -251,6 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--events", type=lambda t: [int(n) for n in t.split(",")], default=[1, 10],
         help="events per fan-out, comma-separated (default 1,10; 1 alone for --chats 1000000)",
     )  # fmt: skip
+    parser.add_argument(
+        "--merge", action="store_true",
+        help="give the events their moves: one message a chat for one move (the pipeline's way)",
+    )  # fmt: skip
     return parser
 
 
@@ -263,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         machine(__file__, argv if argv is not None else sys.argv[1:])
         + f"; SQLite {SQLITE_VERSION}; --chats {args.chats} --repeat {args.repeat} "
         f"--deliver-seconds {args.deliver_seconds:g} --trace-seconds {args.trace_seconds:g} "
-        f"--events {','.join(map(str, args.events))}"
+        f"--events {','.join(map(str, args.events))}" + (" --merge" if args.merge else "")
     )
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -277,7 +291,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("(a) fan_out, fresh process and fresh copy of the database each run:")
         for events in args.events:
             runs = [
-                in_child(fanout_child, fresh_copy(base, tmp, "run.sqlite"), events, False)
+                in_child(
+                    fanout_child, fresh_copy(base, tmp, "run.sqlite"), events, False, args.merge
+                )
                 for _ in range(args.repeat)
             ]
             best = min(runs, key=lambda r: r["seconds"])
@@ -290,8 +306,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         print("(c) memory of one fan-out call, in a process of its own (one run traced, one not):")
         for events in args.events:
-            traced = in_child(fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, True)
-            untraced = in_child(fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, False)
+            traced = in_child(
+                fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, True, args.merge
+            )
+            untraced = in_child(
+                fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, False, args.merge
+            )
             print(
                 f"    {events:>2} event{'s' if events > 1 else ' '}: Python heap peak "
                 f"{mib(traced['traced_peak'] // 1024)}; resident set {mib(untraced['rss_before'])}"
@@ -302,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             from bot.fake_api.server import ServerProcess
 
             queued = fresh_copy(base, tmp, "queued.sqlite")
-            fanned = in_child(fanout_child, queued, 1, False)  # closed: WAL checkpointed
+            fanned = in_child(fanout_child, queued, 1, False, args.merge)  # WAL checkpointed
             print("(c) memory of the delivery worker draining that outbox (process of its own):")
             for trace, seconds in ((False, args.deliver_seconds), (True, args.trace_seconds)):
                 if seconds < 0:

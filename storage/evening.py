@@ -39,6 +39,9 @@ def record_evening(
     translated: Mapping[str, tuple[Mapping[str, str], Callable[[list[Event]], str]]] | None = None,
     recent: Sequence[dt.date] = (),
     charts_in: Mapping[str, Mapping[str, str]] | None = None,
+    move: Callable[[Event], str] | None = None,
+    merged: Callable[[list[Event]], str] | None = None,
+    merged_in: Mapping[str, Callable[[list[Event]], str]] | None = None,
 ) -> Recorded:
     """Record ``events`` (those already known are ignored), queue the new ones' messages
     (``html`` and ``charts`` by event key; ``digest`` builds a digest chat's message from its
@@ -46,7 +49,9 @@ def record_evening(
     language, the same two things for chats of that language, and ``charts_in`` their
     charts (language -> event key -> path; an event missing: no chart in that language);
     ``recent``: the sessions before this one,
-    newest first, that subscriptions' cooldowns count back through."""
+    newest first, that subscriptions' cooldowns count back through. ``move`` says which
+    events are the same move: those of one move that reach one chat are one message,
+    built by ``merged`` (``merged_in`` by language) from the chat's events of it."""
     store = EventStore(db)
     translated = translated or {}
     charts_in = charts_in or {}
@@ -62,6 +67,7 @@ def record_evening(
                 charts.get(e.key),
                 {lang: bodies[e.key] for lang, (bodies, _) in translated.items()},
                 {lang: drawn.get(e.key, "") for lang, drawn in charts_in.items()},
+                move(e) if move is not None else "",
             )
             for e in new
         ]
@@ -75,6 +81,8 @@ def record_evening(
             digest_key=key,
             digest_in={lang: _digest_of(new, build) for lang, (_, build) in translated.items()},
             recent=recent,
+            merged_body=None if merged is None else _digest_of(new, merged),
+            merged_in={lang: _digest_of(new, build) for lang, build in (merged_in or {}).items()},
         )
         ScanLog(db).finish(
             session, now, events=len(new), messages=fan.messages, problems=dict(problems)

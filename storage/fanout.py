@@ -5,6 +5,13 @@ tables, never in a Python loop over chats, so one event to 100,000 chats is a fe
 (bench/fanout.py). ``UNIQUE (chat_id, dedupe)`` makes a re-run of a scan harmless: a chat's
 message for an event (dedupe = the event key) or for a session's digest (``digest:SESSION``)
 is written once, whatever happens. Delivery then drains the rows (:mod:`storage.outbox`).
+
+One move, one message: items with the same ``FanoutItem.move`` (the pipeline's key for the
+same subject moving the same way on the same session, bot/evening/same_move.py) that reach
+one instant chat are written as ONE row, built by ``merged_body`` once per distinct set of
+items (as a digest is), with the first item's key as its dedupe and its chart. Only the
+items that share a move with another item of the evening take that path (usually none),
+so the one-event fan-out is the same statement it always was.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -58,6 +66,9 @@ class FanoutItem:
     chart: str | None = None
     translations: Mapping[str, str] = field(default_factory=dict)
     charts: Mapping[str, str] = field(default_factory=dict)
+    move: str = ""
+    """The same move (subject, kind, direction, session): items of one move that reach one
+    chat are one message; "" never merges."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +134,8 @@ _LISTENING = (  # "+c.active": not the chats_active index, the chat is found by 
 )
 _TEMP = (
     "CREATE TEMP TABLE IF NOT EXISTS fan_events "
-    "(ord INTEGER PRIMARY KEY, key TEXT, rule TEXT, body TEXT, chart TEXT)",
+    "(ord INTEGER PRIMARY KEY, key TEXT, rule TEXT, body TEXT, chart TEXT, "
+    "move TEXT, shared INTEGER)",
     "CREATE TEMP TABLE IF NOT EXISTS fan_quiet "
     "(tz TEXT, qs TEXT, qe TEXT, not_before TEXT, PRIMARY KEY (tz, qs, qe))",
     "CREATE TEMP TABLE IF NOT EXISTS fan_digest (chat_id INTEGER, ord INTEGER, "
@@ -135,6 +147,14 @@ _TEMP = (
     "CREATE TEMP TABLE IF NOT EXISTS fan_tr "
     "(ord INTEGER, lang TEXT, body TEXT, chart TEXT, PRIMARY KEY (ord, lang)) WITHOUT ROWID",
     "CREATE TEMP TABLE IF NOT EXISTS fan_sessions (n INTEGER PRIMARY KEY, day TEXT)",
+)
+_MERGE_TEMP = (  # made and emptied only on an evening with a shared move
+    "CREATE TEMP TABLE IF NOT EXISTS fan_merge (chat_id INTEGER, ord INTEGER, move TEXT, "
+    "thread INTEGER, silent INTEGER, PRIMARY KEY (chat_id, move, ord)) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_msets (chat_id INTEGER, lead INTEGER, "
+    "members TEXT, thread INTEGER, silent INTEGER, lang TEXT)",
+    "CREATE TEMP TABLE IF NOT EXISTS fan_mbodies "
+    "(members TEXT, lang TEXT, body TEXT, PRIMARY KEY (members, lang))",
 )
 # The chat's language's body, else the item's own (one primary-key probe per message).
 _BODY = (
@@ -157,6 +177,8 @@ def fan_out(
     digest_key: str | None = None,
     digest_in: Mapping[str, DigestBody] | None = None,
     recent: Sequence[dt.date] = (),
+    merged_body: DigestBody | None = None,
+    merged_in: Mapping[str, DigestBody] | None = None,
 ) -> Fanout:
     """Queue each item for every chat that should get it, in one transaction.
 
@@ -171,12 +193,16 @@ def fan_out(
     mode makes the message silent, its thread_id sends it to a forum topic, and its
     cooldown holds back a rule that alerted the chat within that many of the ``recent``
     sessions (the NYSE sessions before ``session``, newest first).
+    Items of one ``move`` that reach one instant chat are one message (``merged_body``, or
+    ``merged_in`` in a chat's language, from the items' positions; the first item's key,
+    chart, thread); each item still obeys the chat's cooldown on its own rule, and the
+    message is silent only if every item in it is.
     """
     if not items:
         return Fanout(0, 0)
     params = {"session": session.isoformat(), "now": stamp(now)}
     with transaction(db):
-        _stage(db, items, now, recent)
+        shared = _stage(db, items, now, recent, merging=merged_body is not None)
         cooling = _cooling(db)
         before = db.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
         for path in _PATHS:
@@ -185,10 +211,13 @@ def fan_out(
                 "(chat_id, dedupe, session, body, chart, not_before, silent, thread_id) "
                 f"SELECT c.id, e.key, :session, {_BODY}, {_CHART}, q.not_before, "
                 f"{path.silent}, {path.thread} FROM temp.fan_events e {path.joins} {_QUIET} "
-                f"WHERE c.digest = 0 AND {_LISTENING} AND {path.allowed} ORDER BY e.ord "
+                f"WHERE c.digest = 0 AND {_LISTENING} AND {path.allowed} AND e.shared = 0 "
+                "ORDER BY e.ord "
                 f"ON CONFLICT (chat_id, dedupe) DO {_LOUDER}",
                 params,
             )
+        if merged_body is not None and shared:
+            _merged(db, params, merged_body, merged_in or {})
         instant = db.execute(  # the rows this call added (upgrades are not rows)
             "SELECT count(*) FROM outbox WHERE id > ?", [before]
         ).fetchone()[0]
@@ -224,17 +253,25 @@ def _stage(
     items: Sequence[FanoutItem],
     now: dt.datetime,
     recent: Sequence[dt.date] = (),
-) -> None:
+    *,
+    merging: bool = False,
+) -> bool:
     """Fill the temp tables: the items, the recent sessions, and each quiet-hours
-    group's ``not_before``."""
+    group's ``not_before``; whether any item shares its move with another (when
+    ``merging``: else every item is its own message)."""
     for statement in _TEMP:
         db.execute(statement)
     tables = ("fan_events", "fan_quiet", "fan_digest", "fan_sets", "fan_bodies", "fan_tr")
     for table in (*tables, "fan_sessions"):
         db.execute(f"DELETE FROM temp.{table}")
+    moves = Counter(it.move for it in items if it.move) if merging else Counter[str]()
     db.conn.executemany(
-        "INSERT INTO temp.fan_events (ord, key, rule, body, chart) VALUES (?, ?, ?, ?, ?)",
-        [(i, it.key, it.rule, it.body, it.chart) for i, it in enumerate(items)],
+        "INSERT INTO temp.fan_events (ord, key, rule, body, chart, move, shared) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (i, it.key, it.rule, it.body, it.chart, it.move, int(moves[it.move] > 1))
+            for i, it in enumerate(items)
+        ],
     )
     db.conn.executemany(
         "INSERT INTO temp.fan_tr (ord, lang, body, chart) VALUES (?, ?, ?, ?)",
@@ -262,6 +299,65 @@ def _stage(
         if until is not None:
             rows.append((tz, qs, qe, stamp(until)))
     db.conn.executemany("INSERT INTO temp.fan_quiet VALUES (?, ?, ?, ?)", rows)
+    return any(n > 1 for n in moves.values())
+
+
+def _merged(
+    db: sqlite_utils.Database,
+    params: dict[str, str],
+    merged_body: DigestBody,
+    merged_in: Mapping[str, DigestBody],
+) -> None:
+    """The instant messages of the items that share a move: each chat's items of one move
+    (each path's rules, cooldowns and silence as for a single item), then one row per
+    chat and move: a lone item's own body, several items' merged body, built once per
+    distinct set and language."""
+    for statement in _MERGE_TEMP:
+        db.execute(statement)
+    for table in ("fan_merge", "fan_msets", "fan_mbodies"):
+        db.execute(f"DELETE FROM temp.{table}")
+    for path in _PATHS:
+        db.execute(
+            "INSERT INTO temp.fan_merge (chat_id, ord, move, thread, silent) "
+            f"SELECT c.id, e.ord, e.move, {path.thread}, {path.silent} "
+            f"FROM temp.fan_events e {path.joins} "
+            f"WHERE e.shared = 1 AND c.digest = 0 AND {_LISTENING} AND {path.allowed} "
+            f"ON CONFLICT (chat_id, move, ord) DO {_LOUDER}",
+            params,
+        )
+    # min(ord) is the query's only min/max, so the bare ``thread`` is the lead item's; the
+    # members come out in fan-out order from the subquery, which the primary key
+    # (chat_id, move, ord) already holds in that order (no sort).
+    db.execute(
+        "INSERT INTO temp.fan_msets (chat_id, lead, members, thread, silent, lang) "
+        "SELECT d.chat_id, d.lead, d.members, d.thread, d.silent, "
+        "CASE WHEN c.lang IN (SELECT value FROM json_each(?)) THEN c.lang ELSE '' END "
+        "FROM (SELECT chat_id, min(ord) AS lead, group_concat(ord) AS members, thread, "
+        "sum(silent) = count(*) AS silent FROM (SELECT * FROM temp.fan_merge "
+        "ORDER BY chat_id, move, ord) GROUP BY chat_id, move) d "
+        "JOIN chats c ON c.id = d.chat_id",
+        [json.dumps(sorted(merged_in))],
+    )
+    sets = db.execute(
+        "SELECT DISTINCT members, lang FROM temp.fan_msets WHERE instr(members, ',') > 0"
+    ).fetchall()
+    db.conn.executemany(
+        "INSERT INTO temp.fan_mbodies (members, lang, body) VALUES (?, ?, ?)",
+        [
+            (m, lang, merged_in.get(lang, merged_body)([int(i) for i in m.split(",")]))
+            for m, lang in sets
+        ],
+    )
+    db.execute(
+        "INSERT INTO outbox "
+        "(chat_id, dedupe, session, body, chart, not_before, silent, thread_id) "
+        f"SELECT c.id, e.key, :session, coalesce(b.body, {_BODY}), {_CHART}, q.not_before, "
+        "d.silent, d.thread FROM temp.fan_msets d "
+        "CROSS JOIN temp.fan_events e ON e.ord = d.lead CROSS JOIN chats c ON c.id = d.chat_id "
+        "LEFT JOIN temp.fan_mbodies b ON b.members = d.members AND b.lang = d.lang "
+        f"{_QUIET} WHERE true ORDER BY d.lead ON CONFLICT (chat_id, dedupe) DO {_LOUDER}",
+        params,
+    )
 
 
 def _digests(

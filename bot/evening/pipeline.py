@@ -14,7 +14,9 @@
 5. One transaction (storage/evening.py): record the events (``INSERT OR IGNORE`` on their
    keys), fan out only the newly recorded ones, close the scans row. A re-run of the
    session, or a crash half-way, can therefore neither double nor lose an alert.
-   Subscriptions' cooldowns count back through the NYSE sessions before this one.
+   Subscriptions' cooldowns count back through the NYSE sessions before this one. A chat
+   whose rules fire several events on one move (bot/evening/same_move.py) gets one message
+   naming every rule.
 6. Retention: each chat's alerts older than its ``/settings keep DAYS`` are deleted.
 """
 
@@ -37,8 +39,9 @@ import pandas as pd
 
 from bot.charts.closes_file import read_closes
 from bot.evening.evaluate import BENCHMARK, ScanResult, scan_closes, tickers_for
+from bot.evening.same_move import move_key
 from bot.log_json import log_context
-from bot.text.alerts import digest_html, event_html, session_label
+from bot.text.alerts import digest_html, event_html, merged_html, session_label
 from bot.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from bot.text.i18n import LANGUAGES, translator
 from market import calendar
@@ -173,6 +176,12 @@ async def scan_with(
         translated=translated,
         recent=recent_sessions(session),
         charts_in=charts_in,
+        move=move_key,
+        merged=functools.partial(merged_html, synthetic=result.synthetic),
+        merged_in={
+            lang: functools.partial(merged_html, synthetic=result.synthetic, t=translator(lang))
+            for lang in translated
+        },
     )
     new, fan = done.new, done.fanout
     services.scans.note_data_through(session, data_through(frame))

@@ -6,6 +6,8 @@ inside a limit without breaking its HTML.
 An alert whose text is too long for a caption (:func:`fits_caption`) is sent as text without
 its chart, rather than as a photo plus a second message: one outbox row is one Telegram
 message, which is what lets delivery promise "once" (bot/delivery/worker.py).
+When several of a chat's rules fire on the same move (bot/evening/same_move.py), the chat gets
+one message, :func:`merged_html`: the first event's alert and a line naming the other rules.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ __all__ = [
     "event_html",
     "fits_caption",
     "headline",
+    "merged_html",
+    "rule_words",
     "session_label",
 ]
 
@@ -54,9 +58,15 @@ def headline(event: Event, t: Translator | None = None) -> str:
     return f"{icon} <b>{esc(event.subject)}</b> · {esc(title)} · {t.date(event.date)}"
 
 
-def event_html(event: Event, synthetic: bool = False, t: Translator | None = None) -> str:
+def event_html(
+    event: Event,
+    synthetic: bool = False,
+    t: Translator | None = None,
+    also: Sequence[Event] = (),
+) -> str:
     """One alert in the language of ``t`` (English by default): headline, the sentence with
-    its numbers, and the follow-up line."""
+    its numbers, and the follow-up line; then the rules of ``also`` (the same move's other
+    events, :func:`merged_html`) named in one line."""
     from bot.text.signals import event_text, followup_text
 
     t = t or translator(None)
@@ -65,9 +75,37 @@ def event_html(event: Event, synthetic: bool = False, t: Translator | None = Non
         esc(event_text(event, t)),
         f"<i>{esc(followup_text(event.followup, t))}</i>",
     ]
+    if also:
+        said = t("Also matched: {rules}", rules="; ".join(rule_words(e, t) for e in also))
+        lines.append(f"<i>{esc(said)}</i>")
     if synthetic:
         lines.append(t(SYNTHETIC_NOTE))
     return fit("\n".join(lines), TEXT_LIMIT, t(MORE_IN_HISTORY))
+
+
+def merged_html(
+    events: Sequence[Event], synthetic: bool = False, t: Translator | None = None
+) -> str:
+    """One message for one move that fired several of a chat's rules: the first event's
+    alert (its sentence states its band, its follow-up counts its own firings) and
+    ``Also matched: <the others' rules>``, so the chat reads one alert and sees why the
+    counts could differ."""
+    return event_html(events[0], synthetic, t, also=events[1:])
+
+
+def rule_words(event: Event, t: Translator | None = None) -> str:
+    """What the event's rule watches, in words, in the language of ``t``
+    (``XLV/SPY crosses its 200-day moving average, with a 0.5% band``)."""
+    from bot.text.rules import translated
+    from signals.catalogue import KINDS
+    from signals.rules import Rule
+
+    t = t or translator(None)
+    kind = KINDS.get(event.kind)
+    if kind is None:
+        return event.rule
+    rule = Rule(event.kind, event.subject, tuple(sorted(event.params.items())))
+    return translated(kind.describe_rule(rule), t)
 
 
 def digest_html(
