@@ -41,6 +41,7 @@ from pathlib import Path
 from bench._common import bench_parser
 from bot.fake_api.process import BotProcess, bot_env, fake_api, wait_for
 from bot.fake_api.server import FakeBotApi
+from signals.parse import EXAMPLES
 from storage import close, connect
 from storage.chats import ChatStore
 
@@ -53,15 +54,8 @@ WARM_UP = ("/help", "/chart IWM/SPY")
 libraries imported, the drawing processes started."""
 CHART_SUBJECTS = ("IWM/SPY", "XLE", "sectors", "^RUT", "^TNX", "IWD/IWF", "RSP/SPY", "XLK")
 """The /chart buttons' subjects and a few more: what a crowd asks for."""
-ALERT_RULES = (
-    "IWM/SPY crosses above 200d",
-    "^RUT record high",
-    "^TNX below 4.0",
-    "XLE drawdown 20%",
-    "IWM/SPY beats by 3% month",
-    "^RUT moves 5% month",
-    "XLE rrg",
-)
+ALERT_RULES = EXAMPLES
+"""The rules /help shows as examples: what a crowd types into /alert."""
 
 
 def distinct_subjects() -> list[str]:
