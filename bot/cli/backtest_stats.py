@@ -29,7 +29,8 @@ def print_stats(result: BacktestResult, rules: Sequence[Rule], as_json: bool) ->
     for s in stats:
         if (s.rule, s.variant) != last:
             last = (s.rule, s.variant)
-            print(f"\n{s.rule} · {s.variant} · {s.firings} firings · {render.basis_name(s.basis)}")
+            times = "1 firing" if s.firings == 1 else f"{s.firings} firings"
+            print(f"\n{s.rule} · {s.variant} · {times} · {render.basis_name(s.basis)}")
             print(
                 f"  {'':4} {'n':>5} {'median':>8} {'mean':>8} {'up':>5} {'worst':>8}"
                 f" │ {'base median':>11} {'base up':>7} {'base worst':>10} │ verdict"
