@@ -102,3 +102,21 @@ async def until(condition: Callable[[], bool], timeout: float) -> float:
             return float("inf")
         await asyncio.sleep(0.005)
     return loop.time() - started
+
+
+async def started_bot(services: Any) -> tuple[Any, Any]:
+    """The bot's real Application over ``services``, initialised, its ``post_init`` run and
+    started, talking to an in-process fake Bot API (no jobs: the bench drives it); returns
+    the application and that fake API (``.sent`` is what the bot sent). Stop it with
+    ``app.stop()`` then ``app.shutdown()``."""
+    from bot.app.application import build_application
+    from bot.fake_api import LocalBotApi
+
+    request = LocalBotApi()
+    app = build_application(
+        services, request=request, get_updates_request=LocalBotApi(), with_jobs=False
+    )
+    await app.initialize()
+    await app.post_init(app)  # type: ignore[misc]
+    await app.start()
+    return app, request

@@ -35,8 +35,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
-from bench._common import bench_parser, command_update
-from bot.app.application import build_application
+from bench._common import bench_parser, command_update, started_bot
 from bot.app.monitor import Monitor
 from bot.fake_api import LocalBotApi
 from bot.services import Services
@@ -134,13 +133,7 @@ def line(what: str, times: Sequence[float]) -> str:
 async def bench(path: Path, args: argparse.Namespace) -> None:
     settings = Settings(_env_file=None, database_path=path)  # type: ignore[call-arg]
     services = Services(settings=settings, db=connect(path), provider=SampleProvider())
-    request = LocalBotApi()
-    app = build_application(
-        services, request=request, get_updates_request=LocalBotApi(), with_jobs=False
-    )
-    await app.initialize()
-    await app.post_init(app)  # type: ignore[misc]
-    await app.start()
+    app, request = await started_bot(services)
     metrics = app.bot_data.metrics
     assert metrics is not None
     monitor = Monitor(app.bot_data, metrics, "127.0.0.1", 0)

@@ -25,8 +25,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench._common import bench_parser, command_update, until
-from bot.app.application import build_application
+from bench._common import bench_parser, command_update, started_bot, until
 from bot.app.offload import POOLS
 from bot.evening.evaluate import default_session
 from bot.fake_api import LocalBotApi
@@ -63,13 +62,7 @@ async def bench(chats: int, text: str, down: bool, hang: float = 14.0) -> None:
     settings = Settings(_env_file=None, database_path=Path(":memory:"))  # type: ignore[call-arg]
     provider: Provider = DeadSource(hang) if down else SampleProvider()
     services = Services(settings=settings, db=connect(":memory:"), provider=provider)
-    request = LocalBotApi()
-    app = build_application(
-        services, request=request, get_updates_request=LocalBotApi(), with_jobs=False
-    )
-    await app.initialize()
-    await app.post_init(app)  # type: ignore[misc]
-    await app.start()
+    app, request = await started_bot(services)
     try:
         default_session(provider)  # warm up: the NYSE calendar (the start-up scan does too)
         if not down:  # and the sample's frames, the fonts, one chart
