@@ -35,6 +35,8 @@ from market.base import Closes, MarketDataError, Provider
 from market.sample import SampleProvider
 from storage import connect
 
+DATA_TIMEOUT = Settings.model_fields["data_timeout"].default
+"""The bench runs the bot on default settings: a chat's command waits this long for data."""
 HELP_CHAT = 999_999
 
 
@@ -83,7 +85,7 @@ async def bench(chats: int, text: str, down: bool, hang: float = 14.0) -> None:
         print(f"  /help answered after {help_wait * 1000:.0f} ms")
         print(
             f"  every {heavy_text.split()[0]} answered after {all_done:.1f} s"
-            + (f" (data timeout {POOLS.data_timeout:g} s)" if down else "")
+            + (f" (data timeout {DATA_TIMEOUT:g} s)" if down else "")
         )
     finally:
         await app.stop()
@@ -103,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.smoke:
         asyncio.run(bench(3, args.command, down=False))
-        asyncio.run(bench(3, args.command, down=True, hang=POOLS.data_timeout + 0.5))
+        asyncio.run(bench(3, args.command, down=True, hang=DATA_TIMEOUT + 0.5))
         return
     asyncio.run(bench(args.chats, args.command, args.down))
 

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CPU_WORKERS",
-    "DATA_TIMEOUT",
     "DATA_WORKERS",
     "DRAW_NICENESS",
     "PARENT_CHECK",
@@ -56,9 +55,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-DATA_TIMEOUT = 3.0
-"""Seconds a call waits for the data source when its caller names no timeout: the default of
-the ``DATA_TIMEOUT`` setting (:class:`bot.settings.Settings`), which the handlers pass."""
 DATA_WORKERS = 4
 CPU_WORKERS = max(1, os.cpu_count() or 1)
 DRAW_NICENESS = 10
@@ -95,11 +91,9 @@ class Pools:
         self,
         cpu_workers: int = CPU_WORKERS,
         data_workers: int = DATA_WORKERS,
-        data_timeout: float = DATA_TIMEOUT,
     ) -> None:
         self.cpu_workers, self.data_workers = cpu_workers, data_workers
         self.draw_workers = cpu_workers
-        self.data_timeout = data_timeout
         self._cpu: ThreadPoolExecutor | None = None
         self._data: ThreadPoolExecutor | None = None
         self._draw: ProcessPoolExecutor | None = None
@@ -151,28 +145,24 @@ class Pools:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.cpu, functools.partial(fn, *args, **kwargs))
 
-    async def fetch(
-        self, fn: Callable[..., T], *args: Any, timeout: float | None = None, **kwargs: Any
-    ) -> T:
-        """``fn(*args, **kwargs)`` in the data pool, at most ``timeout`` seconds (the handlers
-        pass the ``DATA_TIMEOUT`` setting; None: the pools' ``data_timeout``)."""
+    async def fetch(self, fn: Callable[..., T], *args: Any, timeout: float, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` in the data pool, at most ``timeout`` seconds (the
+        ``DATA_TIMEOUT`` setting: the one place its value lives)."""
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.data, functools.partial(fn, *args, **kwargs))
-        limit = self.data_timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(future, limit)
+            return await asyncio.wait_for(future, timeout)
         except TimeoutError:
-            raise MarketDataError(f"the data source did not answer within {limit:g} s") from None
+            raise MarketDataError(f"the data source did not answer within {timeout:g} s") from None
 
-    def fetch_blocking(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+    def fetch_blocking(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
         """Like :meth:`fetch`, for a caller that is itself a worker thread (a computation
         that reads the data source as it goes): waits at most ``timeout`` seconds."""
         future = self.data.submit(fn, *args)
-        limit = self.data_timeout if timeout is None else timeout
         try:
-            return future.result(limit)
+            return future.result(timeout)
         except concurrent.futures.TimeoutError:
-            raise MarketDataError(f"the data source did not answer within {limit:g} s") from None
+            raise MarketDataError(f"the data source did not answer within {timeout:g} s") from None
 
     def shutdown(self) -> None:
         """Stop taking work; running calls finish in the background."""

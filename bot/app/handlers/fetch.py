@@ -67,7 +67,7 @@ class Bounded:
     its worker thread)."""
 
     inner: Provider
-    timeout: float | None = None  # None: the pools' default (bot.app.offload.DATA_TIMEOUT)
+    timeout: float
 
     @property
     def name(self) -> str:

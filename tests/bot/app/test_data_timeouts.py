@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.app.handlers import fetch
-from bot.app.offload import DATA_TIMEOUT, POOLS
+from bot.app.offload import POOLS
 from bot.settings import Settings, SettingsError, load_settings
 from market.base import Closes, MarketDataError
 from market.sample import SampleProvider
@@ -45,7 +45,7 @@ def test_the_defaults_are_the_timeouts_the_bot_had(monkeypatch: pytest.MonkeyPat
     for name in ("DATA_TIMEOUT", "SCAN_DATA_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert settings.data_timeout == DATA_TIMEOUT == POOLS.data_timeout == 3.0
+    assert settings.data_timeout == 3.0
     assert settings.scan_data_timeout == 300.0
 
 
