@@ -97,21 +97,21 @@ LIST = "{first}, {then}"
 
 def listed(parts: Sequence[str]) -> str:
     """``", ".join(parts)``, as a sentence whose parts each stay sayable."""
-    if not parts:
-        return ""
-    out = parts[0]
-    for part in parts[1:]:
-        out = Sentence(LIST, first=out, then=part)
-    return out
+    return _chained(LIST, parts)
 
 
 def joined(parts: Sequence[str]) -> str:
     """``"; ".join(parts)``, as a sentence whose parts each stay sayable."""
+    return _chained(JOIN, parts)
+
+
+def _chained(template: str, parts: Sequence[str]) -> str:
+    """``parts`` folded left into ``template`` (``{first}`` so far, ``{then}`` the next)."""
     if not parts:
         return ""
     out = parts[0]
     for part in parts[1:]:
-        out = Sentence(JOIN, first=out, then=part)
+        out = Sentence(template, first=out, then=part)
     return out
 
 
