@@ -44,6 +44,7 @@ WORDS: dict[str, str] = {
     "after": N_("a month later {m}, a quarter later {q}"),
     "open_chart": N_("Chart of {subject}"),
     "events": N_("The bot's alerts on it"),
+    "marks": N_("an alert fired"),
     "digest": N_("one evening digest"),
     "instant": N_("instant alerts"),
     "tz_line": N_("Time zone: {zone}"),

@@ -209,7 +209,7 @@
         line(data.subject, data.values, colours.text, 1.4),
         line("50d", data.ma50, "#2481cc", 1),
         line("200d", data.ma200, "#e0a800", 1),
-        { name: "⚑", type: "scatter", symbolSize: 9, itemStyle: { color: "#d33" }, data: marks, z: 5 },
+        { name: say("marks"), type: "scatter", symbolSize: 9, itemStyle: { color: "#d33" }, data: marks, z: 5 },
       ],
     }, { notMerge: true });
     return chart;
