@@ -5,6 +5,8 @@
     python -m bench.fanout --chats 1000000 --repeat 1 --events 1 --trace-seconds -1
     python -m bench.fanout --smoke                # 500 chats, one event, one run of each
     python -m bench.fanout --merge                # events of one move: one message a chat
+    python -m bench.fanout --engine postgres --database-url postgresql://USER@HOST/postgres
+    python -m bench.fanout --engine postgres --pg-set jit=off --deliver-seconds -1
 
 A file database (storage.connect, WAL) is seeded with ``--chats`` chats the way the bot would
 hold them: most subscribed to a preset (some to an overlapping signal topic as well), some
@@ -26,6 +28,14 @@ hours in six time zones (some inside their window at the time of the scan). Then
     copy of that outbox. The worker's memory is bounded by the outbox query's batch (500
     rows) and the sends in flight, not by the number of chats.
 
+``--engine postgres`` runs the same on PostgreSQL (issue 24): ``--database-url`` (default:
+DATABASE_URL) names a server and a database to connect to for administration; the bench
+creates its own databases there (the role needs CREATEDB) and drops them at the end: one
+seeded and ANALYZEd (as autovacuum would have it), and each run's fresh copy made from it as
+a template (a cold cache only as far as PostgreSQL's shared buffers go: the OS keeps the
+files). ``--pg-set NAME=VALUE`` (repeatable) is SET on the fan-out's connection first
+(``jit=off``, ``work_mem=64MB``), to measure what a setting changes.
+
 ``--merge`` gives each event its move (kind, subject, direction), as the evening pipeline
 does: small_vs_large's IWM/SPY 50- and 200-day crosses, both "above", are then one move, and
 a chat with both gets one message (``merged_body``) instead of two.
@@ -38,8 +48,10 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import multiprocessing
+import os
 import random
 import resource
+import secrets
 import shutil
 import sys
 import tempfile
@@ -50,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import bench_parser, machine
+from bench._postgres import ServerFailed, throw_away_server
 from bot.app.handlers.topics import topic_rules
 from signals.catalogue import rule
 from signals.presets import PRESETS
@@ -59,6 +72,7 @@ from storage.chats import ChatStore
 from storage.db import SQLITE_VERSION, stamp
 from storage.fanout import FanoutItem, fan_out
 from storage.outbox import Outbox
+from storage.url import redacted
 
 SESSION = dt.date(2026, 3, 2)
 NOW = dt.datetime(2026, 3, 2, 21, 30, tzinfo=dt.UTC)  # 16:30 New York, 22:30 Berlin
@@ -173,9 +187,15 @@ def max_rss() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def fanout_child(path: str, events: int, trace: bool, merge: bool = False) -> dict[str, Any]:
-    """In a fresh process: one fan-out on the database at ``path``; time, rows, memory."""
+def fanout_child(
+    path: str, events: int, trace: bool, merge: bool = False, pg_set: Sequence[str] = ()
+) -> dict[str, Any]:
+    """In a fresh process: one fan-out on the database at ``path`` (a file or a PostgreSQL
+    URL, where ``pg_set`` settings are SET first); time, rows, memory."""
     db = connect(path)
+    for setting in pg_set:
+        name, _, value = setting.partition("=")
+        db.execute(f"SET {name} = '{value}'")
     todo = items(events, merge)
     before = rss_now()
     if trace:
@@ -233,12 +253,85 @@ def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
         return result
 
 
-def fresh_copy(base: Path, tmp: Path, name: str) -> str:
-    target = tmp / name
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(base, target)
-    return str(target)
+class Files:
+    """SQLite: the seeded database is a file; a fresh copy is a copy of it."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.base = str(tmp / "seeded.sqlite")
+
+    def fresh(self, name: str, source: str | None = None) -> str:
+        target = self.tmp / name
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(source or self.base, target)
+        return str(target)
+
+    def size(self) -> int:
+        return Path(self.base).stat().st_size
+
+    def settle(self) -> None:
+        """Nothing to do: SQLite has no statistics on these tables (fanout's CROSS JOINs)."""
+
+    def about(self) -> str:
+        return f"SQLite {SQLITE_VERSION}"
+
+    def cleanup(self) -> None:
+        """The temporary folder goes with the run."""
+
+
+class Databases:
+    """PostgreSQL: the seeded database and its copies (``CREATE DATABASE ... TEMPLATE``) on
+    the server of ``url``, made through the database ``url`` names, dropped at the end."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.admin = psycopg.connect(url, autocommit=True)
+        self.tag = f"bench_fanout_{os.getpid()}_{secrets.token_hex(3)}"
+        self.made: list[str] = []
+        self.base = self._create(f"{self.tag}_seeded")
+
+    def _name(self, target: str) -> str:
+        return target.rsplit("/", 1)[1].split("?", 1)[0]
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        self.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)".encode())
+        like = f" TEMPLATE {self._name(template)}" if template else ""
+        self.admin.execute(f"CREATE DATABASE {name}{like}".encode())
+        if name not in self.made:
+            self.made.append(name)
+        head, _, tail = self.url.rpartition("/")
+        query = tail.partition("?")[1:]
+        return f"{head}/{name}{''.join(query)}"
+
+    def fresh(self, name: str, source: str | None = None) -> str:
+        return self._create(f"{self.tag}_{name.split('.')[0]}", source or self.base)
+
+    def size(self) -> int:
+        row = self.admin.execute(b"SELECT pg_database_size(%s)", [self._name(self.base)])
+        return int(row.fetchone()[0])  # type: ignore[index]
+
+    def settle(self) -> None:
+        """ANALYZE the seeded tables, as autovacuum would have by the evening's scan."""
+        db = connect(self.base)
+        db.execute("ANALYZE")
+        close(db)
+
+    def about(self) -> str:
+        version = self.admin.execute(b"SHOW server_version").fetchone()[0]  # type: ignore[index]
+        settings = self.admin.execute(
+            b"SELECT string_agg(name || '=' || current_setting(name), ' ' ORDER BY name) "
+            b"FROM pg_settings WHERE name IN ('jit', 'work_mem', 'shared_buffers', "
+            b"'max_parallel_workers_per_gather', 'synchronous_commit')"
+        ).fetchone()[0]  # type: ignore[index]
+        return f"PostgreSQL {version} ({settings})"
+
+    def cleanup(self) -> None:
+        for name in reversed(self.made):
+            self.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)".encode())
+        self.admin.close()
 
 
 def mib(kib: int) -> str:
@@ -265,87 +358,136 @@ def build_parser() -> argparse.ArgumentParser:
         "--merge", action="store_true",
         help="give the events their moves: one message a chat for one move (the pipeline's way)",
     )  # fmt: skip
+    parser.add_argument(
+        "--engine", choices=("sqlite", "postgres", "both"), default="sqlite",
+        help="the database engine (default sqlite); both: SQLite, then PostgreSQL, in one run "
+        "(postgres and both use --database-url, else a throw-away server of their own)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DATABASE_URL"),
+        help="postgres: a server and a database to administer it through (default DATABASE_URL)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pg-set", action="append", default=[], metavar="NAME=VALUE",
+        help="postgres: SET on the fan-out's connection first (repeatable): jit=off ...",
+    )  # fmt: skip
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.smoke:
         args.chats, args.repeat, args.deliver_seconds, args.trace_seconds = 500, 1, 0.0, 0.0
         args.events = [1]
-    print(
-        machine(__file__, argv if argv is not None else sys.argv[1:])
-        + f"; SQLite {SQLITE_VERSION}; --chats {args.chats} --repeat {args.repeat} "
-        f"--deliver-seconds {args.deliver_seconds:g} --trace-seconds {args.trace_seconds:g} "
-        f"--events {','.join(map(str, args.events))}" + (" --merge" if args.merge else "")
-    )
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        base = tmp / "seeded.sqlite"
-        t0 = time.perf_counter()
-        mix = seed(base, args.chats)
-        print(
-            f"seeded in {time.perf_counter() - t0:.1f}s ({base.stat().st_size / 2**20:.0f} MiB): "
-            + ", ".join(f"{k} {v:,}" for k, v in mix.items())
-        )
-        print("(a) fan_out, fresh process and fresh copy of the database each run:")
-        for events in args.events:
-            runs = [
-                in_child(
-                    fanout_child, fresh_copy(base, tmp, "run.sqlite"), events, False, args.merge
-                )
-                for _ in range(args.repeat)
-            ]
-            best = min(runs, key=lambda r: r["seconds"])
-            times = ", ".join(f"{r['seconds'] * 1000:.0f}" for r in runs)
-            print(
-                f"    {events:>2} event{'s' if events > 1 else ' '} -> {best['rows']:>7,} rows "
-                f"({best['instant']:,} instant + {best['digest']:,} digest): "
-                f"best {best['seconds'] * 1000:6.0f} ms of {args.repeat} ({times} ms); "
-                f"{best['rows'] / best['seconds']:,.0f} rows/s"
-            )
-        print("(c) memory of one fan-out call, in a process of its own (one run traced, one not):")
-        for events in args.events:
-            traced = in_child(
-                fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, True, args.merge
-            )
-            untraced = in_child(
-                fanout_child, fresh_copy(base, tmp, "mem.sqlite"), events, False, args.merge
-            )
-            print(
-                f"    {events:>2} event{'s' if events > 1 else ' '}: Python heap peak "
-                f"{mib(traced['traced_peak'] // 1024)}; resident set {mib(untraced['rss_before'])}"
-                f" before the call, peak {mib(untraced['max_rss'])} "
-                f"(+{mib(untraced['max_rss'] - untraced['rss_before'])}; tracemalloc off)"
-            )
-        if args.deliver_seconds >= 0 or args.trace_seconds >= 0:
-            from bot.fake_api.server import ServerProcess
+    engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
+    for engine in engines:
+        if engine == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp_name:
+                _measure(args, argv, Files(Path(tmp_name)))
+        elif args.database_url:
+            _measure(args, argv, Databases(args.database_url))
+        else:
+            try:
+                with throw_away_server() as url:
+                    _measure(args, argv, Databases(url))
+            except ServerFailed as e:
+                print(f"PostgreSQL: {e}")
+                if not args.smoke:
+                    raise SystemExit(1) from None
 
-            queued = fresh_copy(base, tmp, "queued.sqlite")
-            fanned = in_child(fanout_child, queued, 1, False, args.merge)  # WAL checkpointed
-            print("(c) memory of the delivery worker draining that outbox (process of its own):")
-            for trace, seconds in ((False, args.deliver_seconds), (True, args.trace_seconds)):
-                if seconds < 0:
-                    continue
-                with ServerProcess() as server:
-                    run = in_child(
-                        deliver_child,
-                        fresh_copy(Path(queued), tmp, "deliver.sqlite"),
-                        server.base_url,
-                        seconds,
-                        trace,
-                    )
-                what = (
-                    f"Python heap peak {mib(run['traced_peak'] // 1024)} (tracemalloc on)"
-                    if trace
-                    else f"resident set {mib(run['rss_before'])} before, peak "
-                    f"{mib(run['max_rss'])} (+{mib(run['max_rss'] - run['rss_before'])})"
+
+def _measure(
+    args: argparse.Namespace, argv: Sequence[str] | None, store: Files | Databases
+) -> None:
+    try:
+        run(args, argv, store)
+    finally:
+        store.cleanup()
+
+
+def _shown(arg: str) -> str:
+    """A command-line argument as printed: a URL's password never is."""
+    option, equals, value = arg.rpartition("=") if arg.startswith("--") else ("", "", arg)
+    return option + equals + (redacted(value) if "://" in value else value)
+
+
+def run(args: argparse.Namespace, argv: Sequence[str] | None, store: Files | Databases) -> None:
+    given = argv if argv is not None else sys.argv[1:]
+    print(
+        machine(__file__, [_shown(a) for a in given])
+        + f"; {store.about()}; --chats {args.chats} --repeat {args.repeat} "
+        f"--deliver-seconds {args.deliver_seconds:g} --trace-seconds {args.trace_seconds:g} "
+        f"--events {','.join(map(str, args.events))}"
+        + (" --merge" if args.merge else "")
+        + "".join(f" --pg-set {s}" for s in args.pg_set)
+    )
+    t0 = time.perf_counter()
+    mix = seed(store.base, args.chats)
+    store.settle()
+    print(
+        f"seeded in {time.perf_counter() - t0:.1f}s ({store.size() / 2**20:.0f} MiB): "
+        + ", ".join(f"{k} {v:,}" for k, v in mix.items())
+    )
+    print("(a) fan_out, fresh process and fresh copy of the database each run:")
+    for events in args.events:
+        runs = [
+            in_child(
+                fanout_child, store.fresh("run.sqlite"), events, False, args.merge, args.pg_set
+            )
+            for _ in range(args.repeat)
+        ]
+        best = min(runs, key=lambda r: r["seconds"])
+        times = ", ".join(f"{r['seconds'] * 1000:.0f}" for r in runs)
+        print(
+            f"    {events:>2} event{'s' if events > 1 else ' '} -> {best['rows']:>7,} rows "
+            f"({best['instant']:,} instant + {best['digest']:,} digest): "
+            f"best {best['seconds'] * 1000:6.0f} ms of {args.repeat} ({times} ms); "
+            f"{best['rows'] / best['seconds']:,.0f} rows/s"
+        )
+    print("(c) memory of one fan-out call, in a process of its own (one run traced, one not):")
+    for events in args.events:
+        traced = in_child(
+            fanout_child, store.fresh("mem.sqlite"), events, True, args.merge, args.pg_set
+        )
+        untraced = in_child(
+            fanout_child, store.fresh("mem.sqlite"), events, False, args.merge, args.pg_set
+        )
+        print(
+            f"    {events:>2} event{'s' if events > 1 else ' '}: Python heap peak "
+            f"{mib(traced['traced_peak'] // 1024)}; resident set {mib(untraced['rss_before'])}"
+            f" before the call, peak {mib(untraced['max_rss'])} "
+            f"(+{mib(untraced['max_rss'] - untraced['rss_before'])}; tracemalloc off)"
+        )
+    if args.deliver_seconds >= 0 or args.trace_seconds >= 0:
+        from bot.fake_api.server import ServerProcess
+
+        queued = store.fresh("queued.sqlite")  # (SQLite: its WAL checkpointed at close)
+        fanned = in_child(fanout_child, queued, 1, False, args.merge, args.pg_set)
+        print("(c) memory of the delivery worker draining that outbox (process of its own):")
+        for trace, seconds in ((False, args.deliver_seconds), (True, args.trace_seconds)):
+            if seconds < 0:
+                continue
+            with ServerProcess() as server:
+                drained = in_child(
+                    deliver_child,
+                    store.fresh("deliver.sqlite", queued),
+                    server.base_url,
+                    seconds,
+                    trace,
                 )
-                print(
-                    f"    limits off, concurrency 8, outbox of {fanned['rows']:,}: "
-                    f"sent {run['sent']:,} in {run['seconds']:.1f}s "
-                    f"({run['sent'] / run['seconds']:,.0f} msg/s), {run['left']:,} left; {what}"
-                )
+            what = (
+                f"Python heap peak {mib(drained['traced_peak'] // 1024)} (tracemalloc on)"
+                if trace
+                else f"resident set {mib(drained['rss_before'])} before, peak "
+                f"{mib(drained['max_rss'])} (+{mib(drained['max_rss'] - drained['rss_before'])})"
+            )
+            print(
+                f"    limits off, concurrency 8, outbox of {fanned['rows']:,}: "
+                f"sent {drained['sent']:,} in {drained['seconds']:.1f}s "
+                f"({drained['sent'] / drained['seconds']:,.0f} msg/s), "
+                f"{drained['left']:,} left; {what}"
+            )
 
 
 if __name__ == "__main__":

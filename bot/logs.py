@@ -70,8 +70,20 @@ def secrets_of(token: str | None) -> list[str]:
 
 
 def settings_secrets(settings: Settings) -> list[str]:
-    """Every secret the settings hold: the token, its secret half, the webhook secret."""
+    """Every secret the settings hold: the token, its secret half, the webhook secret, the
+    database password (DATABASE_URL's)."""
     hidden = secrets_of(settings.raw_token())
+    if settings.database_url is not None:
+        from urllib.parse import unquote, urlsplit
+
+        url = settings.database_url.get_secret_value().strip()
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            password = None
+        for value in (password, unquote(password or "")):
+            if value and len(value) >= 4:
+                hidden.append(value)
     webhook = settings.webhook_secret  # PTB logs setWebhook's parameters at DEBUG
     if webhook is not None:
         value = webhook.get_secret_value().strip()

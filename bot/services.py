@@ -85,7 +85,7 @@ def market_provider(settings: Settings, spec: str | None = None) -> Provider:
         spec or settings.source_for("sample"), cache_dir=settings.cache_dir / "yfinance"
     )
     if provider.name == "yahoo":
-        cache: PriceCache = PriceStore(connect(settings.database_path, any_thread=True))
+        cache: PriceCache = PriceStore(connect(settings.database(), any_thread=True))
         provider = CachedProvider(provider, cache)
     return Validated(provider)  # every frame checked before anything reads it
 
@@ -98,14 +98,17 @@ def open_services(settings: Settings, provider: Provider | None = None) -> Servi
     from storage import connect
     from storage.db import remove_files
 
-    fresh = not Path(settings.database_path).expanduser().exists()
-    db = connect(settings.database_path)
+    target = settings.database()
+    fresh = not settings.on_postgres and not Path(target).expanduser().exists()
+    db = connect(target, patience=settings.startup_timeout)
     try:
         provider = provider or market_provider(settings)
     except BaseException:
         close(db)
         if fresh:
-            remove_files(settings.database_path)
+            remove_files(target)
         raise
-    charts = Path(settings.database_path).expanduser().resolve().parent / "charts"
+    charts = settings.charts_dir or (
+        Path(settings.database_path).expanduser().resolve().parent / "charts"
+    )
     return Services(settings=settings, db=db, provider=provider, charts_dir=charts)

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = None
     admin_ids: str = Field(default="", description="comma-separated Telegram user ids")
     database_path: Path = Path("rotation-bot.sqlite")
+    # PostgreSQL (issue 24): postgresql://user:password@host:port/dbname; DATABASE_PATH is then
+    # ignored. A secret (its password): held as SecretStr, shown only through storage.url.
+    database_url: SecretStr | None = None
+    # Where the evening's chart pictures are drawn and read back by the sender: beside the
+    # database by default; several instances on several hosts share one folder (a volume).
+    charts_dir: Path | None = None
     data_source: str | None = None  # None: the command's own default (source_for)
     cache_dir: Path = Path("~/.cache/rotation-bot").expanduser()
     # Past these the data source is "unavailable": a command's answer says so (its download
@@ -99,6 +105,8 @@ class Settings(BaseSettings):
         "webhook_secret",
         "inline_chat_id",
         "webapp_url",
+        "database_url",
+        "charts_dir",
         mode="before",
     )
     @classmethod
@@ -186,6 +194,32 @@ class Settings(BaseSettings):
             if part and not part.lstrip("-").isdigit():
                 raise ValueError(f"ADMIN_IDS must be numeric Telegram user ids, not {part!r}")
         return value
+
+    def database(self) -> str | Path:
+        """Where the data lives: DATABASE_URL when set (PostgreSQL), else DATABASE_PATH
+        (SQLite). Raises ValueError with one line (never the URL) for a malformed URL."""
+        if self.database_url is None:
+            return self.database_path
+        from storage.url import BadDatabaseUrl, parse
+
+        raw = self.database_url.get_secret_value().strip()
+        try:
+            parse(raw)
+        except BadDatabaseUrl as e:
+            raise ValueError(str(e)) from None
+        return raw
+
+    def database_shown(self) -> str:
+        """The database as people may see it (a URL without its password)."""
+        if self.database_url is None:
+            return str(self.database_path)
+        from storage.url import redacted
+
+        return redacted(self.database_url.get_secret_value().strip())
+
+    @property
+    def on_postgres(self) -> bool:
+        return self.database_url is not None
 
     def raw_token(self) -> str | None:
         """The token as configured, whatever its shape (for redaction only)."""

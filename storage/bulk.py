@@ -25,18 +25,24 @@ def add_chats(db: Database, chats: Iterable[Mapping[str, Any]]) -> None:
     by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for chat in chats:
         columns = tuple(c for c in CHAT_COLUMNS if c in chat)
-        by_columns.setdefault(columns, []).append(tuple(chat[c] for c in columns))
+        by_columns.setdefault(columns, []).append(tuple(_column(chat[c]) for c in columns))
     with transaction(db):
         for columns, rows in by_columns.items():
             marks = ", ".join("?" * len(columns))
             db.conn.executemany(f"INSERT INTO chats ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
+def _column(value: Any) -> Any:
+    """A flag as 0/1: ``digest`` and ``active`` are INTEGER columns, and PostgreSQL refuses a
+    boolean there."""
+    return int(value) if isinstance(value, bool) else value
+
+
 def subscribe(db: Database, pairs: Iterable[tuple[int, str]]) -> None:
     """(chat id, topic) subscriptions; one already there is kept."""
     with transaction(db):
         db.conn.executemany(
-            "INSERT OR IGNORE INTO subscriptions (chat_id, topic) VALUES (?, ?)", pairs
+            "INSERT INTO subscriptions (chat_id, topic) VALUES (?, ?) ON CONFLICT DO NOTHING", pairs
         )
 
 
@@ -50,7 +56,8 @@ def add_rule(db: Database, rule: Rule, chat_ids: Iterable[int]) -> None:
     rule_id = db.execute("SELECT id FROM rules WHERE key = ?", [rule.key]).fetchone()[0]
     with transaction(db):
         db.conn.executemany(
-            "INSERT OR IGNORE INTO chat_rules (chat_id, rule_id, text) VALUES (?, ?, ?)",
+            "INSERT INTO chat_rules (chat_id, rule_id, text) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             ((cid, rule_id, rule.key) for cid in ids),
         )
 
@@ -59,5 +66,6 @@ def queue(db: Database, messages: Iterable[tuple[int, str, str]]) -> None:
     """(chat id, dedupe, HTML body) messages, pending now."""
     with transaction(db):
         db.conn.executemany(
-            "INSERT OR IGNORE INTO outbox (chat_id, dedupe, body) VALUES (?, ?, ?)", messages
+            "INSERT INTO outbox (chat_id, dedupe, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            messages,
         )

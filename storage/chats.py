@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlite_utils
 
 from signals.rules import NEW_YORK
-from storage.db import transaction
+from storage.db import stamp, transaction
 
 __all__ = [
     "CHAT_KINDS",
@@ -120,6 +120,16 @@ def _chat(row: tuple[Any, ...]) -> Chat:
     )
 
 
+def _column_value(value: object) -> object:
+    """A setting as its column stores it: a time as ISO text, a flag as 0/1 (an INTEGER
+    column on both engines; PostgreSQL refuses a boolean there)."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
 class ChatStore:
     def __init__(self, db: sqlite_utils.Database, default_tz: str = NEW_YORK) -> None:
         self.db = db
@@ -139,15 +149,15 @@ class ChatStore:
         the language of a chat seen for the first time (an existing chat keeps its own)."""
         if kind not in CHAT_KINDS:
             raise ValueError(f"unknown chat kind {kind!r}")
+        # excluded.updated_at is the column's default: the database's clock, on either engine
         self.db.execute(
             "INSERT INTO chats (id, kind, title, username, tz, linked_by, lang) "
             "VALUES (?,?,?,?,?,?,coalesce(?, 'en')) "
             "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
-            "title = coalesce(excluded.title, title), "
-            "username = coalesce(excluded.username, username), "
-            "linked_by = coalesce(excluded.linked_by, linked_by), active = 1, "
-            "inactive_reason = NULL, "
-            "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            "title = coalesce(excluded.title, chats.title), "
+            "username = coalesce(excluded.username, chats.username), "
+            "linked_by = coalesce(excluded.linked_by, chats.linked_by), active = 1, "
+            "inactive_reason = NULL, updated_at = excluded.updated_at",
             [chat_id, kind, title, username, self.default_tz, linked_by, lang],
         )
         chat = self.get(chat_id)
@@ -167,15 +177,12 @@ class ChatStore:
         bad = set(fields) - allowed
         if bad:
             raise ValueError(f"cannot update {', '.join(sorted(bad))}")
-        values = {
-            k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in fields.items()
-        }
+        values = {k: _column_value(v) for k, v in fields.items()}
         if values:
             sets = ", ".join(f"{k} = ?" for k in values)
             self.db.execute(
-                f"UPDATE chats SET {sets}, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                "WHERE id = ?",
-                [*values.values(), chat_id],
+                f"UPDATE chats SET {sets}, updated_at = ? WHERE id = ?",
+                [*values.values(), stamp(dt.datetime.now(dt.UTC)), chat_id],
             )
         chat = self.get(chat_id)
         if chat is None:
@@ -204,24 +211,30 @@ class ChatStore:
                 return
             # The new chat already exists (we saw it first): merge into it.
             self.db.execute(
-                "INSERT OR IGNORE INTO subscriptions "
+                "INSERT INTO subscriptions "
                 "(chat_id, topic, mode, cooldown, thread_id, thread_name) "
                 "SELECT ?, topic, mode, cooldown, thread_id, thread_name FROM subscriptions "
-                "WHERE chat_id = ?",
+                "WHERE chat_id = ? ORDER BY topic ON CONFLICT DO NOTHING",
                 [new_id, old_id],
             )
             self.db.execute(
-                "INSERT OR IGNORE INTO rule_sent (chat_id, rule, session) "
-                "SELECT ?, rule, session FROM rule_sent WHERE chat_id = ?",
+                "INSERT INTO rule_sent (chat_id, rule, session) "
+                "SELECT ?, rule, session FROM rule_sent WHERE chat_id = ? ORDER BY rule "
+                "ON CONFLICT DO NOTHING",
                 [new_id, old_id],
             )
             self.db.execute(
-                "INSERT OR IGNORE INTO chat_rules (chat_id, rule_id, text, thread_id, thread_name) "
-                "SELECT ?, rule_id, text, thread_id, thread_name FROM chat_rules WHERE chat_id = ?",
+                "INSERT INTO chat_rules (chat_id, rule_id, text, thread_id, thread_name) "
+                "SELECT ?, rule_id, text, thread_id, thread_name FROM chat_rules WHERE chat_id = ? "
+                "ORDER BY id ON CONFLICT DO NOTHING",
                 [new_id, old_id],
             )
+            # Queued messages move unless the new chat has one with the same dedupe key (the
+            # rest go with the old chat's row, by cascade).
             self.db.execute(
-                "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ?", [new_id, old_id]
+                "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM outbox AS o WHERE o.chat_id = ? AND o.dedupe = outbox.dedupe)",
+                [new_id, old_id, new_id],
             )
             self.db.execute("DELETE FROM chats WHERE id = ?", [old_id])
 
@@ -260,9 +273,9 @@ class ChatStore:
             raise ValueError("a cooldown is 0 or more sessions")
         with transaction(self.db):
             cur = self.db.execute(
-                "INSERT OR IGNORE INTO subscriptions "
+                "INSERT INTO subscriptions "
                 "(chat_id, topic, mode, cooldown, thread_id, thread_name) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [chat_id, topic, mode or "on", cooldown or 0, thread_id, thread_name],
             )
             if cur.rowcount == 1:
@@ -340,7 +353,7 @@ class ChatStore:
         with transaction(self.db):
             self.db.execute("DELETE FROM topic_rules")
             self.db.conn.executemany(
-                "INSERT OR IGNORE INTO topic_rules (topic, rule) VALUES (?, ?)",
+                "INSERT INTO topic_rules (topic, rule) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(topic, key) for topic, keys in topics.items() for key in keys],
             )
 

@@ -1,4 +1,8 @@
-"""Open a SQLite database the way rotation-bot needs it, and bring its schema up to date.
+"""Open the database the way rotation-bot needs it, and bring its schema up to date.
+
+``connect`` takes a SQLite path or a ``postgresql://`` URL (``DATABASE_URL``); PostgreSQL is
+:mod:`storage.postgres` behind the same surface, its schema :mod:`storage.pg_schema`. The rest
+of this docstring is SQLite's:
 
 WAL mode (readers never block the delivery worker's writes), foreign keys on, a busy timeout,
 and the schema version in ``PRAGMA user_version``. Before anything is written the file is
@@ -18,7 +22,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from storage.checks import (
     StorageError,
@@ -57,6 +61,7 @@ __all__ = [
     "Database",
     "close",
     "connect",
+    "is_postgres",
     "migrate",
     "parse_stamp",
     "remove_files",
@@ -83,15 +88,22 @@ def connect(
     *,
     any_thread: bool = False,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    patience: float = 0.0,
 ) -> Database:
-    """A checked, migrated database at ``path`` (``":memory:"`` for a throw-away one).
+    """A checked, migrated database at ``path`` (``":memory:"`` for a throw-away one), or the
+    PostgreSQL database a ``postgresql://`` URL names.
 
     ``any_thread`` lifts sqlite3's same-thread check, for a connection that its owner
     serialises itself with a lock (the price cache, used from worker threads);
-    ``busy_timeout_ms`` is SQLite's wait for another program's write lock.
+    ``busy_timeout_ms`` is SQLite's wait for another program's write lock; ``patience`` is
+    how long an unreachable PostgreSQL server is retried (``STARTUP_TIMEOUT`` for ``run``).
     Raises :class:`StorageError` (a subclass saying what is wrong) when the file cannot be
     opened, checked or migrated; a file this call created is removed again in that case.
     """
+    from storage.url import is_url
+
+    if is_url(path):
+        return _connect_pg(str(path), patience)
     memory = str(path) == ":memory:"
     check_file(path)
     existed = memory or Path(path).expanduser().exists()
@@ -111,6 +123,27 @@ def connect(
     raise error from cause
 
 
+def _connect_pg(url: str, patience: float) -> Database:
+    from storage.pg_schema import migrate_pg
+    from storage.postgres import open_pg
+    from storage.url import parse
+
+    db = open_pg(parse(url), patience=patience)
+    try:
+        migrate_pg(db)
+    except BaseException:
+        db.conn.close()
+        raise
+    # PgDatabase offers the surface the stores use of a sqlite-utils Database (execute,
+    # conn.executemany, conn.in_transaction): typed as one, so every store is written once
+    return cast(Database, db)
+
+
+def is_postgres(db: Database) -> bool:
+    """Whether ``db`` is PostgreSQL (where a store's SQL must differ from SQLite's)."""
+    return getattr(db, "engine", "sqlite") == "postgres"
+
+
 def remove_files(path: str | Path) -> None:
     """Remove a database file and its -wal and -shm companions (a start that failed)."""
     file = Path(path).expanduser()
@@ -122,6 +155,9 @@ def remove_files(path: str | Path) -> None:
 
 def close(db: Database) -> None:
     """Close a connection (a file database folds its WAL back into the file first)."""
+    if is_postgres(db):
+        db.conn.close()
+        return
     try:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as e:  # disk full, read-only: the WAL stays and is read next time
@@ -161,13 +197,23 @@ def _version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: Database) -> int:
+    if is_postgres(db):
+        from storage.pg_schema import pg_version
+        from storage.postgres import PgDatabase
+
+        return pg_version(cast(PgDatabase, db))
     return _version(db.conn)
 
 
 def migrate(db: sqlite_utils.Database) -> int:
     """Apply every migration newer than the database, all in one transaction; return the
     resulting version. A database newer than this code raises :class:`TooNew`."""
+    if is_postgres(db):
+        from storage.pg_schema import migrate_pg
+        from storage.postgres import PgDatabase
+
+        return migrate_pg(cast(PgDatabase, db))
     with transaction(db):  # BEGIN IMMEDIATE: the version cannot change under us
         version = schema_version(db)
         check_version(version, len(MIGRATIONS), _file_name(db.conn))
@@ -203,12 +249,12 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         raise
 
 
-def _rollback(conn: sqlite3.Connection, error: BaseException) -> None:
+def _rollback(conn: Any, error: BaseException) -> None:
     if not conn.in_transaction:  # SQLite rolled back itself (SQLITE_FULL, IOERR ...)
         return
     try:
         conn.execute("ROLLBACK")
-    except sqlite3.Error as e:
+    except Exception as e:  # sqlite3.Error, or psycopg's on a connection that broke
         log.warning("rollback after %s failed too: %s", type(error).__name__, e)
 
 

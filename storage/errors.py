@@ -1,8 +1,8 @@
 """Why storage refused, as one tree under :class:`StorageError`.
 
-Nothing outside storage/ needs to know SQLite's own exceptions: a database that cannot be
-opened, checked or migrated is a :class:`StorageError` subclass whose message tells the
-operator what to do (the CLI gives several their own exit status, README "Exit statuses"),
+Nothing outside storage/ needs to know SQLite's or psycopg's own exceptions: a database that
+cannot be opened, checked or migrated is a :class:`StorageError` subclass whose message tells
+the operator what to do (the CLI gives several their own exit status, README "Exit statuses"),
 and a rule the store refuses is a :class:`~storage.rules.RuleStoreError` whose message is for
 the chat that asked. The tree (a test checks it against the code, so it cannot drift):
 
@@ -14,6 +14,12 @@ the chat that asked. The tree (a test checks it against the code, so it cannot d
   * TooNew (storage.checks) — written by a newer rotation-bot.
   * Lost (storage.checks) — where a bot's database existed, it is missing or empty.
   * DatabaseInUse (storage.lock) — another rotation-bot holds the database.
+  * BadDatabaseUrl (storage.url) — ``DATABASE_URL`` is not a PostgreSQL URL the bot can use.
+  * Unreachable (storage.postgres) — the PostgreSQL server cannot be reached.
+  * LoginRefused (storage.postgres) — the PostgreSQL server refused the login.
+  * NotOurs (storage.postgres) — the PostgreSQL database holds tables that are not ours.
+  * PgDumpMissing (storage.backup) — a PostgreSQL backup needs pg_dump, not installed here.
+  * NotEmpty (storage.transfer) — the target of a database copy already holds rows.
   * RuleStoreError (storage.rules) — a rule the store refuses, said for the chat.
     * RuleLimitError (storage.rules) — the chat already keeps the most alerts it may.
     * DuplicateRuleError (storage.rules) — the chat already has that alert.

@@ -1,6 +1,6 @@
 """Fired events, each stored once under its key (rule, variant, session date).
 
-``INSERT OR IGNORE`` on the primary key is what makes the evening scan idempotent: a re-run
+``ON CONFLICT DO NOTHING`` on the primary key is what makes the evening scan idempotent: a re-run
 for the same session records nothing new, so nothing is fanned out twice. The stored
 ``payload`` (the event as JSON) and ``html`` (the alert as sent) let /history and a later
 digest show an event without recomputing it.
@@ -40,9 +40,9 @@ class EventStore:
         with transaction(self.db):
             for e in events:
                 cur = self.db.execute(
-                    "INSERT OR IGNORE INTO events "
+                    "INSERT INTO events "
                     "(key, session, signal, subject, rule, variant, payload, html) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     [
                         e.key,
                         session.isoformat(),
@@ -81,7 +81,8 @@ class EventStore:
         what the Mini App marks on that subject's chart."""
         rows = self.db.execute(
             "SELECT payload FROM (SELECT payload, session, rowid AS r FROM events "
-            "WHERE subject = ? ORDER BY session DESC, rowid DESC LIMIT ?) ORDER BY session, r",
+            "WHERE subject = ? ORDER BY session DESC, rowid DESC LIMIT ?) AS recent "
+            "ORDER BY session, r",
             [subject, limit],
         )
         return [Event.from_dict(json.loads(r[0])) for r in rows]

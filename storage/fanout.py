@@ -12,6 +12,10 @@ one instant chat are written as ONE row, built by ``merged_body`` once per disti
 items (as a digest is), with the first item's key as its dedupe and its chart. Only the
 items that share a move with another item of the evening take that path (usually none),
 so the one-event fan-out is the same statement it always was.
+
+The statements are the same on SQLite and PostgreSQL (issue 24): storage/fanout_sql.py holds
+them and the few fragments that differ, chosen once per call with
+:func:`storage.db.is_postgres`.
 """
 
 from __future__ import annotations
@@ -26,7 +30,20 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from storage.chats import chat_zone
-from storage.db import stamp, transaction
+from storage.db import is_postgres, stamp, transaction
+from storage.fanout_sql import (
+    BODY,
+    CHART,
+    LISTENING,
+    LOUDER,
+    MERGE_TEMP,
+    POSTGRES,
+    QUIET,
+    SQLITE,
+    TEMP,
+    Dialect,
+    Path,
+)
 
 __all__ = ["DigestBody", "Fanout", "FanoutItem", "fan_out", "quiet_until"]
 
@@ -85,88 +102,6 @@ DigestBody = Callable[[Sequence[int]], str]
 """Builds a digest message from the positions (in fan-out order) of a chat's events."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Path:
-    """One way a chat gets an event, as SQL: the joins from ``e`` (temp.fan_events) to the
-    chat ``c``, and what the path says about the message (silent? which forum topic?) and
-    whether a cooldown holds it back."""
-
-    joins: str
-    silent: str
-    thread: str
-    allowed: str
-
-
-# Who gets an event: chats subscribed to a topic containing its rule, and chats with the
-# rule as a custom alert. Two paths, two statements; ON CONFLICT makes their overlap (and a chat
-# reaching one rule through two topics) one message, silent only when every way the chat gets
-# it is (_LOUDER). CROSS JOIN fixes SQLite's join order (it has no statistics for the
-# temp tables and would otherwise scan every chat per event): event -> the rule's topics ->
-# their subscribers (index) -> the chat (primary key); the events table is the outer loop, so
-# rows come out in event order with no sort.
-_PATHS = (
-    _Path(
-        "CROSS JOIN topic_rules tr ON tr.rule = e.rule "
-        "CROSS JOIN subscriptions s ON s.topic = tr.topic CROSS JOIN chats c ON c.id = s.chat_id",
-        "s.mode = 'silent'",
-        "s.thread_id",
-        # A cooldown of N sessions: nothing if this rule alerted the chat on or after the
-        # N-th session before this one (temp.fan_sessions numbers them 1, 2 ... back).
-        "(s.cooldown = 0 OR NOT EXISTS (SELECT 1 FROM rule_sent h "
-        "WHERE h.chat_id = c.id AND h.rule = e.rule AND h.session >= coalesce("
-        "(SELECT day FROM temp.fan_sessions WHERE n = s.cooldown), "
-        "(SELECT min(day) FROM temp.fan_sessions), :session)))",
-    ),
-    _Path(
-        "CROSS JOIN rules r ON r.key = e.rule "
-        "CROSS JOIN chat_rules cr ON cr.rule_id = r.id CROSS JOIN chats c ON c.id = cr.chat_id",
-        "0",
-        "cr.thread_id",
-        "true",
-    ),
-)
-_SUBSCRIBED = _PATHS[0]
-_LOUDER = "UPDATE SET silent = 0 WHERE excluded.silent = 0 AND silent = 1"
-"""On a second way to the same message: a notified path makes a silent message notified."""
-_QUIET = "LEFT JOIN temp.fan_quiet q ON q.tz = c.tz AND q.qs = c.quiet_start AND q.qe = c.quiet_end"
-_LISTENING = (  # "+c.active": not the chats_active index, the chat is found by its id
-    "+c.active = 1 AND (c.muted_until IS NULL OR julianday(c.muted_until) <= julianday(:now))"
-)
-_TEMP = (
-    "CREATE TEMP TABLE IF NOT EXISTS fan_events "
-    "(ord INTEGER PRIMARY KEY, key TEXT, rule TEXT, body TEXT, chart TEXT, "
-    "move TEXT, shared INTEGER)",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_quiet "
-    "(tz TEXT, qs TEXT, qe TEXT, not_before TEXT, PRIMARY KEY (tz, qs, qe))",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_digest (chat_id INTEGER, ord INTEGER, "
-    "thread INTEGER, silent INTEGER, PRIMARY KEY (chat_id, ord)) WITHOUT ROWID",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_sets (chat_id INTEGER, thread INTEGER, "
-    "members TEXT, silent INTEGER, lang TEXT, PRIMARY KEY (chat_id, thread))",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_bodies "
-    "(members TEXT, lang TEXT, body TEXT, PRIMARY KEY (members, lang))",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_tr "
-    "(ord INTEGER, lang TEXT, body TEXT, chart TEXT, PRIMARY KEY (ord, lang)) WITHOUT ROWID",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_sessions (n INTEGER PRIMARY KEY, day TEXT)",
-)
-_MERGE_TEMP = (  # made and emptied only on an evening with a shared move
-    "CREATE TEMP TABLE IF NOT EXISTS fan_merge (chat_id INTEGER, ord INTEGER, move TEXT, "
-    "thread INTEGER, silent INTEGER, PRIMARY KEY (chat_id, move, ord)) WITHOUT ROWID",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_msets (chat_id INTEGER, lead INTEGER, "
-    "members TEXT, thread INTEGER, silent INTEGER, lang TEXT)",
-    "CREATE TEMP TABLE IF NOT EXISTS fan_mbodies "
-    "(members TEXT, lang TEXT, body TEXT, PRIMARY KEY (members, lang))",
-)
-# The chat's language's body, else the item's own (one primary-key probe per message).
-_BODY = (
-    "coalesce((SELECT t.body FROM temp.fan_tr t WHERE t.ord = e.ord AND t.lang = c.lang), e.body)"
-)
-# The chat's language's chart ('' in fan_tr: none in that language), else the item's own.
-_CHART = (
-    "nullif(coalesce((SELECT t.chart FROM temp.fan_tr t "
-    "WHERE t.ord = e.ord AND t.lang = c.lang), e.chart), '')"
-)
-
-
 def fan_out(
     db: sqlite_utils.Database,
     items: Sequence[FanoutItem],
@@ -201,32 +136,38 @@ def fan_out(
     if not items:
         return Fanout(0, 0)
     params = {"session": session.isoformat(), "now": stamp(now)}
+    sql = POSTGRES if is_postgres(db) else SQLITE
     with transaction(db):
-        shared = _stage(db, items, now, recent, merging=merged_body is not None)
+        shared = _stage(db, sql, items, now, recent, merging=merged_body is not None)
         cooling = _cooling(db)
         before = db.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
-        for path in _PATHS:
+        for path in sql.paths:
+            rows = sql.select(
+                path,
+                [("chat_id", "c.id"), ("dedupe", "e.key"), ("session", ":session"),
+                 ("body", BODY), ("chart", CHART), ("not_before", "q.not_before"),
+                 ("silent", path.silent), ("thread_id", path.thread)],
+                f"c.digest = 0 AND {LISTENING} AND {path.allowed} AND e.shared = 0",
+                ordered=True,
+                quiet=True,
+            )  # fmt: skip
             db.execute(
-                "INSERT INTO outbox "
+                "INSERT INTO outbox AS t "
                 "(chat_id, dedupe, session, body, chart, not_before, silent, thread_id) "
-                f"SELECT c.id, e.key, :session, {_BODY}, {_CHART}, q.not_before, "
-                f"{path.silent}, {path.thread} FROM temp.fan_events e {path.joins} {_QUIET} "
-                f"WHERE c.digest = 0 AND {_LISTENING} AND {path.allowed} AND e.shared = 0 "
-                "ORDER BY e.ord "
-                f"ON CONFLICT (chat_id, dedupe) DO {_LOUDER}",
+                f"{rows} ON CONFLICT (chat_id, dedupe) DO {LOUDER}",
                 params,
             )
         if merged_body is not None and shared:
-            _merged(db, params, merged_body, merged_in or {})
+            _merged(db, sql, params, merged_body, merged_in or {})
         instant = db.execute(  # the rows this call added (upgrades are not rows)
             "SELECT count(*) FROM outbox WHERE id > ?", [before]
         ).fetchone()[0]
         digest = 0
         if digest_body is not None:
             key = digest_key or f"digest:{session.isoformat()}"
-            digest = _digests(db, params, key, digest_body, digest_in or {})
+            digest = _digests(db, sql, params, key, digest_body, digest_in or {})
         if cooling:
-            _note_sent(db, params)
+            _note_sent(db, sql.paths[0], params)
     return Fanout(instant, digest)
 
 
@@ -236,13 +177,13 @@ def _cooling(db: sqlite_utils.Database) -> bool:
     return found.fetchone() is not None
 
 
-def _note_sent(db: sqlite_utils.Database, params: dict[str, str]) -> None:
+def _note_sent(db: sqlite_utils.Database, subscribed: Path, params: dict[str, str]) -> None:
     """Remember, for subscriptions with a cooldown, that each rule alerted the chat now
     (called after the messages are queued, in the same transaction)."""
     db.execute(
         "INSERT INTO rule_sent (chat_id, rule, session) "
-        f"SELECT DISTINCT c.id, e.rule, :session FROM temp.fan_events e {_SUBSCRIBED.joins} "
-        f"WHERE s.cooldown > 0 AND {_LISTENING} AND {_SUBSCRIBED.allowed} "
+        f"SELECT DISTINCT c.id, e.rule, :session FROM temp.fan_events e {subscribed.joins} "
+        f"WHERE s.cooldown > 0 AND {LISTENING} AND {subscribed.allowed} "
         "ON CONFLICT (chat_id, rule) DO UPDATE SET session = excluded.session",
         params,
     )
@@ -250,6 +191,7 @@ def _note_sent(db: sqlite_utils.Database, params: dict[str, str]) -> None:
 
 def _stage(
     db: sqlite_utils.Database,
+    sql: Dialect,
     items: Sequence[FanoutItem],
     now: dt.datetime,
     recent: Sequence[dt.date] = (),
@@ -259,11 +201,11 @@ def _stage(
     """Fill the temp tables: the items, the recent sessions, and each quiet-hours
     group's ``not_before``; whether any item shares its move with another (when
     ``merging``: else every item is its own message)."""
-    for statement in _TEMP:
-        db.execute(statement)
+    for statement in TEMP:
+        db.execute(sql.ddl(statement))
     tables = ("fan_events", "fan_quiet", "fan_digest", "fan_sets", "fan_bodies", "fan_tr")
     for table in (*tables, "fan_sessions"):
-        db.execute(f"DELETE FROM temp.{table}")
+        db.execute(f"{sql.empty} temp.{table}")
     moves = Counter(it.move for it in items if it.move) if merging else Counter[str]()
     db.conn.executemany(
         "INSERT INTO temp.fan_events (ord, key, rule, body, chart, move, shared) "
@@ -304,6 +246,7 @@ def _stage(
 
 def _merged(
     db: sqlite_utils.Database,
+    sql: Dialect,
     params: dict[str, str],
     merged_body: DigestBody,
     merged_in: Mapping[str, DigestBody],
@@ -312,29 +255,33 @@ def _merged(
     (each path's rules, cooldowns and silence as for a single item), then one row per
     chat and move: a lone item's own body, several items' merged body, built once per
     distinct set and language."""
-    for statement in _MERGE_TEMP:
-        db.execute(statement)
+    for statement in MERGE_TEMP:
+        db.execute(sql.ddl(statement))
     for table in ("fan_merge", "fan_msets", "fan_mbodies"):
-        db.execute(f"DELETE FROM temp.{table}")
-    for path in _PATHS:
+        db.execute(f"{sql.empty} temp.{table}")
+    for path in sql.paths:
+        rows = sql.select(
+            path,
+            [("chat_id", "c.id"), ("ord", "e.ord"), ("move", "e.move"),
+             ("thread", path.thread), ("silent", path.silent)],
+            f"e.shared = 1 AND c.digest = 0 AND {LISTENING} AND {path.allowed}",
+        )  # fmt: skip
         db.execute(
-            "INSERT INTO temp.fan_merge (chat_id, ord, move, thread, silent) "
-            f"SELECT c.id, e.ord, e.move, {path.thread}, {path.silent} "
-            f"FROM temp.fan_events e {path.joins} "
-            f"WHERE e.shared = 1 AND c.digest = 0 AND {_LISTENING} AND {path.allowed} "
-            f"ON CONFLICT (chat_id, move, ord) DO {_LOUDER}",
+            "INSERT INTO temp.fan_merge AS t (chat_id, ord, move, thread, silent) "
+            f"{rows} ON CONFLICT (chat_id, move, ord) DO {LOUDER}",
             params,
         )
-    # min(ord) is the query's only min/max, so the bare ``thread`` is the lead item's; the
-    # members come out in fan-out order from the subquery, which the primary key
-    # (chat_id, move, ord) already holds in that order (no sort).
+    # The lead item's thread is read from its own row (its primary key); the members come out
+    # in fan-out order from the subquery, which the primary key (chat_id, move, ord) already
+    # holds in that order (no sort); silent (0 or 1) only if every item is: min(silent).
     db.execute(
         "INSERT INTO temp.fan_msets (chat_id, lead, members, thread, silent, lang) "
-        "SELECT d.chat_id, d.lead, d.members, d.thread, d.silent, "
-        "CASE WHEN c.lang IN (SELECT value FROM json_each(?)) THEN c.lang ELSE '' END "
-        "FROM (SELECT chat_id, min(ord) AS lead, group_concat(ord) AS members, thread, "
-        "sum(silent) = count(*) AS silent FROM (SELECT * FROM temp.fan_merge "
-        "ORDER BY chat_id, move, ord) GROUP BY chat_id, move) d "
+        "SELECT d.chat_id, d.lead, d.members, m.thread, d.silent, "
+        f"CASE WHEN c.lang IN (SELECT value FROM {sql.langs}) THEN c.lang ELSE '' END "
+        f"FROM (SELECT chat_id, move, min(ord) AS lead, {sql.members} AS members, "
+        "min(silent) AS silent FROM (SELECT * FROM temp.fan_merge "
+        "ORDER BY chat_id, move, ord) o GROUP BY chat_id, move) d "
+        "JOIN temp.fan_merge m ON m.chat_id = d.chat_id AND m.move = d.move AND m.ord = d.lead "
         "JOIN chats c ON c.id = d.chat_id",
         [json.dumps(sorted(merged_in))],
     )
@@ -349,31 +296,35 @@ def _merged(
         ],
     )
     db.execute(
-        "INSERT INTO outbox "
+        "INSERT INTO outbox AS t "
         "(chat_id, dedupe, session, body, chart, not_before, silent, thread_id) "
-        f"SELECT c.id, e.key, :session, coalesce(b.body, {_BODY}), {_CHART}, q.not_before, "
+        f"SELECT c.id, e.key, :session, coalesce(b.body, {BODY}), {CHART}, q.not_before, "
         "d.silent, d.thread FROM temp.fan_msets d "
-        "CROSS JOIN temp.fan_events e ON e.ord = d.lead CROSS JOIN chats c ON c.id = d.chat_id "
+        f"{sql.join} temp.fan_events e ON e.ord = d.lead {sql.join} chats c ON c.id = d.chat_id "
         "LEFT JOIN temp.fan_mbodies b ON b.members = d.members AND b.lang = d.lang "
-        f"{_QUIET} WHERE true ORDER BY d.lead ON CONFLICT (chat_id, dedupe) DO {_LOUDER}",
+        f"{QUIET} WHERE true ORDER BY d.lead ON CONFLICT (chat_id, dedupe) DO {LOUDER}",
         params,
     )
 
 
 def _digests(
     db: sqlite_utils.Database,
+    sql: Dialect,
     params: dict[str, str],
     key: str,
     digest_body: DigestBody,
     digest_in: Mapping[str, DigestBody],
 ) -> int:
-    for path in _PATHS:
+    for path in sql.paths:
+        rows = sql.select(
+            path,
+            [("chat_id", "c.id"), ("ord", "e.ord"), ("thread", path.thread),
+             ("silent", path.silent)],
+            f"c.digest = 1 AND {LISTENING} AND {path.allowed}",
+        )  # fmt: skip
         db.execute(
-            "INSERT INTO temp.fan_digest (chat_id, ord, thread, silent) "
-            f"SELECT c.id, e.ord, {path.thread}, {path.silent} "
-            f"FROM temp.fan_events e {path.joins} "
-            f"WHERE c.digest = 1 AND {_LISTENING} AND {path.allowed} "
-            f"ON CONFLICT (chat_id, ord) DO {_LOUDER}",
+            "INSERT INTO temp.fan_digest AS t (chat_id, ord, thread, silent) "
+            f"{rows} ON CONFLICT (chat_id, ord) DO {LOUDER}",
             params,
         )
     # Each chat's (and forum topic's) set of items as text ("0,3,7") and its language:
@@ -382,10 +333,10 @@ def _digests(
     db.execute(
         "INSERT INTO temp.fan_sets (chat_id, thread, members, silent, lang) "
         "SELECT d.chat_id, d.thread, d.members, d.silent, "
-        "CASE WHEN c.lang IN (SELECT value FROM json_each(?)) THEN c.lang ELSE '' END "
-        "FROM (SELECT chat_id, thread, group_concat(ord) AS members, min(silent) AS silent "
+        f"CASE WHEN c.lang IN (SELECT value FROM {sql.langs}) THEN c.lang ELSE '' END "
+        f"FROM (SELECT chat_id, thread, {sql.members} AS members, min(silent) AS silent "
         "FROM (SELECT chat_id, thread, ord, silent FROM temp.fan_digest "
-        "ORDER BY chat_id, thread, ord) GROUP BY chat_id, thread) d "
+        "ORDER BY chat_id, thread, ord) o GROUP BY chat_id, thread) d "
         "JOIN chats c ON c.id = d.chat_id",
         [json.dumps(sorted(digest_in))],
     )
@@ -403,6 +354,6 @@ def _digests(
         "q.not_before, d.silent, d.thread FROM temp.fan_sets d "
         "JOIN temp.fan_bodies b ON b.members = d.members AND b.lang = d.lang "
         "JOIN chats c ON c.id = d.chat_id "
-        f"{_QUIET} WHERE true ON CONFLICT (chat_id, dedupe) DO NOTHING",
+        f"{QUIET} WHERE true ON CONFLICT (chat_id, dedupe) DO NOTHING",
         {**params, "key": key},
     ).rowcount

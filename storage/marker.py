@@ -17,6 +17,17 @@ charts folder is a cache; the database cannot vouch for its own absence. The mar
 where it is. What it cannot see: the whole folder lost with the marker in it (a volume not
 mounted); a database made at the path by another command (``chat --db``, ``scan --source
 yahoo``'s price cache) has rotation-bot's tables and is taken as the database.
+
+On PostgreSQL (a ``postgresql://`` URL) there is no marker: :func:`mark` and :func:`expect`
+do nothing. The server owns the data, so there is no path to put a marker beside, and a file
+on the bot's machine would vouch for the wrong thing: several instances on several machines
+share one database, a container starts with a fresh disk, and a marker left by one server
+would refuse the next. Nor is the danger the same: rotation-bot never creates a PostgreSQL
+database (a database dropped under it makes the next start fail, "has no database": status 1,
+until someone runs ``createdb``), and a database is not emptied by a stray ``rm`` or an
+unmounted volume, only by someone dropping it or pointing ``DATABASE_URL`` at a new one, on
+purpose. What the server loses it restores from its own backups (``rotation-bot backup``
+runs pg_dump; README).
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ import sqlite3
 from pathlib import Path
 
 from storage.checks import RESTORE_HINT, Lost
+from storage.url import is_url
 from storage.watch import RESCUED
 
 __all__ = ["TABLE", "expect", "mark", "marker_path"]
@@ -47,8 +59,9 @@ def marker_path(database: str | Path) -> Path:
 
 def mark(database: str | Path, *, again: bool = False) -> None:
     """Say beside ``database`` that it exists (kept if already there, unless ``again``: a new
-    database on purpose). A marker that cannot be written is a warning, never a failure."""
-    if str(database) == ":memory:":
+    database on purpose). A marker that cannot be written is a warning, never a failure.
+    Nothing for ``:memory:`` or a PostgreSQL URL (see the module docstring)."""
+    if str(database) == ":memory:" or is_url(database):
         return
     marker = marker_path(database)
     if marker.exists() and not again:
@@ -74,8 +87,9 @@ def mark(database: str | Path, *, again: bool = False) -> None:
 def expect(database: str | Path, *, new: bool = False) -> None:
     """Raise :class:`Lost` if a database existed at ``database`` and is not there now.
 
-    ``new``: a new, empty database is wanted (``run --new-database``): nothing is checked."""
-    if new or str(database) == ":memory:":
+    ``new``: a new, empty database is wanted (``run --new-database``): nothing is checked.
+    Nothing is checked for a PostgreSQL URL either (see the module docstring)."""
+    if new or str(database) == ":memory:" or is_url(database):
         return
     path = Path(database).expanduser()
     marker = marker_path(path)

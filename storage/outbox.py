@@ -14,6 +14,11 @@ concurrency).
 
 Times are UTC text in SQLite's own ``strftime('%Y-%m-%dT%H:%M:%fZ')`` shape (:func:`stamp`), so
 they sort as text and compare with ``created_at``.
+
+The same statements run on SQLite and PostgreSQL (issue 24); where they must differ (SQLite's
+``+column`` that keeps an index out of a query, which PostgreSQL reads as arithmetic on text;
+SQLite's ``LIMIT -1`` for no limit, PostgreSQL's ``LIMIT NULL``) :func:`storage.db.is_postgres`
+chooses.
 """
 
 from __future__ import annotations
@@ -25,9 +30,15 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from storage.db import parse_stamp, stamp, transaction
+from storage.db import is_postgres, parse_stamp, stamp, transaction
 
-__all__ = ["STATUSES", "WAITING", "Claimed", "Due", "Outbox"]
+__all__ = ["LEASE_SECONDS", "STATUSES", "WAITING", "Claimed", "Due", "Outbox"]
+
+LEASE_SECONDS = 60.0
+"""On PostgreSQL, how long a row taken for sending stays its sender's: after that, a row still
+``sending`` was left by a sender that died (or lost its database connection) and goes back to
+pending. Far above a send's own timeouts (about 5 s) and the stop's SEND_GRACE (10 s), so a live
+sender's send is never taken from it."""
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +79,18 @@ _COLUMNS = "id, chat_id, body, chart, attempts, silent, thread_id, created_at"
 
 
 class Outbox:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, lease: float | None = None) -> None:
+        """``lease``: seconds a row taken for sending is its sender's (default: none on
+        SQLite, where one process sends; :data:`LEASE_SECONDS` on PostgreSQL, where the sender
+        may die and another take over, bot/app/instances.py)."""
         self.db = db
+        postgres = is_postgres(db)
+        self.lease = lease if lease is not None else (LEASE_SECONDS if postgres else None)
+        self._postgres = postgres
+        # "+status": SQLite finds the rows by their ids, not through outbox_due (see
+        # mark_sending_many); PostgreSQL has no unary + on text and plans by statistics.
+        self._status = "status" if postgres else "+status"
+        self._no_limit: int | None = None if postgres else -1
 
     def enqueue(
         self,
@@ -101,11 +122,13 @@ class Outbox:
         """Up to ``limit`` pending messages that are due, oldest first (not yet marked).
 
         Two index range scans (outbox_due: status, not_before, id) rather than one query
-        with an OR, which SQLite would answer by sorting every pending row.
+        with an OR, which SQLite would answer by sorting every pending row. The first orders
+        by ``not_before, id`` (all NULL: id order) so that it is the index's own order on
+        PostgreSQL too, which would otherwise walk the primary key past every sent row.
         """
         rows = self.db.execute(
             "SELECT id, chat_id FROM outbox WHERE status = 'pending' AND not_before IS NULL "
-            "ORDER BY id LIMIT ?",
+            "ORDER BY not_before, id LIMIT ?",
             [limit],
         ).fetchall()
         rows += self.db.execute(
@@ -130,11 +153,21 @@ class Outbox:
         evening's 83,000 queued messages made each claim cost milliseconds (issue 12)."""
         if not ids:
             return []
+        marks = ",".join("?" * len(ids))
+        lease = None
+        if self.lease is not None:
+            lease = stamp(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.lease))
+        if self._postgres:  # a row another transaction holds is skipped, never waited for
+            where = (
+                f"id IN (SELECT id FROM outbox WHERE id IN ({marks}) AND status = 'pending' "
+                "FOR UPDATE SKIP LOCKED)"
+            )
+        else:
+            where = f"id IN ({marks}) AND +status = 'pending'"
         rows = self.db.execute(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
-            f"WHERE id IN ({','.join('?' * len(ids))}) AND +status = 'pending' "
-            f"RETURNING {_COLUMNS}",
-            list(ids),
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ? "
+            f"WHERE {where} RETURNING {_COLUMNS}",
+            [lease, *ids],
         ).fetchall()
         order = {message_id: i for i, message_id in enumerate(ids)}
         return [Claimed(*row) for row in sorted(rows, key=lambda row: order[row[0]])]
@@ -145,7 +178,7 @@ class Outbox:
         if ids:
             self.db.execute(  # +status: by the ids, as in mark_sending_many
                 "UPDATE outbox SET status = 'pending', attempts = attempts - 1 "
-                f"WHERE id IN ({','.join('?' * len(ids))}) AND +status = 'sending'",
+                f"WHERE id IN ({','.join('?' * len(ids))}) AND {self._status} = 'sending'",
                 list(ids),
             )
 
@@ -205,14 +238,27 @@ class Outbox:
             [stamp(when), message_id],
         )
 
-    def requeue_in_flight(self, reason: str = "requeued after restart") -> int:
+    def requeue_in_flight(
+        self, reason: str = "requeued after restart", *, everything: bool = False
+    ) -> int:
         """At start-up: messages left ``sending`` by a crash go back to ``pending`` (and at a
         shutdown, those whose send was cut short).
 
         Some of them reached Telegram before the crash and will be sent again: at most the
-        worker's concurrency (tests/bot/delivery/test_crash_recovery.py measures it)."""
+        worker's concurrency (tests/bot/delivery/test_crash_recovery.py measures it). With a
+        lease (PostgreSQL) only rows whose lease ran out, unless ``everything`` (a sender
+        putting back its own at its stop)."""
+        if self.lease is None or everything:
+            cur = self.db.execute(
+                "UPDATE outbox SET status = 'pending', error = ?, lease_until = NULL "
+                "WHERE status = 'sending'",
+                [reason],
+            )
+            return cur.rowcount
         cur = self.db.execute(
-            "UPDATE outbox SET status = 'pending', error = ? WHERE status = 'sending'", [reason]
+            "UPDATE outbox SET status = 'pending', error = ?, lease_until = NULL "
+            "WHERE status = 'sending' AND (lease_until IS NULL OR lease_until < ?)",
+            [reason, stamp(dt.datetime.now(dt.UTC))],
         )
         return cur.rowcount
 
@@ -225,7 +271,7 @@ class Outbox:
             "UPDATE outbox SET not_before = ? WHERE id IN (SELECT id FROM outbox "
             "WHERE status = 'pending' AND not_before > ? AND error IS NOT NULL "
             "ORDER BY not_before LIMIT ?)",
-            [stamp(now), stamp(now), -1 if limit is None else limit],
+            [stamp(now), stamp(now), self._no_limit if limit is None else limit],
         )
         return cur.rowcount
 

@@ -100,7 +100,10 @@ class PriceStore:
             self.db.conn.executemany(
                 "INSERT INTO price_coverage (source, ticker, first, last, fetched_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, ticker) DO UPDATE SET "
-                "first = min(first, excluded.first), last = max(last, excluded.last), "
+                "first = CASE WHEN excluded.first < price_coverage.first "
+                "THEN excluded.first ELSE price_coverage.first END, "
+                "last = CASE WHEN excluded.last > price_coverage.last "
+                "THEN excluded.last ELSE price_coverage.last END, "
                 "fetched_at = excluded.fetched_at",
                 [(source, t, a.isoformat(), b.isoformat(), now) for t, (a, b) in covered.items()],
             )

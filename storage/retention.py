@@ -33,6 +33,14 @@ one made so far: the mode must be chosen before the first table exists) one ``VA
 also switches it to incremental, so it happens once. That ``VACUUM`` rewrites the live data
 only (bench/retention.py times it) and blocks other writers meanwhile, which is why the
 daily job runs at a quiet hour.
+
+On PostgreSQL (issue 24) the deletes are the same statements, batch for batch. Space is not
+this module's business there: autovacuum marks the dead rows' space free for reuse, so the
+tables stop growing at the retention window's worth of rows just as the SQLite file does, and
+giving space back to the file system would take ``VACUUM FULL`` (an exclusive lock on the
+table while it is rewritten), which is an operator's decision, never a daily job's.
+:func:`reclaim` therefore does nothing there and says so (``how == "autovacuum"``), and
+:func:`space` (SQLite's page counts) is refused.
 """
 
 from __future__ import annotations
@@ -44,7 +52,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from storage.db import stamp, transaction
+from storage.db import is_postgres, stamp, transaction
+from storage.errors import StorageError
 
 __all__ = [
     "BATCH",
@@ -139,7 +148,8 @@ def _prune_outbox(db: sqlite_utils.Database, cutoff: str, batch: int) -> tuple[i
 
 def _prune_events(db: sqlite_utils.Database, floor: str, batch: int) -> tuple[int, int, float]:
     """Delete events of sessions before ``floor`` (an ISO date), ``batch`` at a time (the
-    events_session index finds them)."""
+    events_session index finds them; on PostgreSQL ``rowid`` is the identity column the
+    schema gives the tables that have SQLite's implicit one)."""
     deleted, batches, longest = 0, 0, 0.0
     while True:
         started = time.perf_counter()
@@ -184,6 +194,10 @@ class Space:
 
 
 def space(db: sqlite_utils.Database) -> Space:
+    """The SQLite file's pages (PostgreSQL has no such figure: see the module's docstring)."""
+    if is_postgres(db):
+        raise StorageError("space() reads a SQLite file's pages; PostgreSQL has none")
+
     def pragma(name: str) -> int:
         return int(db.execute(f"PRAGMA {name}").fetchone()[0])
 
@@ -194,7 +208,7 @@ def space(db: sqlite_utils.Database) -> Space:
 
 @dataclass(frozen=True, slots=True)
 class Reclaimed:
-    how: str  # "none" | "incremental" | "vacuum"
+    how: str  # "none" | "incremental" | "vacuum" | "autovacuum" (PostgreSQL: left to it)
     freed_bytes: int
     seconds: float
 
@@ -206,7 +220,10 @@ def reclaim(
     minimum: int = RECLAIM_MIN_BYTES,
 ) -> Reclaimed:
     """Give free pages back to the file system when more than ``share`` of the file (and at
-    least ``minimum`` bytes) is free; otherwise leave them to be reused (the usual day)."""
+    least ``minimum`` bytes) is free; otherwise leave them to be reused (the usual day).
+    On PostgreSQL nothing is done: that is autovacuum's job (see the module's docstring)."""
+    if is_postgres(db):
+        return Reclaimed("autovacuum", 0, 0.0)
     before = space(db)
     if before.free_bytes < minimum or before.free < share * before.pages:
         return Reclaimed("none", 0, 0.0)

@@ -77,7 +77,8 @@ class RuleStore:
         with transaction(self.db):
             mine = self._rule_ids(chat_id)
             self.db.execute(
-                "INSERT OR IGNORE INTO rules (key, kind, subject, params) VALUES (?, ?, ?, ?)",
+                "INSERT INTO rules (key, kind, subject, params) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 [rule.key, rule.kind, rule.subject, _params_json(rule)],
             )
             found = self.db.execute("SELECT id FROM rules WHERE key = ?", [rule.key]).fetchone()

@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from signals.sentence import Sentence, from_data
-from storage.db import BUSY_TIMEOUT_MS
+from storage.db import BUSY_TIMEOUT_MS, is_postgres
 
 __all__ = [
     "NAMED",
@@ -237,7 +237,10 @@ def monitoring(db: sqlite_utils.Database) -> MonitoringFigures:
 
 
 def database_file(db: sqlite_utils.Database) -> str | None:
-    """The file ``db`` is connected to; None for an in-memory database."""
+    """The file ``db`` is connected to; None for an in-memory database, and for PostgreSQL
+    (no file: the figures are read on ``db`` itself)."""
+    if is_postgres(db):
+        return None
     return str(db.execute("PRAGMA database_list").fetchone()[2] or "") or None
 
 

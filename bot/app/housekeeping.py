@@ -64,8 +64,11 @@ class Housekept:
     reclaimed: Reclaimed
 
 
-def housekeep(database: Path, charts_dir: Path, keep_days: int, now: dt.datetime) -> Housekept:
-    """One run, blocking (call it in a thread): opens its own connection to ``database``."""
+def housekeep(
+    database: str | Path, charts_dir: Path, keep_days: int, now: dt.datetime
+) -> Housekept:
+    """One run, blocking (call it in a thread): opens its own connection to ``database`` (a
+    SQLite path or a PostgreSQL URL)."""
     db = connect(database)
     try:
         return housekeep_on(db, charts_dir, keep_days, now)
@@ -125,7 +128,7 @@ class Housekeeping:
             return None
         try:
             return housekeep(
-                settings.database_path,
+                settings.database(),
                 Path(self.services.charts_dir),
                 settings.retention_days,
                 now or dt.datetime.now(dt.UTC),

@@ -43,6 +43,7 @@ __all__ = [
     "backup_options",
     "build_parser",
     "chat_options",
+    "copy_options",
     "date",
     "demo_options",
     "exit_status",
@@ -88,6 +89,13 @@ EXIT_STATUS: dict[str, int] = {
     "bot.app.webhook_server.WebhookPortUnavailable": 11,  # WEBHOOK_PORT in use (before setWebhook)
     "bot.webapp.http.WebAppPortUnavailable": 11,  # WEBAPP_PORT in use (issue 25)
     "storage.checks.Lost": 12,  # run: a database existed there and is missing, empty or tableless
+    # PostgreSQL (DATABASE_URL, issue 24)
+    "storage.url.BadDatabaseUrl": 2,  # not a postgresql:// URL with a host, user and database
+    "storage.postgres.Unreachable": 4,  # the server, for STARTUP_TIMEOUT seconds
+    "storage.postgres.LoginRefused": 13,  # wrong user or password
+    "storage.postgres.NotOurs": 14,  # the database holds tables that are not rotation-bot's
+    "storage.backup.PgDumpMissing": 16,  # backup on PostgreSQL where pg_dump is not installed
+    "storage.transfer.NotEmpty": 15,  # copy-database: the target holds rows; nothing copied
 }
 """Failure class (``module.QualifiedName``, subclasses included) -> exit status. Named rather
 than imported: a class whose module the command never loaded cannot have been raised, and
@@ -327,6 +335,12 @@ def backup_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", type=Path, help="the database to copy (default: DATABASE_PATH)")
 
 
+def copy_options(p: argparse.ArgumentParser) -> None:
+    where = "a SQLite file, or the word postgres for the database DATABASE_URL names"
+    p.add_argument("copy_from", metavar="FROM", help=f"the database to copy: {where}")
+    p.add_argument("copy_to", metavar="TO", help=f"the empty database to copy into: {where}")
+
+
 def _no_options(p: argparse.ArgumentParser) -> None:
     pass
 
@@ -403,6 +417,17 @@ COMMANDS = (
         "PRAGMA quick_check before it replaces FILE; restore it with the bot stopped (README).",
         "bot.cli.backup:cmd_backup",
         backup_options,
+    ),
+    Command(
+        "copy-database",
+        "copy every row from one database to another: SQLite <-> PostgreSQL",
+        "Copy the whole database FROM into the empty database TO, to move a deployment "
+        "between SQLite and PostgreSQL: FROM and TO are each a SQLite file or the word "
+        "'postgres' (the database DATABASE_URL names, so its password stays off the command "
+        "line). All or nothing: one transaction on TO, row counts compared before it commits. "
+        "Stop the bot first; a TO that holds rows is refused (exit status 15).",
+        "bot.cli.copy:cmd_copy_database",
+        copy_options,
     ),
     Command(
         "app",

@@ -4,20 +4,20 @@ through the ordinary stores."""
 from __future__ import annotations
 
 from signals.catalogue import rule
-from storage import bulk, connect
+from storage import Database, bulk
 from storage.chats import ChatStore
 from storage.outbox import Outbox
 from storage.rules import RuleStore
 
 
-def test_bulk_rows_read_back_through_the_stores() -> None:
-    db = connect()
+def test_bulk_rows_read_back_through_the_stores(store_db: Database) -> None:
+    db = store_db
     bulk.add_chats(
         db,
         [
             {"id": 1, "kind": "private"},
             {"id": -1002, "kind": "channel", "tz": "Europe/Berlin", "digest": 1},
-            {"id": 3, "kind": "private", "active": 0},
+            {"id": 3, "kind": "private", "active": False},
         ],
     )
     chats = ChatStore(db)

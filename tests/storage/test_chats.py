@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage import connect
+import pytest
+
+from storage import Database
 from storage.chats import ChatStore
 
 
-def store() -> ChatStore:
-    return ChatStore(connect())
+@pytest.fixture
+def chats(store_db: Database) -> ChatStore:
+    return ChatStore(store_db)
 
 
-def test_ensure_creates_then_refreshes_and_reactivates() -> None:
-    chats = store()
+def test_ensure_creates_then_refreshes_and_reactivates(chats: ChatStore) -> None:
     chats.ensure(-100123, "supergroup", title="Rotation fans")
     chats.deactivate(-100123, "bot was kicked")
     again = chats.ensure(-100123, "supergroup")
     assert again.active and again.title == "Rotation fans" and again.inactive_reason is None
 
 
-def test_settings_round_trip() -> None:
-    chats = store()
+def test_settings_round_trip(chats: ChatStore) -> None:
     chats.ensure(5, "private")
     until = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
     chat = chats.update(
-        5, tz="Europe/Berlin", quiet_start="22:00", quiet_end="07:00", digest=1, muted_until=until
+        5,
+        tz="Europe/Berlin",
+        quiet_start="22:00",
+        quiet_end="07:00",
+        digest=True,
+        muted_until=until,
     )
     assert (chat.tz, chat.quiet_start, chat.quiet_end, chat.digest) == (
         "Europe/Berlin",
@@ -36,8 +42,7 @@ def test_settings_round_trip() -> None:
     assert chat.muted_until == until
 
 
-def test_subscribe_is_idempotent_and_unsubscribe_all_clears_rules_too() -> None:
-    chats = store()
+def test_subscribe_is_idempotent_and_unsubscribe_all_clears_rules_too(chats: ChatStore) -> None:
     chats.ensure(5, "private")
     assert chats.subscribe(5, "preset:breadth") is True
     assert chats.subscribe(5, "preset:breadth") is False
@@ -49,8 +54,7 @@ def test_subscribe_is_idempotent_and_unsubscribe_all_clears_rules_too() -> None:
     assert chats.topics(5) == []
 
 
-def test_deactivate_drops_pending_messages_but_keeps_sent_ones() -> None:
-    chats = store()
+def test_deactivate_drops_pending_messages_but_keeps_sent_ones(chats: ChatStore) -> None:
     chats.ensure(5, "private")
     chats.db.execute("INSERT INTO outbox (chat_id, dedupe, body) VALUES (5, 'a', 'x')")
     chats.db.execute("INSERT INTO outbox (chat_id, dedupe, body, status) VALUES (5,'b','y','sent')")
@@ -60,8 +64,7 @@ def test_deactivate_drops_pending_messages_but_keeps_sent_ones() -> None:
     assert not chats.get(5).active
 
 
-def test_migrate_to_supergroup_moves_everything() -> None:
-    chats = store()
+def test_migrate_to_supergroup_moves_everything(chats: ChatStore) -> None:
     chats.ensure(-42, "group", title="g")
     chats.subscribe(-42, "preset:sectors")
     chats.migrate(-42, -1004242)
@@ -70,19 +73,31 @@ def test_migrate_to_supergroup_moves_everything() -> None:
     assert moved.kind == "supergroup" and chats.topics(-1004242) == ["preset:sectors"]
 
 
-def test_migrate_merges_when_the_supergroup_was_seen_first() -> None:
-    chats = store()
+def test_migrate_merges_when_the_supergroup_was_seen_first(chats: ChatStore) -> None:
     chats.ensure(-42, "group")
     chats.subscribe(-42, "preset:sectors")
-    chats.ensure(-1004242, "supergroup")
-    chats.subscribe(-1004242, "preset:rates")
-    chats.migrate(-42, -1004242)
+    chats.subscribe(-42, "preset:rates", cooldown=3)
+    chats.ensure(-1001234567890, "supergroup")
+    chats.subscribe(-1001234567890, "preset:rates")
+    outbox = "INSERT INTO outbox (chat_id, dedupe, body) VALUES (?, ?, ?)"
+    for chat, dedupe, body in (
+        (-42, "a", "old a"),
+        (-42, "b", "old b"),
+        (-1001234567890, "a", "new a"),
+    ):
+        chats.db.execute(outbox, [chat, dedupe, body])
+    chats.migrate(-42, -1001234567890)
     assert chats.get(-42) is None
-    assert chats.topics(-1004242) == ["preset:rates", "preset:sectors"]
+    assert chats.topics(-1001234567890) == ["preset:rates", "preset:sectors"]
+    assert chats.subscription(-1001234567890, "preset:rates").cooldown == 0  # its own kept
+    queued = chats.db.execute("SELECT chat_id, dedupe, body FROM outbox ORDER BY dedupe").fetchall()
+    assert [tuple(r) for r in queued] == [
+        (-1001234567890, "a", "new a"),
+        (-1001234567890, "b", "old b"),
+    ]
 
 
-def test_forget_deletes_the_chat_and_unlinks_its_channels() -> None:
-    chats = store()
+def test_forget_deletes_the_chat_and_unlinks_its_channels(chats: ChatStore) -> None:
     chats.ensure(7, "private")
     chats.ensure(-1007, "channel", title="c", linked_by=7)
     chats.subscribe(7, "preset:oil")
@@ -92,7 +107,6 @@ def test_forget_deletes_the_chat_and_unlinks_its_channels() -> None:
     assert chats.counts() == {"chats": 1, "active_chats": 1, "subscriptions": 0, "rules": 0}
 
 
-def test_label_is_how_a_command_names_the_chat() -> None:
-    chats = store()
+def test_label_is_how_a_command_names_the_chat(chats: ChatStore) -> None:
     assert chats.ensure(-1001, "channel", "Rotation", "rotation_daily").label == "@rotation_daily"
     assert chats.ensure(-1002, "channel", "No handle").label == "-1002"

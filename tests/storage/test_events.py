@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from signals.events import Event, Followup
-from storage import connect
+from storage import Database
 from storage.events import EventStore
 from storage.scans import ScanLog
 
@@ -27,8 +27,8 @@ def event(subject: str = "IWM/SPY", variant: str = "above", day: dt.date = DAY) 
     )
 
 
-def test_record_returns_only_new_keys_and_never_stores_twice() -> None:
-    store = EventStore(connect(":memory:"))
+def test_record_returns_only_new_keys_and_never_stores_twice(store_db: Database) -> None:
+    store = EventStore(store_db)
     a, b = event(), event("RSP/SPY", "below")
     assert store.record([a, b], DAY, {a.key: "<b>a</b>"}) == [a.key, b.key]
     assert store.record([a, b], DAY) == []  # a re-run of the scan
@@ -39,8 +39,8 @@ def test_record_returns_only_new_keys_and_never_stores_twice() -> None:
     assert store.html(a.key) == "<b>a</b>" and store.html(b.key) is None
 
 
-def test_for_session_round_trips_the_events() -> None:
-    store = EventStore(connect(":memory:"))
+def test_for_session_round_trips_the_events(store_db: Database) -> None:
+    store = EventStore(store_db)
     events = [event(), event("RSP/SPY"), event(day=DAY - dt.timedelta(days=1))]
     store.record(events[:2], DAY)
     store.record(events[2:], DAY - dt.timedelta(days=1))
@@ -48,8 +48,8 @@ def test_for_session_round_trips_the_events() -> None:
     assert store.for_session(DAY)[0].params == {"band": 0.5, "direction": "both", "window": 200}
 
 
-def test_for_subject_is_that_subjects_last_events_oldest_first() -> None:
-    store = EventStore(connect(":memory:"))
+def test_for_subject_is_that_subjects_last_events_oldest_first(store_db: Database) -> None:
+    store = EventStore(store_db)
     days = [DAY - dt.timedelta(days=n) for n in (3, 2, 1, 0)]
     for day in days:
         store.record([event(day=day), event("RSP/SPY", day=day)], day)
@@ -66,15 +66,15 @@ def test_a_payload_stored_before_events_carried_parameters_still_loads() -> None
     assert Event.from_dict(old).params == {} and Event.from_dict(old).kind == "ratio_cross"
 
 
-def test_known_handles_more_keys_than_sqlite_variables() -> None:
-    store = EventStore(connect(":memory:"))
+def test_known_handles_more_keys_than_sqlite_variables(store_db: Database) -> None:
+    store = EventStore(store_db)
     many = [event(f"T{i}/SPY") for i in range(1200)]
     store.record(many[::2], DAY)
     assert store.known(e.key for e in many) == {e.key for e in many[::2]}
 
 
-def test_scan_log_start_finish_and_rerun() -> None:
-    log = ScanLog(connect(":memory:"))
+def test_scan_log_start_finish_and_rerun(store_db: Database) -> None:
+    log = ScanLog(store_db)
     assert log.last() is None and not log.finished(DAY)
     log.start(DAY, "sample", NOW)
     assert log.get(DAY).status == "running" and not log.finished(DAY)  # type: ignore[union-attr]
@@ -90,8 +90,8 @@ def test_scan_log_start_finish_and_rerun() -> None:
     assert entry is not None and (entry.events, entry.messages, entry.problems) == (4, 42, {})
 
 
-def test_scan_log_failure_is_not_finished_and_says_why() -> None:
-    log = ScanLog(connect(":memory:"))
+def test_scan_log_failure_is_not_finished_and_says_why(store_db: Database) -> None:
+    log = ScanLog(store_db)
     log.start(DAY, "yahoo", NOW)
     log.fail(DAY, NOW, "MarketDataError: Yahoo unreachable")
     assert not log.finished(DAY)
@@ -99,10 +99,10 @@ def test_scan_log_failure_is_not_finished_and_says_why() -> None:
     assert log.last().status == "failed"  # type: ignore[union-attr]
 
 
-def test_scan_problems_read_by_the_stats_page() -> None:
+def test_scan_problems_read_by_the_stats_page(store_db: Database) -> None:
     from storage import stats
 
-    db = connect(":memory:")
+    db = store_db
     log = ScanLog(db)
     log.start(DAY, "sample", NOW)
     log.finish(DAY, NOW, problems={"PXD": "no data for PXD: delisted"})

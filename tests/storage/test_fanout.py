@@ -1,17 +1,23 @@
-"""Fan-out: who gets an event (topics, custom rules), mute, quiet hours, digests, re-runs."""
+"""Fan-out: who gets an event (topics, custom rules), mute, quiet hours, digests, re-runs, on
+SQLite and PostgreSQL (``store_db``, issue 24)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.services import Services
+from bot.settings import Settings
+from market.sample import SampleProvider
 from signals.presets import PRESETS
-from storage.db import stamp
+from storage import Database
+from storage.db import is_postgres, stamp
 from storage.fanout import FanoutItem, fan_out
-from tests.support.pipeline_support import add_chat, make_services, rows, sync_topics
+from tests.support.pipeline_support import add_chat, rows, sync_topics
 
 UTC = dt.UTC
 SESSION = dt.date(2026, 3, 2)
@@ -38,8 +44,9 @@ class Digests:
 
 
 @pytest.fixture
-def services() -> Services:
-    s = make_services()
+def services(store_db: Database) -> Services:
+    config = Settings(_env_file=None, database_path=Path(":memory:"))  # type: ignore[call-arg]
+    s = Services(settings=config, db=store_db, provider=SampleProvider(), charts_dir=Path("c"))
     sync_topics(s)
     return s
 
@@ -104,15 +111,20 @@ def test_rerun_adds_nothing_and_new_events_get_a_second_digest(services: Service
 
 
 def test_fanout_query_plans_walk_from_the_event_to_its_subscribers(services: Services) -> None:
-    """No scan of the chats table: topic -> subscriptions index -> chat by primary key."""
-    from storage import fanout
+    """No scan of the chats table: topic -> subscriptions index -> chat by primary key.
 
-    for statement in fanout._TEMP:
+    SQLite only: its CROSS JOINs fix this order. PostgreSQL chooses its own from statistics
+    (bench/fanout.py --engine postgres measures what it chose at 100,000 chats)."""
+    from storage import fanout_sql as fanout
+
+    if is_postgres(services.db):
+        pytest.skip("the join order is SQLite's CROSS JOIN; PostgreSQL plans by statistics")
+    for statement in fanout.TEMP:
         services.db.execute(statement)
-    for path, index in zip(fanout._PATHS, ("subscriptions_topic", "chat_rules_rule"), strict=True):
+    for path, index in zip(fanout.PATHS, ("subscriptions_topic", "chat_rules_rule"), strict=True):
         sql = (
-            f"SELECT c.id FROM temp.fan_events e {path.joins} {fanout._QUIET} "
-            f"WHERE c.digest = 0 AND {fanout._LISTENING} AND {path.allowed} ORDER BY e.ord"
+            f"SELECT c.id FROM temp.fan_events e {path.joins} {fanout.QUIET} "
+            f"WHERE c.digest = 0 AND {fanout.LISTENING} AND {path.allowed} ORDER BY e.ord"
         )
         params = {"now": "x", "session": "y"}
         plan = [r[-1] for r in services.db.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
@@ -141,17 +153,49 @@ def test_statement_count_does_not_grow_with_chats(services: Services) -> None:
                      tz=["America/New_York", "Europe/Berlin"][cid % 2],
                      quiet_start="22:00", quiet_end="07:00")  # fmt: skip
         seen: list[str] = []
-        services.db.conn.set_trace_callback(seen.append)
-        try:
+        with Counting(services.db, seen.append):
             sess = SESSION + dt.timedelta(days=base)
             fan_out(services.db, [item(0), item(1)], sess, now=NOW, digest_body=Digests())
-        finally:
-            services.db.conn.set_trace_callback(None)
         return len(seen)
 
     # (the statements of the fan-out in each chat's language, bot/text/i18n.py, and of the
     # subscriptions' cooldowns included)
     assert statements(10, 1000) == statements(2000, 100_000) < 34
+
+
+class Counting:
+    """Every statement ``db`` runs, passed to ``seen``: SQLite's trace callback (each row of
+    an executemany is a statement), or on PostgreSQL the connection's execute and
+    executemany (each row of an executemany counted too, as on SQLite)."""
+
+    def __init__(self, db: Database, seen: Callable[[str], Any]) -> None:
+        self.db, self.seen = db, seen
+
+    def __enter__(self) -> None:
+        conn: Any = self.db.conn
+        if not is_postgres(self.db):
+            conn.set_trace_callback(self.seen)
+            return
+        execute, executemany = conn.execute, conn.executemany
+
+        def one(sql: str, params: Any = None) -> Any:
+            self.seen(sql)
+            return execute(sql, params)
+
+        def many(sql: str, batch: Any) -> None:
+            batch = list(batch)
+            for _ in batch:
+                self.seen(sql)
+            executemany(sql, batch)
+
+        conn.execute, conn.executemany = one, many
+
+    def __exit__(self, *exc: object) -> None:
+        conn: Any = self.db.conn
+        if not is_postgres(self.db):
+            conn.set_trace_callback(None)
+            return
+        del conn.execute, conn.executemany  # the class's own methods again
 
 
 def test_empty_fanout_touches_nothing(services: Services) -> None:
@@ -166,3 +210,27 @@ def test_migrated_chat_keeps_its_queue(services: Services) -> None:
     )
     services.chats.migrate(-5, -1_000_000_000_005)
     assert rows(services, "SELECT chat_id FROM outbox") == [(-1_000_000_000_005,)]
+
+
+def test_a_chat_reached_through_two_topics_gets_one_message_as_on_sqlite(
+    services: Services,
+) -> None:
+    """Two topics holding one rule: the first topic's (by name) forum thread, silent only if
+    both ways are. SQLite's upsert takes the rows one by one; PostgreSQL must be given one."""
+    for cid, digest in ((1, 0), (2, 1)):
+        add_chat(services, cid, digest=digest)
+        services.chats.subscribe(cid, "signal:ratio_cross", thread_id=7, thread_name="B")
+        services.chats.subscribe(
+            cid, "preset:small_vs_large", mode="silent", thread_id=5, thread_name="A"
+        )
+    add_chat(services, 3)  # both ways silent: silent
+    services.chats.subscribe(3, "signal:ratio_cross", mode="silent")
+    services.chats.subscribe(3, "preset:small_vs_large", mode="silent")
+    fan = fan_out(services.db, [item(0), item(1)], SESSION, now=NOW, digest_body=Digests())
+    assert (fan.instant, fan.digest) == (4, 1)
+    got = rows(services, "SELECT chat_id, dedupe, silent, thread_id FROM outbox ORDER BY id")
+    k0, k1 = item(0).key, item(1).key
+    assert got == [
+        (1, k0, 0, 5), (3, k0, 1, None), (1, k1, 0, 5), (3, k1, 1, None),
+        (2, f"digest:{SESSION}:t5", 0, 5),
+    ]  # fmt: skip

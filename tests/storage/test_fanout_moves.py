@@ -1,19 +1,24 @@
 """One move, one message, in the fan-out (storage/fanout.py): items of one move that reach one
 instant chat are one row; each path keeps its noise control (cooldown, silent, forum topic,
-language), and digests and items of no shared move are as they were."""
+language), and digests and items of no shared move are as they were. On SQLite and PostgreSQL
+(``store_db``, issue 24)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from bot.evening.pipeline import recent_sessions
 from bot.services import Services
+from bot.settings import Settings
+from market.sample import SampleProvider
 from signals.presets import PRESETS
+from storage import Database
 from storage.fanout import FanoutItem, fan_out
-from tests.support.pipeline_support import add_chat, make_services, rows, sync_topics
+from tests.support.pipeline_support import add_chat, rows, sync_topics
 
 UTC = dt.UTC
 SMALL = PRESETS["small_vs_large"].rules  # IWM/SPY 50- and 200-day crosses: one move "above"
@@ -62,8 +67,9 @@ def got(services: Services, cid: int, day: dt.date = MONDAY) -> list[tuple[objec
 
 
 @pytest.fixture
-def services() -> Services:
-    s = make_services()
+def services(store_db: Database) -> Services:
+    config = Settings(_env_file=None, database_path=Path(":memory:"))  # type: ignore[call-arg]
+    s = Services(settings=config, db=store_db, provider=SampleProvider(), charts_dir=Path("c"))
     sync_topics(s)
     return s
 

@@ -1,7 +1,9 @@
 """Retention (issue 22): finished alerts, old events and chart files are deleted after
 RETENTION_DAYS, never a message still to be sent, and a pruned evening is never sent again.
 
-Real SQLite files throughout; the evening is the real pipeline on the synthetic sample."""
+Real SQLite files, and a PostgreSQL database (issue 24): the deletes are the same on both;
+giving space back is SQLite's (a file's free pages), on PostgreSQL autovacuum's. The evening
+is the real pipeline on the synthetic sample."""
 
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ from bot.app.jobs import missed_scan
 from bot.evening.pipeline import run_scan
 from bot.services import Services
 from bot.settings import SettingsError, load_settings
-from storage import bulk
+from storage import StorageError, bulk
 from storage.backdate import date_outbox, last_outbox_id
+from storage.db import is_postgres
+from storage.history import export, purge
 from storage.retention import EVENT_GRACE_DAYS, prune, reclaim, space, unsent_charts
 from tests.support.paths import ROOT
 from tests.support.pipeline_support import add_chat, make_services, sync_topics
@@ -34,7 +38,20 @@ EVENING = dt.datetime(2026, 10, 30, 21, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
+def services(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Services]:
+    """Services on a SQLite file, or on a fresh PostgreSQL database: each test runs on both."""
+    if engine == "sqlite":
+        made = make_services(tmp_path / "bot.sqlite", charts_dir=tmp_path / "charts")
+    else:
+        url = str(request.getfixturevalue("pg_url"))
+        made = make_services(url, charts_dir=tmp_path / "charts", database_url=url)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def sqlite_services(tmp_path: Path) -> Iterator[Services]:
+    """For what only a SQLite file has (its own second connection by path, its pages)."""
     made = make_services(tmp_path / "bot.sqlite", charts_dir=tmp_path / "charts")
     yield made
     made.close()
@@ -139,6 +156,33 @@ async def test_a_pruned_evening_is_never_queued_again(services: Services) -> Non
     assert missed_scan(gone, 30, lambda day: False) != SESSION
 
 
+def test_a_chats_own_keep_days_purges_its_finished_alerts_and_export_reads_them(
+    services: Services,
+) -> None:
+    """storage/history.py on both engines: /settings keep deletes only that chat's finished
+    alerts older than its keep_days (julianday on PostgreSQL too); /export reads the rest."""
+    add_chat(services, 1, keep_days=30)
+    add_chat(services, 2)  # no keep_days: keeps everything
+    old = EVENING - dt.timedelta(days=31)
+    for chat in (1, 2):
+        queue(services, chat, f"old-{chat}", old)
+    queue(services, 1, "old-pending", old)
+    queue(services, 1, "young", EVENING - dt.timedelta(days=29))
+    sent = [d.id for d in services.outbox.claim(EVENING) if d.id != 3]
+    for claimed in services.outbox.mark_sending_many(sent):
+        services.outbox.mark_sent(claimed.id, 1, old)
+
+    assert purge(services.db, EVENING, chat_id=2) == 0
+    assert purge(services.db, EVENING) == 1
+    assert statuses(services) == {"old-2": "sent", "old-pending": "pending", "young": "sent"}
+    data = export(services.db, 1)
+    assert data.chat["keep_days"] == 30 and data.chat["digest"] is False
+    assert [(a["status"], a["silent"], a["body"]) for a in data.alerts] == [
+        ("pending", False, "alert old-pending"),
+        ("sent", False, "alert young"),
+    ]
+
+
 def test_old_chart_files_go_unless_a_message_still_to_send_needs_them(tmp_path: Path) -> None:
     charts = tmp_path / "charts"
     old, young = EVENING - dt.timedelta(days=40), EVENING - dt.timedelta(days=2)
@@ -160,7 +204,9 @@ def test_old_chart_files_go_unless_a_message_still_to_send_needs_them(tmp_path: 
     assert charts.is_dir()
 
 
-async def test_the_job_runs_in_a_thread_on_its_own_connection(services: Services) -> None:
+async def test_the_job_runs_in_a_thread_on_its_own_connection(sqlite_services: Services) -> None:
+    """SQLite only: the job opens settings.database_path (bot/app/housekeeping.py)."""
+    services = sqlite_services
     add_chat(services, 1)
     add_chat(services, 2)
     charts = services.charts_dir
@@ -217,6 +263,23 @@ def test_space_is_given_back_only_when_most_of_the_file_is_free(tmp_path: Path) 
         made.close()
 
 
+def test_on_postgresql_space_is_left_to_autovacuum(services: Services) -> None:
+    """The deleted rows' space is reused by the table once autovacuum has marked it free;
+    nothing is given back to the file system (VACUUM FULL would lock the table): reclaim()
+    says so and does nothing, and SQLite's page counts are refused."""
+    if not is_postgres(services.db):
+        pytest.skip("SQLite: test_space_is_given_back_only_when_most_of_the_file_is_free")
+    add_chat(services, 1)
+    bulk.queue(services.db, ((1, f"m{i}", "x" * 1000) for i in range(300)))
+    deliver_all(services, EVENING)
+    date_outbox(services.db, 0, EVENING - dt.timedelta(days=60))
+    assert prune(services.db, EVENING, keep_days=30).messages == 300
+    done = reclaim(services.db, minimum=0, share=0.0)
+    assert (done.how, done.freed_bytes) == ("autovacuum", 0)
+    with pytest.raises(StorageError, match="SQLite"):
+        space(services.db)
+
+
 def test_retention_days_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT / "tests")  # no .env here
     monkeypatch.setenv("RETENTION_DAYS", "0")
@@ -229,13 +292,13 @@ def test_retention_days_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_install_jobs_runs_housekeeping_daily_at_half_past_four_new_york(
-    services: Services,
+    sqlite_services: Services,
 ) -> None:
     from bot.app.context import CONTEXT_TYPES
     from bot.app.jobs import install_jobs
 
     app = Application.builder().token("123456:FAKE").context_types(CONTEXT_TYPES).build()
-    app.bot_data.services = services
+    app.bot_data.services = sqlite_services
     install_jobs(app, clock=lambda: EVENING)
     assert app.job_queue is not None
     (job,) = app.job_queue.get_jobs_by_name(JOB)
