@@ -16,11 +16,13 @@ if TYPE_CHECKING:
     from bot.app.flood import FloodControl
     from bot.app.handlers.chart_cache import ChartCache
     from bot.app.handlers.inline_cache import InlineCache
+    from bot.app.instances import ChatGate
     from bot.app.metrics import Metrics
     from bot.app.scan_plan import ScanPlan
     from bot.delivery.worker import DeliveryWorker
     from bot.services import Services
     from signals.dashboard import Dashboard
+    from storage.coordination import Coordination
 
 __all__ = [
     "CONTEXT_TYPES",
@@ -69,6 +71,10 @@ class BotData:
     inline: InlineCache | None = None  # inline mode's chart file_ids and answers
     charts: ChartCache | None = None  # /chart's pictures drawn lately (handlers.chart_cache)
     database_problem: str | None = None  # the database file lost or damaged (database_watch)
+    # Several instances on PostgreSQL (bot/app/instances.py): the roles and chat locks of this
+    # one, and the gate that holds a chat's lock while its update is here. None on SQLite.
+    coordination: Coordination | None = None
+    gate: ChatGate | None = None
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

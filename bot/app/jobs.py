@@ -18,6 +18,7 @@ messages when the application stops, and the in-flight sends finish.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.evening.pipeline import run_scan
 from market import calendar
 from signals import rules
+from storage.db import parse_stamp
 
 if TYPE_CHECKING:  # telegram.ext (0.17 s to import) is the caller's: scan_time needs none
     from bot.app.context import App, Context, Jobs
@@ -159,8 +161,27 @@ async def _scan(context: Context) -> None:
     assert isinstance(task, ScanTask)
     ok = False
     try:
-        report = await plan.scan(plan.services, task.session, wake=plan.worker.wake)
-        ok = report.status == "ok"
+        coordination = context.bot_data.coordination
+        if coordination is None:
+            report = await plan.scan(plan.services, task.session, wake=plan.worker.wake)
+            ok = report.status == "ok"
+        else:  # several instances: one scans, the others wait and find it done
+            from bot.app.instances import scan_once
+
+            scans = plan.services.scans
+
+            def attempt(session: dt.date) -> tuple[str, dt.datetime] | None:
+                entry = scans.get(session)
+                if entry is None:
+                    return None
+                return entry.status, parse_stamp(entry.started_at)
+
+            async def scan() -> object:
+                return await plan.scan(plan.services, task.session, wake=plan.worker.wake)
+
+            due = scan_time(task.session, plan.delay) if task.tries == 1 else plan.clock()
+            done = await scan_once(coordination, task.session, attempt, scan, since=due)
+            ok = done is None or getattr(done, "status", "") == "ok"
     except Exception:  # run_scan records its own failures; this is a bug: log, carry on
         log.exception("scan job for %s crashed", task.session)
     finally:
@@ -190,4 +211,24 @@ async def _deliver(context: Context) -> None:
     app = context.application
     data = context.bot_data
     worker.blocked = lambda: data.database_problem
-    await supervise(worker, keep_running=lambda: app.running)
+    if data.coordination is None:
+        await supervise(worker, keep_running=lambda: app.running)
+        return
+    from bot.app.instances import deliver_when_elected, reclaim_leases
+
+    outbox = data.services.outbox
+
+    def requeue() -> int:
+        return outbox.requeue_in_flight("its sender stopped before the lease ran out")
+
+    async def deliver(keep: Callable[[], bool]) -> None:
+        reclaim = asyncio.create_task(reclaim_leases(requeue, keep, worker.wake))
+        try:
+            await supervise(worker, keep_running=keep)
+        finally:
+            reclaim.cancel()
+            await asyncio.gather(reclaim, return_exceptions=True)
+
+    await deliver_when_elected(
+        data.coordination, deliver, running=lambda: app.running, wake=worker.wake
+    )

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -39,12 +40,15 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 
 from bot.app.application import ALLOWED_UPDATES, build_application
 from bot.app.context import App
+from bot.app.metrics import TimedUpdates
 from bot.app.start_errors import BotApiUnreachable, ConfigError, TokenRejected
+from bot.app.updates import ChatOrderedProcessor
 from bot.app.webhook_server import WebhookServer, start_webhook
 from bot.delivery.answers import retry_after_seconds
 from bot.logs import scrub, secrets_of
 from bot.services import Services, open_services
 from bot.settings import Settings, Webhook
+from storage.coordination import SENDER, Coordination
 from storage.lock import InstanceLock
 from storage.marker import expect as expect_database
 from storage.marker import mark as mark_database
@@ -89,6 +93,7 @@ def run(
         base_url = settings.bot_api_url()
         webhook = settings.webhook()
         settings.webapp()  # WEBAPP_URL's form, before anything starts
+        settings.database()  # DATABASE_URL's form (never quoted: it holds a password)
     except ValueError as e:
         raise ConfigError(str(e)) from None
     return asyncio.run(_run(settings, token, base_url, webhook, new_database, setup))
@@ -109,11 +114,14 @@ async def _run(
         if me is None:
             return 0  # told to stop while waiting for the Bot API
         log.info("the Bot API accepted the token: @%s", me.username)
-        with InstanceLock.acquire(settings.database_path, "run"):
-            expect_database(settings.database_path, new=new_database)  # never silently empty
+        with _one_instance(settings):
+            if not settings.on_postgres:
+                expect_database(settings.database_path, new=new_database)  # never silently empty
             services = open_services(settings)
-            mark_database(settings.database_path, again=new_database)
+            if not settings.on_postgres:
+                mark_database(settings.database_path, again=new_database)
             app = build_application(services, token=token)
+            coordination = _coordinate(app, settings, webhook)
             if setup is not None:
                 setup(app)
             if settings.metrics_port is not None:  # started in post_init, stopped in serve
@@ -128,10 +136,49 @@ async def _run(
                 await serve(app, services, stopping, webhook)
             finally:
                 services.close()
+                if coordination is not None:
+                    coordination.close()
     finally:
         stopping.remove()
     log.info("rotation-bot stopped")
     return 0
+
+
+def _one_instance(settings: Settings) -> contextlib.AbstractContextManager[object]:
+    """SQLite: the lock beside the file, one ``run`` per database (status 5). PostgreSQL:
+    nothing here, several instances are the point (:func:`_coordinate` sorts out who does
+    what, and refuses a second poller)."""
+    if settings.on_postgres:
+        return contextlib.nullcontext()
+    return InstanceLock.acquire(settings.database_path, "run")
+
+
+def _coordinate(app: App, settings: Settings, webhook: Webhook | None) -> Coordination | None:
+    """On PostgreSQL: this instance's roles and chat locks (bot/app/instances.py); polling
+    beside another instance, or webhook mode beside a poller, is refused (status 5)."""
+    if not settings.on_postgres:
+        return None
+    from bot.app.instances import ChatGate, claim_mode
+    from storage.coordination import Coordination
+    from storage.url import parse
+
+    coordination = Coordination(parse(str(settings.database())))
+    try:
+        claim_mode(coordination, webhook=webhook is not None, database=settings.database_shown())
+        if webhook is not None:
+            gate = ChatGate(coordination)
+            app.bot_data.gate = gate
+            processor = app.update_processor
+            while isinstance(processor, TimedUpdates):
+                processor = processor.inner
+            if not isinstance(processor, ChatOrderedProcessor):
+                raise TypeError("several instances need the chat-ordered update processor")
+            processor.after = gate.leave
+    except BaseException:
+        coordination.close()
+        raise
+    app.bot_data.coordination = coordination
+    return coordination
 
 
 class Stopping:
@@ -251,7 +298,9 @@ async def serve(
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         else:
             try:  # binds WEBHOOK_LISTEN:WEBHOOK_PORT first (status 11), then setWebhook
-                hook = await start_webhook(app.bot, app.update_queue, webhook, ALLOWED_UPDATES)
+                hook = await start_webhook(
+                    app.bot, app.update_queue, webhook, ALLOWED_UPDATES, gate=app.bot_data.gate
+                )
             except InvalidToken:
                 raise TokenRejected("the Bot API rejected the token at setWebhook") from None
             except TelegramError as e:
@@ -302,7 +351,10 @@ async def stop(app: App, services: Services, hook: WebhookServer | None = None) 
             log.warning("a job was still running after %.0f s: cancelled", JOBS_GRACE)
     if app.bot_data.database_problem is not None:  # writes stopped: nothing can be requeued
         return
-    requeued = services.outbox.requeue_in_flight("requeued at shutdown")
+    coordination = app.bot_data.coordination
+    if coordination is not None and not coordination.holds(SENDER):
+        return  # several instances: only the sender's rows are its own to put back
+    requeued = services.outbox.requeue_in_flight("requeued at shutdown", everything=True)
     if requeued:
         log.warning("%d messages cut short go out after the next start", requeued)
 

@@ -88,6 +88,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._last: dict[int, asyncio.Future[None]] = {}  # each chat's latest update
         self.running = 0
         self.peak = 0
+        self.after: Callable[[int | None], None] | None = None
+        """Told each update's chat once it has been handled (or dropped): the gate of
+        several instances (bot/app/instances.py) releases the chat's lock."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's previous update, then for a slot in the lane, then run.
@@ -121,6 +124,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             done.set_result(None)
             if key is not None and self._last.get(key) is done:
                 del self._last[key]
+            if self.after is not None:
+                self.after(key)
 
     async def _after_light(self) -> None:
         """Wait (at most ``priority_wait``) until no light update is pending."""

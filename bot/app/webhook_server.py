@@ -60,12 +60,14 @@ from telegram.ext import ExtBot
 from bot.app import http_server
 from bot.app.http_server import TELEGRAM_CONNECTIONS, BoundedServer, Refused, Request, Response
 from bot.app.start_errors import StartFailure
+from bot.app.updates import chat_key
 
 if TYPE_CHECKING:
     import asyncio
 
     from telegram import Bot
 
+    from bot.app.instances import ChatGate
     from bot.settings import Webhook
 
 __all__ = [
@@ -121,6 +123,7 @@ class WebhookServer(BoundedServer):
             settings="WEBHOOK_LISTEN, WEBHOOK_PORT", log=log, name="webhook",
         )  # fmt: skip
         self.bot, self.queue = bot, queue
+        self.gate: ChatGate | None = None  # several instances: the chat's lock before the 200
         self.path = "/" + path.strip("/")
         self.secret = secret.encode()
         self.updates = 0
@@ -142,6 +145,8 @@ class WebhookServer(BoundedServer):
         update = self._update(request.body)
         if isinstance(self.bot, ExtBot):
             self.bot.insert_callback_data(update)
+        if self.gate is not None:  # released when handled (ChatOrderedProcessor.after)
+            await self.gate.enter(chat_key(update))
         await self.queue.put(update)
         self.updates += 1
         return Response(200)
@@ -163,6 +168,7 @@ async def start_webhook(
     webhook: Webhook,
     allowed_updates: list[str],
     limits: Limits | None = None,
+    gate: ChatGate | None = None,
 ) -> WebhookServer:
     """Listen on the webhook's address, then tell Telegram to post there (setWebhook with the
     secret). Raises :class:`WebhookPortUnavailable` before any setWebhook; setWebhook's own
@@ -171,6 +177,7 @@ async def start_webhook(
         bot, queue, path=webhook.path, secret=webhook.secret, listen=webhook.listen,
         port=webhook.port, limits=limits,
     )  # fmt: skip
+    server.gate = gate
     await server.start()
     try:
         await bot.set_webhook(
