@@ -267,6 +267,7 @@ async def scan_once(
                     log.warning(
                         "the scan of %s was left half-way by an instance: scanning", session
                     )
+                log.info("scanning %s: this instance holds the scanner role", session)
                 return await scan()
             finally:
                 coordination.give_up(SCANNER)
