@@ -36,6 +36,7 @@ from bot.fake_api.process import (
 )
 from bot.fake_api.server import FakeBotApi
 from tests.support.pipeline_support import wait_for
+from tests.support.postgres import PgServer
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
 
@@ -278,3 +279,39 @@ async def test_a_poller_beside_webhook_instances_is_refused(pg_url: str, tmp_pat
         poller = await BotProcess.start(env, tmp_path)
         assert_refused(poller, await poller.wait(), "polling allows one instance")
         assert not api.calls("deleteWebhook")
+
+
+# --- the database server: its connections dropped, and a restart --------------------------------
+async def test_the_server_dropping_connections_and_restarting_loses_nothing(
+    pg_server: PgServer, pg_url: str, tmp_path: Path
+) -> None:
+    """Two instances deliver 3,000 messages while PostgreSQL first ends every session (as a
+    failover of the server does), then restarts (down for a moment, fast shutdown). The bot
+    reconnects, elects a sender again and delivers everything; nothing is lost."""
+    chats, per_chat = 1000, 3
+    async with (
+        fake_api(send_latency=0.02) as api,
+        instances(api, pg_url, tmp_path, 2, PAID_BROADCAST="true") as bots,
+    ):
+        await wait_for(lambda: sum(b.sending for b in bots) == 1, 60, "one sender elected")
+        expected = seed_broadcast(pg_url, chats, per_chat)  # type: ignore[arg-type]
+        total = chats * per_chat
+
+        def delivered() -> int:
+            return len(api.calls("sendMessage"))
+
+        await wait_for(lambda: delivered() >= total / 4, 300, "a quarter sent")
+        dropped = pg_server.terminate_connections(pg_url)
+        await wait_for(lambda: delivered() >= total / 2, 300, "half sent after the drop")
+        pg_server.restart()
+        with contextlib.suppress(AssertionError):
+            await wait_for(lambda: set(outbox_counts(pg_url)) == {"sent"}, 300, "all sent")
+        lost, duplicated = lost_and_duplicated(api, expected)
+        depth = outbox_counts(pg_url)
+        alive = [b.alive for b in bots]
+    print(
+        f"\nserver: {total} messages, {dropped} sessions ended, then a restart: lost {lost}, "
+        f"duplicated {duplicated}; outbox {depth}"
+    )
+    assert alive == [True, True]
+    assert lost == 0 and depth == {"sent": total}
