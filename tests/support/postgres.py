@@ -37,7 +37,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -46,6 +45,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bench._postgres import find_bindir
+from bot.fake_api.process import free_port as _free_port
 
 __all__ = [
     "INSTALL_HINT",
@@ -82,19 +84,6 @@ _names = itertools.count(1)
 
 class PgServerError(RuntimeError):
     """The test server could not be set up, started or stopped (the message has the log tail)."""
-
-
-def find_bindir() -> Path | None:
-    """The newest installed ``/usr/lib/postgresql/<major>/bin`` that has initdb, or None."""
-    found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
-    numeric = [p for p in found if p.parent.name.isdigit()]
-    return max(numeric, key=lambda p: int(p.parent.name), default=None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _alive(pid: int) -> bool:
