@@ -9,7 +9,8 @@ drive, so neither imports the other.
         assert await bot.wait() == 0 and TOKEN not in bot.output
 
 Its stdout and stderr are read as they come (the bot logs at INFO; an unread pipe would stall
-it). Also here: an evening's messages queued in a database (:func:`seed_broadcast`) and what
+it); ``DATABASE_URL=<url>`` among bot_env's extras runs it on PostgreSQL. Also here: an
+evening's messages queued in a database, a file or a URL (:func:`seed_broadcast`), and what
 reached each chat of it (:func:`lost_and_duplicated`).
 """
 
@@ -55,7 +56,15 @@ ROOT = Path(__file__).resolve().parent.parent.parent  # the checkout (or site-pa
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
 SECRET = TOKEN.split(":")[1]
 STARTED = 180.0  # seconds a start may take on a loaded 2-core machine (imports, getMe ...)
-SETTINGS = ("TELEGRAM_", "DATABASE_PATH", "DATA_SOURCE", "ADMIN_IDS", "LOG_LEVEL", "CACHE_DIR")
+SETTINGS = (
+    "TELEGRAM_",
+    "DATABASE_PATH",
+    "DATABASE_URL",
+    "DATA_SOURCE",
+    "ADMIN_IDS",
+    "LOG_LEVEL",
+    "CACHE_DIR",
+)
 
 
 def fake_api(send_latency: float = 0.0, **options: Any) -> FakeBotApi:
@@ -64,6 +73,9 @@ def fake_api(send_latency: float = 0.0, **options: Any) -> FakeBotApi:
 
 
 def bot_env(base_url: str, database: Path, **extra: str) -> dict[str, str]:
+    """The bot's environment: this one without any setting of ours, then a SQLite database at
+    ``database`` (its folder holds the cache); ``DATABASE_URL=...`` in ``extra`` puts the bot
+    on PostgreSQL instead (it then ignores DATABASE_PATH)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS)}
     return env | {
         "PYTHONPATH": str(ROOT),
@@ -153,8 +165,9 @@ class BotProcess:
         await asyncio.gather(*self._readers)
 
 
-def seed_broadcast(path: Path, chats: int, per_chat: int) -> dict[int, list[str]]:
-    """A database with ``chats * per_chat`` messages queued (private chats and groups)."""
+def seed_broadcast(path: Path | str, chats: int, per_chat: int) -> dict[int, list[str]]:
+    """A database (a SQLite file, or a PostgreSQL URL) with ``chats * per_chat`` messages
+    queued (private chats and groups)."""
     db = connect(path)
     store = ChatStore(db)
     expected: dict[int, list[str]] = {}
@@ -181,7 +194,8 @@ def lost_and_duplicated(api: FakeBotApi, expected: dict[int, list[str]]) -> tupl
     return lost, duplicated
 
 
-def outbox_depth(path: Path) -> dict[str, int]:
+def outbox_depth(path: Path | str) -> dict[str, int]:
+    """The outbox's rows by status, in the database at ``path`` (a file or a URL)."""
     db = connect(path)
     try:
         return Outbox(db).depth()

@@ -7,6 +7,13 @@ through every failure README "What it survives" lists. Select it with ``-m fault
 Every wait is a condition awaited with a timeout sized for a loaded 2-core machine; nothing
 sleeps and hopes. The disk-full and read-only cases mount a small tmpfs, so they need root
 (they skip with that reason otherwise; read-only falls back to chmod when not root).
+
+The cases where the store matters run on both engines (the ``engine`` fixture: a SQLite file,
+then ``DATABASE_URL`` on the test PostgreSQL server): a refused token leaves no database, and a
+broadcast cut short by SIGKILL or SIGTERM loses nothing; a database of a newer bot is refused
+on PostgreSQL too. The one-instance lock file, the other unusable-file cases and the full disk
+(a command's small write: on PostgreSQL it lands in a page already there, so only a table that
+grows meets a full disk, test_faults_delivery.py) are about SQLite's file and stay on SQLite.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bot.delivery.config import PAID_CONCURRENCY
@@ -32,11 +40,15 @@ from tests.support.bot_process import (
     TOKEN,
     BotProcess,
     SentCounter,
+    bot_database,
     bot_env,
     can_mount,
     damaged_database,
+    engine_env,
+    expire_leases,
     fake_api,
     fill,
+    leftovers,
     lost_and_duplicated,
     outbox_depth,
     seed_broadcast,
@@ -65,15 +77,19 @@ def assert_one_line_failure(bot: BotProcess, status: int, code: int, *words: str
 
 
 # --- start-up: the token and the Bot API ------------------------------------------------------
-async def test_a_rejected_token_is_one_line_status_3_and_leaves_nothing(tmp_path: Path) -> None:
+async def test_a_rejected_token_is_one_line_status_3_and_leaves_nothing(
+    tmp_path: Path, engine_target: str
+) -> None:
+    db = bot_database(engine_target, tmp_path)
     async with fake_api() as api:
         api.schedule("getMe", [Fault(401, "Unauthorized")])
-        env = bot_env(api.base_url, tmp_path / "bot.sqlite", LOG_LEVEL="DEBUG")
+        env = engine_env(api.base_url, db, tmp_path, LOG_LEVEL="DEBUG")
         bot = await BotProcess.start(env, tmp_path)
         code = await bot.wait()
     assert_one_line_failure(bot, 3, code, "rejected the token")
     assert api.requests and all(r.token == TOKEN for r in api.requests)  # it was sent ...
-    assert not list(tmp_path.glob("bot.sqlite*"))  # ... and no database was made
+    assert leftovers(db) == []  # ... and no database was made (no file; no table)
+    assert not list(tmp_path.glob("bot.sqlite*"))
     print(f"\n401: exit {code}, {len(bot.output.splitlines())} line(s): {bot.last_line}")
 
 
@@ -153,6 +169,27 @@ async def test_an_unusable_database_is_refused_in_one_line(tmp_path: Path, case:
     print(f"\n{case}: exit {code}: {bot.last_line}")
 
 
+async def test_a_postgres_database_of_a_newer_bot_is_refused_in_one_line(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The "newer" case on PostgreSQL (the others are about SQLite's file): status 10, one
+    line, and the database is left as it was (its version row too)."""
+    handle = connect(pg_url)
+    handle.execute("UPDATE rotation_bot_schema SET version = 99")
+    close(handle)
+    before = leftovers(pg_url)
+    async with fake_api() as api:
+        env = engine_env(api.base_url, pg_url, tmp_path)
+        bot = await BotProcess.start(env, tmp_path)
+        code = await bot.wait()
+    assert_one_line_failure(bot, 10, code, "newer rotation-bot", "schema version 99")
+    assert leftovers(pg_url) == before
+    with psycopg.connect(pg_url) as plain:  # storage.connect would refuse it too
+        assert plain.execute("SELECT version FROM rotation_bot_schema").fetchall() == [(99,)]
+    assert not list(tmp_path.glob("bot.sqlite*"))
+    print(f"\nnewer (PostgreSQL): exit {code}: {bot.last_line}")
+
+
 async def test_a_read_only_database_is_refused_in_one_line(tmp_path: Path) -> None:
     why = can_mount()
     mount = tmp_path / "ro"
@@ -228,7 +265,7 @@ async def test_a_full_disk_is_reported_and_the_database_survives(tmp_path: Path)
 class Broadcast:
     """A paid broadcast of TOTAL messages, the bot running and 40% of them delivered."""
 
-    db: Path
+    db: Path | str  # the SQLite file, or the PostgreSQL URL
     expected: dict[int, list[str]]
     api: FakeBotApi
     env: dict[str, str]
@@ -236,13 +273,13 @@ class Broadcast:
 
 
 @asynccontextmanager
-async def broadcast_under_way(tmp_path: Path) -> AsyncIterator[Broadcast]:
+async def broadcast_under_way(tmp_path: Path, engine_target: str) -> AsyncIterator[Broadcast]:
     """Seed the broadcast, start ``rotation-bot run`` on it, yield once 40% is delivered; the
     first bot is killed on the way out if the test has not stopped it."""
-    db = tmp_path / "bot.sqlite"
+    db = bot_database(engine_target, tmp_path)
     expected = seed_broadcast(db, CHATS, PER_CHAT)
     async with fake_api(send_latency=0.005) as api:
-        env = bot_env(api.base_url, db, PAID_BROADCAST="true")
+        env = engine_env(api.base_url, db, tmp_path, PAID_BROADCAST="true")
         first = await BotProcess.start(env, tmp_path)
         try:
             await wait_for(lambda: api.delivered_count >= TOTAL * 2 // 5, 600, "40% delivered")
@@ -251,12 +288,14 @@ async def broadcast_under_way(tmp_path: Path) -> AsyncIterator[Broadcast]:
             await first.kill()
 
 
-async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
-    async with broadcast_under_way(tmp_path) as run:
+async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, engine_target: str) -> None:
+    async with broadcast_under_way(tmp_path, engine_target) as run:
         db, expected, api, env, first = run.db, run.expected, run.api, run.env, run.first
         await first.kill()
         at_kill, left = api.delivered_count, outbox_depth(db)
         assert 0 < left["sent"] < TOTAL
+        # PostgreSQL: the killed sender's rows are leased; as if the lease's minute went by
+        assert expire_leases(db) == (0 if isinstance(db, Path) else left["sending"])
         second = await restart_until_all_sent(env, tmp_path, db)
         lost, duplicated = lost_and_duplicated(api, expected)
     print(
@@ -271,7 +310,7 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
     assert_no_token(second)
 
 
-async def restart_until_all_sent(env: dict[str, str], tmp_path: Path, db: Path) -> BotProcess:
+async def restart_until_all_sent(env: dict[str, str], tmp_path: Path, db: Path | str) -> BotProcess:
     """Start the bot again, let it send every queued message, stop it with SIGTERM (exit 0)."""
     second = await BotProcess.start(env, tmp_path)
     sent = SentCounter(db)
@@ -285,15 +324,17 @@ async def restart_until_all_sent(env: dict[str, str], tmp_path: Path, db: Path) 
     return second
 
 
-async def test_sigterm_mid_broadcast_loses_and_repeats_nothing(tmp_path: Path) -> None:
-    async with broadcast_under_way(tmp_path) as run:
+async def test_sigterm_mid_broadcast_loses_and_repeats_nothing(
+    tmp_path: Path, engine_target: str
+) -> None:
+    async with broadcast_under_way(tmp_path, engine_target) as run:
         db, expected, api, env, first = run.db, run.expected, run.api, run.env, run.first
         first.signal(signal.SIGTERM)
         code = await first.wait()
         at_stop, left = api.delivered_count, outbox_depth(db)
         assert code == 0, first.output[-3000:]
         assert left["sending"] == 0 and 0 < left["sent"] < TOTAL
-        assert not db.with_name("bot.sqlite.lock").exists()
+        assert not (tmp_path / "bot.sqlite.lock").exists()
         second = await restart_until_all_sent(env, tmp_path, db)
         lost, duplicated = lost_and_duplicated(api, expected)
     print(

@@ -6,6 +6,10 @@ Every one of these once ended with the delivery worker dead or the evening faile
 while ``/healthz`` said 200: the worker died on the second alert to a chat (an IndexError in
 the per-chat limiter), a full disk stopped it for good, a 401 of seconds failed every queued
 message, and eight 429s failed a message.
+
+All run on both engines (the ``engine`` fixture: a SQLite file, then ``DATABASE_URL`` on the
+test PostgreSQL server); the full disk is a tmpfs under SQLite's file, and for PostgreSQL one
+under the database's tablespace.
 """
 
 from __future__ import annotations
@@ -24,16 +28,20 @@ from bot.fake_api.server import FakeBotApi
 from tests.support.bot_process import (
     TOKEN,
     BotProcess,
+    bot_database,
     bot_env,
     can_mount,
+    engine_env,
     fake_api,
     fill,
     lost_and_duplicated,
     outbox_depth,
     seed_broadcast,
     small_filesystem,
+    small_pg_database,
 )
 from tests.support.pipeline_support import wait_for
+from tests.support.postgres import PgServer
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
@@ -85,16 +93,20 @@ async def until_unhealthy(port: int, bot: BotProcess, *words: str) -> str:
 
 
 async def evening_through(
-    tmp_path: Path, chats: int, per_chat: int, fault: Callable[[FakeBotApi, int], None]
+    tmp_path: Path,
+    engine_target: str,
+    chats: int,
+    per_chat: int,
+    fault: Callable[[FakeBotApi, int], None],
 ) -> str:
     """Queue ``chats`` x ``per_chat`` alerts, inject ``fault`` (given the fake API and the
     first chat), run the bot until all are delivered, stop it; what it printed. Every alert
     must have arrived once and none failed."""
-    db = tmp_path / "bot.sqlite"
+    db = bot_database(engine_target, tmp_path)
     expected = seed_broadcast(db, chats, per_chat)
     async with fake_api() as api:
         fault(api, next(iter(expected)))
-        bot = await BotProcess.start(bot_env(api.base_url, db), tmp_path)
+        bot = await BotProcess.start(engine_env(api.base_url, db, tmp_path), tmp_path)
         try:
             await deliver_all(bot, api, expected)
             output = await bot.stopped(signal.SIGTERM)
@@ -105,33 +117,41 @@ async def evening_through(
     return output
 
 
-async def test_an_evening_of_three_alerts_per_chat_is_all_delivered(tmp_path: Path) -> None:
+async def test_an_evening_of_three_alerts_per_chat_is_all_delivered(
+    tmp_path: Path, engine_target: str
+) -> None:
     """100 chats (75 private, 25 groups) with 3 alerts each on default settings: every one
     delivered once, and the worker never stopped (it died about 7 s in, 149 of 300)."""
-    output = await evening_through(tmp_path, 100, 3, lambda api, first: None)
+    output = await evening_through(tmp_path, engine_target, 100, 3, lambda api, first: None)
     assert "delivery worker stopped" not in output and "Traceback" not in output
 
 
-async def test_a_run_of_429s_delays_a_message_but_never_fails_it(tmp_path: Path) -> None:
+async def test_a_run_of_429s_delays_a_message_but_never_fails_it(
+    tmp_path: Path, engine_target: str
+) -> None:
     """A 429 is not an attempt: sixteen in a row for a chat of two messages, so one of them
     gets at least eight (eight failed a message for good)."""
     await evening_through(
-        tmp_path, 8, 2, lambda api, victim: api.fail_chat(victim, Fault.retry_after(1), times=16)
+        tmp_path,
+        engine_target,
+        8,
+        2,
+        lambda api, victim: api.fail_chat(victim, Fault.retry_after(1), times=16),
     )
 
 
 async def test_a_refused_token_pauses_sending_and_alarms_instead_of_failing(
-    tmp_path: Path,
+    tmp_path: Path, engine_target: str
 ) -> None:
     """401 for every send for 5 s (a proxy, a token rotation): sending pauses, the log says
     so once per pause and /healthz is 503 with the reason; then all 60 go out, none failed
     (all 60 failed in 4 s)."""
-    db = tmp_path / "bot.sqlite"
+    db = bot_database(engine_target, tmp_path)
     expected = seed_broadcast(db, 20, 3)
     port = free_port()
     async with fake_api() as api:
         api.outage(Fault(401, "Unauthorized"), 5.0)
-        env = bot_env(api.base_url, db, METRICS_PORT=str(port))
+        env = engine_env(api.base_url, db, tmp_path, METRICS_PORT=str(port))
         bot = await BotProcess.start(env, tmp_path)
         try:
             reason = await until_unhealthy(port, bot, "refused the bot token")
@@ -147,11 +167,11 @@ async def test_a_refused_token_pauses_sending_and_alarms_instead_of_failing(
     print(f"\n401 for 5 s: /healthz said {reason!r}; 60 of 60 delivered after the pause")
 
 
-async def test_an_outage_of_502s_loses_nothing(tmp_path: Path) -> None:
+async def test_an_outage_of_502s_loses_nothing(tmp_path: Path, engine_target: str) -> None:
     """Every send answered 502 for 20 s: sending is held, a send probes, and once the Bot API
     answers again every message goes out, once."""
     output = await evening_through(
-        tmp_path, 20, 3, lambda api, _: api.outage(Fault.bad_gateway(), 20.0)
+        tmp_path, engine_target, 20, 3, lambda api, _: api.outage(Fault.bad_gateway(), 20.0)
     )
     assert output.count("sending held") == 1 and "the Bot API answers again" in output
 
@@ -189,3 +209,40 @@ async def test_a_full_disk_stops_delivery_and_it_resumes_when_space_returns(
     assert "full" in reason or "not writable" in reason or "stopped" in reason, reason
     assert TOKEN not in output
     print(f"\nfull disk: /healthz said {reason!r} at {stuck} of 1200; then 1200 delivered")
+
+
+async def test_a_full_tablespace_stops_delivery_and_it_resumes_when_space_returns(
+    tmp_path: Path, pg_server: PgServer
+) -> None:
+    """The same on PostgreSQL: the disk under the database's tables fills mid-broadcast (the
+    server's own disk, its WAL, does not); /healthz says delivery is down, nothing is lost,
+    and once space is freed the rest goes out."""
+    why = can_mount()
+    if why is not None:
+        pytest.skip(why)
+    port = free_port()
+    with small_pg_database(pg_server, "6m") as (url, folder):
+        expected = seed_broadcast(url, 400, 3)
+        async with fake_api(send_latency=0.01) as api:
+            env = engine_env(api.base_url, url, tmp_path, METRICS_PORT=str(port))
+            bot = await BotProcess.start(env, tmp_path)
+            try:
+                await wait_for(lambda: delivered(api, expected) >= 60, DEADLINE, "60 delivered")
+                filler = fill(folder)
+                await wait_for(
+                    lambda: "No space left on device" in bot.output, DEADLINE, "a write refused"
+                )
+                reason = await until_unhealthy(port, bot, "disk")
+                stuck = delivered(api, expected)
+                filler.unlink()
+                await deliver_all(bot, api, expected)
+                output = await bot.stopped(signal.SIGTERM)
+            finally:
+                await bot.kill()
+        lost, duplicated = lost_and_duplicated(api, expected)
+        depth = outbox_depth(url)
+    assert lost == 0 and duplicated <= 8  # at most the sends in flight when the disk filled
+    assert depth["pending"] == depth["sending"] == depth["failed"] == 0
+    assert "could not write" in reason or "could not extend" in reason, reason
+    assert TOKEN not in output
+    print(f"\nfull tablespace: /healthz said {reason!r} at {stuck} of 1200; then 1200 delivered")

@@ -5,6 +5,8 @@ bot/fake_api/server.py, started). Registered in tests/conftest.py."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest_asyncio
 
@@ -14,13 +16,20 @@ from bot.settings import Settings
 from market.sample import SampleProvider
 from storage import connect
 from tests.support.bot_harness import ADMIN_ID, BotHarness
+from tests.support.pipeline_support import database_settings
 
 
-def make_services(**settings: object) -> Services:
-    """Services on an in-memory database and the synthetic sample; no environment read."""
-    values = {"admin_ids": str(ADMIN_ID), "max_rules_per_chat": 5, **settings}
+def make_services(database: str | Path = ":memory:", **settings: object) -> Services:
+    """Services on a database (in memory unless ``database`` names a file or a PostgreSQL URL,
+    the ``engine_target`` fixture's) and the synthetic sample; no environment read."""
+    values: dict[str, Any] = {
+        "admin_ids": str(ADMIN_ID),
+        "max_rules_per_chat": 5,
+        **database_settings(database),
+        **settings,
+    }
     config = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-    return Services(settings=config, db=connect(":memory:"), provider=SampleProvider())
+    return Services(settings=config, db=connect(database), provider=SampleProvider())
 
 
 @pytest_asyncio.fixture

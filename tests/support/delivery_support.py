@@ -5,7 +5,7 @@ chats show."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from telegram import Bot
@@ -50,8 +50,15 @@ async def bot_fixture(api: FakeBotApi) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture(name="services")
-def services_fixture() -> Services:
-    return make_services()
+def services_fixture(engine_target: str) -> Iterator[Services]:
+    """Services on each engine in turn (the ``engine`` fixture: SQLite in memory, then a fresh
+    PostgreSQL database), so the worker is held to the outbox's behaviour on both; a test
+    about one engine only says ``@pytest.mark.parametrize("engine", ["sqlite"])``."""
+    services = make_services(engine_target)
+    try:
+        yield services
+    finally:
+        services.close()
 
 
 def queue(services: Services, chat_id: int, n: int = 1, **kw: object) -> list[str]:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from bot.fake_api.process import wait_for as wait_for
 from bot.services import Services
 from bot.settings import Settings
@@ -14,6 +16,7 @@ from market.base import Provider
 from market.sample import SampleProvider
 from signals.rules import Rule
 from storage import connect
+from storage.url import is_url
 
 UTC = dt.UTC
 
@@ -25,14 +28,25 @@ def make_services(
     charts_dir: Path | None = None,
     **settings: Any,
 ) -> Services:
-    """Services on a database at ``path`` and the synthetic sample; no environment read."""
-    config = Settings(_env_file=None, database_path=Path(str(path)), **settings)  # type: ignore[call-arg]
+    """Services on a database at ``path`` and the synthetic sample; no environment read.
+
+    ``path`` may be a ``postgresql://`` URL (the ``engine_target`` fixture's), so a pipeline
+    test runs on either engine: the settings then say DATABASE_URL, as the bot's would."""
+    where = database_settings(path)
+    config = Settings(_env_file=None, **where, **settings)  # type: ignore[call-arg]
     return Services(
         settings=config,
         db=connect(path),
         provider=provider or SampleProvider(),
         charts_dir=charts_dir or Path("charts"),
     )
+
+
+def database_settings(target: str | Path) -> dict[str, Any]:
+    """The settings naming ``target``: ``database_url`` for a URL, else ``database_path``."""
+    if is_url(target):
+        return {"database_url": SecretStr(str(target))}
+    return {"database_path": Path(str(target))}
 
 
 def add_chat(

@@ -2,7 +2,8 @@
 only messages that were in flight at the instant of the kill are sent twice.
 
 The delivery worker runs in a subprocess (tests/support/delivery_process.py) against a file
-database and a fake Bot API served from this process, which answers a few milliseconds after
+database (or, the second time round, a PostgreSQL database: the ``engine`` fixture) and a fake
+Bot API served from this process, which answers a few milliseconds after
 delivering (FakeBotApi's send_latency) — the window in which a killed bot has sent a
 message it never heard about. It runs at the bot's two concurrencies (8; 32 with paid
 broadcasts), the most a crash can repeat; ``pytest -s`` prints the counts.
@@ -24,7 +25,8 @@ import pytest
 
 from bot.delivery.config import PAID_CONCURRENCY, DeliveryConfig
 from bot.fake_api.server import FakeBotApi
-from tests.support.bot_process import outbox_depth, seed_broadcast
+from storage.url import is_url
+from tests.support.bot_process import bot_database, expire_leases, outbox_depth, seed_broadcast
 from tests.support.paths import ROOT
 from tests.support.pipeline_support import wait_for
 
@@ -47,7 +49,9 @@ def _no_worker_outlives_its_test() -> Iterator[None]:
                 os.kill(worker.pid, signal.SIGKILL)
 
 
-async def start_worker(db: Path, base_url: str, concurrency: int) -> asyncio.subprocess.Process:
+async def start_worker(
+    db: Path | str, base_url: str, concurrency: int
+) -> asyncio.subprocess.Process:
     worker = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -67,8 +71,10 @@ async def start_worker(db: Path, base_url: str, concurrency: int) -> asyncio.sub
 
 
 @pytest.mark.parametrize("concurrency", [DeliveryConfig().concurrency, PAID_CONCURRENCY])
-async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, concurrency: int) -> None:
-    db = tmp_path / "bot.sqlite"
+async def test_sigkill_mid_broadcast_loses_nothing(
+    tmp_path: Path, concurrency: int, engine_target: str
+) -> None:
+    db = bot_database(engine_target, tmp_path)
     expected = seed_broadcast(db, CHATS, PER_CHAT)
     total = CHATS * PER_CHAT
     async with FakeBotApi(send_latency=0.005) as api:
@@ -79,6 +85,8 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path, concurrency: 
         at_kill = api.delivered_count
         left = outbox_depth(db)
         assert first.returncode == -signal.SIGKILL and 0 < left["sent"] < total
+        leased = expire_leases(db)  # PostgreSQL: as if its minute went by
+        assert leased == (left["sending"] if is_url(db) else 0)  # every one of them leased
 
         second = await start_worker(db, api.base_url, concurrency)
         out, err = await asyncio.wait_for(second.communicate(), 600)

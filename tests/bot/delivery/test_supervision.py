@@ -1,8 +1,10 @@
-"""The delivery worker under its supervisor (bot/delivery/supervision.py), on a real SQLite
-database and the fake Bot API: an error escaping the worker restarts it, loses nothing and says why.
+"""The delivery worker under its supervisor (bot/delivery/supervision.py), on a real database
+(SQLite, then PostgreSQL) and the fake Bot API: an error escaping the worker restarts it, loses
+nothing and says why.
 
-The database refuses writes (``PRAGMA query_only``: what a full disk or a read-only file does
-to the worker's ``sending`` mark) while an evening of three alerts per chat is under way.
+The database refuses writes (SQLite's ``PRAGMA query_only``: what a full disk or a read-only
+file does to the worker's ``sending`` mark; PostgreSQL's ``default_transaction_read_only``, a
+server put in read-only mode) while an evening of three alerts per chat is under way.
 """
 
 from __future__ import annotations
@@ -20,8 +22,19 @@ from bot.delivery.worker import DeliveryWorker
 from bot.fake_api import Fault
 from bot.fake_api.server import FakeBotApi
 from bot.services import Services
+from storage.db import is_postgres
 from tests.support.delivery_support import arrived, config, plain, queue
 from tests.support.pipeline_support import wait_for
+
+
+def read_only(services: Services, on: bool) -> str:
+    """Make the bot's connection refuse writes (or accept them again); the word the error
+    that a refused write raises has in it."""
+    if is_postgres(services.db):
+        services.db.execute(f"SET default_transaction_read_only = {'on' if on else 'off'}")
+        return "read-only"
+    services.db.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
+    return "readonly"
 
 
 def every_alert(services: Services, chats: range, per_chat: int) -> dict[int, list[str]]:
@@ -33,21 +46,21 @@ async def test_a_worker_that_raises_is_restarted_and_loses_nothing(
 ) -> None:
     expected = every_alert(services, range(1, 21), 3)
     worker = DeliveryWorker(bot, services.outbox, services.chats, config(concurrency=4))
-    services.db.execute("PRAGMA query_only = ON")
+    refused = read_only(services, True)
     with caplog.at_level(logging.ERROR, logger="bot.delivery.worker"):
         task = asyncio.create_task(supervise(worker, first=0.01, most=0.05))
         await wait_for(lambda: worker.down is not None, 30, "the worker to be down")
         down = worker.down
         assert worker.problem() == down
         await wait_for(lambda: "Traceback" in caplog.text or caplog.records[0].exc_info, 30)
-        services.db.execute("PRAGMA query_only = OFF")
+        read_only(services, False)
         await wait_for(
             lambda: all(arrived(api, c) == plain(b) for c, b in expected.items()), 30, "all sent"
         )
         await wait_for(lambda: worker.down is None, 30, "the worker to be up again")
         worker.stop()
         restarts = await asyncio.wait_for(task, 30)
-    assert down is not None and "readonly" in down and restarts >= 1
+    assert down is not None and refused in down and restarts >= 1
     assert "restarting in" in caplog.text
     assert services.outbox.depth()["sent"] == 60
 

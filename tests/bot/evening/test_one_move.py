@@ -60,10 +60,12 @@ def bodies(services: Services, cid: int) -> dict[str, str]:
     return dict(rows(services, "SELECT dedupe, body FROM outbox WHERE chat_id = ?", cid))
 
 
-async def test_two_rules_on_one_move_are_one_message_naming_both(api: FakeBotApi) -> None:
+async def test_two_rules_on_one_move_are_one_message_naming_both(
+    api: FakeBotApi, engine_target: str
+) -> None:
     assert PRESET.param("band") == 0.5 and CUSTOM.param("band") == 0
     day = both_fire()
-    services = make_services()
+    services = make_services(engine_target)
     sync_topics(services)
     for cid in BOTH:
         add_chat(services, cid, topics=["preset:sectors"], rules=[CUSTOM])

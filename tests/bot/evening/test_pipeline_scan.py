@@ -1,11 +1,16 @@
 """The evening scan, day by day over a year of the synthetic sample: the right chats get the
-right messages, once; data problems are reported, never alerted on."""
+right messages, once; data problems are reported, never alerted on.
+
+The year and the single sessions that record something (events, scans, outbox rows) run on
+both engines, SQLite and PostgreSQL (issue 24); the chart-drawing and price-cache cases are
+about files and threads, and stay on SQLite."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +29,9 @@ from signals.engine import evaluate
 from signals.events import Event
 from signals.presets import PRESETS
 from signals.rules import Rule
+from tests.support.engines import ENGINES
 from tests.support.pipeline_support import add_chat, make_services, rows, sync_topics
+from tests.support.postgres import PgServer
 from tests.support.sample_variants import Gappy
 
 pytestmark = pytest.mark.timeout(180)
@@ -80,12 +87,29 @@ def expected_events() -> list[Event]:
     return evaluate(rules, closes, calendar.context(closes.index), start=START, end=END).events
 
 
-@pytest.fixture(scope="module")
-def year() -> tuple[Services, list[Event], list[dt.date]]:
-    """Every session of the period scanned in turn, as the evening job would."""
+@pytest.fixture(scope="module", params=ENGINES)
+def year(request: pytest.FixtureRequest) -> Iterator[tuple[Services, list[Event], list[dt.date]]]:
+    """Every session of the period scanned in turn, as the evening job would; once on each
+    engine (a database of the session's PostgreSQL server of its own, for the module)."""
+    server: PgServer | None = None
+    target = ":memory:"
+    if request.param == "postgres":
+        server = request.getfixturevalue("pg_server")
+        server.ensure_running()
+        target = server.new_database()
+    services = make_services(target)
+    try:
+        yield scanned_year(services)
+    finally:
+        services.close()
+        if server is not None:
+            server.ensure_running()
+            server.drop_database(target)
+
+
+def scanned_year(services: Services) -> tuple[Services, list[Event], list[dt.date]]:
     import asyncio
 
-    services = make_services()
     setup(services)
     sessions = [s.date() for s in calendar.sessions(START, END)]
 
@@ -159,10 +183,12 @@ async def test_rerunning_a_session_adds_nothing(year: tuple) -> None:
 # --- single sessions ------------------------------------------------------------------------
 
 
-async def test_missing_and_stale_data_are_reported_and_never_alerted_on() -> None:
+async def test_missing_and_stale_data_are_reported_and_never_alerted_on(
+    engine_target: str,
+) -> None:
     day = dt.date(2026, 10, 30)  # IWM beat SPY, RSP beat SPY, ^RUT rose: monthly moves
     provider = Gappy(missing=["^RUT"], stale=["IWM"])
-    services = make_services(provider=provider)
+    services = make_services(engine_target, provider=provider)
     setup(services)
     report = await run_scan(services, day, now=scan_time(day, 30), chart_maker=None)
     assert report.status == "ok"
@@ -173,14 +199,14 @@ async def test_missing_and_stale_data_are_reported_and_never_alerted_on() -> Non
     assert threading.get_ident() not in provider.threads  # the fetch ran off the loop
 
 
-async def test_a_failed_fetch_is_recorded_and_retried_cleanly() -> None:
+async def test_a_failed_fetch_is_recorded_and_retried_cleanly(engine_target: str) -> None:
     class Down:
         name, synthetic = "yahoo", False
 
         def closes(self, *args: object) -> Closes:
             raise MarketDataError("Yahoo unreachable after 5 tries")
 
-    services = make_services(provider=Down())  # type: ignore[arg-type]
+    services = make_services(engine_target, provider=Down())  # type: ignore[arg-type]
     setup(services)
     day = dt.date(2026, 10, 30)
     report = await run_scan(services, day, now=scan_time(day, 30), chart_maker=None)
@@ -192,7 +218,9 @@ async def test_a_failed_fetch_is_recorded_and_retried_cleanly() -> None:
     assert report.status == "ok" and report.messages > 0 and services.scans.finished(day)
 
 
-async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout() -> None:
+async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout(
+    engine_target: str,
+) -> None:
     """A hung fetch (a socket that never answers) fails the evening's scan, saying so, and the
     retry works once the source is back; it never holds the scan forever (SCAN_DATA_TIMEOUT)."""
     release = threading.Event()
@@ -204,7 +232,7 @@ async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout() ->
             release.wait(60)
             raise MarketDataError("released")
 
-    services = make_services(provider=Hung(), scan_data_timeout=0.5)  # type: ignore[arg-type]
+    services = make_services(engine_target, provider=Hung(), scan_data_timeout=0.5)  # type: ignore[arg-type]
     setup(services)
     day = dt.date(2026, 10, 30)
     try:
@@ -218,9 +246,11 @@ async def test_a_source_that_never_answers_fails_the_scan_after_the_timeout() ->
     assert report.status == "ok" and services.scans.finished(day)
 
 
-async def test_each_chart_is_drawn_once_and_shared_by_every_chat(tmp_path: Path) -> None:
+async def test_each_chart_is_drawn_once_and_shared_by_every_chat(
+    tmp_path: Path, engine_target: str
+) -> None:
     day = dt.date(2026, 8, 21)  # IWM and ^RUT records, an XLV/SPY cross, two RRG moves
-    services = make_services(charts_dir=tmp_path / "charts")
+    services = make_services(engine_target, charts_dir=tmp_path / "charts")
     setup(services)
     calls: list[str] = []
 
@@ -320,9 +350,9 @@ async def test_charts_drawn_in_a_process_pool_are_the_ones_a_thread_draws(tmp_pa
     assert drawn["pool"] == drawn["thread"] and len(drawn["pool"]) == 3
 
 
-async def test_no_active_chat_means_nothing_fetched() -> None:
+async def test_no_active_chat_means_nothing_fetched(engine_target: str) -> None:
     provider = Gappy()
-    services = make_services(provider=provider)
+    services = make_services(engine_target, provider=provider)
     report = await run_scan(services, dt.date(2026, 10, 30), chart_maker=None)
     assert report.status == "ok" and report.rules == 0 and provider.threads == []
 
