@@ -11,21 +11,16 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import signal
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
-from bot.app.webhook_server import SECRET_HEADER
+from bot.fake_api.fleet import instance_env, instances, post
 from bot.fake_api.process import (
-    STARTED,
     TOKEN,
     BotProcess,
     bot_env,
@@ -34,87 +29,10 @@ from bot.fake_api.process import (
     lost_and_duplicated,
     seed_broadcast,
 )
-from bot.fake_api.server import FakeBotApi
 from tests.support.pipeline_support import wait_for
 from tests.support.postgres import PgServer
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
-
-HOOK_SECRET = "instances-secret-" + "x" * 16
-RUNNING = "rotation-bot is running"
-SENDER = "this instance is the sender now"
-
-
-@dataclass
-class Instance:
-    proc: BotProcess
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.proc.returncode is None
-
-    @property
-    def sending(self) -> bool:
-        """Whether this instance said last that it became the sender (and is alive)."""
-        return self.alive and SENDER in self.proc.output
-
-
-def instance_env(api: FakeBotApi, url: str, tmp: Path, port: int, **extra: str) -> dict[str, str]:
-    return bot_env(
-        api.base_url,
-        tmp / "unused.sqlite",
-        DATABASE_URL=url,
-        WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
-        WEBHOOK_LISTEN="127.0.0.1",
-        WEBHOOK_PORT=str(port),
-        WEBHOOK_SECRET=HOOK_SECRET,
-        CHARTS_DIR=str(tmp / "charts"),
-        **extra,
-    )
-
-
-@contextlib.asynccontextmanager
-async def instances(
-    api: FakeBotApi, url: str, tmp: Path, n: int, **extra: str
-) -> AsyncIterator[list[Instance]]:
-    """``n`` instances started together, each running (webhook served) before yielding;
-    stopped with SIGTERM after (a killed one is left as it is)."""
-    started: list[Instance] = []
-    try:
-        for _ in range(n):
-            port = free_port()
-            proc = await BotProcess.start(instance_env(api, url, tmp, port, **extra), tmp)
-            started.append(Instance(proc, port))
-        for inst in started:
-
-            def up(inst: Instance = inst) -> bool:
-                assert inst.alive, inst.proc.output[-3000:]
-                return RUNNING in inst.proc.output
-
-            await wait_for(up, STARTED, "an instance to run")
-        yield started
-    finally:
-        for inst in started:
-            if inst.alive:
-                inst.proc.signal(signal.SIGTERM)
-        for inst in started:
-            with contextlib.suppress(TimeoutError):
-                await inst.proc.wait(60)
-
-
-async def post(client: httpx.AsyncClient, inst: Instance, update: dict[str, Any]) -> None:
-    """Post one update as Telegram does, and require its 200."""
-    answer = await client.post(
-        inst.url,
-        content=json.dumps(update).encode(),
-        headers={SECRET_HEADER: HOOK_SECRET, "content-type": "application/json"},
-    )
-    assert answer.status_code == 200, answer.text
 
 
 def outbox_counts(url: str) -> dict[str, int]:
@@ -141,7 +59,7 @@ async def test_killing_the_sender_twice_loses_nothing(pg_url: str, tmp_path: Pat
         instances(api, pg_url, tmp_path, 3, PAID_BROADCAST="true") as bots,
     ):
         await wait_for(lambda: sum(b.sending for b in bots) == 1, 60, "one sender elected")
-        expected = seed_broadcast(pg_url, chats, per_chat)  # type: ignore[arg-type]
+        expected = seed_broadcast(pg_url, chats, per_chat)
         sends = api.calls
 
         def delivered() -> int:
@@ -294,7 +212,7 @@ async def test_the_server_dropping_connections_and_restarting_loses_nothing(
         instances(api, pg_url, tmp_path, 2, PAID_BROADCAST="true") as bots,
     ):
         await wait_for(lambda: sum(b.sending for b in bots) == 1, 60, "one sender elected")
-        expected = seed_broadcast(pg_url, chats, per_chat)  # type: ignore[arg-type]
+        expected = seed_broadcast(pg_url, chats, per_chat)
         total = chats * per_chat
 
         def delivered() -> int:
