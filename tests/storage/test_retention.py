@@ -44,7 +44,7 @@ def services(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Ite
         made = make_services(tmp_path / "bot.sqlite", charts_dir=tmp_path / "charts")
     else:
         url = str(request.getfixturevalue("pg_url"))
-        made = make_services(url, charts_dir=tmp_path / "charts", database_url=url)
+        made = make_services(url, charts_dir=tmp_path / "charts")
     yield made
     made.close()
 
