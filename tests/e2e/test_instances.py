@@ -30,7 +30,7 @@ from bot.fake_api.process import (
     seed_broadcast,
 )
 from tests.support.pipeline_support import wait_for
-from tests.support.postgres import PgServer
+from tests.support.postgres import SECRETIVE_PASSWORD, SECRETIVE_ROLE, PgServer
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
 
@@ -233,3 +233,42 @@ async def test_the_server_dropping_connections_and_restarting_loses_nothing(
     )
     assert alive == [True, True]
     assert lost == 0 and depth == {"sent": total}
+
+
+# --- the database password, wherever the bot speaks ---------------------------------------------
+async def test_the_database_password_never_shows(
+    pg_server: PgServer, pg_url: str, tmp_path: Path
+) -> None:
+    """The real ``run`` on a URL with a password, logging at DEBUG, with /metrics and /healthz
+    on and an administrator asking /stats: the password appears nowhere; a wrong one is one
+    line, status 13, without it either."""
+    name = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_server.url, autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE {name} OWNER TO {SECRETIVE_ROLE}".encode())
+    url = pg_server.url_for(name, SECRETIVE_ROLE, SECRETIVE_PASSWORD)
+    admin_id, port = 4242, free_port()
+    async with fake_api() as api, httpx.AsyncClient(timeout=10) as client:
+        env = bot_env(
+            api.base_url, tmp_path / "unused.sqlite", DATABASE_URL=url, LOG_LEVEL="DEBUG",
+            METRICS_PORT=str(port), ADMIN_IDS=str(admin_id),
+        )  # fmt: skip
+        bot = await BotProcess.start(env, tmp_path)
+        try:
+            await bot.polling(api)
+            api.add_message(admin_id, admin_id, "/stats")
+            await wait_for(lambda: len(api.texts(admin_id)) >= 1, 60, "the /stats answer")
+            pages = [
+                (await client.get(f"http://127.0.0.1:{port}/{page}")).text
+                for page in ("metrics", "healthz")
+            ]
+            output = await bot.stopped(signal.SIGTERM)
+        finally:
+            await bot.kill()
+        wrong = url.replace(SECRETIVE_PASSWORD, "not-the-password-7")
+        refused = await BotProcess.start({**env, "DATABASE_URL": wrong}, tmp_path)
+        code = await refused.wait()
+    said = [output, *pages, *(t or "" for t in api.texts(admin_id)), refused.output]
+    assert all(SECRETIVE_PASSWORD not in text for text in said)
+    assert "not-the-password-7" not in refused.output
+    assert "DEBUG" in output  # it did log at DEBUG
+    assert code == 13 and "refused the login" in refused.last_line, refused.output[-2000:]
