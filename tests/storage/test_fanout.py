@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.services import Services
-from bot.settings import Settings
-from market.sample import SampleProvider
 from signals.presets import PRESETS
 from storage import Database
 from storage.db import is_postgres, stamp
 from storage.fanout import FanoutItem, fan_out
-from tests.support.pipeline_support import add_chat, rows, sync_topics
+from tests.support.pipeline_support import add_chat, rows, services_on
 
 UTC = dt.UTC
 SESSION = dt.date(2026, 3, 2)
@@ -45,10 +42,7 @@ class Digests:
 
 @pytest.fixture
 def services(store_db: Database) -> Services:
-    config = Settings(_env_file=None, database_path=Path(":memory:"))  # type: ignore[call-arg]
-    s = Services(settings=config, db=store_db, provider=SampleProvider(), charts_dir=Path("c"))
-    sync_topics(s)
-    return s
+    return services_on(store_db)
 
 
 def messages(services: Services) -> dict[int, list[tuple]]:

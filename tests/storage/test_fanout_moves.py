@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
 from bot.evening.pipeline import recent_sessions
 from bot.services import Services
-from bot.settings import Settings
-from market.sample import SampleProvider
 from signals.presets import PRESETS
 from storage import Database
 from storage.fanout import FanoutItem, fan_out
-from tests.support.pipeline_support import add_chat, rows, sync_topics
+from tests.support.pipeline_support import add_chat, rows, services_on
 
 UTC = dt.UTC
 SMALL = PRESETS["small_vs_large"].rules  # IWM/SPY 50- and 200-day crosses: one move "above"
@@ -68,10 +65,7 @@ def got(services: Services, cid: int, day: dt.date = MONDAY) -> list[tuple[objec
 
 @pytest.fixture
 def services(store_db: Database) -> Services:
-    config = Settings(_env_file=None, database_path=Path(":memory:"))  # type: ignore[call-arg]
-    s = Services(settings=config, db=store_db, provider=SampleProvider(), charts_dir=Path("c"))
-    sync_topics(s)
-    return s
+    return services_on(store_db)
 
 
 def test_a_chat_gets_one_message_for_one_move_with_each_paths_noise_control(

@@ -15,7 +15,7 @@ from bot.settings import Settings
 from market.base import Provider
 from market.sample import SampleProvider
 from signals.rules import Rule
-from storage import connect
+from storage import Database, connect
 from storage.url import is_url
 
 UTC = dt.UTC
@@ -68,6 +68,15 @@ def add_chat(
     if settings:
         services.chats.update(chat_id, **settings)
     return chat_id
+
+
+def services_on(db: Database) -> Services:
+    """Services on an open database (either engine's ``store_db``), topics synced: the fan-out
+    tests' bot around a store."""
+    config = Settings(_env_file=None, database_path=Path(":memory:"))  # type: ignore[call-arg]
+    made = Services(settings=config, db=db, provider=SampleProvider(), charts_dir=Path("c"))
+    sync_topics(made)
+    return made
 
 
 def sync_topics(services: Services) -> None:
