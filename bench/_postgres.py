@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["NO_SERVER", "ServerFailed", "find_bindir", "throw_away_server"]
+__all__ = ["NO_SERVER", "ServerFailed", "find_bindir", "prepare_cluster", "throw_away_server"]
 
 NO_SERVER = "no PostgreSQL server binaries (initdb, pg_ctl) found: apt-get install postgresql"
 SETTINGS = {
@@ -43,6 +43,31 @@ def find_bindir() -> Path | None:
     found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
     numeric = [p for p in found if p.parent.name.isdigit()]
     return max(numeric, key=lambda p: int(p.parent.name), default=None)
+
+
+def prepare_cluster(data: Path, sockets: Path, log: Path, as_root: bool) -> list[str]:
+    """Make a new cluster's folders and log file (given to the ``postgres`` user as root: initdb
+    refuses root) and return initdb's arguments after its path: trust, no fsync, UTF-8, byte
+    order (the tests' and benches' servers are the same kind)."""
+    for folder in (data, sockets):
+        folder.mkdir(mode=0o700)
+    log.touch(mode=0o600)
+    if as_root:
+        user = pwd.getpwnam("postgres")
+        for path in (data, sockets, log):
+            os.chown(path, user.pw_uid, user.pw_gid)
+    return [
+        "-D",
+        str(data),
+        "-A",
+        "trust",
+        "--no-sync",
+        "-U",
+        "postgres",
+        "-E",
+        "UTF8",
+        "--no-locale",
+    ]
 
 
 def _free_port() -> int:
@@ -77,17 +102,8 @@ class _Server:
             )
 
     def start(self) -> str:
-        for folder in (self.data, self.sockets):
-            folder.mkdir(mode=0o700)
-        self.log.touch(mode=0o600)
-        if self.as_root:
-            user = pwd.getpwnam("postgres")
-            for path in (self.data, self.sockets, self.log):
-                os.chown(path, user.pw_uid, user.pw_gid)
-        self._run(
-            str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "--no-sync",
-            "-U", "postgres", "-E", "UTF8", "--no-locale",
-        )  # fmt: skip
+        initdb = prepare_cluster(self.data, self.sockets, self.log, self.as_root)
+        self._run(str(self.bindir / "initdb"), *initdb)
         settings = {
             **SETTINGS,
             "port": str(self.port),

@@ -123,8 +123,6 @@ class ChatGate:
                     return
                 await asyncio.sleep(_CHAT_RETRY)
             self._locked.add(chat_id)
-        if not self._inside[chat_id]:  # handled already while we waited (cannot, but safe)
-            self._release(chat_id)
 
     def leave(self, chat_id: int | None) -> None:
         """After the update was handled (or dropped): the lock goes when none is left here."""

@@ -32,7 +32,6 @@ import atexit
 import contextlib
 import itertools
 import os
-import pwd
 import re
 import secrets
 import shutil
@@ -46,7 +45,7 @@ from typing import Any
 
 import pytest
 
-from bench._postgres import find_bindir
+from bench._postgres import find_bindir, prepare_cluster
 from bot.fake_api.process import free_port as _free_port
 
 __all__ = [
@@ -317,18 +316,8 @@ class PgServer:
         )
 
     def _initdb(self) -> None:
-        for folder in (self.data, self.sockets):
-            folder.mkdir(mode=0o700)
-        self.log.touch(mode=0o600)
-        if self.as_root:
-            user = pwd.getpwnam("postgres")
-            for path in (self.data, self.sockets, self.log):
-                os.chown(path, user.pw_uid, user.pw_gid)
-        self._run(
-            "initdb", str(self.bindir / "initdb"), "-D", str(self.data),
-            "-A", "trust", "--no-sync", "-U", "postgres", "-E", "UTF8", "--no-locale",
-            timeout=120,
-        )  # fmt: skip
+        initdb = prepare_cluster(self.data, self.sockets, self.log, self.as_root)
+        self._run("initdb", str(self.bindir / "initdb"), *initdb, timeout=120)
         (self.data / "pg_hba.conf").write_text(HBA)  # rewrites in place: owner unchanged
         self._write_settings()
         self._initialised = True
