@@ -67,12 +67,15 @@ def _check_ours(db: PgDatabase) -> None:
 def migrate_pg(db: PgDatabase) -> int:
     """Bring the schema up to date in one transaction; the resulting version."""
     _check_writable(db)
-    _check_ours(db)
     conn = db.conn
     conn.execute("BEGIN")
     try:
         conn.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATE_LOCK])
-        version = pg_version(db)  # again, under the lock: another instance may have migrated
+        # Under the lock: outside it, an instance migrating beside this one could commit between
+        # the look for the version table and the count of tables (12 tables, no version: "not
+        # ours" — seen with three instances starting together on a loaded machine)
+        _check_ours(db)
+        version = pg_version(db)
         check_version(version, len(MIGRATIONS), db.url.shown)
         if version < len(MIGRATIONS):
             for statement in COMPAT:

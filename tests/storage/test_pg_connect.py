@@ -4,6 +4,7 @@ never holds the password."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import socket
 import time
 
@@ -212,3 +213,21 @@ def test_a_missing_database_is_refused_and_not_created(
             "SELECT 1 FROM pg_database WHERE datname = 'no_such_database_here'"
         ).fetchone()
     assert found is None
+
+
+def test_instances_starting_together_migrate_once_and_all_open(pg_url: str) -> None:
+    """Eight connects at once on a new database (instances starting together): one migrates,
+    none takes the others' fresh tables for a stranger's (status 14 once did, under load)."""
+
+    def open_one(_: int) -> int:
+        db = connect(pg_url)
+        try:
+            return schema_version(db)
+        finally:
+            close(db)
+
+    for _ in range(3):
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(open_one, range(8))) == [len(MIGRATIONS)] * 8
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
